@@ -1,0 +1,65 @@
+"""Assignments: calls for service and scheduled tasks for a unit; acknowledge, take, clear."""
+
+from datetime import datetime
+
+from . import changes
+from .errors import TandemError, ValidationError
+from .records import record_type
+from .session import Session
+from .timeutil import parse_iso, utc_now, when
+from .validation import stored_to_python
+
+
+def create_assignment(session: Session, values: dict) -> str:
+    """A new assignment (from a supervisor, or CAD through the server); starts open."""
+    values = {"team": session.profile.team, "status": "open",
+              "received_at": when(values.get("received_at"), "assignment", "received_at"),
+              **{k: v for k, v in values.items() if k != "received_at"}}
+    return changes.create(session, "assignment", values)
+
+
+def acknowledge(session: Session, assignment_id: str, at: datetime | str | None = None) -> None:
+    current = changes.get(session, "assignment", assignment_id)
+    if current["status"] != "open":
+        raise TandemError(f"this assignment is already {current['status']}")
+    changes.patch(session, "assignment", assignment_id, {
+        "status": "acknowledged", "acknowledged_at": when(at, "assignment", "acknowledged_at")})
+
+
+def take(session: Session, assignment_id: str, unit: str, shift_id: str | None = None,
+         at: datetime | str | None = None) -> None:
+    current = changes.get(session, "assignment", assignment_id)
+    if current["status"] not in ("open", "acknowledged"):
+        raise TandemError(f"this assignment is already {current['status']}")
+    changes.patch(session, "assignment", assignment_id, {
+        "status": "taken", "unit": unit, "shift_id": shift_id,
+        "taken_at": when(at, "assignment", "taken_at")})
+
+
+def clear(session: Session, assignment_id: str, disposition: str,
+          at: datetime | str | None = None) -> None:
+    current = changes.get(session, "assignment", assignment_id)
+    if current["status"] == "cleared":
+        raise TandemError("this assignment is already cleared")
+    if not disposition:
+        raise ValidationError("assignment", {"disposition": "required to clear an assignment"})
+    changes.patch(session, "assignment", assignment_id, {
+        "status": "cleared", "disposition": disposition,
+        "cleared_at": when(at, "assignment", "cleared_at")})
+
+
+def open_assignments(session: Session, unit: str | None = None) -> list[dict]:
+    """Not yet cleared, most urgent first; each with its age in minutes."""
+    sql = "SELECT * FROM assignment WHERE deleted = 0 AND status != 'cleared'"
+    params: list = []
+    if unit:
+        sql += " AND (unit IS NULL OR unit = ?)"
+        params.append(unit)
+    sql += " ORDER BY priority, received_at"
+    now = utc_now()
+    rows = []
+    for row in session.db.query(sql, params):
+        item = stored_to_python(record_type("assignment"), row)
+        item["age_minutes"] = (now - parse_iso(item["received_at"])).total_seconds() / 60
+        rows.append(item)
+    return rows

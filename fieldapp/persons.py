@@ -1,0 +1,82 @@
+"""People the team meets: named, known by an alias, or anonymous; cautions; releases of information.
+
+Person records are sensitive: reading one through `view_person` leaves an audit event, and
+every change does too (see changes.py).
+"""
+
+from datetime import date
+
+from . import changes
+from .errors import ValidationError
+from .records import record_type
+from .session import Session
+from .timeutil import now_iso
+from .validation import stored_to_python
+
+
+def add_person(session: Session, values: dict) -> str:
+    values = {"team": session.profile.team, **values}
+    _check_identity(values)
+    return changes.create(session, "person", values)
+
+
+def update_person(session: Session, person_id: str, values: dict) -> dict:
+    merged = {**changes.get(session, "person", person_id), **values}
+    _check_identity(merged)
+    return changes.patch(session, "person", person_id, values)
+
+
+def view_person(session: Session, person_id: str) -> dict:
+    """The person's record, for display; audited as a view."""
+    person = changes.get(session, "person", person_id)
+    changes.audit(session, "person.view", "person", person_id)
+    return person
+
+
+def label(person: dict) -> str:
+    """How the person is shown in lists: name, else alias, else description."""
+    if person.get("kind") == "named":
+        return " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+    if person.get("kind") == "alias":
+        return f"“{person.get('alias')}”"
+    return person.get("description") or "Anonymous"
+
+
+def find_people(session: Session, text: str, limit: int = 20) -> list[dict]:
+    like = f"%{text.strip()}%"
+    rows = session.db.query(
+        "SELECT * FROM person WHERE deleted = 0 AND (first_name LIKE ? OR last_name LIKE ? "
+        "OR alias LIKE ? OR description LIKE ?) ORDER BY last_name, first_name, alias LIMIT ?",
+        [like, like, like, like, limit])
+    return [stored_to_python(record_type("person"), r) for r in rows]
+
+
+def add_release(session: Session, person_id: str, values: dict) -> str:
+    """Record a signed release of information for this person."""
+    values = {"person_id": person_id, **values}
+    if values.get("signed_on") and values.get("expires_on") and \
+            str(values["expires_on"]) < str(values["signed_on"]):
+        raise ValidationError("release_of_information",
+                              {"expires_on": "must not be before signed_on"})
+    return changes.create(session, "release_of_information", values)
+
+
+def revoke_release(session: Session, release_id: str) -> None:
+    changes.patch(session, "release_of_information", release_id, {"revoked_at": now_iso()})
+
+
+def active_releases(session: Session, person_id: str, on: date | None = None) -> list[dict]:
+    day = (on or date.today()).isoformat()
+    rows = session.db.query(
+        "SELECT * FROM release_of_information WHERE deleted = 0 AND person_id = ? "
+        "AND revoked_at IS NULL AND signed_on <= ? AND expires_on >= ? ORDER BY expires_on",
+        [person_id, day, day])
+    return [stored_to_python(record_type("release_of_information"), r) for r in rows]
+
+
+def _check_identity(values: dict) -> None:
+    kind = values.get("kind")
+    if kind == "named" and not (values.get("first_name") or values.get("last_name")):
+        raise ValidationError("person", {"first_name": "a named person needs a first or last name"})
+    if kind == "alias" and not values.get("alias"):
+        raise ValidationError("person", {"alias": "required for a person known by an alias"})

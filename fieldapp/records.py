@@ -1,0 +1,239 @@
+"""What each synced record holds: its fields, their types and limits, and how it may change.
+
+This is the one description of the records that the laptop's validation, the sync protocol and
+the agency server all read. Migrations stay explicit (a migration is history and must not move
+when this file changes); a test checks that the latest schema has every field named here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# The bookkeeping columns every synced record carries, besides its own fields.
+META_COLUMNS = ("id", "created_hlc", "updated_hlc", "author", "device", "server_version", "deleted")
+
+NOTE_MAX = 20_000
+TEXT_MAX = 500
+
+SHIFT_STATUSES = (
+    "in_service", "en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service",
+)
+ROLES = ("officer", "clinician", "peer", "supervisor", "admin")
+PRESENTING_SITUATIONS = (
+    "mental_health_crisis", "suicidal_ideation", "substance_use", "welfare_check",
+    "homelessness", "dispute", "other",
+)
+DISPOSITIONS = (
+    "resolved_on_scene", "referred", "transported_crc_voluntary", "transported_crc_involuntary",
+    "emergency_department", "jail_booking", "declined",
+)
+USE_OF_FORCE_TYPES = ("none", "physical_control", "restraint", "taser", "firearm_pointed", "other")
+ASSIGNMENT_STATUSES = ("open", "acknowledged", "taken", "cleared")
+ASSIGNMENT_DISPOSITIONS = DISPOSITIONS + ("unfounded", "gone_on_arrival", "handled_by_patrol", "completed")
+FOLLOW_UP_REASONS = ("crc_discharge", "court_order", "high_utilizer", "post_crisis_check")
+FOLLOW_UP_STATUSES = ("open", "done", "cancelled")
+ATTEMPT_METHODS = ("phone", "visit", "text", "email", "other")
+ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_message", "not_found", "declined", "completed")
+PERSON_KINDS = ("named", "alias", "anonymous")
+TRANSPORT_KINDS = ("voluntary", "involuntary")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record: its type and the limits a value must keep."""
+
+    name: str
+    type: type  # str, int, float, bool, list, date or datetime
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    max_len: int | None = None
+    references: str | None = None  # the table whose id this field holds
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A synced table. Append-only records are written once and never conflict."""
+
+    table: str
+    fields: tuple[Field, ...]
+    append_only: bool = False
+    sensitive: bool = False  # views and changes leave audit events
+    clinical: bool = False  # reaches clinicians only, or a reader a release covers
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+def _text(name, required=False, max_len=TEXT_MAX, **kw):
+    return Field(name, str, required=required, max_len=max_len, **kw)
+
+
+def _ref(name, table, required=False):
+    return Field(name, str, required=required, references=table, max_len=36)
+
+
+def _flag(name):
+    return Field(name, bool)
+
+
+_LAT = dict(minimum=-90, maximum=90)
+_LON = dict(minimum=-180, maximum=180)
+
+RECORD_TYPES: dict[str, RecordType] = {
+    r.table: r
+    for r in [
+        RecordType("shift", (
+            _text("team", required=True, max_len=64),
+            _text("unit", required=True, max_len=32),
+            _text("vehicle", max_len=32),
+            Field("members", list, required=True),
+            Field("started_at", datetime, required=True),
+            Field("ended_at", datetime),
+        )),
+        RecordType("shift_event", (
+            _ref("shift_id", "shift", required=True),
+            Field("status", str, required=True, choices=SHIFT_STATUSES),
+            Field("at", datetime, required=True),
+            _text("note"),
+            Field("lat", float, **_LAT),
+            Field("lon", float, **_LON),
+        ), append_only=True),
+        RecordType("assignment", (
+            _text("team", required=True, max_len=64),
+            Field("source", str, required=True, choices=("cad", "supervisor")),
+            _text("cad_incident", max_len=32),
+            Field("type", str, required=True, choices=("call_for_service", "scheduled_task")),
+            Field("priority", int, required=True, minimum=1, maximum=3),
+            _text("place"),
+            Field("lat", float, **_LAT),
+            Field("lon", float, **_LON),
+            _text("summary", required=True, max_len=2000),
+            Field("status", str, required=True, choices=ASSIGNMENT_STATUSES),
+            _text("unit", max_len=32),
+            _ref("shift_id", "shift"),
+            Field("disposition", str, choices=ASSIGNMENT_DISPOSITIONS),
+            Field("received_at", datetime, required=True),
+            Field("acknowledged_at", datetime),
+            Field("taken_at", datetime),
+            Field("cleared_at", datetime),
+        )),
+        RecordType("person", (
+            _text("team", required=True, max_len=64),
+            Field("kind", str, required=True, choices=PERSON_KINDS),
+            _text("first_name", max_len=100),
+            _text("last_name", max_len=100),
+            _text("alias", max_len=100),
+            _text("description", max_len=1000),
+            Field("date_of_birth", date),
+            Field("birth_year", int, minimum=1900, maximum=2100),
+            _text("safety_cautions", max_len=2000),
+            _flag("active_court_order"),
+            _flag("high_utilizer"),
+        ), sensitive=True),
+        RecordType("release_of_information", (
+            _ref("person_id", "person", required=True),
+            _text("discloser", required=True),
+            _text("scope", required=True, max_len=2000),
+            _text("recipient", required=True),
+            _text("purpose", required=True, max_len=2000),
+            Field("signed_on", date, required=True),
+            Field("expires_on", date, required=True),
+            Field("revoked_at", datetime),
+        ), sensitive=True),
+        RecordType("encounter", (
+            _text("team", required=True, max_len=64),
+            _ref("shift_id", "shift"),
+            _ref("assignment_id", "assignment"),
+            Field("person_ids", list, references="person"),
+            Field("started_at", datetime, required=True),
+            _text("place"),
+            Field("lat", float, **_LAT),
+            Field("lon", float, **_LON),
+            Field("presenting_situation", str, required=True, choices=PRESENTING_SITUATIONS),
+            Field("disposition", str, choices=DISPOSITIONS),
+            _flag("use_of_force"),
+            Field("use_of_force_type", str, choices=USE_OF_FORCE_TYPES),
+            _flag("pickup_order_attempted"),
+            _flag("pickup_order_served"),
+            _flag("emergency_petition"),
+            _flag("deflection"),
+            _flag("warm_handoff_crisis_line"),
+            _flag("crisis_mobile_team_requested"),
+            _flag("connected_to_care"),
+            _flag("stabilized_on_scene"),
+            _text("police_note", max_len=NOTE_MAX),
+            Field("finalized_at", datetime),
+        ), sensitive=True),
+        RecordType("clinical_note", (
+            _ref("encounter_id", "encounter", required=True),
+            _text("team", required=True, max_len=64),
+            _text("body", required=True, max_len=NOTE_MAX),
+            Field("written_at", datetime, required=True),
+        ), append_only=True, sensitive=True, clinical=True),
+        RecordType("outreach_contact", (
+            _text("team", required=True, max_len=64),
+            Field("contacted_at", datetime, required=True),
+            _ref("person_id", "person"),
+            _text("place"),
+            Field("lat", float, **_LAT),
+            Field("lon", float, **_LON),
+            Field("services_offered", list),
+            Field("supplies", list),
+            _text("referral"),
+            _text("outcome"),
+            _text("note", max_len=NOTE_MAX),
+        ), append_only=True),
+        RecordType("follow_up", (
+            _text("team", required=True, max_len=64),
+            _ref("person_id", "person", required=True),
+            Field("reason", str, required=True, choices=FOLLOW_UP_REASONS),
+            Field("due_on", date, required=True),
+            Field("priority", int, required=True, minimum=1, maximum=3),
+            _text("assignee", max_len=64),
+            Field("status", str, required=True, choices=FOLLOW_UP_STATUSES),
+            Field("done_at", datetime),
+            _text("note", max_len=2000),
+        )),
+        RecordType("follow_up_attempt", (
+            _ref("follow_up_id", "follow_up", required=True),
+            Field("at", datetime, required=True),
+            Field("method", str, required=True, choices=ATTEMPT_METHODS),
+            Field("outcome", str, required=True, choices=ATTEMPT_OUTCOMES),
+            _text("note", max_len=2000),
+        ), append_only=True),
+        RecordType("crc_dropoff", (
+            _text("team", required=True, max_len=64),
+            _ref("encounter_id", "encounter"),
+            _ref("shift_id", "shift"),
+            Field("transport", str, required=True, choices=TRANSPORT_KINDS),
+            Field("arrived_at", datetime, required=True),
+            Field("handed_off_at", datetime),
+            Field("cleared_at", datetime),
+            _text("delay_reason", max_len=1000),
+        )),
+        RecordType("audit_event", (
+            Field("at", datetime, required=True),
+            _text("actor", required=True, max_len=64),
+            _text("action", required=True, max_len=64),
+            _text("record_table", max_len=64),
+            _text("record_id", max_len=36),
+            Field("outcome", str, required=True, choices=("success", "failure", "denied")),
+            _text("detail", max_len=1000),
+        ), append_only=True),
+    ]
+}
+
+
+def record_type(table: str) -> RecordType:
+    try:
+        return RECORD_TYPES[table]
+    except KeyError:
+        raise KeyError(f"unknown record table {table!r}") from None

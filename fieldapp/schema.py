@@ -1,0 +1,162 @@
+"""The laptop cache's schema, as an ordered list of migrations.
+
+Each migration runs in its own transaction and is recorded in the cache (sqlite-utils
+Migrations), so an app upgrade moves an old cache forward without touching its data. A
+migration is history: never edit one that has shipped; add the next.
+"""
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("tandem")
+
+# Bookkeeping every synced record carries (see records.META_COLUMNS); frozen as of m001.
+_M001_META = """
+    id TEXT PRIMARY KEY,
+    created_hlc TEXT NOT NULL,
+    updated_hlc TEXT NOT NULL,
+    author TEXT NOT NULL,
+    device TEXT NOT NULL,
+    server_version INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0
+"""
+
+
+@migrations()
+def m001_records(db: Database) -> None:
+    """Every synced record, the outbox, and the laptop's own state."""
+    db.executescript(f"""
+    CREATE TABLE shift ({_M001_META},
+        team TEXT NOT NULL, unit TEXT NOT NULL, vehicle TEXT, members TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT);
+    CREATE TABLE shift_event ({_M001_META},
+        shift_id TEXT NOT NULL REFERENCES shift(id), status TEXT NOT NULL, at TEXT NOT NULL,
+        note TEXT, lat REAL, lon REAL);
+    CREATE INDEX shift_event_shift ON shift_event(shift_id, at);
+    CREATE TABLE assignment ({_M001_META},
+        team TEXT NOT NULL, source TEXT NOT NULL, cad_incident TEXT, type TEXT NOT NULL,
+        priority INTEGER NOT NULL, place TEXT, lat REAL, lon REAL, summary TEXT NOT NULL,
+        status TEXT NOT NULL, unit TEXT, shift_id TEXT, disposition TEXT,
+        received_at TEXT NOT NULL, acknowledged_at TEXT, taken_at TEXT, cleared_at TEXT);
+    CREATE INDEX assignment_status ON assignment(team, status);
+    CREATE TABLE person ({_M001_META},
+        team TEXT NOT NULL, kind TEXT NOT NULL, first_name TEXT, last_name TEXT, alias TEXT,
+        description TEXT, date_of_birth TEXT, birth_year INTEGER, safety_cautions TEXT,
+        active_court_order INTEGER, high_utilizer INTEGER);
+    CREATE TABLE release_of_information ({_M001_META},
+        person_id TEXT NOT NULL REFERENCES person(id), discloser TEXT NOT NULL,
+        scope TEXT NOT NULL, recipient TEXT NOT NULL, purpose TEXT NOT NULL,
+        signed_on TEXT NOT NULL, expires_on TEXT NOT NULL, revoked_at TEXT);
+    CREATE TABLE encounter ({_M001_META},
+        team TEXT NOT NULL, shift_id TEXT, assignment_id TEXT, person_ids TEXT,
+        started_at TEXT NOT NULL, place TEXT, lat REAL, lon REAL,
+        presenting_situation TEXT NOT NULL, disposition TEXT,
+        use_of_force INTEGER, use_of_force_type TEXT, pickup_order_attempted INTEGER,
+        pickup_order_served INTEGER, emergency_petition INTEGER, deflection INTEGER,
+        warm_handoff_crisis_line INTEGER, crisis_mobile_team_requested INTEGER,
+        connected_to_care INTEGER, stabilized_on_scene INTEGER,
+        police_note TEXT, finalized_at TEXT);
+    CREATE INDEX encounter_shift ON encounter(shift_id);
+    CREATE TABLE clinical_note ({_M001_META},
+        encounter_id TEXT NOT NULL REFERENCES encounter(id), team TEXT NOT NULL,
+        body TEXT NOT NULL, written_at TEXT NOT NULL);
+    CREATE TABLE outreach_contact ({_M001_META},
+        team TEXT NOT NULL, contacted_at TEXT NOT NULL, person_id TEXT, place TEXT,
+        lat REAL, lon REAL, services_offered TEXT, supplies TEXT, referral TEXT,
+        outcome TEXT, note TEXT);
+    CREATE TABLE follow_up ({_M001_META},
+        team TEXT NOT NULL, person_id TEXT NOT NULL, reason TEXT NOT NULL,
+        due_on TEXT NOT NULL, priority INTEGER NOT NULL, assignee TEXT,
+        status TEXT NOT NULL, done_at TEXT, note TEXT);
+    CREATE INDEX follow_up_due ON follow_up(status, due_on);
+    CREATE TABLE follow_up_attempt ({_M001_META},
+        follow_up_id TEXT NOT NULL REFERENCES follow_up(id), at TEXT NOT NULL,
+        method TEXT NOT NULL, outcome TEXT NOT NULL, note TEXT);
+    CREATE TABLE crc_dropoff ({_M001_META},
+        team TEXT NOT NULL, encounter_id TEXT, shift_id TEXT, transport TEXT NOT NULL,
+        arrived_at TEXT NOT NULL, handed_off_at TEXT, cleared_at TEXT, delay_reason TEXT);
+    CREATE TABLE audit_event ({_M001_META},
+        at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, record_table TEXT,
+        record_id TEXT, outcome TEXT NOT NULL, detail TEXT);
+
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE,
+        table_name TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('create', 'patch', 'append', 'delete')),
+        fields TEXT NOT NULL,
+        base TEXT NOT NULL,
+        base_version INTEGER NOT NULL,
+        hlc TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL);
+    CREATE INDEX outbox_record ON outbox(table_name, record_id);
+    CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        device_id TEXT NOT NULL,
+        pull_cursor TEXT,
+        server_epoch TEXT,
+        hlc_wall INTEGER NOT NULL DEFAULT 0,
+        hlc_counter INTEGER NOT NULL DEFAULT 0,
+        last_sync_at TEXT);
+    CREATE TABLE profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        username TEXT NOT NULL, display_name TEXT, role TEXT NOT NULL, teams TEXT NOT NULL);
+    CREATE TABLE conflict (
+        id TEXT PRIMARY KEY, table_name TEXT NOT NULL, record_id TEXT NOT NULL,
+        field TEXT NOT NULL, kept_value TEXT, other_value TEXT, detected_at TEXT NOT NULL,
+        resolved_at TEXT, resolution TEXT);
+    CREATE TABLE draft (
+        key TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+
+
+@migrations()
+def m002_directory(db: Database) -> None:
+    """The resource directory, a read-only copy of the agency's HSDS data."""
+    db.executescript("""
+    CREATE TABLE dir_organization (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT,
+        url TEXT, email TEXT);
+    CREATE TABLE dir_service (id TEXT PRIMARY KEY, organization_id TEXT, name TEXT NOT NULL,
+        alternate_name TEXT, description TEXT, url TEXT, email TEXT, status TEXT,
+        eligibility_description TEXT, minimum_age REAL, maximum_age REAL,
+        application_process TEXT, fees_description TEXT, alert TEXT, last_modified TEXT);
+    CREATE TABLE dir_location (id TEXT PRIMARY KEY, organization_id TEXT, name TEXT,
+        description TEXT, transportation TEXT, latitude REAL, longitude REAL);
+    CREATE TABLE dir_service_at_location (id TEXT PRIMARY KEY, service_id TEXT NOT NULL,
+        location_id TEXT NOT NULL);
+    CREATE INDEX dir_sal_service ON dir_service_at_location(service_id);
+    CREATE TABLE dir_address (id TEXT PRIMARY KEY, location_id TEXT NOT NULL, attention TEXT,
+        address_1 TEXT, address_2 TEXT, city TEXT, region TEXT, state_province TEXT,
+        postal_code TEXT, country TEXT, address_type TEXT);
+    CREATE INDEX dir_address_location ON dir_address(location_id);
+    CREATE TABLE dir_phone (id TEXT PRIMARY KEY, service_id TEXT, location_id TEXT,
+        organization_id TEXT, service_at_location_id TEXT, number TEXT NOT NULL,
+        extension TEXT, type TEXT, description TEXT);
+    CREATE INDEX dir_phone_service ON dir_phone(service_id);
+    CREATE TABLE dir_schedule (id TEXT PRIMARY KEY, service_id TEXT, location_id TEXT,
+        service_at_location_id TEXT, valid_from TEXT, valid_to TEXT, dtstart TEXT,
+        timezone TEXT, until TEXT, count INTEGER, wkst TEXT, freq TEXT, interval INTEGER,
+        byday TEXT, bymonthday TEXT, opens_at TEXT, closes_at TEXT, description TEXT,
+        notes TEXT);
+    CREATE INDEX dir_schedule_service ON dir_schedule(service_id);
+    CREATE TABLE dir_taxonomy_term (id TEXT PRIMARY KEY, code TEXT, name TEXT NOT NULL,
+        description TEXT, parent_id TEXT, taxonomy TEXT);
+    CREATE TABLE dir_service_term (service_id TEXT NOT NULL, term_id TEXT NOT NULL,
+        PRIMARY KEY (service_id, term_id));
+    CREATE TABLE dir_capacity (id TEXT PRIMARY KEY, service_id TEXT NOT NULL, unit TEXT,
+        available INTEGER, maximum INTEGER, description TEXT, updated TEXT);
+    """)
+
+
+def schema_version(db: Database) -> str:
+    """The name of the newest migration applied to this cache, or '' for a new file."""
+    applied = migrations.applied(db)
+    return applied[-1].name if applied else ""
+
+
+def latest_version() -> str:
+    return migrations._migrations[-1].name

@@ -1,0 +1,107 @@
+"""A signed-in user on this laptop: their open cache, who they are, and this device's clock."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import keys, paths
+from .clock import HybridClock
+from .errors import TandemError
+from .ids import new_id
+from .records import ROLES
+from .store import open_cache
+
+
+@dataclass(frozen=True)
+class Profile:
+    username: str
+    role: str
+    teams: tuple[str, ...]
+    display_name: str = ""
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise TandemError(f"unknown role {self.role!r}; one of {', '.join(ROLES)}")
+        if not self.teams:
+            raise TandemError("a user belongs to at least one team")
+
+    @property
+    def team(self) -> str:
+        """The team new records belong to."""
+        return self.teams[0]
+
+    @property
+    def can_read_clinical(self) -> bool:
+        return self.role == "clinician"
+
+
+@dataclass
+class Session:
+    db: Database
+    profile: Profile
+    device_id: str
+    clock: HybridClock
+    data_dir: Path
+
+    @property
+    def username(self) -> str:
+        return self.profile.username
+
+    def stamp(self) -> str:
+        """A new clock stamp, saved with the change that uses it (call inside a transaction)."""
+        stamp = self.clock.now()
+        self.db.execute(
+            "UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
+            [self.clock.wall_ms, self.clock.counter],
+        )
+        return stamp
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def create_cache(data_dir: Path, profile: Profile, password: str,
+                 kdf: keys.KdfParams | None = None) -> Session:
+    """Make a new user's cache on this laptop: a fresh data key, wrapped by their password."""
+    path = paths.cache_path(data_dir, profile.username)
+    store = keys.KeyStore(path)
+    if path.exists():
+        raise TandemError(f"{profile.username} already has a cache at {path}")
+    data_key = keys.new_data_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_cache(path, data_key)
+    with db.atomic():
+        db["sync_state"].insert({"id": 1, "device_id": new_id()})
+        db["profile"].insert({
+            "id": 1, "username": profile.username, "display_name": profile.display_name,
+            "role": profile.role, "teams": json.dumps(list(profile.teams)),
+        })
+    store.save(keys.wrap(data_key, password, profile.username, kdf))
+    return _session(db, data_dir)
+
+
+def unlock(data_dir: Path, username: str, password: str) -> Session:
+    """Open an existing cache with the user's password (works offline)."""
+    path = paths.cache_path(data_dir, username)
+    if not path.exists():
+        raise TandemError(f"no cache for {username} in {data_dir}: sign in online first")
+    data_key = keys.unwrap(keys.KeyStore(path).load(), password)
+    return _session(open_cache(path, data_key), data_dir)
+
+
+def change_password(data_dir: Path, username: str, old: str, new: str) -> None:
+    """Rewrap the same data key under a new password; the cache itself is untouched."""
+    store = keys.KeyStore(paths.cache_path(data_dir, username))
+    data_key = keys.unwrap(store.load(), old)
+    store.save(keys.wrap(data_key, new, username))
+
+
+def _session(db: Database, data_dir: Path) -> Session:
+    state = db["sync_state"].get(1)
+    row = db["profile"].get(1)
+    profile = Profile(row["username"], row["role"], tuple(json.loads(row["teams"])),
+                      row["display_name"] or "")
+    clock = HybridClock(state["device_id"], state["hlc_wall"], state["hlc_counter"])
+    return Session(db, profile, state["device_id"], clock, Path(data_dir))

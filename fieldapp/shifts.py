@@ -1,0 +1,79 @@
+"""Shifts: start with partners, unit and vehicle; append status events; end; read the timeline."""
+
+from datetime import datetime
+
+from . import changes
+from .errors import TandemError, ValidationError
+from .records import record_type
+from .session import Session
+from .timeutil import parse_iso, when
+from .validation import stored_to_python
+
+
+def start_shift(session: Session, unit: str, vehicle: str | None = None,
+                partners: list[dict] = (), at: datetime | str | None = None) -> str:
+    """Start a shift for this user and their partners ({username, role} each); returns its id."""
+    if active_shift(session) is not None:
+        raise TandemError("you are already on a shift; end it before starting another")
+    if not isinstance(partners, (list, tuple)) or not all(
+            isinstance(p, dict) and p.get("username") for p in partners):
+        raise ValidationError("shift", {"members": "each partner needs a username and a role"})
+    members = [{"username": session.username, "role": session.profile.role}]
+    members += [{"username": p["username"], "role": p.get("role", "")} for p in partners]
+    started = when(at, "shift", "started_at")
+    db = session.db
+    with db.atomic():
+        shift_id = changes.create(session, "shift", {
+            "team": session.profile.team, "unit": unit, "vehicle": vehicle,
+            "members": members, "started_at": started,
+        })
+        set_status(session, shift_id, "in_service", at=started)
+    return shift_id
+
+
+def set_status(session: Session, shift_id: str, status: str, at: datetime | str | None = None,
+               note: str | None = None, lat: float | None = None, lon: float | None = None) -> str:
+    """One tap in the car: append a status event with its time."""
+    shift = changes.get(session, "shift", shift_id)
+    if shift["ended_at"] is not None:
+        raise TandemError("this shift has ended")
+    return changes.create(session, "shift_event", {
+        "shift_id": shift_id, "status": status, "at": when(at, "shift_event", "at"), "note": note,
+        "lat": lat, "lon": lon,
+    })
+
+
+def end_shift(session: Session, shift_id: str, at: datetime | str | None = None) -> None:
+    shift = changes.get(session, "shift", shift_id)
+    if shift["ended_at"] is not None:
+        raise TandemError("this shift has already ended")
+    ended = when(at, "shift", "ended_at")
+    if parse_iso(ended) < parse_iso(shift["started_at"]):
+        raise ValidationError("shift", {"ended_at": "must not be before the shift started"})
+    with session.db.atomic():
+        set_status(session, shift_id, "out_of_service", at=ended)
+        changes.patch(session, "shift", shift_id, {"ended_at": ended})
+
+
+def active_shift(session: Session) -> dict | None:
+    """This user's open shift, if any."""
+    for row in session.db.query(
+            "SELECT * FROM shift WHERE ended_at IS NULL AND deleted = 0 ORDER BY started_at DESC"):
+        shift = stored_to_python(record_type("shift"), row)
+        if any(m.get("username") == session.username for m in shift["members"]):
+            return shift
+    return None
+
+
+def timeline(session: Session, shift_id: str) -> list[dict]:
+    """The shift's status events, oldest first."""
+    changes.get(session, "shift", shift_id)
+    return list(session.db.query(
+        "SELECT id, status, at, note FROM shift_event WHERE shift_id = ? ORDER BY at, id",
+        [shift_id]))
+
+
+def current_status(session: Session, shift_id: str) -> str | None:
+    events = timeline(session, shift_id)
+    return events[-1]["status"] if events else None
+

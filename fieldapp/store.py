@@ -1,0 +1,44 @@
+"""Opening a user's encrypted cache. Every connection to a cache goes through `open_cache`.
+
+SQLCipher (through sqlcipher3) encrypts every page with the user's data key; sqlite-utils
+wraps the connection. WAL with synchronous=FULL means a committed change survives a power
+cut; foreign keys are on. Connections belong to the thread that opened them.
+"""
+
+from pathlib import Path
+
+import sqlcipher3
+from sqlite_utils import Database
+
+from .errors import CacheUnreadable
+from .schema import migrations
+
+PLAINTEXT_HEADER = b"SQLite format 3\x00"
+
+
+def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database:
+    """Open (creating if new) the cache at `path` with its 32-byte data key, and migrate it."""
+    if len(data_key) != 32:
+        raise ValueError("a data key is 32 bytes")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlcipher3.connect(str(path), timeout=10.0)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as e:
+        conn.close()
+        raise CacheUnreadable(f"{path} cannot be opened with this key ({e})") from None
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = Database(conn)
+    if migrate:
+        migrations.apply(db)
+    return db
+
+
+def is_encrypted(path: Path) -> bool:
+    """A plaintext SQLite file starts with a fixed header; an encrypted one looks random."""
+    with open(path, "rb") as f:
+        return f.read(len(PLAINTEXT_HEADER)) != PLAINTEXT_HEADER

@@ -1,0 +1,126 @@
+"""Checking and normalising a record's values before they are stored.
+
+Every problem is collected, then raised together as one ValidationError, so a form can mark
+every bad field at once and nothing is written until all of them are right.
+"""
+
+import json
+from datetime import date, datetime
+
+from .errors import ValidationError
+from .records import Field, RecordType, TEXT_MAX
+from .timeutil import parse_iso, to_iso
+
+LIST_MAX_ITEMS = 100
+
+
+def normalise(record: RecordType, values: dict, *, partial: bool) -> dict:
+    """Return the values as they are stored (ISO text, 0/1, JSON lists), or raise.
+
+    With `partial`, only the given fields are checked (a patch); otherwise every
+    required field must be present (a create).
+    """
+    problems: dict[str, str] = {}
+    stored: dict = {}
+    known = set(record.field_names)
+    for name in values:
+        if name not in known:
+            problems[name] = "unknown field"
+    for f in record.fields:
+        if f.name not in values:
+            if f.required and not partial:
+                problems[f.name] = "required"
+            continue
+        value = values[f.name]
+        if value is None or (isinstance(value, str) and value.strip() == "" and f.type is not str):
+            if f.required:
+                problems[f.name] = "required"
+            else:
+                stored[f.name] = None
+            continue
+        try:
+            stored[f.name] = _convert(f, value)
+        except ValueError as why:
+            problems[f.name] = str(why)
+    if problems:
+        raise ValidationError(record.table, problems)
+    return stored
+
+
+def _convert(f: Field, value):
+    if f.type is str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be text, not {type(value).__name__}")
+        if f.required and not value.strip():
+            raise ValueError("required")
+        if f.max_len is not None and len(value) > f.max_len:
+            raise ValueError(f"too long ({len(value)} characters; at most {f.max_len})")
+        if f.choices is not None and value not in f.choices:
+            raise ValueError(f"must be one of {', '.join(f.choices)}")
+        return value
+    if f.type is bool:
+        if isinstance(value, bool) or value in (0, 1):
+            return int(value)
+        raise ValueError("must be true or false")
+    if f.type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number, not {value!r}")
+        _check_range(f, value)
+        return value
+    if f.type is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, not {value!r}")
+        _check_range(f, value)
+        return float(value)
+    if f.type is list:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, dict)) for v in value):
+            raise ValueError("must be a list of text items")
+        if len(value) > LIST_MAX_ITEMS:
+            raise ValueError(f"too many items ({len(value)}; at most {LIST_MAX_ITEMS})")
+        if any(isinstance(v, str) and len(v) > TEXT_MAX for v in value):
+            raise ValueError(f"an item is longer than {TEXT_MAX} characters")
+        return json.dumps(list(value), ensure_ascii=False)
+    if f.type is datetime:
+        if isinstance(value, datetime):
+            return to_iso(value)
+        if isinstance(value, str):
+            try:
+                return to_iso(parse_iso(value))
+            except ValueError:
+                raise ValueError(f"must be a date and time like 2026-11-21T14:05:00Z, not {value!r}") from None
+        raise ValueError("must be a date and time")
+    if f.type is date:
+        if isinstance(value, datetime):
+            raise ValueError("must be a date, not a date and time")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise ValueError(f"must be a date like 2026-11-21, not {value!r}") from None
+        raise ValueError("must be a date")
+    raise AssertionError(f"unhandled field type {f.type}")
+
+
+def _check_range(f: Field, value) -> None:
+    if f.minimum is not None and value < f.minimum:
+        raise ValueError(f"must be at least {f.minimum:g}")
+    if f.maximum is not None and value > f.maximum:
+        raise ValueError(f"must be at most {f.maximum:g}")
+
+
+def stored_to_python(record: RecordType, row: dict) -> dict:
+    """Turn a stored row back into Python values (lists, bools); times stay ISO text."""
+    out = dict(row)
+    for f in record.fields:
+        v = out.get(f.name)
+        if v is None:
+            continue
+        if f.type is list:
+            out[f.name] = json.loads(v)
+        elif f.type is bool:
+            out[f.name] = bool(v)
+    if "deleted" in out:
+        out["deleted"] = bool(out["deleted"])
+    return out
