@@ -6,7 +6,7 @@ from . import changes
 from .errors import TandemError
 from .records import record_type
 from .session import Session
-from .timeutil import now_iso, when
+from .timeutil import when
 from .validation import stored_to_python
 
 
@@ -21,13 +21,14 @@ def log_attempt(session: Session, follow_up_id: str, method: str, outcome: str,
     follow_up = changes.get(session, "follow_up", follow_up_id)
     if follow_up["status"] != "open":
         raise TandemError(f"this follow-up is {follow_up['status']}")
+    attempted = when(at, "follow_up_attempt", "at")
     with session.db.atomic():
         attempt_id = changes.create(session, "follow_up_attempt", {
-            "follow_up_id": follow_up_id, "at": when(at, "follow_up_attempt", "at"),
+            "follow_up_id": follow_up_id, "at": attempted,
             "method": method, "outcome": outcome, "note": note})
         if outcome == "completed":
             changes.patch(session, "follow_up", follow_up_id,
-                          {"status": "done", "done_at": now_iso()})
+                          {"status": "done", "done_at": attempted})
     return attempt_id
 
 

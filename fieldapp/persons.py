@@ -14,10 +14,10 @@ from .timeutil import now_iso
 from .validation import stored_to_python
 
 
-def add_person(session: Session, values: dict) -> str:
+def add_person(session: Session, values: dict, record_id: str | None = None) -> str:
     values = {"team": session.profile.team, **values}
     _check_identity(values)
-    return changes.create(session, "person", values)
+    return changes.create(session, "person", values, record_id=record_id)
 
 
 def update_person(session: Session, person_id: str, values: dict) -> dict:

@@ -1,7 +1,7 @@
 """A signed-in user on this laptop: their open cache, who they are, and this device's clock."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -44,6 +44,7 @@ class Session:
     device_id: str
     clock: HybridClock
     data_dir: Path
+    data_key: bytes = field(repr=False, default=b"")
 
     @property
     def username(self) -> str:
@@ -57,6 +58,15 @@ class Session:
             [self.clock.wall_ms, self.clock.counter],
         )
         return stamp
+
+    @property
+    def cache_path(self) -> Path:
+        return paths.cache_path(self.data_dir, self.username)
+
+    def reopen(self) -> "Session":
+        """The same user's cache on a new connection, for another thread (sqlite connections
+        belong to the thread that opened them)."""
+        return _session(open_cache(self.cache_path, self.data_key), self.data_dir, self.data_key)
 
     def close(self) -> None:
         self.db.close()
@@ -79,7 +89,7 @@ def create_cache(data_dir: Path, profile: Profile, password: str,
             "role": profile.role, "teams": json.dumps(list(profile.teams)),
         })
     store.save(keys.wrap(data_key, password, profile.username, kdf))
-    return _session(db, data_dir)
+    return _session(db, data_dir, data_key)
 
 
 def unlock(data_dir: Path, username: str, password: str) -> Session:
@@ -88,7 +98,7 @@ def unlock(data_dir: Path, username: str, password: str) -> Session:
     if not path.exists():
         raise TandemError(f"no cache for {username} in {data_dir}: sign in online first")
     data_key = keys.unwrap(keys.KeyStore(path).load(), password)
-    return _session(open_cache(path, data_key), data_dir)
+    return _session(open_cache(path, data_key), data_dir, data_key)
 
 
 def change_password(data_dir: Path, username: str, old: str, new: str) -> None:
@@ -98,10 +108,10 @@ def change_password(data_dir: Path, username: str, old: str, new: str) -> None:
     store.save(keys.wrap(data_key, new, username))
 
 
-def _session(db: Database, data_dir: Path) -> Session:
+def _session(db: Database, data_dir: Path, data_key: bytes) -> Session:
     state = db["sync_state"].get(1)
     row = db["profile"].get(1)
     profile = Profile(row["username"], row["role"], tuple(json.loads(row["teams"])),
                       row["display_name"] or "")
     clock = HybridClock(state["device_id"], state["hlc_wall"], state["hlc_counter"])
-    return Session(db, profile, state["device_id"], clock, Path(data_dir))
+    return Session(db, profile, state["device_id"], clock, Path(data_dir), data_key)

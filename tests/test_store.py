@@ -1,0 +1,114 @@
+"""The encrypted cache: how it is opened, that it is encrypted, and that keys guard it."""
+
+import sqlcipher3
+import pytest
+
+from fieldapp import keys, paths, schema, session as sessions
+from fieldapp.errors import CacheUnreadable, KeyMissing, WrongPassword
+from fieldapp.store import is_encrypted, open_cache
+from tests.conftest import PASSWORD, make_session
+
+
+def test_cache_pragmas(officer):
+    db = officer.db
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA cipher_version").fetchone()[0].startswith("4.")
+
+
+def test_cache_file_holds_no_plaintext(officer, data_dir):
+    from fieldapp import encounters
+    secret = "Subject-disclosed-XQ7 plans; prefers Spanish"
+    encounters.save_encounter(officer, {"presenting_situation": "welfare_check",
+                                        "police_note": secret})
+    officer.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = b""
+    for f in paths.user_dir(data_dir, officer.username).iterdir():
+        raw += f.read_bytes()
+    assert secret.encode() not in raw
+    assert b"XQ7" not in raw
+    assert is_encrypted(officer.cache_path)
+
+
+def test_plain_sqlite_cannot_read_cache(officer):
+    import sqlite3
+    conn = sqlite3.connect(officer.cache_path)
+    with pytest.raises(sqlite3.DatabaseError):
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def test_wrong_key_is_unreadable(officer):
+    with pytest.raises(CacheUnreadable):
+        open_cache(officer.cache_path, b"\x01" * 32)
+
+
+def test_unlock_with_password_and_reject_wrong_one(officer, data_dir):
+    officer.close()
+    again = sessions.unlock(data_dir, "ofc.ramirez", PASSWORD)
+    assert again.profile.role == "officer"
+    assert again.device_id == officer.device_id
+    again.close()
+    with pytest.raises(WrongPassword):
+        sessions.unlock(data_dir, "ofc.ramirez", "not the password")
+
+
+def test_key_file_beside_cache_without_keyring(officer):
+    key_file = officer.cache_path.with_name("key.json")
+    assert key_file.exists()
+    assert key_file.stat().st_mode & 0o077 == 0
+    text = key_file.read_text()
+    assert officer.data_key.hex() not in text
+
+
+def test_keyring_used_when_available(memory_keyring, data_dir):
+    s = make_session(data_dir)
+    assert not s.cache_path.with_name("key.json").exists()
+    assert len(memory_keyring.entries) == 1
+    s.close()
+    assert sessions.unlock(data_dir, "ofc.ramirez", PASSWORD).profile.username == "ofc.ramirez"
+
+
+def test_missing_key_says_what_to_do(officer, data_dir):
+    keys.KeyStore(officer.cache_path).delete()
+    with pytest.raises(KeyMissing, match="sign in online again"):
+        sessions.unlock(data_dir, "ofc.ramirez", PASSWORD)
+
+
+def test_change_password_rewraps_without_reencrypting(officer, data_dir):
+    officer.close()
+    before = officer.cache_path.read_bytes()
+    sessions.change_password(data_dir, "ofc.ramirez", PASSWORD, "a new passphrase")
+    assert officer.cache_path.read_bytes() == before
+    with pytest.raises(WrongPassword):
+        sessions.unlock(data_dir, "ofc.ramirez", PASSWORD)
+    sessions.unlock(data_dir, "ofc.ramirez", "a new passphrase").close()
+
+
+def test_wrapped_key_is_bound_to_its_user():
+    wrapped = keys.wrap(b"k" * 32, "pw", "alice")
+    wrapped["label"] = "bob"
+    with pytest.raises(WrongPassword):
+        keys.unwrap(wrapped, "pw")
+
+
+def test_real_kdf_parameters_are_the_documented_ones():
+    # Tests run with cheap parameters (conftest); the shipped default must stay strong.
+    shipped = keys.KdfParams()
+    assert shipped.n >= 2**17 and shipped.r >= 8
+    wrapped = keys.wrap(b"k" * 32, "pw", "alice", shipped)
+    assert (wrapped["n"], wrapped["r"], wrapped["p"]) == (shipped.n, shipped.r, shipped.p)
+
+
+def test_each_user_has_own_cache(data_dir):
+    a = make_session(data_dir, "ofc.a")
+    b = make_session(data_dir, "clin.b", "clinician")
+    assert a.cache_path != b.cache_path
+    assert a.data_key != b.data_key
+    assert a.device_id != b.device_id
+    a.close(); b.close()
+    assert [p.parent.name for p in paths.cache_paths(data_dir)] == ["clin.b", "ofc.a"]
+
+
+def test_new_cache_is_at_latest_schema(officer):
+    assert schema.schema_version(officer.db) == schema.latest_version()
