@@ -1,0 +1,75 @@
+"""`tandem doctor` and the demo data, run as an IT admin would run them."""
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from fieldapp import assignments, demo, followups, keys
+from tests.conftest import PASSWORD, make_session
+
+ROOT = Path(__file__).parents[1]
+
+
+def _doctor(data_dir, stdin="", *extra):
+    code = ("import sys; from fieldapp import keys; keys.DEFAULT_KDF = keys.KdfParams(2**10, 8, 1);"
+            "from ui.cli import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, "doctor", "--data-dir", str(data_dir),
+                           *extra], input=stdin, capture_output=True, text=True, cwd=ROOT)
+
+
+def test_doctor_reports_caches(data_dir):
+    s = make_session(data_dir)
+    from fieldapp import outreach
+    outreach.log_contact(s, supplies=["water"])
+    s.close()
+    out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["keyring_available"] is False
+    (cache,) = report["caches"]
+    assert cache["encrypted"] is True and cache["key"] == "present"
+    assert cache["key_location"].startswith("file ")
+    assert cache["schema_current"] is True and cache["pending_ops"] == 1
+
+
+def test_doctor_without_password_still_reports_encryption(data_dir):
+    make_session(data_dir).close()
+    out = _doctor(data_dir)
+    assert out.returncode == 0
+    assert "encrypted: true" in out.stdout and "locked" in out.stdout
+
+
+def test_doctor_fails_when_key_missing(data_dir):
+    s = make_session(data_dir)
+    s.close()
+    keys.KeyStore(s.cache_path).delete()
+    out = _doctor(data_dir)
+    assert out.returncode == 1
+    assert "sign in online again as ofc.ramirez" in out.stdout
+
+
+def test_doctor_fails_when_cache_unreadable(data_dir):
+    s = make_session(data_dir)
+    s.close()
+    with open(s.cache_path, "r+b") as f:  # corrupt the first page
+        f.seek(0)
+        f.write(b"\0" * 4096)
+    out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
+    assert out.returncode == 1
+    assert "unreadable" in out.stdout
+
+
+def test_demo_prepares_seeded_cache_once(data_dir):
+    today = date(2026, 11, 21)
+    s = demo.prepare(data_dir, today=today)
+    user, _ = demo.credentials()
+    assert s.username == user and s.profile.role == "officer"
+    assert len(assignments.open_assignments(s)) >= 5
+    assert followups.overdue(s, today) and followups.due_today(s, today)
+    people = s.db.execute("SELECT count(*) FROM person").fetchone()[0]
+    s.close()
+    again = demo.prepare(data_dir, today=today)
+    assert again.db.execute("SELECT count(*) FROM person").fetchone()[0] == people
+    again.close()
