@@ -1,0 +1,98 @@
+"""Offline sign-in to a cache already on this laptop: the use banner, lockout, and its audit trail.
+
+Five failed attempts within 15 minutes lock the account on this laptop until an online sign-in
+succeeds (CJIS). Failures happen before the cache can be opened, so they are kept in a small
+file beside the cache (times and outcomes only, no secret) and copied into the cache's audit
+log, which syncs, at the next successful sign-in.
+"""
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from . import changes, paths
+from .errors import TandemError, WrongPassword
+from .session import Session, unlock
+from .timeutil import parse_iso, to_iso, utc_now
+
+USE_BANNER = (
+    "This system is for authorized use by agency personnel only. It holds criminal justice "
+    "information and protected health information. Use is monitored and recorded; misuse may "
+    "bring disciplinary action and criminal and civil penalties. By signing in you acknowledge "
+    "these terms."
+)
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class AccountLocked(TandemError):
+    """Too many failed attempts: only an online sign-in unlocks the account on this laptop."""
+
+
+def _attempts_path(data_dir: Path, username: str) -> Path:
+    return paths.user_dir(data_dir, username) / "signin-attempts.json"
+
+
+def _read(data_dir: Path, username: str) -> dict:
+    path = _attempts_path(data_dir, username)
+    if not path.exists():
+        return {"locked": False, "attempts": []}
+    return json.loads(path.read_text())
+
+
+def _write(data_dir: Path, username: str, state: dict) -> None:
+    path = _attempts_path(data_dir, username)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
+
+
+def is_locked(data_dir: Path, username: str) -> bool:
+    return _read(data_dir, username)["locked"]
+
+
+def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged: bool,
+            now: datetime | None = None) -> Session:
+    """Open the user's cache with their password, offline, enforcing the lockout."""
+    if not banner_acknowledged:
+        raise TandemError("acknowledge the use banner before signing in")
+    now = now or utc_now()
+    state = _read(data_dir, username) if paths.user_dir(data_dir, username).exists() else None
+    if state and state["locked"]:
+        state["attempts"].append({"at": to_iso(now), "outcome": "denied"})
+        _write(data_dir, username, state)
+        raise AccountLocked(
+            f"{username} is locked on this laptop after {MAX_FAILURES} failed attempts; "
+            "sign in online to unlock it")
+    try:
+        session = unlock(data_dir, username, password)
+    except WrongPassword:
+        if state is not None:
+            state["attempts"].append({"at": to_iso(now), "outcome": "failure"})
+            recent = [a for a in state["attempts"] if a["outcome"] == "failure"
+                      and now - parse_iso(a["at"]) < FAILURE_WINDOW]
+            state["locked"] = len(recent) >= MAX_FAILURES
+            _write(data_dir, username, state)
+        raise
+    _flush_attempts(session, state or {"attempts": []}, now)
+    return session
+
+
+def clear_lock_after_online_sign_in(session: Session) -> None:
+    """An online sign-in proved the password to the server: lift the laptop's lock."""
+    state = _read(session.data_dir, session.username)
+    _flush_attempts(session, state, utc_now(), detail="online sign-in")
+
+
+def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | None = None) -> None:
+    """Move recorded attempts into the synced audit log, then log this success."""
+    with session.db.atomic():
+        for attempt in state.get("attempts", []):
+            changes.create(session, "audit_event", {
+                "at": attempt["at"], "actor": session.username, "action": "sign_in",
+                "outcome": attempt["outcome"], "detail": "offline sign-in attempt"})
+        changes.create(session, "audit_event", {
+            "at": to_iso(now), "actor": session.username, "action": "sign_in",
+            "outcome": "success", "detail": detail})
+    _write(session.data_dir, session.username, {"locked": False, "attempts": []})
