@@ -152,6 +152,47 @@ def m002_directory(db: Database) -> None:
     """)
 
 
+@migrations()
+def m004_sync_credentials(db: Database) -> None:
+    """Where this laptop syncs: the server's address, and the refresh token when the OS
+    offers no keyring (kept here, inside the encrypted cache, never in a plain file)."""
+    db.execute("ALTER TABLE sync_state ADD COLUMN server_url TEXT")
+    db.execute("""CREATE TABLE sync_credential (
+        id INTEGER PRIMARY KEY CHECK (id = 1), refresh_token TEXT NOT NULL)""")
+
+
+@migrations()
+def m003_directory_search(db: Database) -> None:
+    """Directory search: one search document per service, its FTS5 index (ranked name >
+    taxonomy terms > description), a card per service with everything a result shows (so a
+    search reads one row per result), and the words the typo fallback suggests from (each
+    word filed under every one-letter deletion of it)."""
+    db.executescript("""
+    ALTER TABLE dir_schedule ADD COLUMN byweekno TEXT;
+    ALTER TABLE dir_schedule ADD COLUMN holiday INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE dir_schedule ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX dir_schedule_location ON dir_schedule(location_id);
+    CREATE INDEX dir_schedule_sal ON dir_schedule(service_at_location_id);
+    CREATE INDEX dir_phone_location ON dir_phone(location_id);
+    CREATE INDEX dir_phone_sal ON dir_phone(service_at_location_id);
+    CREATE INDEX dir_service_term_term ON dir_service_term(term_id);
+    CREATE INDEX dir_capacity_service ON dir_capacity(service_id);
+    CREATE TABLE dir_doc (n INTEGER PRIMARY KEY, service_id TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL, name TEXT NOT NULL, listed INTEGER NOT NULL,
+        always_open INTEGER NOT NULL, le_dropoff INTEGER NOT NULL, latitude REAL, longitude REAL);
+    CREATE INDEX dir_doc_point ON dir_doc(latitude, longitude);
+    CREATE TABLE dir_card (n INTEGER PRIMARY KEY, card TEXT NOT NULL);
+    CREATE INDEX dir_doc_name ON dir_doc(name);
+    CREATE VIRTUAL TABLE dir_fts USING fts5(name, terms, description, content='',
+        contentless_delete=1, prefix='1 2 3', tokenize='unicode61 remove_diacritics 2');
+    INSERT INTO dir_fts(dir_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
+    CREATE VIRTUAL TABLE dir_fts_vocab USING fts5vocab(dir_fts, row);
+    CREATE TABLE dir_fuzzy (variant TEXT NOT NULL, word TEXT NOT NULL, docs INTEGER NOT NULL,
+        PRIMARY KEY (variant, word)) WITHOUT ROWID;
+    CREATE TABLE dir_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)
