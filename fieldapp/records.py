@@ -5,7 +5,7 @@ the agency server all read. Migrations stay explicit (a migration is history and
 when this file changes); a test checks that the latest schema has every field named here.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 # The bookkeeping columns every synced record carries, besides its own fields.

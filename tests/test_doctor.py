@@ -1,12 +1,11 @@
-"""`tandem doctor` and the demo data, run as an IT admin would run them."""
+"""`tandem doctor`, run as an IT admin would run it."""
 
 import json
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
-from fieldapp import assignments, demo, followups, keys
+from fieldapp import keys
 from tests.conftest import PASSWORD, make_session
 
 ROOT = Path(__file__).parents[1]
@@ -59,17 +58,3 @@ def test_doctor_fails_when_cache_unreadable(data_dir):
     out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
     assert out.returncode == 1
     assert "unreadable" in out.stdout
-
-
-def test_demo_prepares_seeded_cache_once(data_dir):
-    today = date(2026, 11, 21)
-    s = demo.prepare(data_dir, today=today)
-    user, _ = demo.credentials()
-    assert s.username == user and s.profile.role == "officer"
-    assert len(assignments.open_assignments(s)) >= 5
-    assert followups.overdue(s, today) and followups.due_today(s, today)
-    people = s.db.execute("SELECT count(*) FROM person").fetchone()[0]
-    s.close()
-    again = demo.prepare(data_dir, today=today)
-    assert again.db.execute("SELECT count(*) FROM person").fetchone()[0] == people
-    again.close()

@@ -1,6 +1,5 @@
 """The encrypted cache: how it is opened, that it is encrypted, and that keys guard it."""
 
-import sqlcipher3
 import pytest
 
 from fieldapp import keys, paths, schema, session as sessions

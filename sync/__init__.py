@@ -1,0 +1,1 @@
+"""Both ends of synchronization: the wire protocol, the laptop's engine, the agency server."""

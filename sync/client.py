@@ -1,0 +1,525 @@
+"""The laptop's half of the exchange: sign in, push the outbox, pull changes, check the sums.
+
+What this module guarantees, and how:
+- An op leaves the outbox only when the server's answer for it has been processed, in one
+  transaction; a lost answer means the op is resent and the server returns its stored result.
+- A pulled page's rows and the new cursor are committed in one transaction, so the cursor is
+  never ahead of the data. Rows with pending local ops are rebased: the server's row with the
+  pending edits laid over it, never overwritten.
+- A new server epoch or an expired cursor rebuilds the copy from cursor 0; the outbox is kept
+  and replayed, and the end-of-sync check removes rows the server no longer has.
+- Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
+  is repaired from the server's manifest and reported.
+- Network errors, timeouts, 429 and 5xx are retried with exponential backoff and full jitter.
+
+Callers run one sync at a time per device, on a Session opened in the syncing thread
+(`session.reopen()`).
+"""
+
+import gzip
+import json
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+import keyring
+import keyring.errors
+import requests
+
+from fieldapp import keys
+from fieldapp.errors import TandemError
+from fieldapp.ids import new_id
+from fieldapp.records import RECORD_TYPES
+from fieldapp.session import Profile, Session, create_cache, unlock
+from fieldapp.timeutil import now_iso, parse_iso, utc_now
+
+from . import protocol as P
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+TIMEOUT = (10, 120)  # connect, read (seconds)
+SKEW_FLAG_S = 300
+
+
+class SyncFailed(TandemError):
+    """The server refused a request for a reason retrying will not fix."""
+
+
+class NoServer(SyncFailed):
+    """This cache has never signed in online, so there is nowhere to sync."""
+
+
+class DeviceRevoked(SyncFailed):
+    """The agency revoked this device; its copy has been wiped."""
+
+
+@dataclass
+class Transport:
+    """HTTP to one agency server: retries with backoff and jitter, access-token refresh."""
+
+    server_url: str
+    http: requests.Session = field(default_factory=requests.Session)
+    refresh_token: str | None = None
+    access_token: str | None = None
+    max_attempts: int = 6
+    backoff_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    requests_made: int = 0
+    bytes_received: int = 0
+    server_time: str | None = None
+
+    def __post_init__(self):
+        self.server_url = check_server_url(self.server_url)
+
+    def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
+        refreshed = False
+        for attempt in range(1, self.max_attempts + 1):
+            if auth and self.access_token is None:
+                self._refresh()
+            headers, data = {"Accept-Encoding": "gzip"}, None
+            if body is not None:
+                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+                data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
+                headers["Content-Type"] = "application/json"
+                if data is not raw:
+                    headers["Content-Encoding"] = "gzip"
+            if auth:
+                headers["Authorization"] = f"Bearer {self.access_token}"
+            try:
+                self.requests_made += 1
+                response = self.http.request(method, self.server_url + P.PREFIX + path,
+                                             data=data, params=params, headers=headers,
+                                             timeout=TIMEOUT)
+                self.bytes_received += len(response.content)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError):
+                if attempt == self.max_attempts:
+                    raise
+                self._wait(attempt)
+                continue
+            if response.status_code == 401 and auth and not refreshed:
+                refreshed, self.access_token = True, None
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                if attempt == self.max_attempts:
+                    raise requests.ConnectionError(
+                        f"{self.server_url} kept answering {response.status_code}")
+                self._wait(attempt, response.headers.get("Retry-After"))
+                continue
+            payload = _payload(response)
+            if response.ok and "detail" in payload and len(payload) == 1:
+                # a 200 whose body does not parse: cut off in transit, so ask again
+                if attempt == self.max_attempts:
+                    raise requests.ConnectionError(f"{path}: the answer arrived damaged")
+                self._wait(attempt)
+                continue
+            if response.ok:
+                self.server_time = payload.get("server_time", self.server_time)
+                return payload
+            detail = payload.get("detail", response.reason)
+            if payload.get("code") == "device_revoked":
+                raise DeviceRevoked(str(detail))
+            raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
+                             ) from None
+        raise AssertionError("unreachable")
+
+    def _refresh(self) -> None:
+        if not self.refresh_token:
+            raise SyncFailed("not signed in to the agency server: run 'tandem login'")
+        try:
+            self.access_token = self.call("POST", "/refresh", auth=False,
+                                          body={"refresh_token": self.refresh_token}
+                                          )["access_token"]
+        except SyncFailed as e:
+            if isinstance(e, DeviceRevoked):
+                raise
+            raise SyncFailed(f"the agency server refused this sign-in ({e}); "
+                             "sign in again with 'tandem login'") from None
+
+    def _wait(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, min(float(retry_after), self.backoff_cap_s))
+        self.sleep(delay)
+
+
+def _payload(response: requests.Response) -> dict:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {"detail": f"unreadable answer: {response.text[:200]!r}"}
+    return payload if isinstance(payload, dict) else {"detail": str(payload)[:200]}
+
+
+def check_server_url(url: str) -> str:
+    """HTTPS always, plain HTTP only to this machine."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise TandemError(f"{url!r} is not a server address like https://tandem.agency.gov")
+    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
+        raise TandemError(f"{url}: plain HTTP is allowed only to localhost; use https://")
+    return url.rstrip("/")
+
+
+# --- credentials ----------------------------------------------------------------------------
+
+def _keyring_entry(session: Session) -> str:
+    return f"refresh-token:{session.cache_path.resolve()}"
+
+
+def save_refresh_token(session: Session, token: str) -> None:
+    """OS keyring when there is one, else inside the encrypted cache; never a plain file."""
+    if keys.keyring_available():
+        keyring.set_password(keys.KEYRING_SERVICE, _keyring_entry(session), token)
+        with session.db.atomic():
+            session.db.execute("DELETE FROM sync_credential")
+        return
+    with session.db.atomic():
+        session.db.execute("INSERT OR REPLACE INTO sync_credential (id, refresh_token) "
+                           "VALUES (1, ?)", [token])
+
+
+def load_refresh_token(session: Session) -> str | None:
+    if keys.keyring_available():
+        try:
+            token = keyring.get_password(keys.KEYRING_SERVICE, _keyring_entry(session))
+        except keyring.errors.KeyringError:
+            token = None
+        if token:
+            return token
+    row = session.db.execute("SELECT refresh_token FROM sync_credential WHERE id = 1").fetchone()
+    return row[0] if row else None
+
+
+def wipe(session: Session) -> None:
+    """A revoked device: remove this user's cache, its wrapped key and its token."""
+    path = session.cache_path
+    if keys.keyring_available():
+        try:
+            keyring.delete_password(keys.KEYRING_SERVICE, _keyring_entry(session))
+        except keyring.errors.PasswordDeleteError:
+            pass
+    session.close()
+    keys.KeyStore(path).delete()
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def login(data_dir: Path, server_url: str, username: str, password: str, *,
+          device_name: str = "", http: requests.Session | None = None) -> Session:
+    """Sign in online: on first sign-in make the user's cache (profile from the server), then
+    register this device and keep the refresh token. Returns the open session."""
+    transport = Transport(server_url, http or requests.Session())
+    credentials = {"username": username, "password": password}
+    try:
+        session = unlock(data_dir, username, password)
+    except TandemError:
+        if (Path(data_dir) / "users" / username / "cache.db").exists():
+            raise
+        who = transport.call("POST", "/login", body=credentials, auth=False)["profile"]
+        profile = Profile(who["username"], who["role"], tuple(who["teams"]), who["display_name"])
+        session = create_cache(data_dir, profile, password)
+    try:
+        answer = transport.call("POST", "/login", auth=False, body={
+            **credentials, "device_id": session.device_id, "device_name": device_name})
+    except DeviceRevoked:
+        wipe(session)
+        raise
+    except BaseException:
+        session.close()
+        raise
+    who = answer["profile"]
+    with session.db.atomic():
+        session.db.execute("UPDATE sync_state SET server_url = ? WHERE id = 1",
+                           [transport.server_url])
+        session.db.execute("UPDATE profile SET role = ?, teams = ?, display_name = ? WHERE id = 1",
+                           [who["role"], json.dumps(who["teams"]), who["display_name"]])
+    save_refresh_token(session, answer["refresh_token"])
+    return session
+
+
+# --- one sync ---------------------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    pushed: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    deferred: int = 0
+    pulled: int = 0
+    orphans: int = 0
+    rebuilt: bool = False
+    check: str = "ok"
+    repaired_rows: int = 0
+    requests: int = 0
+    bytes_received: int = 0
+    clock_skew_s: float | None = None
+
+
+def run_sync(session: Session, server_url: str | None = None, *,
+             http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
+             page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
+             sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Push the outbox, pull what changed, check the sums; returns the summary as a dict."""
+    state = session.db.execute(
+        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()
+    server_url = server_url or state[0]
+    if not server_url:
+        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
+    transport = Transport(server_url, http or requests.Session(), load_refresh_token(session),
+                          max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
+    summary = Summary()
+    try:
+        _push(session, transport, batch_size, summary)
+        _pull(session, transport, page_size, summary)
+        _check(session, transport, page_size, summary)
+    except DeviceRevoked:
+        wipe(session)
+        raise
+    with session.db.atomic():
+        session.db.execute("UPDATE sync_state SET last_sync_at = ? WHERE id = 1", [now_iso()])
+    summary.requests, summary.bytes_received = transport.requests_made, transport.bytes_received
+    if transport.server_time:
+        skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
+        if abs(skew) > SKEW_FLAG_S:
+            summary.clock_skew_s = round(skew, 1)
+    return summary.__dict__.copy()
+
+
+def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:
+    while True:
+        ops = _next_batch(session, batch_size)
+        if not ops:
+            return
+        answer = transport.call("POST", "/push", body={"ops": [op["wire"] for op in ops]})
+        _settle(session, ops, answer["results"], summary)
+
+
+def _next_batch(session: Session, limit: int) -> list[dict]:
+    """Pending ops in order, skipping records that have a rejected op (it blocks only them)."""
+    rows = session.db.execute("""
+        SELECT o.seq, o.op_id, o.table_name, o.record_id, o.kind, o.fields, o.base,
+               o.base_version, o.hlc
+        FROM outbox o
+        WHERE o.state = 'pending' AND NOT EXISTS (
+            SELECT 1 FROM outbox r WHERE r.state = 'rejected'
+            AND r.table_name = o.table_name AND r.record_id = o.record_id)
+        ORDER BY o.seq LIMIT ?""", [limit]).fetchall()
+    batch, size = [], 0
+    for seq, op_id, table, record_id, kind, fields, base, base_version, hlc in rows:
+        size += len(fields) + len(base) + 200
+        if batch and size > P.PUSH_MAX_BYTES:
+            break
+        batch.append({"seq": seq, "wire": {
+            "op_id": op_id, "table": table, "record_id": record_id, "kind": kind,
+            "fields": json.loads(fields), "base": json.loads(base),
+            "base_version": base_version, "hlc": hlc}})
+    return batch
+
+
+def _settle(session: Session, ops: list[dict], results: list[dict], summary: Summary) -> None:
+    """Record the server's answers; confirmed ops leave the outbox in the same transaction."""
+    by_id = {r["op_id"]: r for r in results}
+    db = session.db
+    with db.atomic():
+        for op in ops:
+            result = by_id.get(op["wire"]["op_id"])
+            if result is None:
+                continue
+            if result["status"] == P.DUPLICATE:
+                summary.duplicates += 1
+                result = result.get("original") or {"status": P.APPLIED}
+            status = result["status"]
+            if status in (P.APPLIED, P.CONFLICT):
+                db.execute("DELETE FROM outbox WHERE seq = ?", [op["seq"]])
+                summary.pushed += 1
+                for c in result.get("conflicts", []):
+                    summary.conflicts += 1
+                    db.execute(
+                        "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
+                        "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [new_id(), op["wire"]["table"], op["wire"]["record_id"], c["field"],
+                         json.dumps(c["kept"]), json.dumps(c["other"]), now_iso()])
+            elif status == P.REJECTED:
+                summary.rejected += 1
+                db.execute("UPDATE outbox SET state = 'rejected', attempts = attempts + 1, "
+                           "last_error = ? WHERE seq = ?", [result.get("reason"), op["seq"]])
+            else:
+                summary.deferred += 1
+                db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                           "WHERE seq = ?", [result.get("reason"), op["seq"]])
+
+
+def _pull(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
+    cursor_text, epoch = session.db.execute(
+        "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
+    cursor = int(cursor_text or 0)
+    while True:
+        try:
+            page = transport.call("GET", "/pull", params={"after": cursor, "limit": page_size})
+        except SyncFailed as e:
+            if "410" not in str(e) or cursor == 0:
+                raise
+            cursor, summary.rebuilt = 0, True  # offline past the server's horizon
+            continue
+        if epoch is not None and page["epoch"] != epoch and cursor != 0:
+            cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
+            continue
+        epoch = page["epoch"]
+        summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
+                                 cursor=page["cursor"], epoch=epoch, summary=summary)
+        cursor = page["cursor"]
+        if not page["more"]:
+            return
+
+
+_PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
+
+
+def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
+           cursor: int | None = None, epoch: str | None = None) -> int:
+    """Write pulled rows (rebasing pending local edits), and the cursor, in one transaction."""
+    db = session.db
+    pending = set(db.execute(
+        "SELECT DISTINCT table_name, record_id FROM outbox "
+        "WHERE state IN ('pending', 'rejected')").fetchall())
+    groups: dict[str, list[dict]] = {}
+    for rec in sorted(records, key=lambda r: r["table"] not in _PARENT_TABLES):
+        table = rec["table"]
+        if table not in P.PULLED_TABLES:
+            continue
+        rt = RECORD_TYPES[table]
+        row = {"id": rec["id"], "created_hlc": rec["created_hlc"],
+               "updated_hlc": rec["updated_hlc"], "author": rec["author"],
+               "device": rec["device"], "server_version": rec["version"],
+               "deleted": int(rec["deleted"]),
+               **{name: rec["fields"].get(name) for name in rt.field_names}}
+        if (table, rec["id"]) in pending:
+            row = _rebase(db, table, row)
+        groups.setdefault(table, []).append(row)
+        try:
+            session.clock.observe(rec["updated_hlc"])
+        except ValueError:
+            pass
+    written = 0
+    with db.atomic():
+        for table, rows in groups.items():
+            written += _upsert(db, table, rows, force, summary)
+        db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
+                   [session.clock.wall_ms, session.clock.counter])
+        if cursor is not None:
+            db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
+                       [str(cursor), epoch])
+    return written
+
+
+def _upsert(db, table: str, rows: list[dict], force: bool, summary: Summary) -> int:
+    columns = list(rows[0])
+    sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT(id) DO UPDATE SET "
+           + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+           + ("" if force else f" WHERE excluded.server_version >= [{table}].server_version"))
+    values = [[row[c] for c in columns] for row in rows]
+    db.execute("SAVEPOINT pull_rows")
+    try:
+        db.conn.executemany(sql, values)
+        db.execute("RELEASE pull_rows")
+        return len(rows)
+    except Exception as e:  # a child whose parent this user cannot see: keep the rest
+        if "FOREIGN KEY" not in str(e):
+            raise
+        db.execute("ROLLBACK TO pull_rows")
+        db.execute("RELEASE pull_rows")
+    written = 0
+    for row in values:
+        try:
+            db.conn.execute(sql, row)
+            written += 1
+        except Exception as e:
+            if "FOREIGN KEY" not in str(e):
+                raise
+            summary.orphans += 1
+    return written
+
+
+def _rebase(db, table: str, row: dict) -> dict:
+    """The server's row with this laptop's pending (and rejected) edits laid over it."""
+    for kind, fields, hlc in db.execute(
+            "SELECT kind, fields, hlc FROM outbox WHERE table_name = ? AND record_id = ? "
+            "AND state IN ('pending', 'rejected') ORDER BY seq", [table, row["id"]]):
+        if kind == "delete":
+            row["deleted"] = 1
+        else:
+            row.update(json.loads(fields))
+            if kind == "patch":
+                row["deleted"] = 0  # an edit against a delete keeps the record
+        row["updated_hlc"] = max(row["updated_hlc"], hlc)
+    return row
+
+
+def local_hash(session: Session) -> P.SetHash:
+    """The same count and hash the server computes, over rows the server has confirmed."""
+    h = P.SetHash()
+    for table in P.PULLED_TABLES:
+        for record_id, version in session.db.execute(
+                f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
+            h.add(table, record_id, version)
+    return h
+
+
+def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
+    """Compare counts and hashes; pull again if the server moved on; repair a real mismatch."""
+    for _ in range(3):
+        server = transport.call("GET", "/summary")
+        local = local_hash(session)
+        if (server["count"], server["hash"]) == (local.count, local.hex):
+            return
+        cursor = int(session.db.execute(
+            "SELECT pull_cursor FROM sync_state WHERE id = 1").fetchone()[0] or 0)
+        if server["cursor"] <= cursor:
+            break
+        _pull(session, transport, page_size, summary)  # newer changes arrived meanwhile
+    else:
+        summary.check = "busy"  # the server kept changing; the next sync checks again
+        return
+    summary.repaired_rows = _repair(session, transport, summary)
+    server = transport.call("GET", "/summary")
+    local = local_hash(session)
+    summary.check = ("repaired" if (server["count"], server["hash"]) == (local.count, local.hex)
+                     else "mismatch")
+
+
+def _repair(session: Session, transport: Transport, summary: Summary) -> int:
+    """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
+    wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
+    held = {}
+    for table in P.PULLED_TABLES:
+        for record_id, version in session.db.execute(
+                f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
+            held[(table, record_id)] = version
+    pending = set(session.db.execute(
+        "SELECT DISTINCT table_name, record_id FROM outbox "
+        "WHERE state IN ('pending', 'rejected')").fetchall())
+    fetch = [i for key, v in wanted.items() if held.get(key) != v for i in [key[1]]]
+    extra = [key for key in held if key not in wanted and key not in pending]
+    for start in range(0, len(fetch), P.PULL_PAGE_MAX):
+        records = transport.call("POST", "/records",
+                                 body={"ids": fetch[start:start + P.PULL_PAGE_MAX]})["records"]
+        _apply(session, records, force=True, summary=summary)
+    db = session.db
+    with db.atomic():
+        for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
+            db.execute("SAVEPOINT drop_row")
+            try:
+                db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
+                db.execute("RELEASE drop_row")
+            except Exception as e:
+                if "FOREIGN KEY" not in str(e):
+                    raise
+                db.execute("ROLLBACK TO drop_row")
+                db.execute("RELEASE drop_row")
+    return len(fetch) + len(extra)

@@ -1,0 +1,64 @@
+"""`tandem login` and `tandem sync`: headless sign-in and one sync, passwords read from stdin."""
+
+import json
+import sys
+from pathlib import Path
+
+import requests
+
+from fieldapp import paths
+from fieldapp.errors import TandemError
+from fieldapp.session import unlock
+
+from . import client
+
+
+def _password() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise TandemError("no password on stdin")
+    return line
+
+
+def login(data_dir: Path, server_url: str, username: str) -> int:
+    try:
+        session = client.login(data_dir, server_url, username, _password())
+    except (TandemError, requests.RequestException) as e:
+        return _fail(f"sign-in failed: {e}")
+    print(f"signed in as {username} ({session.profile.role}, teams "
+          f"{', '.join(session.profile.teams)}) on {server_url}; device {session.device_id}")
+    session.close()
+    return 0
+
+
+def sync(data_dir: Path, username: str | None, *, as_json: bool = False) -> int:
+    if username is None:
+        users = [p.parent.name for p in paths.cache_paths(data_dir)]
+        if len(users) != 1:
+            return _fail(f"{len(users)} users have caches in {data_dir}; name one with --user"
+                         if users else f"no one has signed in under {data_dir}; run tandem login")
+        username = users[0]
+    try:
+        session = unlock(data_dir, username, _password())
+    except TandemError as e:
+        return _fail(str(e))
+    try:
+        summary = client.run_sync(session)
+    except (TandemError, requests.RequestException) as e:
+        return _fail(f"sync failed: {e}")
+    finally:
+        try:
+            session.close()
+        except Exception:
+            pass
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        print(f"pushed {summary['pushed']}, pulled {summary['pulled']}, conflicts "
+              f"{summary['conflicts']}, rejected {summary['rejected']}; check {summary['check']}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"tandem: {message}", file=sys.stderr)
+    return 1

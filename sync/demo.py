@@ -1,0 +1,56 @@
+"""`tandem demo`: a local agency server on embedded SQLite with the seeds, the demo user signed in.
+
+The server's files live under DIR/server/, apart from the laptop caches under DIR/users/.
+On the first run the server gets the demo roster (every account with the documented demo
+password) and the demo officer's laptop writes the seed case data, which the first sync
+carries to the server; later runs reuse both and just sync.
+"""
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+import seeds
+from fieldapp import demo, directory, hsds, paths
+from fieldapp.session import Session
+
+from . import client
+from .server import accounts
+from .server.db import make_engine
+from .server.tables import app_user
+from .server.embedded import RunningServer, start_local_server
+
+
+def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningServer]:
+    """Start the demo server, sign the demo user in against it, sync; the caller stops it."""
+    server = start_local_server(paths.server_dir(data_dir))
+    try:
+        username, password = demo.credentials()
+        new_server = _add_roster(paths.server_dir(data_dir) / "agency.db", password)
+        session = client.login(data_dir, server.url, username, password, device_name="demo laptop")
+        if new_server:
+            demo.seed_case_data(session, today or date.today())
+        if directory.directory_info(session.db)["summary"] is None:
+            directory.replace_directory(session.db, hsds.read_directory(seeds.DIRECTORY_DIR))
+        client.run_sync(session)
+    except BaseException:
+        server.stop()
+        raise
+    return session, server
+
+
+def _add_roster(db_path: Path, password: str) -> bool:
+    """Create the roster's accounts if the server has none yet; True when it was new."""
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.begin() as conn:
+            if conn.scalar(select(func.count()).select_from(app_user)):
+                return False
+            for user in seeds.load("roster")["users"]:
+                teams = user.get("teams") or [user["team"]]
+                accounts.add_user(conn, user["username"], user["role"], teams, password,
+                                  user.get("display_name", ""))
+        return True
+    finally:
+        engine.dispose()

@@ -1,0 +1,71 @@
+"""The wire protocol both ends share: endpoints, limits, op results, scope, the sync hash.
+
+Values travel in their stored form (ISO text for times, 0/1 for flags, JSON text for lists),
+exactly as the laptop's outbox holds them, so neither end re-encodes what it did not change.
+"""
+
+import hashlib
+
+from fieldapp.records import RECORD_TYPES
+
+VERSION = 1
+PREFIX = "/v1"
+
+PUSH_MAX_OPS = 500
+PUSH_MAX_BYTES = 1 << 20  # one batch's JSON before gzip
+REQUEST_MAX_BYTES = 8 << 20  # the server answers 413 above this, before or after gzip
+PULL_PAGE = 2000
+PULL_PAGE_MAX = 5000
+
+# Per-op results. `deferred` is not final: an earlier op on the same record was rejected in
+# this batch, so the op waits (a rejected op blocks only its own record).
+APPLIED, DUPLICATE, CONFLICT, REJECTED, DEFERRED = (
+    "applied", "duplicate", "conflict", "rejected", "deferred")
+FINAL_RESULTS = (APPLIED, DUPLICATE, CONFLICT, REJECTED)
+
+OP_KINDS = ("create", "patch", "append", "delete")
+
+# Records pushed to the server but never pulled back to laptops.
+PUSH_ONLY = frozenset({"audit_event"})
+PULLED_TABLES = tuple(t for t in RECORD_TYPES if t not in PUSH_ONLY)
+
+# The laptop cache's foreign keys: a pulled child needs its parent first.
+PARENT_FIELDS = {
+    "shift_event": ("shift_id", "shift"),
+    "release_of_information": ("person_id", "person"),
+    "clinical_note": ("encounter_id", "encounter"),
+    "follow_up_attempt": ("follow_up_id", "follow_up"),
+}
+
+# A conflict on this pseudo-field records a delete that met a concurrent edit.
+DELETE_FIELD = "_deleted"
+
+
+def may_read(role: str, table: str) -> bool:
+    """Whether a role may hold records of `table` at all (team scope comes on top)."""
+    if table in PUSH_ONLY:
+        return False
+    if RECORD_TYPES[table].clinical:
+        return role == "clinician"
+    return role != "admin"
+
+
+def record_digest(table: str, record_id: str, version: int) -> int:
+    raw = f"{table}\x1f{record_id}\x1f{version}".encode()
+    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
+
+
+class SetHash:
+    """Count and order-independent hash (sum of digests mod 2**64) of (table, id, version)."""
+
+    def __init__(self):
+        self.count = 0
+        self.total = 0
+
+    def add(self, table: str, record_id: str, version: int) -> None:
+        self.count += 1
+        self.total = (self.total + record_digest(table, record_id, version)) % (1 << 64)
+
+    @property
+    def hex(self) -> str:
+        return f"{self.total:016x}"

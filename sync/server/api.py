@@ -1,0 +1,242 @@
+"""The agency server's HTTP API (FastAPI). Each request opens its own transaction; nothing
+is kept in the process between requests, so several workers can serve one PostgreSQL.
+
+Every malformed request gets a 4xx with a message: bodies over the limit 413 (checked before
+and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403. A database
+that is busy or unreachable answers 503 so the laptop retries.
+"""
+
+import json
+import zlib
+from typing import Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.middleware.gzip import GZipMiddleware
+
+from fieldapp.timeutil import now_iso
+
+from .. import protocol as P
+from . import accounts, exchange
+from .db import make_engine, read_meta
+
+
+class Op(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    op_id: str = Field(min_length=1, max_length=64)
+    table: str = Field(min_length=1, max_length=64)
+    record_id: str = Field(min_length=1, max_length=36)
+    kind: str = Field(min_length=1, max_length=16)
+    fields: dict[str, Any]
+    base: dict[str, Any] = {}
+    base_version: int = Field(ge=0)
+    hlc: str = Field(min_length=1, max_length=80)
+
+
+class PushBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ops: list[Op] = Field(max_length=P.PUSH_MAX_OPS)
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    device_id: str | None = Field(default=None, min_length=1, max_length=64)
+    device_name: str = Field(default="", max_length=200)
+
+
+class RefreshBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class FetchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] = Field(max_length=P.PULL_PAGE_MAX)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, code: str = "error"):
+        super().__init__(detail)
+        self.status, self.detail, self.code = status, detail, code
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over the limit (413) and unpack gzip bodies (bounded)."""
+
+    def __init__(self, app, limit: int = P.REQUEST_MAX_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await _plain(send, 413, f"request body over {self.limit} bytes")
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await _plain(send, 413, f"request body over {self.limit} bytes")
+        if headers.get(b"content-encoding", b"").lower() == b"gzip":
+            try:
+                unpacker = zlib.decompressobj(wbits=31)
+                body = unpacker.decompress(body, self.limit + 1)
+                if len(body) > self.limit or unpacker.unconsumed_tail:
+                    return await _plain(send, 413, f"request body over {self.limit} bytes unpacked")
+            except zlib.error:
+                return await _plain(send, 400, "request body is not valid gzip")
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                          if k not in (b"content-encoding", b"content-length")]
+                     + [(b"content-length", str(len(body)).encode())]}
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _plain(send, status: int, detail: str) -> None:
+    payload = json.dumps({"detail": detail, "code": "error"}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _json(payload) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                    media_type="application/json")
+
+
+def create_app(db: str | Engine) -> FastAPI:
+    engine = make_engine(db) if isinstance(db, str) else db
+    app = FastAPI(title="Tandem agency server", version=str(P.VERSION),
+                  description="Sync and accounts for Tandem laptops.")
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.detail, "code": exc.code}, exc.status, headers)
+
+    @app.exception_handler(OperationalError)
+    async def _db_busy(_request: Request, exc: OperationalError):
+        return JSONResponse({"detail": "the database is busy or unreachable; retry later",
+                             "code": "unavailable"}, 503, {"Retry-After": "1"})
+
+    @app.exception_handler(IntegrityError)
+    async def _db_race(_request: Request, exc: IntegrityError):
+        return JSONResponse({"detail": "a concurrent request changed the same rows; retry",
+                             "code": "unavailable"}, 503, {"Retry-After": "1"})
+
+    def bearer(authorization: str = Header(default="")) -> str:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value:
+            raise ApiError(401, "missing 'Authorization: Bearer <access token>' header")
+        return value
+
+    def as_caller(conn, access_token: str) -> accounts.Caller:
+        try:
+            return accounts.authenticate(conn, access_token)
+        except accounts.DeviceRevoked as e:
+            raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+        except accounts.AccountError as e:
+            raise ApiError(401, str(e), "unauthorized") from None
+
+    @app.get(f"{P.PREFIX}/health")
+    def health():
+        with engine.connect() as conn:
+            return {"status": "ok", "epoch": read_meta(conn, "epoch"), "protocol": P.VERSION}
+
+    @app.post(f"{P.PREFIX}/login")
+    def login(body: LoginBody):
+        """Check a password; with a device id, also register the device and issue tokens."""
+        with engine.begin() as conn:
+            try:
+                user = accounts.check_password(conn, body.username, body.password)
+                out = {"profile": accounts.profile(user), "epoch": read_meta(conn, "epoch")}
+                if body.device_id:
+                    out.update(accounts.sign_in(conn, user, body.device_id, body.device_name))
+            except accounts.DeviceRevoked as e:
+                raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+            except accounts.AccountError as e:
+                raise ApiError(401, str(e), "unauthorized") from None
+        return out
+
+    @app.post(f"{P.PREFIX}/refresh")
+    def refresh(body: RefreshBody):
+        with engine.begin() as conn:
+            try:
+                return accounts.refresh(conn, body.refresh_token)
+            except accounts.DeviceRevoked as e:
+                raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+            except accounts.AccountError as e:
+                raise ApiError(401, str(e), "unauthorized") from None
+
+    @app.post(f"{P.PREFIX}/push")
+    def push(body: PushBody, access_token: str = Depends(bearer)):
+        """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
+        ops = [op.model_dump() for op in body.ops]
+        if len({op["op_id"] for op in ops}) != len(ops):
+            raise ApiError(422, "an op_id appears twice in this batch")
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            results = exchange.push(conn, caller, ops)
+        return _json({"results": results, "server_time": now_iso()})
+
+    @app.get(f"{P.PREFIX}/pull")
+    def pull(after: int = Query(0, ge=0, le=2**62),
+             limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
+             access_token: str = Depends(bearer)):
+        """Records the caller may see changed after the cursor `after`, oldest change first."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            try:
+                return _json(exchange.pull(conn, caller, after, limit))
+            except exchange.CursorExpired as e:
+                raise ApiError(410, str(e), "cursor_expired") from None
+
+    @app.post(f"{P.PREFIX}/records")
+    def records(body: FetchBody, access_token: str = Depends(bearer)):
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return _json({"records": exchange.fetch(conn, caller, body.ids)})
+
+    @app.get(f"{P.PREFIX}/summary")
+    def summary(access_token: str = Depends(bearer)):
+        """Count, order-independent hash and newest change_seq of what the caller may see."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return {**exchange.summary(conn, caller), "epoch": read_meta(conn, "epoch")}
+
+    @app.get(f"{P.PREFIX}/manifest")
+    def manifest(access_token: str = Depends(bearer)):
+        """(table, id, version) of every record the caller may see, to repair a mismatch."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return _json({"records": exchange.manifest(conn, caller)})
+
+    @app.get(f"{P.PREFIX}/conflicts")
+    def conflicts(access_token: str = Depends(bearer)):
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return _json({"conflicts": exchange.conflicts_for(conn, caller)})
+
+    app.state.engine = engine
+    return app

@@ -1,0 +1,111 @@
+"""The `tandem-server` command: set up the agency database, manage accounts, serve the API."""
+
+import argparse
+import json
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from fieldapp.records import ROLES
+
+from . import accounts
+from .db import BadDatabaseUrl, make_engine, migrate
+
+DEFAULT_DB = "sqlite:///agency.db"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tandem-server", description=__doc__)
+    parser.add_argument("--db", default=DEFAULT_DB,
+                        help=f"database URL: sqlite:///path or postgresql+psycopg://... "
+                             f"(default {DEFAULT_DB})")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("init", "create or upgrade the database"),
+                       ("serve", "serve the HTTP API"),
+                       ("add-user", "add an account (password read from stdin)"),
+                       ("revoke-device", "revoke a device and its tokens")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+        if name == "serve":
+            sub.add_argument("--host", default="127.0.0.1")
+            sub.add_argument("--port", type=int, default=8750)
+            sub.add_argument("--workers", type=int, default=1)
+        if name == "add-user":
+            sub.add_argument("name")
+            sub.add_argument("--role", required=True, choices=ROLES)
+            sub.add_argument("--team", required=True, action="append",
+                             help="a team the user belongs to (repeat for supervisors)")
+            sub.add_argument("--display-name", default="")
+        if name == "revoke-device":
+            sub.add_argument("device_id")
+    args = parser.parse_args(argv)
+    try:
+        engine = make_engine(args.db)
+        if args.command == "init":
+            epoch = migrate(engine)
+            print(f"database {args.db} is ready (epoch {epoch})")
+            return 0
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "add-user":
+            password = sys.stdin.readline().rstrip("\n")
+            with engine.begin() as conn:
+                user_id = accounts.add_user(conn, args.name, args.role, args.team, password,
+                                            args.display_name)
+            print(f"added user {args.name} (id {user_id}, role {args.role}, "
+                  f"teams {', '.join(args.team)})")
+            return 0
+        if args.command == "revoke-device":
+            with engine.begin() as conn:
+                revoked = accounts.revoke_device(conn, args.device_id)
+            print(f"revoked device {args.device_id} and {revoked} token(s); "
+                  "it will be wiped on its next contact")
+            return 0
+    except BadDatabaseUrl as e:
+        return _fail(str(e))
+    except accounts.AccountError as e:
+        return _fail(str(e))
+    except SQLAlchemyError as e:
+        return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
+                     f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")
+    return 2
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    if not 0 < args.port < 65536:
+        return _fail(f"--port {args.port} is not a TCP port")
+    print(json.dumps({"serving": f"http://{args.host}:{args.port}", "db": _safe(args.db)}),
+          flush=True)
+    if args.workers > 1:
+        import os
+        os.environ["TANDEM_SERVER_DB"] = args.db
+        uvicorn.run("sync.server.cli:app_from_env", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, log_level="warning")
+    else:
+        from .api import create_app
+        uvicorn.run(create_app(args.db), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def app_from_env():
+    """The app for each uvicorn worker process (--workers > 1)."""
+    import os
+
+    from .api import create_app
+    return create_app(os.environ["TANDEM_SERVER_DB"])
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _fail(message: str) -> int:
+    print(f"tandem-server: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

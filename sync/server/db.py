@@ -1,0 +1,80 @@
+"""Connecting to the agency database and bringing its schema up to date.
+
+The same code runs on SQLite (the embedded default) and PostgreSQL. On SQLite every
+transaction starts with BEGIN IMMEDIATE, so writers queue for the lock instead of failing
+when a read transaction tries to become a write one; WAL and synchronous=FULL keep committed
+changes through a power cut.
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from fieldapp.ids import new_id
+
+from .tables import meta
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class BadDatabaseUrl(ValueError):
+    """The --db value is not a database URL this server can use."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` (sqlite:///path or postgresql+psycopg://...)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadDatabaseUrl(
+            f"{url!r} is not a database URL; use sqlite:///path/to/agency.db or "
+            "postgresql+psycopg://user:password@host/dbname") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise BadDatabaseUrl("SQLite needs a file path: sqlite:///path/to/agency.db")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
+        _sqlite_setup(engine)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            raise BadDatabaseUrl("PostgreSQL URLs use psycopg 3: postgresql+psycopg://...")
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise BadDatabaseUrl(f"unsupported database {backend!r}; use sqlite or postgresql+psycopg")
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
+        dbapi_conn.execute("PRAGMA synchronous = FULL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> str:
+    """Apply every Alembic migration, give a new database its epoch; returns the epoch."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with engine.begin() as conn:
+        epoch = conn.scalar(select(meta.c.value).where(meta.c.key == "epoch"))
+        if epoch is None:
+            epoch = new_id()
+            conn.execute(insert(meta).values(key="epoch", value=epoch))
+    return epoch
+
+
+def read_meta(conn, key: str, default: str | None = None) -> str | None:
+    value = conn.scalar(select(meta.c.value).where(meta.c.key == key))
+    return default if value is None else value

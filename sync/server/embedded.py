@@ -1,0 +1,55 @@
+"""Running the server inside another program: the demo and the tests start a real uvicorn on
+a free loopback port in a background thread."""
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from .api import create_app
+from .db import make_engine, migrate
+
+
+@dataclass
+class RunningServer:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def serve_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve the database at `db_url` (already initialised) until `.stop()`."""
+    app = create_app(db_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name="tandem-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the local agency server did not start")
+        time.sleep(0.02)
+    return RunningServer(f"http://{host}:{sock.getsockname()[1]}", server, thread)
+
+
+def start_local_server(directory: Path) -> RunningServer:
+    """The demo's server: an embedded SQLite database in `directory`, initialised if new,
+    served on a free loopback port. Returns the running server (its `.url`, `.stop()`)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{directory / 'agency.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return serve_in_thread(url)

@@ -1,0 +1,321 @@
+"""The server's half of the exchange: apply pushed ops once each, serve pulls, check sums.
+
+A push batch runs in one transaction that first locks the change counter. Writers therefore
+take their change_seq values one transaction after another, so a pull that sees seq N has seen
+everything below N: no cursor can skip a row committed late. applied_op rows are written in the
+same transaction as the changes they record, so an op is either applied and remembered, or
+neither.
+
+Mutable records merge field by field: a field whose server value still equals the op's base
+takes the new value; a field changed on both sides goes to the later clock stamp (a
+deterministic winner) and the other value is kept in `conflict`. A delete that meets an edit
+it had not seen keeps the record and is flagged. Append-only records never conflict.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, insert, select, update
+
+from fieldapp.errors import ValidationError
+from fieldapp.ids import new_id
+from fieldapp.records import RECORD_TYPES, RecordType
+from fieldapp.timeutil import now_iso
+from fieldapp.validation import normalise
+
+from .. import protocol as P
+from .accounts import Caller
+from .db import read_meta
+from .tables import applied_op, change_counter, conflict, record
+
+
+class CursorExpired(Exception):
+    """The laptop's cursor is older than the oldest change this server still describes."""
+
+
+@dataclass
+class _Batch:
+    caller: Caller
+    seq: int
+    records: dict[str, dict]  # id -> row (data and field_hlc parsed)
+    new: set[str] = field(default_factory=set)
+    dirty: set[str] = field(default_factory=set)
+    applied: list[dict] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+
+def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
+    """Apply a batch of ops in the caller's transaction; one result per op, in order."""
+    seq = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
+                       .with_for_update()).scalar_one()
+    op_ids = [op["op_id"] for op in ops]
+    seen = {r.op_id: json.loads(r.result) for r in conn.execute(
+        select(applied_op.c.op_id, applied_op.c.result).where(
+            applied_op.c.device_id == caller.device_id, applied_op.c.op_id.in_(op_ids)))}
+    wanted = {op["record_id"] for op in ops}
+    wanted |= {op["fields"].get(P.PARENT_FIELDS[op["table"]][0]) for op in ops
+               if op["table"] in P.PARENT_FIELDS and isinstance(op["fields"], dict)}
+    wanted.discard(None)
+    batch = _Batch(caller, seq, _load(conn, [w for w in wanted if isinstance(w, str)]))
+
+    results, blocked = [], set()
+    for op in ops:
+        if op["op_id"] in seen:
+            results.append({"op_id": op["op_id"], "status": P.DUPLICATE,
+                            "original": seen[op["op_id"]]})
+            continue
+        if op["record_id"] in blocked:
+            results.append({"op_id": op["op_id"], "status": P.DEFERRED,
+                            "reason": "an earlier op on this record was rejected"})
+            continue
+        result = {"op_id": op["op_id"], **_apply(batch, op)}
+        if result["status"] == P.REJECTED:
+            blocked.add(op["record_id"])
+        seen[op["op_id"]] = result
+        batch.applied.append({
+            "device_id": caller.device_id, "op_id": op["op_id"], "table_name": op["table"][:64],
+            "record_id": op["record_id"], "result": json.dumps(result), "applied_at": now_iso()})
+        results.append(result)
+    _write(conn, batch)
+    return results
+
+
+def _load(conn, ids: list[str]) -> dict[str, dict]:
+    rows = {}
+    for r in conn.execute(select(record).where(record.c.id.in_(ids))).mappings():
+        row = dict(r)
+        row["data"], row["field_hlc"] = json.loads(row["data"]), json.loads(row["field_hlc"])
+        rows[row["id"]] = row
+    return rows
+
+
+def _write(conn, batch: _Batch) -> None:
+    def dumped(row):
+        return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
+                "field_hlc": json.dumps(row["field_hlc"])}
+
+    if batch.new:
+        conn.execute(insert(record), [dumped(batch.records[i]) for i in batch.new])
+    changed = batch.dirty - batch.new
+    if changed:
+        columns = ("version", "change_seq", "deleted", "data", "field_hlc", "updated_hlc",
+                   "author", "device")
+        conn.execute(
+            update(record).where(record.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns}),
+            [{"b_id": i, **{f"b_{c}": v for c, v in dumped(batch.records[i]).items()
+                            if c in columns}} for i in changed])
+    if batch.applied:
+        conn.execute(insert(applied_op), batch.applied)
+    if batch.conflicts:
+        conn.execute(insert(conflict), batch.conflicts)
+    conn.execute(update(change_counter).where(change_counter.c.id == 1)
+                 .values(value=batch.seq))
+
+
+def _rejected(reason: str) -> dict:
+    return {"status": P.REJECTED, "reason": reason}
+
+
+def _apply(batch: _Batch, op: dict) -> dict:
+    caller, table, record_id, kind = batch.caller, op["table"], op["record_id"], op["kind"]
+    rt = RECORD_TYPES.get(table)
+    if rt is None:
+        return _rejected(f"unknown record table {table!r}")
+    if kind not in P.OP_KINDS:
+        return _rejected(f"unknown op kind {kind!r}")
+    if rt.append_only and kind != "append":
+        return _rejected(f"{table} records are append-only; only 'append' ops are accepted")
+    if not rt.append_only and kind == "append":
+        return _rejected(f"{table} records are created with 'create', not 'append'")
+    if rt.clinical and caller.role != "clinician":
+        return _rejected(f"only clinicians may write {table} records")
+    if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
+        return _rejected("fields and base must be JSON objects")
+    current = batch.records.get(record_id)
+    if current is not None and current["table_name"] != table:
+        return _rejected(f"id {record_id} belongs to a {current['table_name']} record")
+    if kind in ("create", "append"):
+        if current is not None:
+            return _rejected(f"{table} {record_id} already exists on the server")
+        return _create(batch, rt, op)
+    if current is None or current["team"] not in caller.teams:
+        return _rejected(f"no {table} {record_id} on the server")
+    if kind == "patch":
+        return _patch(batch, rt, op, current)
+    return _delete(batch, op, current)
+
+
+def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
+    """Check stored-form values with the same rules the laptop uses."""
+    values = dict(fields)
+    for f in rt.fields:
+        if f.type is list and isinstance(values.get(f.name), str):
+            try:
+                values[f.name] = json.loads(values[f.name])
+            except ValueError:
+                raise ValidationError(rt.table, {f.name: "must be a JSON list"}) from None
+    return normalise(rt, values, partial=partial)
+
+
+def _create(batch: _Batch, rt: RecordType, op: dict) -> dict:
+    try:
+        values = _validated(rt, op["fields"], partial=False)
+    except ValidationError as e:
+        return _rejected(str(e))
+    caller = batch.caller
+    if "team" in values:
+        team = values["team"]
+    elif rt.table in P.PARENT_FIELDS:
+        parent_field, parent_table = P.PARENT_FIELDS[rt.table]
+        parent = batch.records.get(values[parent_field])
+        if parent is None or parent["table_name"] != parent_table or parent["deleted"]:
+            return _rejected(f"{parent_field}: no {parent_table} {values[parent_field]} on the server")
+        team = parent["team"]
+    else:
+        team = caller.teams[0]
+    if team not in caller.teams:
+        return _rejected(f"team: {caller.username} is not a member of team {team!r}")
+    hlc = op["hlc"]
+    row = {
+        "id": op["record_id"], "table_name": rt.table, "team": team, "clinical": rt.clinical,
+        "version": 1, "change_seq": batch.next_seq(), "deleted": False, "data": values,
+        "field_hlc": {k: hlc for k in values}, "created_hlc": hlc, "updated_hlc": hlc,
+        "author": caller.username, "device": caller.device_id,
+    }
+    batch.records[row["id"]] = row
+    batch.new.add(row["id"])
+    batch.dirty.add(row["id"])
+    return {"status": P.APPLIED, "version": 1}
+
+
+def _touch(batch: _Batch, row: dict, hlc: str) -> None:
+    """Every accepted patch or delete gives the record a new version and change_seq, so the
+    pushing laptop pulls the merged result back."""
+    row["version"] += 1
+    row["change_seq"] = batch.next_seq()
+    row["updated_hlc"] = max(row["updated_hlc"], hlc)
+    row["author"], row["device"] = batch.caller.username, batch.caller.device_id
+    batch.dirty.add(row["id"])
+
+
+def _conflict(batch: _Batch, op: dict, field_name: str, kept, other) -> dict:
+    entry = {"id": new_id(), "table_name": op["table"], "record_id": op["record_id"],
+             "field": field_name, "kept_value": json.dumps(kept), "other_value": json.dumps(other),
+             "op_id": op["op_id"], "device_id": batch.caller.device_id,
+             "detected_at": now_iso()}
+    batch.conflicts.append(entry)
+    return {"field": field_name, "kept": kept, "other": other}
+
+
+def _patch(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
+    try:
+        values = _validated(rt, op["fields"], partial=True)
+    except ValidationError as e:
+        return _rejected(str(e))
+    if "team" in values and values["team"] not in batch.caller.teams:
+        return _rejected(f"team: {batch.caller.username} is not a member of team {values['team']!r}")
+    hlc, base, found = op["hlc"], op["base"], []
+    if row["deleted"]:  # an edit against a delete keeps the record, flagged
+        row["deleted"] = False
+        found.append(_conflict(batch, op, P.DELETE_FIELD, "kept: edited", "deleted"))
+    for name, new in values.items():
+        now = row["data"].get(name)
+        if now == new:
+            continue
+        if name not in base or base[name] == now:
+            row["data"][name], row["field_hlc"][name] = new, hlc
+            continue
+        if hlc > row["field_hlc"].get(name, row["created_hlc"]):
+            row["data"][name], row["field_hlc"][name] = new, hlc
+            found.append(_conflict(batch, op, name, new, now))
+        else:
+            found.append(_conflict(batch, op, name, now, new))
+    _touch(batch, row, hlc)
+    status = P.CONFLICT if found else P.APPLIED
+    return {"status": status, "version": row["version"], "conflicts": found}
+
+
+def _delete(batch: _Batch, op: dict, row: dict) -> dict:
+    found = []
+    if row["deleted"]:
+        pass
+    elif row["version"] > op["base_version"]:  # an edit this device had not seen
+        found.append(_conflict(batch, op, P.DELETE_FIELD, "kept: edited elsewhere", "deleted"))
+    else:
+        row["deleted"] = True
+    _touch(batch, row, op["hlc"])
+    return {"status": P.CONFLICT if found else P.APPLIED, "version": row["version"],
+            "conflicts": found}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def _visible(caller: Caller):
+    tables = [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
+    return [record.c.team.in_(caller.teams), record.c.table_name.in_(tables)]
+
+
+def _wire(row) -> dict:
+    return {"table": row["table_name"], "id": row["id"], "version": row["version"],
+            "deleted": bool(row["deleted"]), "created_hlc": row["created_hlc"],
+            "updated_hlc": row["updated_hlc"], "author": row["author"], "device": row["device"],
+            "fields": json.loads(row["data"])}
+
+
+def pull(conn, caller: Caller, after: int, limit: int) -> dict:
+    """Records this caller may see changed after `after`, in change order; parents that the
+    laptop's foreign keys need come first even when their own change is later."""
+    if after < int(read_meta(conn, "oldest_cursor", "0")):
+        raise CursorExpired(f"cursor {after} is older than this server keeps changes for")
+    rows = conn.execute(
+        select(record).where(record.c.change_seq > after, *_visible(caller))
+        .order_by(record.c.change_seq).limit(limit + 1)).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    in_page = {r["id"] for r in rows}
+    parent_ids = set()
+    for r in rows:
+        if r["table_name"] in P.PARENT_FIELDS:
+            pid = json.loads(r["data"]).get(P.PARENT_FIELDS[r["table_name"]][0])
+            if pid and pid not in in_page:
+                parent_ids.add(pid)
+    parents = conn.execute(select(record).where(record.c.id.in_(parent_ids), *_visible(caller))
+                           ).mappings().all() if parent_ids else []
+    return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
+            "cursor": rows[-1]["change_seq"] if rows else after, "more": more,
+            "server_time": now_iso()}
+
+
+def fetch(conn, caller: Caller, ids: list[str]) -> list[dict]:
+    rows = conn.execute(select(record).where(record.c.id.in_(ids), *_visible(caller))).mappings()
+    return [_wire(r) for r in rows]
+
+
+def manifest(conn, caller: Caller) -> list[list]:
+    return [[r.table_name, r.id, r.version] for r in conn.execute(
+        select(record.c.table_name, record.c.id, record.c.version).where(*_visible(caller)))]
+
+
+def summary(conn, caller: Caller) -> dict:
+    """Count, order-independent hash, and newest change_seq of what this caller may see."""
+    h = P.SetHash()
+    top = 0
+    for r in conn.execute(select(record.c.table_name, record.c.id, record.c.version,
+                                 record.c.change_seq).where(*_visible(caller))):
+        h.add(r.table_name, r.id, r.version)
+        top = max(top, r.change_seq)
+    return {"count": h.count, "hash": h.hex, "cursor": top}
+
+
+def conflicts_for(conn, caller: Caller) -> list[dict]:
+    """Unresolved conflicts on records this caller may see (for supervisors' review)."""
+    rows = conn.execute(
+        select(conflict).join(record, record.c.id == conflict.c.record_id)
+        .where(conflict.c.resolved_at.is_(None), *_visible(caller))
+        .order_by(conflict.c.detected_at)).mappings()
+    return [dict(r) for r in rows]

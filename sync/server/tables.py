@@ -1,0 +1,112 @@
+"""The agency server's tables, as SQLAlchemy Core objects the queries use.
+
+The Alembic migrations in migrations/versions create these tables; a test checks that the
+migrated database has every table and column named here.
+
+Every synced record, whatever its type, is one row of `record`: its fields as JSON text, the
+clock stamp of each field's last write (for the deterministic winner of a conflict), a version
+that counts its changes, and the global change_seq of its latest change, which pull cursors
+follow. Deleted records stay as tombstones.
+"""
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+    Text,
+)
+
+metadata = MetaData()
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One row (id = 1): the last change_seq handed out. Writers lock this row for their whole
+# transaction, so sequence order is commit order and a cursor never skips a late commit.
+change_counter = Table(
+    "change_counter", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+app_user = Table(
+    "app_user", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("teams", Text, nullable=False),  # JSON list
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+device = Table(
+    "device", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("registered_at", String(40), nullable=False),
+    Column("last_seen_at", String(40)),
+    Column("revoked_at", String(40)),
+)
+
+# Tokens are stored only as SHA-256 hashes; `kind` is "access" or "refresh".
+token = Table(
+    "token", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    Index("token_device", "device_id"),
+)
+
+record = Table(
+    "record", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("table_name", String(64), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("clinical", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("change_seq", BigInteger, nullable=False, unique=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("data", Text, nullable=False),  # JSON object: field -> stored value
+    Column("field_hlc", Text, nullable=False),  # JSON object: field -> stamp of its last write
+    Column("created_hlc", String(80), nullable=False),
+    Column("updated_hlc", String(80), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("device", String(64), nullable=False),
+    Index("record_team_seq", "team", "change_seq"),
+)
+
+# Every op a device sent, with the result it got, kept indefinitely: a retry of an op
+# (after a lost response, a crash, a restore) gets the stored result back instead of a
+# second application.
+applied_op = Table(
+    "applied_op", metadata,
+    Column("device_id", String(64), nullable=False),
+    Column("op_id", String(64), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("result", Text, nullable=False),  # JSON
+    Column("applied_at", String(40), nullable=False),
+    PrimaryKeyConstraint("device_id", "op_id"),
+)
+
+conflict = Table(
+    "conflict", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("table_name", String(64), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("kept_value", Text),
+    Column("other_value", Text),
+    Column("op_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("detected_at", String(40), nullable=False),
+    Column("resolved_at", String(40)),
+    Index("conflict_record", "table_name", "record_id"),
+)
