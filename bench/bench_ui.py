@@ -1,0 +1,186 @@
+"""Cold start of the desktop app to its first usable window, against a bare PySide6 window.
+
+Both are started the same way (a fresh `python bench/bench_ui.py --child ...` process, offscreen)
+and timed from just before the process starts until the child says its window is usable:
+- app: unlock a cache holding 100,000 records (real key derivation), open the main window signed
+  in, and wait until the home screen and the status bar have loaded their data from the cache;
+- bare: a QMainWindow with one QTableWidget, shown, first event-loop turn.
+Then, in the app, a long DB job (full scans of the 100,000 records) runs on the DB worker while
+a 5 ms timer on the UI thread measures the longest gap between its ticks (max_stall_ms).
+
+Last line: one JSON object (cold_start_ms, bare_window_ms, ratio_to_bare_window, unlock_ms,
+ratio_to_bare_window_without_key_derivation, max_stall_ms, long_job_ms, records). unlock_ms is
+the password's scrypt key derivation (deliberately ~0.3-1 s per guess, see fieldapp/keys.py),
+reported apart so the UI's own start-up cost can be read beside it.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+USERNAME, PASSWORD = "ofc.bench", "bench password, long enough"
+RECORDS = 100_000
+RUNS = 5
+
+
+def build_cache(data_dir: Path) -> int:
+    """A cache with RECORDS synced records: people, their follow-ups, outreach contacts."""
+    sys.path.insert(0, str(ROOT))
+    from fieldapp.ids import new_id
+    from fieldapp.session import Profile, create_cache
+
+    session = create_cache(data_dir, Profile(USERNAME, "officer", ("mhst-1",), "Bench"), PASSWORD)
+    meta = {"created_hlc": "0000000000001-00000-x", "updated_hlc": "0000000000001-00000-x",
+            "author": USERNAME, "device": session.device_id, "server_version": 1, "deleted": 0}
+    people = [new_id() for _ in range(RECORDS * 2 // 5)]
+    db = session.db
+    with db.atomic():
+        db["person"].insert_all(({**meta, "id": p, "team": "mhst-1", "kind": "alias",
+                                  "alias": f"client {n}"} for n, p in enumerate(people)),
+                                batch_size=2000)
+        db["follow_up"].insert_all(({**meta, "id": new_id(), "team": "mhst-1", "person_id": p,
+                                     "reason": "post_crisis_check",
+                                     "due_on": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                                     "priority": 1 + n % 3, "status": "open"}
+                                    for n, p in enumerate(people[:RECORDS // 5])), batch_size=2000)
+        db["outreach_contact"].insert_all(({**meta, "id": new_id(), "team": "mhst-1",
+                                            "contacted_at": f"2026-{1 + n % 12:02d}-01T12:00:00.000Z",
+                                            "services_offered": '["food"]', "supplies": '["water"]',
+                                            "note": f"contact {n} near the wash"}
+                                           for n in range(RECORDS * 2 // 5)), batch_size=2000)
+    total = sum(db[t].count for t in ("person", "follow_up", "outreach_contact"))
+    session.close()
+    return total
+
+
+def child_bare() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow, QTableWidget
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setCentralWidget(QTableWidget(20, 5))
+    window.resize(1366, 768)
+    window.show()
+    QTimer.singleShot(0, lambda: (print("READY", flush=True), app.quit()))
+    app.exec()
+
+
+def child_app(data_dir: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from fieldapp.session import unlock
+    from ui.app import application
+    from ui.mainwindow import MainWindow
+    from ui.qt import QTimer
+    from ui.theme import Theme
+
+    app = application()
+    started = time.perf_counter()
+    session = unlock(Path(data_dir), USERNAME, PASSWORD)
+    unlock_ms = (time.perf_counter() - started) * 1000
+    window = MainWindow(session, Theme(app), auto_sync_seconds=0)
+    window.resize(1366, 768)
+    window.show()
+    result = {"unlock_ms": unlock_ms}
+
+    def ready():
+        if not window.tasks.idle:
+            QTimer.singleShot(1, ready)
+            return
+        print("READY", flush=True)
+        stall_test()
+
+    def stall_test():
+        last = [time.perf_counter()]
+        worst = [0.0]
+
+        def tick():
+            now = time.perf_counter()
+            worst[0] = max(worst[0], (now - last[0]) * 1000)
+            last[0] = now
+
+        timer = QTimer(interval=5, timeout=tick)
+        timer.start()
+        job_started = time.perf_counter()
+
+        def long_job(s):
+            for _ in range(3):
+                s.db.execute("SELECT count(*), max(length(note)) FROM outreach_contact "
+                             "WHERE note LIKE '%wash%'").fetchone()
+                s.db.execute("SELECT person_id, count(*) FROM follow_up GROUP BY person_id "
+                             "ORDER BY 2 DESC LIMIT 5").fetchall()
+
+        def done(_):
+            timer.stop()
+            result.update(max_stall_ms=worst[0],
+                          long_job_ms=(time.perf_counter() - job_started) * 1000)
+            print("RESULT " + json.dumps(result), flush=True)
+            window.close()
+            session.close()
+            app.quit()
+
+        window.tasks.db(long_job).success(done).run()
+
+    QTimer.singleShot(0, ready)
+    app.exec()
+
+
+def time_child(args: list[str], env: dict) -> tuple[float, dict]:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE,
+                            text=True, env=env, cwd=ROOT)
+    ready_ms, extra = None, {}
+    for line in proc.stdout:
+        if line.startswith("READY") and ready_ms is None:
+            ready_ms = (time.perf_counter() - started) * 1000
+        elif line.startswith("RESULT "):
+            extra = json.loads(line[len("RESULT "):])
+    if proc.wait() != 0 or ready_ms is None:
+        raise SystemExit(f"child {args} failed with exit code {proc.returncode}")
+    return ready_ms, extra
+
+
+def main() -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        env["HOME"] = tmp
+        env["XDG_DATA_HOME"] = env["XDG_CONFIG_HOME"] = tmp
+        env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+        os.environ.update({k: env[k] for k in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                                "PYTHON_KEYRING_BACKEND")})
+        records = build_cache(data_dir)
+        time_child(["bare"], env)  # warm the OS file cache for both
+        time_child(["app", str(data_dir)], env)
+        bare, app, extras = [], [], []
+        for _ in range(RUNS):
+            bare.append(time_child(["bare"], env)[0])
+            ms, extra = time_child(["app", str(data_dir)], env)
+            app.append(ms)
+            extras.append(extra)
+    cold, base = statistics.median(app), statistics.median(bare)
+    unlock_ms = statistics.median(e["unlock_ms"] for e in extras)
+    print(f"records {records}; app runs {[round(x) for x in app]} ms; "
+          f"bare runs {[round(x) for x in bare]} ms")
+    print(json.dumps({
+        "cold_start_ms": round(cold, 1), "bare_window_ms": round(base, 1),
+        "ratio_to_bare_window": round(cold / base, 2),
+        "unlock_ms": round(unlock_ms, 1),
+        "ratio_to_bare_window_without_key_derivation": round((cold - unlock_ms) / base, 2),
+        "max_stall_ms": round(max(e["max_stall_ms"] for e in extras), 1),
+        "long_job_ms": round(statistics.median(e["long_job_ms"] for e in extras), 1),
+        "records": records,
+    }))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        child_bare() if sys.argv[2] == "bare" else child_app(sys.argv[3])
+    else:
+        main()

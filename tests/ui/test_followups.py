@@ -1,0 +1,73 @@
+"""Follow-ups in working order; an attempt in two clicks; the person's history beside them."""
+
+from datetime import date, timedelta
+
+from fieldapp import changes, followups, persons
+from tests.ui.conftest import settle
+from ui.followups import FollowUpsModel, HistoryModel, load
+from ui.qt import Qt
+
+
+def seed(session):
+    today = date.today()
+    dana = persons.add_person(session, {"kind": "named", "first_name": "Dana",
+                                        "last_name": "Whitfield", "safety_cautions": "dog on site"})
+    tex = persons.add_person(session, {"kind": "alias", "alias": "Tex"})
+    ids = {}
+    for name, person, days in (("upcoming", tex, 3), ("overdue", dana, -2), ("today", tex, 0)):
+        ids[name] = followups.create_follow_up(session, {
+            "person_id": person, "reason": "crc_discharge",
+            "due_on": (today + timedelta(days=days)).isoformat()})
+    return ids, dana
+
+
+def row_center(view, row):
+    rect = view.table.visualRect(view.model.index(row, 2))
+    return rect.center()
+
+
+def test_overdue_then_today_then_upcoming_and_two_click_attempt(qtbot, open_window, officer):
+    ids, dana = seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    assert [view.model.data(view.model.index(r, 0)) for r in range(3)] == [
+        "Overdue", "Today", "Upcoming"]
+    assert view.model.data(view.model.index(0, 2)) == "Dana Whitfield"
+
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
+    qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    attempts = followups.attempts(officer, ids["overdue"])
+    assert [(a["method"], a["outcome"]) for a in attempts] == [("phone", "no_answer")]
+    assert "dog on site" in view.person_label.text()
+    assert any("phone: no answer" in view.history.data(view.history.index(r)).lower()
+               for r in range(view.history.rowCount()))
+    # viewing the person's history is an audited view of a sensitive record
+    assert officer.db.execute("SELECT count(*) FROM audit_event WHERE action = 'person.view' "
+                              "AND record_id = ?", [dana]).fetchone()[0] >= 1
+
+
+def test_completed_closes_the_follow_up(qtbot, open_window, officer):
+    ids, _ = seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 1))
+    qtbot.keyClick(view.table, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)  # completed
+    settle(qtbot, window)
+    assert changes.get(officer, "follow_up", ids["today"])["status"] == "done"
+    assert view.model.rowCount() == 2
+
+
+def test_models(qtmodeltester, officer):
+    ids, dana = seed(officer)
+    model = FollowUpsModel()
+    model.set_rows(load(officer))
+    qtmodeltester.check(model)
+    history = HistoryModel()
+    followups.log_attempt(officer, ids["overdue"], "visit", "reached", note="doing better")
+    history.set_rows(followups.person_history(officer, dana))
+    qtmodeltester.check(history)
+
+

@@ -1,0 +1,153 @@
+"""The main window: who is signed in, the role's home screen, navigation, help, theme, status bar."""
+
+
+from fieldapp import outreach
+from tests.conftest import make_session
+from tests.ui.conftest import settle
+from ui.qt import QApplication, QLabel, QPlainTextEdit, Qt
+from ui.review import ReviewView
+from ui.shift import ShiftView
+
+
+def test_officer_sees_who_and_role_and_starts_at_the_shift(open_window, officer):
+    window = open_window(officer)
+    assert "ofc.ramirez" in window.user_label.text()
+    assert window.role_label.text() == "OFFICER"
+    assert window.current_key == "shift"
+    assert isinstance(window.stack.currentWidget(), ShiftView)
+
+
+def test_peer_starts_at_outreach_and_has_no_encounter_screen(open_window, peer):
+    window = open_window(peer)
+    assert window.current_key == "outreach"
+    assert "encounter" not in window.nav_buttons and "crc" not in window.nav_buttons
+
+
+def test_supervisor_home_is_the_review_placeholder(open_window, data_dir):
+    sergeant = make_session(data_dir, "sgt.diaz", "supervisor")
+    try:
+        window = open_window(sergeant)
+        assert isinstance(window.stack.currentWidget(), ReviewView)
+        texts = " ".join(l.text() for l in window.stack.currentWidget().findChildren(QLabel))
+        assert "supervisor feature" in texts
+    finally:
+        sergeant.close()
+
+
+def test_every_screen_is_reachable_by_its_shortcut(qtbot, open_window, officer):
+    window = open_window(officer)
+    for n, (key, _title, _roles) in enumerate(window.screens, 1):
+        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + n), Qt.KeyboardModifier.ControlModifier)
+        settle(qtbot, window)
+        assert window.current_key == key
+
+
+def test_help_overlay_lists_every_screens_shortcuts(qtbot, open_window, officer):
+    window = open_window(officer)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    overlay = window.help_overlay
+    assert overlay.isVisible()
+    listed = {(screen, what) for screen, _keys, what in overlay.rows}
+    assert ("Everywhere", "Sync now") in listed
+    assert ("Shift", "Status: En route") in listed
+    assert ("Encounter", "Save the encounter") in listed
+    assert ("CRC drop-off", "Next step: arrived / handed off / cleared") in listed
+    overlay.close()
+    settle(qtbot, window)
+
+
+def test_theme_switches_in_one_shortcut(qtbot, open_window, officer, theme):
+    window = open_window(officer)
+    before = theme.name
+    qtbot.keyClick(window, Qt.Key.Key_N,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert theme.name != before
+    assert ("#121417" in QApplication.instance().styleSheet()) == (theme.name == "night")
+    qtbot.keyClick(window, Qt.Key.Key_N,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert theme.name == before
+
+
+def test_night_theme_is_dark_with_no_pure_white():
+    import re
+    from resources import text
+    qss = text("night.qss")
+    colors = re.findall(r"#([0-9a-fA-F]{6})\b", qss)
+    assert colors and "white" not in re.sub(r"/\*.*?\*/", "", qss).lower()
+    brightest = max(max(int(c[i:i + 2], 16) for i in (0, 2, 4)) for c in colors)
+    assert brightest < 0xF0  # nothing near pure white on a dark road
+    background = re.search(r"QWidget \{ background: #([0-9a-f]{6})", qss).group(1)
+    assert max(int(background[i:i + 2], 16) for i in (0, 2, 4)) < 0x30
+
+
+def test_officers_never_get_the_clinical_note_field(open_window, officer):
+    window = open_window(officer)
+    view = window.show_screen("encounter")
+    names = {w.objectName() for w in view.findChildren(QPlainTextEdit)}
+    assert "policeNote" in names and "clinicalNote" not in names
+
+
+def test_clinicians_get_both_notes(open_window, clinician):
+    window = open_window(clinician)
+    view = window.show_screen("encounter")
+    names = {w.objectName() for w in view.findChildren(QPlainTextEdit)}
+    assert {"policeNote", "clinicalNote"} <= names
+
+
+def test_status_bar_counts_pending_changes_and_conflicts(qtbot, open_window, officer):
+    window = open_window(officer)
+    assert window.status.pending.text() == "0 changes waiting to sync"
+    outreach.log_contact(officer, services_offered=["food"])
+    officer.db.execute(
+        "INSERT INTO conflict (id, table_name, record_id, field, kept_value, other_value, "
+        "detected_at) VALUES ('c1', 'person', 'p1', 'alias', '\"a\"', '\"b\"', '2026-01-01T00:00:00Z')")
+    officer.db.conn.commit()
+    window.status.refresh()
+    settle(qtbot, window)
+    assert window.status.pending.text() == "1 change waiting to sync"
+    assert window.status.conflicts.text() == "1 conflict to review"
+    assert window.status.last_sync.text() == "Never synced"
+
+
+def test_sync_now_without_a_server_says_so(qtbot, open_window, officer):
+    window = open_window(officer)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    settle(qtbot, window)
+    assert "no agency server" in window.status.connection.text()
+
+
+def test_sync_now_syncs_with_a_real_server_on_the_network_worker(qtbot, open_window, data_dir,
+                                                                  tmp_path):
+    from sync import client
+    from sync.server import accounts
+    from sync.server.db import make_engine
+    from sync.server.embedded import start_local_server
+    server = start_local_server(tmp_path / "server")
+    try:
+        engine = make_engine(f"sqlite:///{tmp_path / 'server' / 'agency.db'}")
+        with engine.begin() as conn:
+            accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
+        engine.dispose()
+        session = client.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
+        outreach.log_contact(session, supplies=["water"])
+        window = open_window(session)
+        assert "1 change waiting" in window.status.pending.text()
+        qtbot.mouseClick(window.status.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Online" in window.status.connection.text(), timeout=15_000)
+        settle(qtbot, window)
+        qtbot.waitUntil(lambda: "0 changes waiting" in window.status.pending.text())
+        assert window.status.last_sync.text().startswith("Last sync")
+        assert session.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    finally:
+        server.stop()
+
+
+def test_a_hidden_screens_shortcut_does_nothing(qtbot, open_window, officer):
+    window = open_window(officer)
+    encounter = window.show_screen("encounter")
+    next(b for b in encounter.situation.buttons() if b.property("value") == "other").click()
+    window.show_screen("outreach")
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert officer.db["outreach_contact"].count == 1
+    assert officer.db["encounter"].count == 0

@@ -1,0 +1,58 @@
+"""A peer logs a typical anonymous contact in at most 6 interactions, with no typing."""
+
+import json
+
+from tests.ui.conftest import settle
+from ui.outreach import RecentContactsModel
+from ui.qt import QPushButton, Qt
+
+
+def test_typical_anonymous_contact_takes_at_most_six_interactions(qtbot, open_window, peer):
+    window = open_window(peer)
+    view = window.stack.currentWidget()  # a peer's home
+    assert window.current_key == "outreach"
+    interactions = 0
+
+    def tap(name):
+        nonlocal interactions
+        qtbot.mouseClick(view.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
+        interactions += 1
+
+    tap("service_food")
+    tap("supply_water")
+    tap("supply_hygiene_kit")
+    tap("referral_shelter")
+    tap("saveContact")
+    settle(qtbot, window)
+    assert interactions <= 6
+
+    rows = list(peer.db.query("SELECT * FROM outreach_contact"))
+    assert len(rows) == 1
+    contact = rows[0]
+    assert json.loads(contact["services_offered"]) == ["food"]
+    assert json.loads(contact["supplies"]) == ["water", "hygiene_kit"]
+    assert contact["referral"] == "shelter" and contact["person_id"] is None
+    assert peer.db.execute("SELECT count(*) FROM outbox WHERE table_name = 'outreach_contact' "
+                           "AND state = 'pending'").fetchone()[0] == 1
+    # the form is ready for the next person, and the contact shows in the recent list
+    assert not any(b.isChecked() for b in view.findChildren(QPushButton))
+    assert view.recent.rowCount() == 1
+
+
+def test_referral_is_one_choice_and_ctrl_s_saves(qtbot, open_window, peer):
+    window = open_window(peer)
+    view = window.stack.currentWidget()
+    qtbot.mouseClick(view.findChild(QPushButton, "referral_shelter"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.findChild(QPushButton, "referral_detox"), Qt.MouseButton.LeftButton)
+    assert view._chosen(view.referral) == ["detox"]
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert peer.db.execute("SELECT referral FROM outreach_contact").fetchone()[0] == "detox"
+
+
+def test_recent_contacts_model(qtmodeltester, peer):
+    from fieldapp import outreach
+    outreach.log_contact(peer, services_offered=["food"], referral="crc", place="Ronstadt")
+    model = RecentContactsModel()
+    model.set_rows(outreach.recent_contacts(peer))
+    qtmodeltester.check(model)

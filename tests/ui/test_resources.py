@@ -1,0 +1,64 @@
+"""Resource lookup over the seed directory: search as you type, filters, one-click copy."""
+
+import pytest
+
+import seeds
+from fieldapp import directory, hsds
+from tests.ui.conftest import settle
+from ui.qt import QApplication, Qt
+from ui.resources import ResultsModel, search
+
+
+@pytest.fixture
+def with_directory(officer):
+    directory.replace_directory(officer.db, hsds.read_directory(seeds.DIRECTORY_DIR))
+    return officer
+
+
+def wait_results(qtbot, window, view, text):
+    qtbot.waitUntil(lambda: not view._timer.isActive(), timeout=5000)
+    settle(qtbot, window)
+
+
+def test_search_as_you_type_filter_and_copy(qtbot, open_window, with_directory):
+    window = open_window(with_directory)
+    view = window.show_screen("resources")
+    settle(qtbot, window)
+    everything = view.results.rowCount()
+    assert everything > 5 and view.category.count() > 5
+
+    qtbot.keyClick(view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert view.query.hasFocus()
+    qtbot.keyClicks(view.query, "crisis")
+    wait_results(qtbot, window, view, "crisis")
+    names = [view.results.rows[r]["name"] for r in range(view.results.rowCount())]
+    assert names and view.results.rowCount() < everything
+
+    qtbot.mouseClick(view.le_dropoff, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert view.results.rowCount() >= 1
+    assert all(r["le_dropoff"] for r in view.results.rows)
+
+    first = view.results.rows[0]
+    assert first["name"] in view.detail.text()
+    qtbot.mouseClick(view.copy_phone, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == first["phones"][0]["number"]
+    qtbot.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == first["address"]
+
+
+def test_twenty_four_seven_filter(qtbot, open_window, with_directory):
+    window = open_window(with_directory)
+    view = window.show_screen("resources")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.twenty_four_seven, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert view.results.rowCount() >= 1
+    assert all(r["twenty_four_seven"] for r in view.results.rows)
+
+
+def test_results_model(qtmodeltester, with_directory):
+    model = ResultsModel()
+    model.set_rows(search(with_directory, "shelter", {}))
+    assert model.rowCount() > 0
+    qtmodeltester.check(model)

@@ -1,0 +1,84 @@
+"""Sign-in: offline unlock for a user with a cache here; errors next to the fields they concern."""
+
+import pytest
+
+from fieldapp import signin
+from fieldapp.session import unlock
+from tests.conftest import PASSWORD, make_session
+from ui.app import Windows
+from ui.qt import Qt
+from ui.signin import SignInView
+
+
+@pytest.fixture
+def cached_user(data_dir):
+    make_session(data_dir).close()  # ofc.ramirez has signed in online before, on this laptop
+    return "ofc.ramirez"
+
+
+@pytest.fixture
+def view(qtbot, data_dir):
+    v = SignInView(data_dir)
+    qtbot.addWidget(v)
+    v.show()
+    return v
+
+
+def test_offline_sign_in_opens_the_main_window_and_audits(qtbot, data_dir, cached_user, theme):
+    windows = Windows(data_dir, theme)
+    view = windows.sign_in
+    qtbot.addWidget(view)
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, cached_user)
+    qtbot.keyClicks(view.password, PASSWORD)
+    with qtbot.waitSignal(view.signed_in, timeout=10_000):
+        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    main = windows.main
+    qtbot.addWidget(main)
+    assert main.isVisible() and not view.isVisible()
+    assert "ofc.ramirez" in main.user_label.text() and main.role_label.text() == "OFFICER"
+    qtbot.waitUntil(lambda: main.tasks.idle, timeout=10_000)
+    s = unlock(data_dir, cached_user, PASSWORD)
+    try:
+        assert s.db.execute("SELECT count(*) FROM audit_event WHERE action = 'sign_in' "
+                            "AND outcome = 'success'").fetchone()[0] == 1
+    finally:
+        s.close()
+
+
+def test_wrong_password_is_marked_on_the_password_field(qtbot, view, cached_user):
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, cached_user)
+    qtbot.keyClicks(view.password, "wrong")
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
+    assert view.errors.shown() == {"password": "wrong password"}
+    assert view.password.text() == ""
+
+
+def test_unknown_user_is_told_to_sign_in_online(qtbot, view):
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, "new.user")
+    qtbot.keyClicks(view.password, "x")
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
+    assert "agency server" in view.errors.shown()["server"]
+
+
+def test_banner_must_be_acknowledged(qtbot, view, cached_user):
+    qtbot.keyClicks(view.username, cached_user)
+    qtbot.keyClicks(view.password, PASSWORD)
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    assert "acknowledge" in view.errors.shown()
+    assert view.button.isEnabled()
+
+
+def test_five_failures_lock_the_account(qtbot, view, cached_user, data_dir):
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, cached_user)
+    for _ in range(signin.MAX_FAILURES + 1):
+        qtbot.keyClicks(view.password, "wrong")
+        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
+    assert signin.is_locked(data_dir, cached_user)
+    assert "locked" in view.errors.shown()[""]

@@ -1,0 +1,65 @@
+"""Starting the desktop app: sign-in (or straight in, for the demo), then the main window."""
+
+import sys
+from pathlib import Path
+
+from fieldapp.session import Session
+
+from . import errors
+from .mainwindow import MainWindow
+from .qt import QApplication, QIcon, QObject
+from .signin import SignInView
+from .theme import Theme
+
+
+def application() -> QApplication:
+    """The QApplication, made once, with Tandem's name, style and icon."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Tandem")
+    app.setOrganizationName("Tandem")
+    app.setStyle("Fusion")
+    from resources import path
+    app.setWindowIcon(QIcon(str(path("icons/tandem.svg"))))
+    return app
+
+
+class Windows(QObject):
+    """The app's top-level window: the sign-in screen until someone signs in, then the main window."""
+
+    def __init__(self, data_dir: Path, theme: Theme, session: Session | None = None):
+        super().__init__()
+        self.data_dir, self.theme = Path(data_dir), theme
+        self.sign_in: SignInView | None = None
+        self.main: MainWindow | None = None
+        if session is None:
+            self.sign_in = SignInView(self.data_dir)
+            self.sign_in.signed_in.connect(self.open_main)
+            _fit(self.sign_in)
+            self.sign_in.show()
+        else:
+            self.open_main(session)
+
+    def open_main(self, session: Session) -> None:
+        self.main = MainWindow(session, self.theme)
+        _fit(self.main)
+        self.main.show()
+        if self.sign_in is not None:
+            self.sign_in.close()
+
+
+def _fit(window) -> None:
+    """1366×768 by default, never larger than the screen it opens on."""
+    screen = window.screen().availableGeometry()
+    window.resize(min(1366, screen.width()), min(768, screen.height()))
+
+
+def run(data_dir: Path, session: Session | None = None) -> int:
+    """Open the app; with a session (the demo) the main window opens signed in."""
+    app = application()
+    errors.install_excepthook()
+    theme = Theme(app)
+    windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
+    code = app.exec()
+    if session is not None:
+        session.close()
+    return code

@@ -1,0 +1,134 @@
+"""Assignments: the unit's open calls and tasks with priority and age; acknowledge, take, clear."""
+
+from fieldapp import assignments
+from fieldapp.records import ASSIGNMENT_DISPOSITIONS
+
+from .context import Context
+from .qt import (QAbstractItemView, QAbstractTableModel, QComboBox, QHBoxLayout, QHeaderView,
+                 QLabel, QModelIndex, Qt, QTableView, QVBoxLayout, QWidget)
+from .timefmt import age
+from .widgets import FieldErrors, button, heading, pretty, shortcut
+
+
+class AssignmentsModel(QAbstractTableModel):
+    COLUMNS = ("Priority", "Age", "Summary", "Place", "Status")
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == self.IdRole:
+            return row["id"]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"P{row['priority']}", age(row["age_minutes"]),
+                    (f"[{row['cad_incident']}] " if row.get("cad_incident") else "") + row["summary"],
+                    row.get("place") or "", pretty(row["status"]))[index.column()]
+        return None
+
+
+class AssignmentsView(QWidget):
+    title = "Assignments"
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.model = AssignmentsModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(3, 260)
+        self.table.verticalHeader().setDefaultSectionSize(48)
+        self.errors = FieldErrors()
+        self.disposition = QComboBox()
+        self.disposition.addItem("Disposition…", None)
+        for d in ASSIGNMENT_DISPOSITIONS:
+            self.disposition.addItem(pretty(d), d)
+        self.ack_button = button("Acknowledge (Ctrl+K)", self.acknowledge, name="acknowledge")
+        self.take_button = button("Take (Ctrl+T)", self.take, name="take")
+        self.clear_button = button("Clear (Ctrl+L)", self.clear, name="clear", primary=True)
+        self.empty = QLabel("No open assignments for your unit.")
+        actions = QHBoxLayout()
+        actions.addWidget(self.ack_button)
+        actions.addWidget(self.take_button)
+        actions.addStretch(1)
+        actions.addWidget(self.disposition)
+        actions.addWidget(self.clear_button)
+        v = QVBoxLayout(self)
+        v.addWidget(heading("Assignments"))
+        v.addWidget(self.errors.general)
+        v.addWidget(self.empty)
+        v.addWidget(self.table, 1)
+        v.addLayout(actions)
+        v.addWidget(self.errors.label("disposition"))
+        shortcut(self, "Acknowledge the selected assignment", "Ctrl+K", self.acknowledge)
+        shortcut(self, "Take the selected assignment", "Ctrl+T", self.take)
+        shortcut(self, "Clear the selected assignment with the disposition", "Ctrl+L", self.clear)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.ctx.tasks.db(assignments.open_assignments, self.ctx.unit).success(self._show).run()
+
+    def _show(self, rows: list[dict]) -> None:
+        selected = self.selected_id()
+        self.model.set_rows(rows)
+        self.empty.setVisible(not rows)
+        for n, row in enumerate(rows):
+            if row["id"] == selected:
+                self.table.selectRow(n)
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.data(rows[0], AssignmentsModel.IdRole) if rows else None
+
+    def acknowledge(self) -> None:
+        self._act(assignments.acknowledge)
+
+    def take(self) -> None:
+        if not self.ctx.unit:
+            self.errors.message("Start a shift first: taking an assignment needs your unit.")
+            return
+        self._act(assignments.take, self.ctx.unit, self.ctx.shift_id)
+
+    def clear(self) -> None:
+        self._act(assignments.clear, self.disposition.currentData() or "")
+
+    def _act(self, fn, *args) -> None:
+        self.errors.clear()
+        assignment_id = self.selected_id()
+        if assignment_id is None:
+            self.errors.message("Select an assignment first.")
+            return
+        self.ctx.tasks.db(fn, assignment_id, *args).success(self._done).failure(self.errors.handle).run()
+
+    def _done(self, _result) -> None:
+        self.disposition.setCurrentIndex(0)
+        self.ctx.changed.emit("assignment")
+        self.refresh()

@@ -1,0 +1,157 @@
+"""Conflicts: the same field changed on two devices. Show both values; the user picks one.
+
+Choosing writes the chosen value through fieldapp.changes.patch (so it syncs like any edit)
+and marks the conflict resolved, in one transaction.
+"""
+
+import json
+from datetime import date, datetime
+
+from fieldapp import changes
+from fieldapp.records import record_type
+from fieldapp.timeutil import now_iso
+
+from .context import Context
+from .qt import (QAbstractItemView, QAbstractTableModel, QHBoxLayout, QHeaderView, QLabel,
+                 QModelIndex, Qt, QTableView, QVBoxLayout, QWidget)
+from .timefmt import day_clock
+from .widgets import FieldErrors, button, heading, pretty, shortcut
+
+
+def load(session) -> list[dict]:
+    return list(session.db.query(
+        "SELECT * FROM conflict WHERE resolved_at IS NULL ORDER BY detected_at"))
+
+
+def decode(table: str, field: str, text: str | None):
+    """A conflict value (stored as JSON text) as the Python value patch() takes for the field."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    kind = record_type(table).field(field).type
+    expected = {str: str, date: str, datetime: str, list: list, bool: (bool, int),
+                int: int, float: (int, float)}[kind]
+    return value if isinstance(value, expected) else text
+
+
+def resolve(session, conflict_id: str, choice: str) -> None:
+    """choice 'kept' or 'other': write that value and record the resolution."""
+    if choice not in ("kept", "other"):
+        raise ValueError(f"choice must be 'kept' or 'other', not {choice!r}")
+    row = session.db["conflict"].get(conflict_id)
+    value = decode(row["table_name"], row["field"], row[f"{choice}_value"])
+    with session.db.atomic():
+        changes.patch(session, row["table_name"], row["record_id"], {row["field"]: value})
+        session.db["conflict"].update(conflict_id, {"resolved_at": now_iso(), "resolution": choice})
+
+
+class ConflictsModel(QAbstractTableModel):
+    COLUMNS = ("Record", "Field", "Kept value", "Other device's value", "Detected")
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == self.IdRole:
+            return row["id"]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"{pretty(row['table_name'])} …{row['record_id'][-6:]}", pretty(row["field"]),
+                    _shown(row["kept_value"]), _shown(row["other_value"]),
+                    day_clock(row["detected_at"]))[index.column()]
+        return None
+
+
+def _shown(text: str | None) -> str:
+    if text is None:
+        return "(empty)"
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return "(empty)" if value is None else str(value)
+
+
+class ConflictsView(QWidget):
+    title = "Conflicts"
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.errors = FieldErrors()
+        self.model = ConflictsModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(48)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.empty = QLabel("No conflicts waiting. When the same field is changed on two "
+                            "devices, both values appear here for you to choose.")
+        self.empty.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button("Keep the current value (Alt+K)", lambda: self.choose("kept"),
+                             name="keepKept"))
+        row.addWidget(button("Use the other value (Alt+O)", lambda: self.choose("other"),
+                             name="useOther", primary=True))
+        v = QVBoxLayout(self)
+        v.addWidget(heading("Conflicts"))
+        v.addWidget(self.errors.general)
+        v.addWidget(self.empty)
+        v.addWidget(self.table, 1)
+        v.addLayout(row)
+        shortcut(self, "Keep the kept value", "Alt+K", lambda: self.choose("kept"))
+        shortcut(self, "Use the other device's value", "Alt+O", lambda: self.choose("other"))
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.ctx.tasks.db(load).success(self._show).run()
+
+    def _show(self, rows: list[dict]) -> None:
+        self.model.set_rows(rows)
+        self.empty.setVisible(not rows)
+        if rows:
+            self.table.selectRow(0)
+
+    def choose(self, choice: str) -> None:
+        self.errors.clear()
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.errors.message("Select a conflict first.")
+            return
+        conflict_id = self.model.data(rows[0], ConflictsModel.IdRole)
+        self.ctx.tasks.db(resolve, conflict_id, choice).success(self._resolved).failure(
+            self.errors.handle).run()
+
+    def _resolved(self, _result) -> None:
+        self.ctx.changed.emit("conflict")
+        self.refresh()

@@ -1,0 +1,206 @@
+"""CRC drop-off: start on arrival at the sally port, mark handed off, then cleared.
+
+A large clock, readable from the driver's seat, counts arrival to hand-off against the target
+(7 minutes unless the setting says otherwise): green, amber in the last 2 minutes, red over.
+When it runs over, the screen asks for the reason, which clearing requires.
+"""
+
+from fieldapp import crc, settings
+from fieldapp.records import TRANSPORT_KINDS
+from fieldapp.timeutil import parse_iso, utc_now
+
+from .context import Context
+from .qt import (QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt, QTimer,
+                 QVBoxLayout, QWidget)
+from .timefmt import clock
+from .widgets import FieldErrors, button, heading, pretty, set_state, shortcut
+
+NEAR_SECONDS = 120  # amber this long before the target
+
+
+def load(session) -> dict:
+    return {"dropoff": crc.open_dropoff(session),
+            "target_minutes": settings.get(session.db, "crc_target_minutes")}
+
+
+def mmss(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def clock_state(elapsed: float, target: float) -> str:
+    if elapsed > target:
+        return "over"
+    return "near" if elapsed >= target - NEAR_SECONDS else "ok"
+
+
+class CrcView(QWidget):
+    title = "CRC drop-off"
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.dropoff: dict | None = None
+        self.target_seconds = 7 * 60.0
+        self.errors = FieldErrors()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._arrive_page())
+        self.pages.addWidget(self._clock_page())
+        v = QVBoxLayout(self)
+        v.addWidget(heading("CRC drop-off"))
+        v.addWidget(self.errors.general)
+        v.addWidget(self.pages, 1)
+        self._tick = QTimer(self, interval=1000, timeout=self._update_clock)
+        shortcut(self, "Next step: arrived / handed off / cleared", "Ctrl+Return", self.next_step)
+        self.refresh()
+
+    def _arrive_page(self) -> QWidget:
+        page = QWidget()
+        self.transport = QButtonGroup(self)
+        row = QHBoxLayout()
+        for kind in TRANSPORT_KINDS:
+            b = button(pretty(kind), name=f"transport_{kind}", checkable=True)
+            b.setProperty("toggle", True)
+            b.setProperty("value", kind)
+            self.transport.addButton(b)
+            row.addWidget(b)
+        self.transport.buttons()[0].setChecked(True)
+        self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
+                                    self.arrive, name="arrive", primary=True)
+        self.arrive_button.setMinimumHeight(96)
+        v = QVBoxLayout(page)
+        v.addWidget(QLabel("Transport"))
+        v.addLayout(row)
+        v.addWidget(self.errors.label("transport"))
+        v.addSpacing(24)
+        v.addWidget(self.arrive_button)
+        v.addStretch(1)
+        return page
+
+    def _clock_page(self) -> QWidget:
+        page = QWidget()
+        self.clock = QLabel("00:00")
+        self.clock.setObjectName("crcClock")
+        self.clock.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.target_label = QLabel()
+        self.target_label.setObjectName("crcTarget")
+        self.target_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.times = QLabel()
+        self.times.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason_label = QLabel("Over target — why did check-in take longer?")
+        self.reason = QLineEdit(placeholderText="e.g. medical clearance needed, intake queue")
+        self.reason.setObjectName("delayReason")
+        self.handoff_button = button("Handed off (Ctrl+Enter)", self.hand_off, name="handOff",
+                                     primary=True)
+        self.clear_button = button("Cleared — back in service (Ctrl+Enter)", self.clear,
+                                   name="clearDropoff", primary=True)
+        for b in (self.handoff_button, self.clear_button):
+            b.setMinimumHeight(80)
+        v = QVBoxLayout(page)
+        v.addWidget(self.clock, 1)
+        v.addWidget(self.target_label)
+        v.addWidget(self.times)
+        v.addWidget(self.reason_label)
+        v.addWidget(self.reason)
+        v.addWidget(self.errors.label("delay_reason"))
+        row = QHBoxLayout()
+        row.addWidget(self.handoff_button)
+        row.addWidget(self.clear_button)
+        v.addLayout(row)
+        return page
+
+    def refresh(self) -> None:
+        self.ctx.tasks.db(load).success(self._show).run()
+
+    def _show(self, loaded: dict) -> None:
+        self.dropoff = loaded["dropoff"]
+        self.target_seconds = loaded["target_minutes"] * 60.0
+        if self.dropoff is None:
+            self._tick.stop()
+            self.pages.setCurrentIndex(0)
+            self.arrive_button.setEnabled(True)
+            return
+        self.pages.setCurrentIndex(1)
+        handed = bool(self.dropoff["handed_off_at"])
+        self.handoff_button.setVisible(not handed)
+        self.clear_button.setVisible(handed)
+        self.times.setText(
+            f"{pretty(self.dropoff['transport'])} · arrived {clock(self.dropoff['arrived_at'])}"
+            + (f" · handed off {clock(self.dropoff['handed_off_at'])}" if handed else ""))
+        if self.dropoff.get("delay_reason") and not self.reason.text():
+            self.reason.setText(self.dropoff["delay_reason"])
+        self._update_clock()
+        if handed:
+            self._tick.stop()
+        else:
+            self._tick.start()
+
+    def elapsed(self) -> float:
+        """Arrival to hand-off, or to now while waiting (shown locally; no DB work per tick)."""
+        d = self.dropoff
+        end = parse_iso(d["handed_off_at"]) if d["handed_off_at"] else utc_now()
+        return (end - parse_iso(d["arrived_at"])).total_seconds()
+
+    def _update_clock(self) -> None:
+        if self.dropoff is None:
+            return
+        elapsed = self.elapsed()
+        state = clock_state(elapsed, self.target_seconds)
+        self.clock.setText(mmss(elapsed))
+        set_state(self.clock, "state", state)
+        target = mmss(self.target_seconds)
+        if state == "over":
+            self.target_label.setText(f"Target {target} — {mmss(elapsed - self.target_seconds)} over")
+        else:
+            self.target_label.setText(f"Target {target} — {mmss(self.target_seconds - elapsed)} left")
+        self.reason_label.setVisible(state == "over")
+        self.reason.setVisible(state == "over")
+
+    def next_step(self) -> None:
+        if self.pages.currentIndex() == 0:
+            self.arrive()
+        elif self.dropoff and not self.dropoff["handed_off_at"]:
+            self.hand_off()
+        else:
+            self.clear()
+
+    def arrive(self) -> None:
+        if self.dropoff is not None:
+            return
+        self.errors.clear()
+        self.arrive_button.setEnabled(False)
+        kind = self.transport.checkedButton().property("value")
+        self.ctx.tasks.db(crc.arrive, kind, None, self.ctx.shift_id).success(
+            self._done).failure(self._failed).run()
+
+    def hand_off(self) -> None:
+        if not self.dropoff:
+            return
+        self.errors.clear()
+        self.ctx.tasks.db(crc.hand_off, self.dropoff["id"], None,
+                          self.reason.text().strip() or None).success(self._done).failure(
+            self._failed).run()
+
+    def clear(self) -> None:
+        if not self.dropoff:
+            return
+        self.errors.clear()
+        self.ctx.tasks.db(crc.clear, self.dropoff["id"], None,
+                          self.reason.text().strip() or None).success(self._cleared).failure(
+            self._failed).run()
+
+    def _cleared(self, _result) -> None:
+        self.reason.clear()
+        self._done(None)
+
+    def _done(self, _result) -> None:
+        self.ctx.changed.emit("crc_dropoff")
+        self.refresh()
+
+    def _failed(self, error: BaseException) -> None:
+        self.arrive_button.setEnabled(True)
+        self.errors.handle(error)
+        if "delay_reason" in getattr(error, "problems", {}):
+            self.reason_label.show()
+            self.reason.show()
+            self.reason.setFocus()

@@ -1,0 +1,183 @@
+"""The main window: who is signed in, the screens (role-aware home), the status bar, shortcuts."""
+
+import importlib
+
+from fieldapp import shifts
+from fieldapp.session import Session
+
+from . import errors
+from .context import Context
+from .help import HelpOverlay
+from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QStackedWidget, Qt,
+                 QVBoxLayout, QWidget)
+from .syncstatus import SyncStatusBar
+from .tasks import Tasks
+from .theme import Theme
+from .widgets import button, shortcut
+
+TEAM = {"officer", "clinician", "supervisor", "admin"}
+EVERYONE = TEAM | {"peer"}
+
+# (key, title, roles that see it); the views are imported when first shown, to start fast.
+SCREENS = (
+    ("review", "Review", {"supervisor", "admin"}),
+    ("shift", "Shift", EVERYONE),
+    ("assignments", "Assignments", TEAM),
+    ("encounter", "Encounter", TEAM),
+    ("crc", "CRC drop-off", TEAM),
+    ("outreach", "Outreach", EVERYONE),
+    ("followups", "Follow-ups", EVERYONE),
+    ("resources", "Resources", EVERYONE),
+    ("conflicts", "Conflicts", EVERYONE),
+)
+HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
+        "supervisor": "review", "admin": "review"}
+
+
+VIEW_CLASSES = {
+    "review": ("review", "ReviewView"), "shift": ("shift", "ShiftView"),
+    "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
+    "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
+    "followups": ("followups", "FollowUpsView"), "resources": ("resources", "ResourcesView"),
+    "conflicts": ("conflicts", "ConflictsView"),
+}
+
+
+def view_class(key: str):
+    """The screen class for `key`, imported on first use."""
+    module, name = VIEW_CLASSES[key]
+    return getattr(importlib.import_module(f"ui.{module}"), name)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, theme: Theme, *, auto_sync_seconds: int = 120):
+        super().__init__()
+        self.setWindowTitle("Tandem")
+        try:
+            from resources import path
+            self.setWindowIcon(QIcon(str(path("icons/tandem.svg"))))
+        except FileNotFoundError:  # pragma: no cover - shipped with the app
+            pass
+        self.theme = theme
+        self.profile = session.profile
+        self.tasks = Tasks(session, lambda e: errors.show(e, self))
+        self.ctx = Context(self.tasks, self.profile)
+        self.screens = [s for s in SCREENS if self.profile.role in s[2]]
+        self.views: dict[str, QWidget] = {}
+        self.nav_buttons = {}
+        self.stack = QStackedWidget()
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._header())
+        body = QHBoxLayout()
+        body.setSpacing(0)
+        body.addWidget(self._nav())
+        body.addWidget(self.stack, 1)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.status = SyncStatusBar(self.ctx, auto_sync_seconds)
+        self.status.conflicts_clicked.connect(lambda: self.show_screen("conflicts"))
+        self.setStatusBar(self.status)
+
+        shortcut(self, "Help: keyboard shortcuts", "F1", self.show_help)
+        shortcut(self, "Sync now", "F5", self.status.sync_now)
+        shortcut(self, "Switch day / night theme", "Ctrl+Shift+N", self.theme.toggle)
+        self.tasks.db(shifts.active_shift).success(self.ctx.set_shift).run()
+        self.show_screen(HOME[self.profile.role])
+        self.resize(1366, 768)
+
+    def _header(self) -> QFrame:
+        header = QFrame()
+        header.setObjectName("header")
+        name = QLabel("Tandem")
+        name.setObjectName("appName")
+        who = QLabel(f"{self.profile.display_name or self.profile.username}"
+                     f"  ({self.profile.username}) · team {self.profile.team}")
+        who.setObjectName("userBadge")
+        role = QLabel(self.profile.role.upper())
+        role.setObjectName("roleBadge")
+        self.user_label, self.role_label = who, role
+        self.theme_button = button("", self.theme.toggle, name="themeButton")
+        self.theme_button.setToolTip("Switch day / night (Ctrl+Shift+N)")
+        self._theme_text(self.theme.name)
+        self.theme.changed.connect(self._theme_text)
+        help_button = button("Help (F1)", self.show_help, name="helpButton")
+        for b in (self.theme_button, help_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        h = QHBoxLayout(header)
+        h.setContentsMargins(8, 4, 8, 4)
+        h.addWidget(name)
+        h.addStretch(1)
+        h.addWidget(who)
+        h.addWidget(role)
+        h.addSpacing(16)
+        h.addWidget(self.theme_button)
+        h.addWidget(help_button)
+        return header
+
+    def _theme_text(self, name: str) -> None:
+        self.theme_button.setText("☾ Night" if name == "day" else "☀ Day")
+
+    def _nav(self) -> QFrame:
+        nav = QFrame()
+        nav.setObjectName("nav")
+        nav.setFixedWidth(210)
+        v = QVBoxLayout(nav)
+        v.setContentsMargins(0, 8, 0, 8)
+        v.setSpacing(2)
+        for n, (key, title, _roles) in enumerate(self.screens, 1):
+            b = button(f"{title}", lambda _=False, k=key: self.show_screen(k), name=f"nav_{key}",
+                       checkable=True)
+            b.setProperty("nav", True)
+            b.setToolTip(f"Ctrl+{n}")
+            b.setAutoExclusive(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # focus stays in the screen, for its shortcuts
+            self.nav_buttons[key] = b
+            v.addWidget(b)
+            shortcut(self, f"Go to {title}", f"Ctrl+{n}", lambda _=False, k=key: self.show_screen(k))
+        v.addStretch(1)
+        return nav
+
+    def view(self, key: str) -> QWidget:
+        """The screen for `key`, made the first time it is needed."""
+        if key not in self.views:
+            view = view_class(key)(self.ctx)
+            self.views[key] = view
+            self.stack.addWidget(view)
+        return self.views[key]
+
+    def show_screen(self, key: str) -> QWidget:
+        if key not in self.nav_buttons:
+            raise KeyError(f"{key!r} is not a screen for a {self.profile.role}")
+        created = key not in self.views
+        view = self.view(key)
+        self.stack.setCurrentWidget(view)
+        self.nav_buttons[key].setChecked(True)
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not created:
+            view.refresh()
+        return view
+
+    @property
+    def current_key(self) -> str:
+        current = self.stack.currentWidget()
+        return next(k for k, v in self.views.items() if v is current)
+
+    def show_help(self) -> HelpOverlay:
+        groups = [("Everywhere", self)]
+        groups += [(title, self.view(key)) for key, title, _ in self.screens]
+        overlay = HelpOverlay(groups, self)
+        overlay.open()
+        self.help_overlay = overlay
+        return overlay
+
+    def closeEvent(self, event) -> None:
+        for view in self.views.values():
+            flush = getattr(view, "flush_draft", None)
+            if flush:
+                flush()
+        self.tasks.close()
+        super().closeEvent(event)

@@ -1,0 +1,205 @@
+"""Resource lookup: search the local directory as you type, with filters; copy a phone or an
+address with one click. The search runs on the DB worker, ~250 ms after typing pauses."""
+
+import html
+
+from fieldapp import directory
+
+from .context import Context
+from .qt import (QAbstractItemView, QAbstractListModel, QCheckBox, QComboBox, QGuiApplication,
+                 QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout,
+                 QWidget)
+from .widgets import button, heading, shortcut
+
+SEARCH_DELAY_MS = 250
+
+
+def search(session, text: str, filters: dict) -> list[dict]:
+    return directory.search(session.db, text, **filters)
+
+
+def categories(session) -> list[tuple[str, str]]:
+    """(id, name) of the directory's top-level categories (not its operational flags)."""
+    return session.db.execute(
+        "SELECT id, name FROM dir_taxonomy_term WHERE parent_id IS NULL "
+        "AND coalesce(taxonomy, '') != ? ORDER BY name", [directory.FLAGS_TAXONOMY]).fetchall()
+
+
+class ResultsModel(QAbstractListModel):
+    ResultRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        if role == self.ResultRole:
+            return r
+        if role == Qt.ItemDataRole.DisplayRole:
+            lines = [f"{r['name']} — {r['organization']}"]
+            lines.append(" · ".join(x for x in (r.get("hours_today"), _first_phone(r),
+                                                r.get("address")) if x))
+            return "\n".join(lines)
+        return None
+
+
+def _first_phone(result: dict) -> str:
+    phones = result.get("phones") or []
+    return phones[0]["number"] if phones else ""
+
+
+class ResourcesView(QWidget):
+    title = "Resources"
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.query = QLineEdit(placeholderText="Search services, organizations, needs… (Ctrl+F)")
+        self.query.setObjectName("resourceSearch")
+        self.query.setClearButtonEnabled(True)
+        self.category = QComboBox()
+        self.category.addItem("All categories", None)
+        self.open_now = QCheckBox("Open now")
+        self.twenty_four_seven = QCheckBox("24/7")
+        self.le_dropoff = QCheckBox("Law-enforcement drop-off")
+        self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS, timeout=self.search)
+        self.query.textChanged.connect(self._timer.start)
+        for box in (self.open_now, self.twenty_four_seven, self.le_dropoff):
+            box.toggled.connect(self.search)
+        self.category.currentIndexChanged.connect(self.search)
+
+        self.results = ResultsModel()
+        self.list = QListView()
+        self.list.setModel(self.results)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setWordWrap(True)
+        self.list.selectionModel().currentChanged.connect(self._show_detail)
+        self.count = QLabel()
+        self.detail = QLabel("Select a result to see its details.")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.copy_phone = button("Copy phone (Ctrl+P)", self.copy_phone_number, name="copyPhone")
+        self.copy_address = button("Copy address (Ctrl+D)", self.copy_address_text,
+                                   name="copyAddress")
+        self.copied = QLabel()
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.category)
+        for box in (self.open_now, self.twenty_four_seven, self.le_dropoff):
+            filters.addWidget(box)
+        filters.addStretch(1)
+        filters.addWidget(self.count)
+        right = QVBoxLayout()
+        right.addWidget(self.detail, 1)
+        copy = QHBoxLayout()
+        copy.addWidget(self.copy_phone)
+        copy.addWidget(self.copy_address)
+        right.addLayout(copy)
+        right.addWidget(self.copied)
+        body = QHBoxLayout()
+        body.addWidget(self.list, 3)
+        body.addLayout(right, 2)
+        v = QVBoxLayout(self)
+        v.addWidget(heading("Resources"))
+        v.addWidget(self.query)
+        v.addLayout(filters)
+        v.addLayout(body, 1)
+        shortcut(self, "Search the directory", "Ctrl+F", self.focus_search)
+        shortcut(self, "Copy the selected result's phone", "Ctrl+P", self.copy_phone_number)
+        shortcut(self, "Copy the selected result's address", "Ctrl+D", self.copy_address_text)
+        self._set_copy_enabled(None)
+        self.ctx.tasks.db(categories).success(self._show_categories).run()
+        self.search()
+
+    def refresh(self) -> None:
+        self.search()
+
+    def focus_search(self) -> None:
+        self.query.setFocus()
+        self.query.selectAll()
+
+    def filters(self) -> dict:
+        category = self.category.currentData()
+        return {"categories": (category,) if category else (),
+                "open_now": self.open_now.isChecked(),
+                "twenty_four_seven": self.twenty_four_seven.isChecked(),
+                "le_dropoff": self.le_dropoff.isChecked()}
+
+    def search(self) -> None:
+        self._timer.stop()
+        text = self.query.text()
+        self.ctx.tasks.db(search, text, self.filters()).success(
+            lambda rows, t=text: self._show_results(t, rows)).run()
+
+    def _show_results(self, text: str, rows: list[dict]) -> None:
+        if text != self.query.text():
+            return  # typing moved on; a newer search is queued
+        self.results.set_rows(rows)
+        corrected = getattr(rows, "corrected_query", None)
+        self.count.setText(f"{len(rows)} result{'s' if len(rows) != 1 else ''}"
+                           + (f" for “{corrected}”" if corrected else ""))
+        if rows:
+            self.list.setCurrentIndex(self.results.index(0))
+        else:
+            self._show_detail(QModelIndex())
+
+    def _show_categories(self, found: list[tuple[str, str]]) -> None:
+        for term_id, name in found:
+            self.category.addItem(name, term_id)
+
+    def selected(self) -> dict | None:
+        index = self.list.currentIndex()
+        return self.results.data(index, ResultsModel.ResultRole) if index.isValid() else None
+
+    def _show_detail(self, *_args) -> None:
+        r = self.selected()
+        self._set_copy_enabled(r)
+        if r is None:
+            self.detail.setText("No result selected.")
+            return
+        phones = "\n".join(f"☎ {p['number']}" + (f" ({p['type']})" if p.get("type") else "")
+                           for p in r.get("phones") or [])
+        parts = [f"<b>{_esc(r['name'])}</b><br>{_esc(r['organization'])}"]
+        if r.get("hours_today"):
+            parts.append(f"Today: {_esc(r['hours_today'])}")
+        if phones:
+            parts.append(_esc(phones).replace("\n", "<br>"))
+        if r.get("address"):
+            parts.append(_esc(r["address"]))
+        if r.get("eligibility"):
+            parts.append(f"Eligibility: {_esc(r['eligibility'])}")
+        self.detail.setText("<br><br>".join(parts))
+
+    def _set_copy_enabled(self, result: dict | None) -> None:
+        self.copy_phone.setEnabled(bool(result and _first_phone(result)))
+        self.copy_address.setEnabled(bool(result and result.get("address")))
+
+    def copy_phone_number(self) -> None:
+        r = self.selected()
+        if r and _first_phone(r):
+            self._copy(_first_phone(r), "phone")
+
+    def copy_address_text(self) -> None:
+        r = self.selected()
+        if r and r.get("address"):
+            self._copy(r["address"], "address")
+
+    def _copy(self, text: str, what: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.copied.setText(f"Copied {what}: {text}")
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text))

@@ -1,0 +1,200 @@
+"""The shift screen: start a shift with partner, unit and vehicle; one-tap status; the timeline."""
+
+from fieldapp import shifts
+from fieldapp.records import ROLES
+
+from .context import Context
+from .qt import (QAbstractListModel, QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+                 QLineEdit, QListView, QMessageBox, QModelIndex, QStackedWidget, Qt, QVBoxLayout,
+                 QWidget)
+from .timefmt import clock
+from .widgets import FieldErrors, button, heading, pretty, shortcut
+
+# The one-tap statuses, in the order a call usually goes; "in service" is set by starting the shift.
+TAP_STATUSES = ("en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service")
+
+
+class TimelineModel(QAbstractListModel):
+    """The shift's status events, newest first."""
+
+    StatusRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.events: list[dict] = []
+
+    def set_events(self, events: list[dict]) -> None:
+        self.beginResetModel()
+        self.events = list(reversed(events))
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.events)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.events):
+            return None
+        event = self.events[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            note = f" — {event['note']}" if event.get("note") else ""
+            return f"{clock(event['at'])}   {pretty(event['status'])}{note}"
+        if role == self.StatusRole:
+            return event["status"]
+        return None
+
+
+def load(session) -> dict:
+    shift = shifts.active_shift(session)
+    return {"shift": shift, "timeline": shifts.timeline(session, shift["id"]) if shift else []}
+
+
+class ShiftView(QWidget):
+    title = "Shift"
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._start_page())
+        self.pages.addWidget(self._on_shift_page())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        shortcut(self, "Start the shift", "Ctrl+Return", self.start)
+        for n, status in enumerate(TAP_STATUSES, 1):
+            shortcut(self, f"Status: {pretty(status)}", f"Alt+{n}",
+                     lambda _=False, s=status: self.set_status(s))
+        shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
+        self.refresh()
+
+    # -- start page
+    def _start_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.errors = FieldErrors()
+        self.unit = QLineEdit(placeholderText="e.g. 2M14")
+        self.vehicle = QLineEdit(placeholderText="e.g. 4471")
+        self.partner = QLineEdit(placeholderText="partner's username, e.g. clin.okafor")
+        self.partner_role = QComboBox()
+        self.partner_role.addItems([r for r in ROLES if r != "admin"])
+        self.partner_role.setCurrentText(
+            "clinician" if self.ctx.profile.role == "officer" else "officer")
+        form.addRow("Unit", self.unit)
+        form.addRow("", self.errors.label("unit"))
+        form.addRow("Vehicle", self.vehicle)
+        form.addRow("", self.errors.label("vehicle"))
+        form.addRow("Partner", self.partner)
+        form.addRow("Partner's role", self.partner_role)
+        form.addRow("", self.errors.label("members"))
+        self.start_button = button("Start shift (Ctrl+Enter)", self.start, name="startShift",
+                                   primary=True)
+        v = QVBoxLayout(page)
+        v.addWidget(heading("Start a shift"))
+        v.addWidget(self.errors.general)
+        v.addLayout(form)
+        v.addWidget(self.start_button)
+        v.addStretch(1)
+        return page
+
+    # -- on-shift page
+    def _on_shift_page(self) -> QWidget:
+        page = QWidget()
+        self.summary = QLabel()
+        self.summary.setObjectName("subheading")
+        self.current = QLabel()
+        self.current.setObjectName("currentStatus")
+        grid = QGridLayout()
+        self.status_buttons = {}
+        for n, status in enumerate(TAP_STATUSES):
+            b = button(f"{pretty(status)}\nAlt+{n + 1}", lambda _=False, s=status: self.set_status(s),
+                       name=f"status_{status}")
+            b.setProperty("status", True)
+            self.status_buttons[status] = b
+            grid.addWidget(b, n // 3, n % 3)
+        self.timeline = TimelineModel()
+        self.timeline_view = QListView()
+        self.timeline_view.setModel(self.timeline)
+        self.end_button = button("End shift (Ctrl+Shift+E)", self.end, name="endShift")
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.end_button)
+        v = QVBoxLayout(page)
+        v.addLayout(top)
+        v.addWidget(self.current)
+        v.addLayout(grid)
+        v.addWidget(QLabel("Timeline"))
+        v.addWidget(self.timeline_view, 1)
+        return page
+
+    def refresh(self) -> None:
+        self.ctx.tasks.db(load).success(self._show).run()
+
+    def _show(self, loaded: dict) -> None:
+        shift = loaded["shift"]
+        if (shift and shift["id"]) != self.ctx.shift_id:
+            self.ctx.set_shift(shift)
+        self.pages.setCurrentIndex(1 if shift else 0)
+        if not shift:
+            return
+        partners = [m["username"] for m in shift["members"] if m["username"] != self.ctx.profile.username]
+        self.summary.setText(
+            f"Unit {shift['unit']}" + (f" · vehicle {shift['vehicle']}" if shift["vehicle"] else "")
+            + (f" · with {', '.join(partners)}" if partners else "")
+            + f" · since {clock(shift['started_at'])}")
+        events = loaded["timeline"]
+        self.timeline.set_events(events)
+        if events:
+            last = events[-1]
+            self.current.setText(f"{pretty(last['status'])} since {clock(last['at'])}")
+        for status, b in self.status_buttons.items():
+            b.setChecked(bool(events) and events[-1]["status"] == status)
+
+    def start(self) -> None:
+        if self.pages.currentIndex() != 0:
+            return
+        self.errors.clear()
+        partner = self.partner.text().strip()
+        partners = [{"username": partner, "role": self.partner_role.currentText()}] if partner else []
+        self.start_button.setEnabled(False)
+        self.ctx.tasks.db(shifts.start_shift, self.unit.text().strip(),
+                          self.vehicle.text().strip() or None, partners
+                          ).success(self._started).failure(self._failed).run()
+
+    def _started(self, _shift_id) -> None:
+        self.start_button.setEnabled(True)
+        self.ctx.changed.emit("shift")
+        self.refresh()
+
+    def _failed(self, error: BaseException) -> None:
+        self.start_button.setEnabled(True)
+        self.errors.handle(error)
+
+    def set_status(self, status: str) -> None:
+        if not self.ctx.shift_id or self.pages.currentIndex() != 1:
+            return
+        self.ctx.tasks.db(shifts.set_status, self.ctx.shift_id, status).success(
+            lambda _: self._changed()).run()
+
+    def _changed(self) -> None:
+        self.ctx.changed.emit("shift_event")
+        self.refresh()
+
+    def end(self) -> None:
+        if not self.ctx.shift_id:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "End shift",
+                          "End this shift and go out of service?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("confirmEndShift")
+        box.buttonClicked.connect(
+            lambda b: box.standardButton(b) == QMessageBox.StandardButton.Yes and self._end_confirmed())
+        box.open()
+
+    def _end_confirmed(self) -> None:
+        shift_id = self.ctx.shift_id
+        self.ctx.tasks.db(shifts.end_shift, shift_id).success(lambda _: self._ended()).run()
+
+    def _ended(self) -> None:
+        self.ctx.set_shift(None)
+        self.ctx.changed.emit("shift")
+        self.refresh()

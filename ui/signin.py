@@ -1,0 +1,127 @@
+"""Sign-in: the use banner, username and password; offline for a user with a cache here, online
+(first sign-in on this laptop) through sync.client.login when a server is given.
+
+The key derivation (~0.3 s) and any network call run on a worker, never on the UI thread.
+"""
+
+from pathlib import Path
+
+from fieldapp import signin
+from fieldapp.errors import KeyMissing, TandemError, WrongPassword
+from sync import client
+
+from .qt import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, Qt,
+                 QVBoxLayout, QWidget,
+                 Signal)
+from .tasks import Tasks
+from .widgets import FieldErrors, button, heading
+
+
+def sign_in(_no_session, data_dir: Path, username: str, password: str, server: str,
+            acknowledged: bool):
+    """On the network worker: online when a server is given, else offline.
+    The session is closed in this thread; the app's workers reopen it in theirs."""
+    if server:
+        if not acknowledged:
+            raise TandemError("acknowledge the use banner before signing in")
+        session = client.login(data_dir, server, username, password)
+        signin.clear_lock_after_online_sign_in(session)
+    else:
+        session = signin.sign_in(data_dir, username, password, banner_acknowledged=acknowledged)
+    session.close()
+    return session
+
+
+class SignInView(QWidget):
+    """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers."""
+
+    signed_in = Signal(object)
+
+    def __init__(self, data_dir: Path):
+        super().__init__()
+        self.setWindowTitle("Tandem — sign in")
+        self.data_dir = Path(data_dir)
+        self.tasks = Tasks(None, self._failed)
+        self.errors = FieldErrors()
+        self.username = QLineEdit(placeholderText="e.g. ofc.ramirez")
+        self.username.setObjectName("username")
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.password.setObjectName("password")
+        self.server = QLineEdit(placeholderText="only for a first sign-in on this laptop")
+        self.server.setObjectName("server")
+        banner = QLabel(signin.USE_BANNER)
+        banner.setWordWrap(True)
+        self.acknowledge = QCheckBox("I acknowledge the terms above")
+        self.acknowledge.setObjectName("acknowledge")
+        self.button = button("Sign in", self.submit, name="signIn", primary=True)
+        self.password.returnPressed.connect(self.submit)
+        self.username.returnPressed.connect(self.password.setFocus)
+
+        card = QFrame()
+        card.setObjectName("signInCard")
+        card.setFixedWidth(640)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form.addRow("Username", self.username)
+        form.addRow("", self.errors.label("username"))
+        form.addRow("Password", self.password)
+        form.addRow("", self.errors.label("password"))
+        form.addRow("Agency server", self.server)
+        form.addRow("", self.errors.label("server"))
+        v = QVBoxLayout(card)
+        v.addWidget(heading("Sign in to Tandem"))
+        v.addWidget(banner)
+        v.addWidget(self.acknowledge)
+        v.addWidget(self.errors.label("acknowledge"))
+        v.addLayout(form)
+        v.addWidget(self.errors.general)
+        v.addWidget(self.button)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+        self.username.setFocus()
+
+    def submit(self) -> None:
+        self.errors.clear()
+        username = self.username.text().strip()
+        if not username:
+            self.errors.show_one("username", "type your username")
+            return
+        if not self.acknowledge.isChecked():
+            self.errors.show_one("acknowledge", "acknowledge the use banner to sign in")
+            return
+        self.button.setEnabled(False)
+        self.button.setText("Signing in…")
+        self.tasks.net(sign_in, self.data_dir, username, self.password.text(),
+                       self.server.text().strip(), True).success(self._done).failure(
+            self._failed).run()
+
+    def _done(self, session) -> None:
+        self.password.clear()
+        self.tasks.close()
+        self.signed_in.emit(session)
+
+    def _failed(self, error: BaseException) -> None:
+        self.button.setEnabled(True)
+        self.button.setText("Sign in")
+        self.password.clear()
+        if isinstance(error, WrongPassword):
+            self.errors.show_one("password", "wrong password")
+        elif isinstance(error, signin.AccountLocked):
+            self.errors.message(str(error))
+        elif isinstance(error, KeyMissing) or (isinstance(error, TandemError)
+                                               and "sign in online first" in str(error)):
+            self.errors.show_one("server", f"No copy of {self.username.text().strip()}'s data "
+                                           "on this laptop: enter the agency server to sign in "
+                                           "online first.")
+        else:
+            self.errors.handle(error)
+
+    def closeEvent(self, event) -> None:
+        self.tasks.close()
+        super().closeEvent(event)

@@ -1,0 +1,134 @@
+"""Background work, Anki-taskman style: ``tasks.db(fn, ...).success(cb).failure(cb).run()``.
+
+Two workers, each a thread fed by a queue (datasette style):
+- the DB worker owns its own Session (sqlite connections belong to the thread that opened them)
+  and runs everything that reads or writes the cache, one job at a time, in order;
+- the network worker owns another Session and runs sync, so a slow server never holds up a save.
+Each job runs ``fn(session, *args, **kwargs)``; its result or exception comes back to the UI
+thread through a queued signal, where the callbacks run. The UI thread never waits on a job.
+"""
+
+import queue
+import threading
+from typing import Any, Callable
+
+from fieldapp.session import Session
+
+from .qt import QObject, Qt, Signal
+
+Callback = Callable[[Any], None]
+
+
+class Op:
+    """One job: build it, attach callbacks, then ``run()`` it on its worker."""
+
+    def __init__(self, tasks: "Tasks", worker: "Worker", fn: Callable, args, kwargs):
+        self._tasks, self._worker = tasks, worker
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.on_success: Callback | None = None
+        self.on_failure: Callback | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def success(self, cb: Callback) -> "Op":
+        self.on_success = cb
+        return self
+
+    def failure(self, cb: Callback) -> "Op":
+        self.on_failure = cb
+        return self
+
+    def run(self) -> "Op":
+        self._tasks._submit(self._worker, self)
+        return self
+
+
+class Worker:
+    """A thread with a queue and, once started, a Session of its own."""
+
+    def __init__(self, name: str, opener: Callable[[], Session] | None, done: Callable[[Op], None]):
+        self._opener, self._done = opener, done
+        self._queue: queue.Queue[Op | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, op: Op) -> None:
+        self._queue.put(op)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        session: Session | None = None
+        try:
+            while (op := self._queue.get()) is not None:
+                try:
+                    if session is None and self._opener is not None:
+                        session = self._opener()
+                    op.result = op.fn(session, *op.args, **op.kwargs)
+                except BaseException as e:  # handed to the UI thread, never swallowed
+                    op.error = e
+                self._done(op)
+        finally:
+            if session is not None:
+                session.close()
+
+
+class _Relay(QObject):
+    """Lives in the UI thread; a signal emitted from a worker is delivered here, queued."""
+
+    finished = Signal(object)
+
+
+class Tasks:
+    """The app's two workers. `session` is only used to open each worker's own connection."""
+
+    def __init__(self, session: Session | None, on_error: Callable[[BaseException], None]):
+        opener = session.reopen if session is not None else None
+        self._on_error = on_error
+        self._relay = _Relay()
+        self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._pending = 0
+        self._closed = False
+        self._db = Worker("tandem-db", opener, self._relay.finished.emit)
+        self._net = Worker("tandem-net", opener, self._relay.finished.emit)
+
+    def db(self, fn: Callable, *args, **kwargs) -> Op:
+        """A job for the DB worker: ``fn(db_session, *args, **kwargs)``."""
+        return Op(self, self._db, fn, args, kwargs)
+
+    def net(self, fn: Callable, *args, **kwargs) -> Op:
+        """A job for the network worker: ``fn(net_session, *args, **kwargs)``."""
+        return Op(self, self._net, fn, args, kwargs)
+
+    @property
+    def idle(self) -> bool:
+        """No job queued, running, or waiting for its callback."""
+        return self._pending == 0
+
+    def close(self) -> None:
+        """Finish queued jobs (a draft being saved must land), then stop both workers."""
+        if self._closed:
+            return
+        self._closed = True
+        self._db.stop()
+        self._net.stop()
+
+    def _submit(self, worker: Worker, op: Op) -> None:
+        if self._closed:
+            raise RuntimeError("the app is closing; no new work is accepted")
+        self._pending += 1
+        worker.put(op)
+
+    def _deliver(self, op: Op) -> None:
+        self._pending -= 1
+        if self._closed:
+            return
+        if op.error is None:
+            if op.on_success:
+                op.on_success(op.result)
+        elif op.on_failure:
+            op.on_failure(op.error)
+        else:
+            self._on_error(op.error)

@@ -1,0 +1,127 @@
+"""Small pieces every screen uses: big touch buttons, shortcuts that show in help, field errors."""
+
+from typing import Callable
+
+from fieldapp.errors import TandemError, ValidationError
+
+from . import errors
+
+from .qt import QAction, QKeySequence, QLabel, QPushButton, Qt, QWidget
+
+
+def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
+           checkable: bool = False) -> QPushButton:
+    """A push button at least 44 px high (the stylesheet sets the size; this sets the role)."""
+    b = QPushButton(text)
+    if name:
+        b.setObjectName(name)
+    if primary:
+        b.setProperty("primary", True)
+    b.setCheckable(checkable)
+    b.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    if slot is not None:
+        b.clicked.connect(slot)
+    return b
+
+
+def shortcut(owner: QWidget, text: str, keys: str, slot: Callable) -> QAction:
+    """A keyboard shortcut active while `owner` (a screen) is visible, wherever the focus is in
+    the window (Qt ignores shortcuts of hidden widgets); listed in the F1 help."""
+    action = QAction(text, owner)
+    action.setShortcut(QKeySequence(keys))
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.triggered.connect(slot)
+    owner.addAction(action)
+    return action
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("heading")
+    return label
+
+
+def set_state(widget: QWidget, name: str, value) -> None:
+    """Set a property the stylesheet selects on, and re-apply the style."""
+    widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class FieldErrors:
+    """Error labels placed under the fields they belong to, filled from a ValidationError."""
+
+    def __init__(self, general: QLabel | None = None):
+        self._labels: dict[str, QLabel] = {}
+        self.general = general or self._new_label("")
+
+    def label(self, field: str) -> QLabel:
+        """The (initially hidden) label for `field`; put it under the field in the layout."""
+        if field not in self._labels:
+            self._labels[field] = self._new_label(field)
+        return self._labels[field]
+
+    def show(self, error: ValidationError) -> None:
+        """Mark every field the error names; problems for fields not on the form go on top."""
+        self.clear()
+        unplaced = []
+        for field, why in error.problems.items():
+            if field in self._labels:
+                self._labels[field].setText(why)
+                self._labels[field].show()
+            else:
+                unplaced.append(f"{field.replace('_', ' ')}: {why}")
+        if unplaced:
+            self.general.setText("\n".join(unplaced))
+            self.general.show()
+
+    def show_one(self, field: str, why: str) -> None:
+        self.show(ValidationError("form", {field: why}))
+
+    def handle(self, error: BaseException) -> None:
+        """A failed save: field problems by their fields, the core's refusals on top of the
+        form, environment errors and bugs as dialogs."""
+        if isinstance(error, ValidationError):
+            self.show(error)
+        elif isinstance(error, TandemError):
+            self.message(str(error))
+        else:
+            errors.show(error, self.general.window())
+
+    def message(self, text: str) -> None:
+        self.clear()
+        self.general.setText(text)
+        self.general.show()
+
+    def clear(self) -> None:
+        for label in [*self._labels.values(), self.general]:
+            label.clear()
+            label.hide()
+
+    def shown(self) -> dict[str, str]:
+        """Field -> visible error text (what a user sees; used by tests)."""
+        out = {f: l.text() for f, l in self._labels.items() if l.text()}
+        if self.general.text():
+            out[""] = self.general.text()
+        return out
+
+    @staticmethod
+    def _new_label(field: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName("fieldError")
+        label.setProperty("field", field)
+        label.setWordWrap(True)
+        label.hide()
+        return label
+
+
+ACRONYMS = {"crc": "CRC", "id": "ID", "p1": "P1"}
+
+
+def pretty(value: str | None) -> str:
+    """A stored choice as words: 'transported_crc_voluntary' -> 'Transported CRC voluntary'."""
+    if not value:
+        return ""
+    words = [ACRONYMS.get(w, w) for w in value.replace("_", " ").split(" ")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
