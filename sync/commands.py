@@ -6,23 +6,15 @@ from pathlib import Path
 
 import requests
 
-from fieldapp import paths
 from fieldapp.errors import TandemError
-from fieldapp.session import unlock
+from fieldapp.headless import open_session, read_password
 
 from . import client
 
 
-def _password() -> str:
-    line = sys.stdin.readline().rstrip("\r\n")
-    if not line:
-        raise TandemError("no password on stdin")
-    return line
-
-
 def login(data_dir: Path, server_url: str, username: str) -> int:
     try:
-        session = client.login(data_dir, server_url, username, _password())
+        session = client.login(data_dir, server_url, username, read_password())
     except (TandemError, requests.RequestException) as e:
         return _fail(f"sign-in failed: {e}")
     print(f"signed in as {username} ({session.profile.role}, teams "
@@ -32,14 +24,8 @@ def login(data_dir: Path, server_url: str, username: str) -> int:
 
 
 def sync(data_dir: Path, username: str | None, *, as_json: bool = False) -> int:
-    if username is None:
-        users = [p.parent.name for p in paths.cache_paths(data_dir)]
-        if len(users) != 1:
-            return _fail(f"{len(users)} users have caches in {data_dir}; name one with --user"
-                         if users else f"no one has signed in under {data_dir}; run tandem login")
-        username = users[0]
     try:
-        session = unlock(data_dir, username, _password())
+        session = open_session(data_dir, username)
     except TandemError as e:
         return _fail(str(e))
     try:

@@ -30,12 +30,24 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     sync.add_argument("--user", default=None, help="whose cache (needed if several)")
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
+    search = commands.add_parser("search", help="search the resource directory "
+                                 "(cache password on stdin)")
+    search.add_argument("query")
+    search.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
+    search.add_argument("--user", default=None, help="whose cache (needed if several)")
+    search.add_argument("--open-now", action="store_true", help="only services open now")
+    search.add_argument("--category", action="append", default=[],
+                        help="a taxonomy term name or code (repeatable)")
+    search.add_argument("--near", metavar="LAT,LON", help="sort by distance from this point")
+    search.add_argument("--json", action="store_true", help="print results as one JSON object")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or paths.default_data_dir()
 
     if args.command == "doctor":
         from fieldapp import doctor as doctor_module
         return doctor_module.main(data_dir, as_json=args.json)
+    if args.command == "search":
+        return _search(data_dir, args)
     if args.command in ("login", "sync"):
         from sync import commands as sync_commands
         if args.command == "login":
@@ -51,6 +63,22 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     from ui import app
     return app.run(data_dir)
+
+
+def _search(data_dir: Path, args) -> int:
+    from fieldapp import directory, headless
+    from fieldapp.errors import TandemError
+    try:
+        session = headless.open_session(data_dir, args.user)
+    except TandemError as e:
+        print(f"tandem: {e}", file=sys.stderr)
+        return 1
+    try:
+        return directory.search_command(session.db, args.query, open_now=args.open_now,
+                                        categories=args.category, near=args.near,
+                                        as_json=args.json)
+    finally:
+        session.close()
 
 
 if __name__ == "__main__":
