@@ -3,13 +3,14 @@
 Loading happens in one transaction, so the old directory stays in service (to this and every
 other connection) until the new one is complete, and a failure leaves it untouched. Rows are
 compared with what is there and only differences are written: a re-import of identical data
-writes nothing. Each service gets a search document with a hash of everything shown about it,
-so changed services are known (and only those are re-indexed).
+writes nothing. Each service gets a search document and a card (everything a result shows,
+as JSON); the card's hash tells which services changed, and only those are re-indexed.
 
-Search is SQLite FTS5 with prefix matching as you type, ranked by bm25 with name above
-taxonomy terms above description. When a query matches nothing, a word that is not in the
-index is replaced by indexed words one edit away ("shleter" -> "shelter"), found through a
-table of one-letter deletions (the SymSpell idea) rather than by scanning the vocabulary.
+Search is SQLite FTS5 with prefix matching as you type: services whose name matches first,
+then the rest by bm25 (name 10, taxonomy terms 4, description 1). A search reads the index
+and one card per result. When a query matches nothing, a word that is not in the index is
+replaced by indexed words one edit away ("shleter" -> "shelter"), found through a table of
+one-letter deletions (the SymSpell idea) rather than by scanning the vocabulary.
 """
 
 import hashlib
@@ -347,8 +348,9 @@ def _candidates(db, words, where, params, open_now, near, within_km, at, zone, l
         return _select(expression, where, order), [expression, *params]
 
     if not words:
-        tiers = [(f"SELECT d.n, d.latitude, d.longitude, d.always_open FROM dir_doc d "
-                  f"WHERE {' AND '.join(where)} ORDER BY d.name", list(params))]
+        browse = (f"SELECT d.n, d.latitude, d.longitude, d.always_open FROM dir_doc d "
+                  f"WHERE {' AND '.join(where)} ORDER BY d.name")
+        tiers = [(browse, list(params))]
     else:
         expression = words if isinstance(words, str) else match_expression(words)
         if not isinstance(words, str) and len(words) == 1 and len(words[0]) < RANKED_PREFIX:

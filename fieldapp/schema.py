@@ -153,15 +153,6 @@ def m002_directory(db: Database) -> None:
 
 
 @migrations()
-def m004_sync_credentials(db: Database) -> None:
-    """Where this laptop syncs: the server's address, and the refresh token when the OS
-    offers no keyring (kept here, inside the encrypted cache, never in a plain file)."""
-    db.execute("ALTER TABLE sync_state ADD COLUMN server_url TEXT")
-    db.execute("""CREATE TABLE sync_credential (
-        id INTEGER PRIMARY KEY CHECK (id = 1), refresh_token TEXT NOT NULL)""")
-
-
-@migrations()
 def m003_directory_search(db: Database) -> None:
     """Directory search: one search document per service, its FTS5 index (ranked name >
     taxonomy terms > description), a card per service with everything a result shows (so a
@@ -191,6 +182,15 @@ def m003_directory_search(db: Database) -> None:
         PRIMARY KEY (variant, word)) WITHOUT ROWID;
     CREATE TABLE dir_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """)
+
+
+@migrations()
+def m004_sync_credentials(db: Database) -> None:
+    """Where this laptop syncs: the server's address, and the refresh token when the OS
+    offers no keyring (kept here, inside the encrypted cache, never in a plain file)."""
+    db.execute("ALTER TABLE sync_state ADD COLUMN server_url TEXT")
+    db.execute("""CREATE TABLE sync_credential (
+        id INTEGER PRIMARY KEY CHECK (id = 1), refresh_token TEXT NOT NULL)""")
 
 
 def schema_version(db: Database) -> str:
