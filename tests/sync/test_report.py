@@ -1,0 +1,44 @@
+"""The monthly report from the server's synced records equals the figures on the laptops."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from fieldapp import crc, encounters, metrics, outreach, shifts
+from sync import client
+from sync.server import report
+
+T0 = datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc)
+
+
+def test_server_report_matches_laptop_figures_and_holds_no_clinical_note(agency, laptop, tmp_path):
+    officer = laptop("ofc.ramirez")
+    clinician = laptop("clin.okafor", "clinician")
+    sid = shifts.start_shift(officer, "MHST-11", at=T0)
+    eid = encounters.save_encounter(officer, {
+        "shift_id": sid, "presenting_situation": "suicidal_ideation", "started_at": T0,
+        "disposition": "transported_crc_voluntary", "connected_to_care": True})
+    did = crc.arrive(officer, "voluntary", encounter_id=eid, shift_id=sid,
+                     at=T0 + timedelta(minutes=30))
+    crc.hand_off(officer, did, at=T0 + timedelta(minutes=36))
+    crc.clear(officer, did, at=T0 + timedelta(minutes=45))
+    outreach.log_contact(officer, services_offered=["food"], at=T0 + timedelta(hours=2))
+    client.run_sync(officer)
+    client.run_sync(clinician)
+    encounters.add_clinical_note(clinician, eid, "clinical detail that must not be copied")
+    client.run_sync(clinician)
+
+    copied = report.record_tables(agency.engine)
+    assert copied.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 0
+    assert copied.execute("SELECT count(*) FROM crc_dropoff").fetchone()[0] == 1
+
+    out = report.write(agency.engine, "2026-11", "mhst-1", "json", tmp_path / "r.json",
+                       tz="America/Phoenix", parameters=metrics.DEFAULTS)
+    figures = json.loads(out.read_text())
+    period = metrics.Period.month("2026-11", "America/Phoenix")
+    expected = metrics.compute(officer.db, period, "mhst-1")
+    text = json.dumps(figures)
+    assert "clinical detail" not in text
+    flat = {f["key"]: f["value"] for f in figures["figures"]}
+    assert flat == {key: figure.value for key, figure in expected.items()}
+    assert flat["crc.dropoffs"] == 1 and flat["outreach.engagements"] == 1
+    assert flat["crc.check_in_median_minutes"] == 6
