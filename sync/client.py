@@ -8,6 +8,9 @@ What this module guarantees, and how:
   pending edits laid over it, never overwritten.
 - A new server epoch or an expired cursor rebuilds the copy from cursor 0; the outbox is kept
   and replayed, and the end-of-sync check removes rows the server no longer has.
+- The resource directory (reference data) comes before the case pull, as the services changed
+  since the laptop's directory version, applied with that version in one transaction of its
+  own; a failure there is reported and the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported.
 - Network errors, timeouts, 429 and 5xx are retried with exponential backoff and full jitter.
@@ -30,7 +33,7 @@ import keyring
 import keyring.errors
 import requests
 
-from fieldapp import keys
+from fieldapp import keys, service_docs
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
@@ -258,13 +261,16 @@ class Summary:
     requests: int = 0
     bytes_received: int = 0
     clock_skew_s: float | None = None
+    directory_pulled: int = 0  # resource directory services received (changed or removed)
+    directory_error: str | None = None  # the directory step failed; case data synced anyway
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
              sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Push the outbox, pull what changed, check the sums; returns the summary as a dict."""
+    """Push the outbox, pull the resource directory and then what changed in case data,
+    check the sums; returns the summary as a dict."""
     state = session.db.execute(
         "SELECT server_url FROM sync_state WHERE id = 1").fetchone()
     server_url = server_url or state[0]
@@ -275,6 +281,12 @@ def run_sync(session: Session, server_url: str | None = None, *,
     summary = Summary()
     try:
         _push(session, transport, batch_size, summary)
+        try:
+            summary.directory_pulled = pull_directory(session, transport)
+        except DeviceRevoked:
+            raise
+        except TandemError as e:
+            summary.directory_error = str(e)
         _pull(session, transport, page_size, summary)
         _check(session, transport, page_size, summary)
     except DeviceRevoked:
@@ -288,6 +300,46 @@ def run_sync(session: Session, server_url: str | None = None, *,
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
     return summary.__dict__.copy()
+
+
+# --- the resource directory --------------------------------------------------------------------
+
+DIRECTORY_VERSION, DIRECTORY_EPOCH = "server_version", "server_epoch"  # keys in dir_meta
+
+
+def pull_directory(session: Session, transport: Transport,
+                   page_size: int = P.DIRECTORY_PAGE) -> int:
+    """Bring the laptop's resource directory up to the server's version; returns how many
+    services came (changed or removed).
+
+    Reference data, kept apart from case data: its own requests, and one transaction that
+    writes only dir_* tables and the version, so a failure here leaves case data and the
+    outbox alone. A different server (epoch) or one whose version went back sends the whole
+    directory again; a server with no directory leaves the laptop's as it is.
+    """
+    db = session.db
+    stored = dict(db.execute("SELECT key, value FROM dir_meta WHERE key IN (?, ?)",
+                             [DIRECTORY_VERSION, DIRECTORY_EPOCH]).fetchall())
+    since = cursor = int(stored.get(DIRECTORY_VERSION, 0))
+    changes: dict[str, dict | None] = {}
+    while True:
+        page = transport.call("GET", "/directory", params={"since": cursor, "limit": page_size})
+        if since and (page["epoch"] != stored.get(DIRECTORY_EPOCH) or page["version"] < since):
+            since = cursor = 0
+            changes.clear()
+            continue
+        for service in page["services"]:
+            changes[service["id"]] = service["document"]  # None: removed
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    if not changes:
+        return 0
+    with db.atomic():
+        service_docs.apply_changes(db, changes, full=since == 0, source=transport.server_url)
+        db.conn.executemany("INSERT OR REPLACE INTO dir_meta (key, value) VALUES (?, ?)",
+                            [(DIRECTORY_VERSION, str(cursor)), (DIRECTORY_EPOCH, page["epoch"])])
+    return len(changes)
 
 
 def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:

@@ -3,7 +3,8 @@
 The server's files live under DIR/server/, apart from the laptop caches under DIR/users/.
 On the first run the server gets the demo roster (every account with the documented demo
 password) and the demo officer's laptop writes the seed case data, which the first sync
-carries to the server; later runs reuse both and just sync.
+carries to the server; the server imports the seed directory, which laptops get by sync. Later
+runs reuse both and just sync.
 """
 
 from datetime import date
@@ -12,14 +13,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 import seeds
-from fieldapp import demo, directory, hsds, paths
+from fieldapp import demo, paths
 from fieldapp.session import Session
 
 from . import client
 from .server import accounts
+from .server import directory as server_directory
 from .server.db import make_engine
-from .server.tables import app_user
 from .server.embedded import RunningServer, start_local_server
+from .server.tables import app_user
 
 
 def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningServer]:
@@ -28,11 +30,10 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
     try:
         username, password = demo.credentials()
         new_server = _add_roster(paths.server_dir(data_dir) / "agency.db", password)
+        _import_directory(paths.server_dir(data_dir) / "agency.db")
         session = client.login(data_dir, server.url, username, password, device_name="demo laptop")
         if new_server:
             demo.seed_case_data(session, today or date.today())
-        if directory.directory_info(session.db)["summary"] is None:
-            directory.replace_directory(session.db, hsds.read_directory(seeds.DIRECTORY_DIR))
         client.run_sync(session)
     except BaseException:
         server.stop()
@@ -52,5 +53,17 @@ def _add_roster(db_path: Path, password: str) -> bool:
                 accounts.add_user(conn, user["username"], user["role"], teams, password,
                                   user.get("display_name", ""))
         return True
+    finally:
+        engine.dispose()
+
+
+def _import_directory(db_path: Path) -> None:
+    """Import the seed resource directory into the server if it has none yet."""
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.connect() as conn:
+            if server_directory.current_version(conn):
+                return
+        server_directory.import_directory(engine, seeds.DIRECTORY_DIR)
     finally:
         engine.dispose()

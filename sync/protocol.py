@@ -16,6 +16,8 @@ PUSH_MAX_BYTES = 1 << 20  # one batch's JSON before gzip
 REQUEST_MAX_BYTES = 8 << 20  # the server answers 413 above this, before or after gzip
 PULL_PAGE = 2000
 PULL_PAGE_MAX = 5000
+DIRECTORY_PAGE = 500  # services per page of GET /directory (each with its whole document)
+DIRECTORY_PAGE_MAX = 2000
 
 # Per-op results. `deferred` is not final: an earlier op on the same record was rejected in
 # this batch, so the op waits (a rejected op blocks only its own record).

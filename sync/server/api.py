@@ -20,7 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, exchange
+from . import accounts, directory, exchange
 from .db import make_engine, read_meta
 
 
@@ -237,6 +237,17 @@ def create_app(db: str | Engine) -> FastAPI:
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
+
+    @app.get(f"{P.PREFIX}/directory")
+    def directory_changes(since: int = Query(0, ge=0, le=2**62),
+                          limit: int = Query(P.DIRECTORY_PAGE, ge=1, le=P.DIRECTORY_PAGE_MAX),
+                          access_token: str = Depends(bearer)):
+        """Resource directory services changed after version `since` (reference data, the
+        same for every role), with the current version and the server's epoch."""
+        with engine.begin() as conn:
+            as_caller(conn, access_token)
+            return _json({**directory.changes(conn, since, limit),
+                          "epoch": read_meta(conn, "epoch")})
 
     app.state.engine = engine
     return app

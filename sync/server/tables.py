@@ -6,7 +6,7 @@ migrated database has every table and column named here.
 Every synced record, whatever its type, is one row of `record`: its fields as JSON text, the
 clock stamp of each field's last write (for the deterministic winner of a conflict), a version
 that counts its changes, and the global change_seq of its latest change, which pull cursors
-follow. Deleted records stay as tombstones.
+follow. Deleted records stay as tombstones until `tandem-server compact` discards old ones.
 """
 
 from sqlalchemy import (
@@ -109,4 +109,17 @@ conflict = Table(
     Column("detected_at", String(40), nullable=False),
     Column("resolved_at", String(40)),
     Index("conflict_record", "table_name", "record_id"),
+)
+
+# The resource directory, one row per service: its document (every row it shows, as JSON,
+# see fieldapp.service_docs) and the directory version (`seq`) of its latest change. A
+# removed service stays as a row with deleted set and no document, so laptops learn of it.
+# meta "directory_version" holds the newest seq; an import locks that row.
+directory_service = Table(
+    "directory_service", metadata,
+    Column("service_id", String(255), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("content_hash", String(64)),
+    Column("document", Text),
 )
