@@ -1,14 +1,21 @@
-"""The `tandem-server` command: set up the agency database, manage accounts, serve the API."""
+"""The `tandem-server` command: set up the agency database, manage accounts, import the
+resource directory, serve the API."""
 
 import argparse
 import json
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldapp.errors import ValidationError
+from fieldapp.hsds import DirectoryError
+from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
+from fieldapp.timeutil import to_iso, utc_now
 
-from . import accounts
+from . import accounts, directory, exchange, report
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -23,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("init", "create or upgrade the database"),
                        ("serve", "serve the HTTP API"),
                        ("add-user", "add an account (password read from stdin)"),
-                       ("revoke-device", "revoke a device and its tokens")):
+                       ("revoke-device", "revoke a device and its tokens"),
+                       ("compact", "discard old tombstones; laptops offline longer rebuild"),
+                       ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
+                       ("report", "write the monthly program report")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -38,6 +48,23 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--display-name", default="")
         if name == "revoke-device":
             sub.add_argument("device_id")
+        if name == "compact":
+            sub.add_argument("--keep-days", type=int, default=180,
+                             help="keep deletions this many days (default 180)")
+        if name == "import-directory":
+            sub.add_argument("path")
+        if name == "report":
+            sub.add_argument("--month", required=True, help="YYYY-MM")
+            sub.add_argument("--team", default=None, help="one team (default: the program)")
+            sub.add_argument("--format", required=True, choices=("csv", "pdf", "json"))
+            sub.add_argument("--out", required=True, type=Path, help="the file to write")
+            sub.add_argument("--tz", default="America/Phoenix",
+                             help="the agency's IANA time zone (default America/Phoenix)")
+            sub.add_argument("--crc-target-minutes", type=float,
+                             default=Parameters.crc_target_minutes)
+            sub.add_argument("--booking-baseline-minutes", type=float,
+                             default=Parameters.booking_baseline_minutes,
+                             help="the agency's jail booking time, for patrol time saved")
     args = parser.parse_args(argv)
     try:
         engine = make_engine(args.db)
@@ -61,10 +88,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f"revoked device {args.device_id} and {revoked} token(s); "
                   "it will be wiped on its next contact")
             return 0
+        if args.command == "compact":
+            if args.keep_days < 0:
+                return _fail(f"--keep-days {args.keep_days}: must be 0 or more")
+            before = to_iso(utc_now() - timedelta(days=args.keep_days))
+            with engine.begin() as conn:
+                result = exchange.compact(conn, before)
+            print(json.dumps({"deleted_before": before, **result}))
+            return 0
+        if args.command == "import-directory":
+            result = directory.import_directory(engine, args.path)
+            print("\n".join(directory.summary_lines(result)))
+            return 0
+        if args.command == "report":
+            parameters = Parameters(args.crc_target_minutes, args.booking_baseline_minutes)
+            out = report.write(engine, args.month, args.team, args.format, args.out,
+                               tz=args.tz, parameters=parameters)
+            print(f"wrote the {args.month} report for {args.team or 'the whole program'} "
+                  f"to {out}")
+            return 0
     except BadDatabaseUrl as e:
         return _fail(str(e))
+    except DirectoryError as e:
+        return _fail(f"{e}; the directory in service is unchanged")
     except accounts.AccountError as e:
         return _fail(str(e))
+    except ValidationError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write {e.filename}: {e.strerror}")
     except SQLAlchemyError as e:
         return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
                      f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")

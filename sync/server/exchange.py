@@ -15,7 +15,7 @@ it had not seen keeps the record and is flagged. Append-only records never confl
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
@@ -26,7 +26,7 @@ from fieldapp.validation import normalise
 from .. import protocol as P
 from .accounts import Caller
 from .db import read_meta
-from .tables import applied_op, change_counter, conflict, record
+from .tables import applied_op, change_counter, conflict, meta, record
 
 
 class CursorExpired(Exception):
@@ -270,11 +270,15 @@ def _wire(row) -> dict:
 def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     """Records this caller may see changed after `after`, in change order; parents that the
     laptop's foreign keys need come first even when their own change is later."""
-    if after < int(read_meta(conn, "oldest_cursor", "0")):
-        raise CursorExpired(f"cursor {after} is older than this server keeps changes for")
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller))
         .order_by(record.c.change_seq).limit(limit + 1)).mappings().all()
+    # Checked after the read: a compaction that committed before it raised the horizon, and
+    # one that commits after it could not take tombstones this page already holds. Cursor 0
+    # is a full copy, which needs no tombstones, so it never expires.
+    if 0 < after < horizon(conn):
+        raise CursorExpired(f"cursor {after} is older than this server keeps deletions for "
+                            f"(horizon {horizon(conn)}); pull again from 0")
     more = len(rows) > limit
     rows = rows[:limit]
     in_page = {r["id"] for r in rows}
@@ -289,6 +293,42 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": rows[-1]["change_seq"] if rows else after, "more": more,
             "server_time": now_iso()}
+
+
+def horizon(conn) -> int:
+    """The oldest cursor a pull may continue from (0 until a compaction discards tombstones)."""
+    return int(read_meta(conn, "oldest_cursor", "0"))
+
+
+def compact(conn, before: str) -> dict:
+    """Discard tombstones last changed before `before` (server time, ISO text) and raise the
+    cursor horizon to the newest discarded change_seq. A laptop at or above the horizon has
+    already pulled every discarded delete; one below it gets 410 and rebuilds its copy, whose
+    end-of-sync check drops rows the server no longer has. Tombstones a child record still
+    points to stay (laptop foreign keys need the parent row). applied_op is kept whole, so an
+    op replayed after the rebuild still gets its stored result, never a second application."""
+    conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
+                 .with_for_update()).scalar_one()  # no push interleaves (one may revive a row)
+    last_change = (select(applied_op.c.record_id, func.max(applied_op.c.applied_at).label("at"))
+                   .group_by(applied_op.c.record_id).subquery())
+    old = conn.execute(
+        select(record.c.id, record.c.change_seq)
+        .join(last_change, last_change.c.record_id == record.c.id)
+        .where(record.c.deleted.is_(True), last_change.c.at < before)).all()
+    parents = set()
+    for table_name, data in conn.execute(select(record.c.table_name, record.c.data).where(
+            record.c.table_name.in_(list(P.PARENT_FIELDS)))):
+        parents.add(json.loads(data).get(P.PARENT_FIELDS[table_name][0]))
+    discard = [(i, seq) for i, seq in old if i not in parents]
+    top = max([horizon(conn), *(seq for _, seq in discard)])
+    for start in range(0, len(discard), 1000):
+        conn.execute(delete(record).where(
+            record.c.id.in_([i for i, _ in discard[start:start + 1000]])))
+    if conn.execute(update(meta).where(meta.c.key == "oldest_cursor")
+                    .values(value=str(top))).rowcount == 0:
+        conn.execute(insert(meta).values(key="oldest_cursor", value=str(top)))
+    return {"discarded": len(discard), "kept_as_parents": len(old) - len(discard),
+            "horizon": top}
 
 
 def fetch(conn, caller: Caller, ids: list[str]) -> list[dict]:

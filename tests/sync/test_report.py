@@ -42,3 +42,30 @@ def test_server_report_matches_laptop_figures_and_holds_no_clinical_note(agency,
     assert flat == {key: figure.value for key, figure in expected.items()}
     assert flat["crc.dropoffs"] == 1 and flat["outreach.engagements"] == 1
     assert flat["crc.check_in_median_minutes"] == 6
+
+
+def test_report_command_writes_each_format_and_refuses_bad_input(agency, laptop, tmp_path):
+    import subprocess
+    import sys
+    officer = laptop("ofc.ramirez")
+    did = crc.arrive(officer, "involuntary", at=T0)
+    crc.hand_off(officer, did, at=T0 + timedelta(minutes=5))
+    crc.clear(officer, did, at=T0 + timedelta(minutes=20))
+    client.run_sync(officer)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "sync.server.cli", "report", "--db",
+                               agency.db_url, *args], capture_output=True, text=True)
+
+    for fmt in ("csv", "json", "pdf"):
+        out = tmp_path / f"november.{fmt}"
+        done = run("--month", "2026-11", "--team", "mhst-1", "--format", fmt, "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert out.stat().st_size > 0
+    assert "crc.dropoffs" in (tmp_path / "november.csv").read_text()
+    assert (tmp_path / "november.pdf").read_bytes().startswith(b"%PDF")
+    bad = run("--month", "November", "--format", "csv", "--out", str(tmp_path / "x.csv"))
+    assert bad.returncode == 2 and "month" in bad.stderr
+    assert not (tmp_path / "x.csv").exists()
+    nowhere = run("--month", "2026-11", "--format", "csv", "--out", str(tmp_path / "no" / "x.csv"))
+    assert nowhere.returncode == 2 and "cannot write" in nowhere.stderr
