@@ -8,7 +8,7 @@ from fieldapp.session import Session
 from . import errors
 from .context import Context
 from .help import HelpOverlay
-from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QStackedWidget, Qt,
+from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QSizePolicy, QStackedWidget, Qt,
                  QVBoxLayout, QWidget)
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
@@ -97,6 +97,10 @@ class MainWindow(QMainWindow):
         who = QLabel(f"{self.profile.display_name or self.profile.username}"
                      f"  ({self.profile.username}) · team {self.profile.team}")
         who.setObjectName("userBadge")
+        # On a narrow screen the name gives way (its tooltip keeps it whole), never the buttons.
+        who.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        who.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        who.setToolTip(who.text())
         role = QLabel(self.profile.role.upper())
         role.setObjectName("roleBadge")
         self.user_label, self.role_label = who, role
@@ -110,8 +114,7 @@ class MainWindow(QMainWindow):
         h = QHBoxLayout(header)
         h.setContentsMargins(8, 4, 8, 4)
         h.addWidget(name)
-        h.addStretch(1)
-        h.addWidget(who)
+        h.addWidget(who, 1)
         h.addWidget(role)
         h.addSpacing(16)
         h.addWidget(self.theme_button)

@@ -55,6 +55,7 @@ class SyncStatusBar(QStatusBar):
         self._auto = QTimer(self, interval=auto_sync_seconds * 1000, timeout=self._auto_sync)
         if auto_sync_seconds:
             self._auto.start()
+            QTimer.singleShot(0, self._auto_sync)  # sync once as soon as the window opens
         self.refresh()
 
     def refresh(self) -> None:
