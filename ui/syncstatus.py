@@ -28,8 +28,15 @@ def is_offline_error(error: BaseException) -> bool:
     return isinstance(error, (ConnectionError, TimeoutError, OSError, requests.RequestException))
 
 
+OFFLINE_RETRY_SECONDS = 15
+
+
 class SyncStatusBar(QStatusBar):
-    """Always visible; refreshes its counts after every local change and every few seconds."""
+    """Always visible; refreshes its counts after every local change and every few seconds.
+
+    Syncs when the window opens, then on a timer; while offline it tries every
+    OFFLINE_RETRY_SECONDS, so changes leave soon after the connection returns.
+    """
 
     conflicts_clicked = Signal()
 
@@ -52,7 +59,8 @@ class SyncStatusBar(QStatusBar):
         ctx.changed.connect(lambda _table: self.refresh())
         self._timer = QTimer(self, interval=5000, timeout=self.refresh)
         self._timer.start()
-        self._auto = QTimer(self, interval=auto_sync_seconds * 1000, timeout=self._auto_sync)
+        self._online_interval_ms = auto_sync_seconds * 1000
+        self._auto = QTimer(self, interval=self._online_interval_ms, timeout=self._auto_sync)
         if auto_sync_seconds:
             self._auto.start()
             QTimer.singleShot(0, self._auto_sync)  # sync once as soon as the window opens
@@ -79,6 +87,7 @@ class SyncStatusBar(QStatusBar):
 
     def _synced(self, _result) -> None:
         self._sync_done()
+        self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
         self.ctx.changed.emit("sync")
 
@@ -87,6 +96,7 @@ class SyncStatusBar(QStatusBar):
         if isinstance(error, client.NoServer):
             self._set_connection("no_server", "Offline · no agency server: sign in online")
         elif is_offline_error(error):
+            self._auto.setInterval(min(self._online_interval_ms, OFFLINE_RETRY_SECONDS * 1000))
             self._set_connection("offline", "Offline")
         else:
             self._set_connection("offline", "Offline · last sync failed")

@@ -151,3 +151,36 @@ def test_a_hidden_screens_shortcut_does_nothing(qtbot, open_window, officer):
     settle(qtbot, window)
     assert officer.db["outreach_contact"].count == 1
     assert officer.db["encounter"].count == 0
+
+
+def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir, tmp_path,
+                                                         monkeypatch):
+    from sync import client
+    from ui import syncstatus
+    monkeypatch.setattr(syncstatus, "OFFLINE_RETRY_SECONDS", 1)
+    from sync.server import accounts
+    from sync.server.db import make_engine
+    from sync.server.embedded import serve_in_thread, start_local_server
+    from ui.mainwindow import MainWindow
+    server = start_local_server(tmp_path / "server")
+    url = f"sqlite:///{tmp_path / 'server' / 'agency.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
+    engine.dispose()
+    session = client.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
+    port = int(server.url.rsplit(":", 1)[1])
+    server.stop()  # the car drives into a dead zone
+    outreach.log_contact(session, supplies=["water"])
+    window = MainWindow(session, theme, auto_sync_seconds=3600)  # the timer alone: an hour
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "Offline" in window.status.connection.text(), timeout=20_000)
+    server = serve_in_thread(url, port=port)  # and out of it
+    try:
+        qtbot.waitUntil(lambda: "Online" in window.status.connection.text(), timeout=30_000)
+        qtbot.waitUntil(lambda: "0 changes waiting" in window.status.pending.text(),
+                        timeout=10_000)
+    finally:
+        window.close()
+        server.stop()
