@@ -3,20 +3,26 @@ to inserting the same rows straight into the server database in the same run.
 
 Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500.
 Pull: a second laptop of the same team signs in and pulls the 10,000 encounters.
-The last line printed is one JSON object.
+The server runs on embedded SQLite, or with `--pg ADMIN_URL` (e.g.
+postgresql+psycopg://tandem:PW@127.0.0.1:54329/postgres) on fresh PostgreSQL databases made
+and dropped by the bench. The last line printed is one JSON object.
 """
 
+import argparse
 import json
 import sys
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring  # noqa: E402
 import keyring.backends.fail  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from fieldapp import changes  # noqa: E402
 from sync import client  # noqa: E402
@@ -38,9 +44,28 @@ def encounter(i: int) -> dict:
             "connected_to_care": 1}
 
 
-def baseline_insert(directory: Path, rows: list[dict]) -> float:
+@contextmanager
+def fresh_database(work: Path, name: str, pg_admin: str | None):
+    """A new, empty server database URL: a SQLite file, or a PostgreSQL database dropped after."""
+    if pg_admin is None:
+        (work / name).mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{work / name / 'agency.db'}"
+        return
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    db_name = f"tandem_bench_{name}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    try:
+        yield make_url(pg_admin).set(database=db_name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def baseline_insert(url: str, rows: list[dict]) -> float:
     """Rows per second inserting the pushed rows directly into a fresh server database."""
-    engine = make_engine(f"sqlite:///{directory / 'baseline.db'}")
+    engine = make_engine(url)
     migrate(engine)
     start = time.perf_counter()
     for at in range(0, len(rows), BATCH):
@@ -52,9 +77,18 @@ def baseline_insert(directory: Path, rows: list[dict]) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", metavar="ADMIN_URL", help="run the server on PostgreSQL")
+    args = parser.parse_args()
     keyring.set_keyring(keyring.backends.fail.Keyring())
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    url = f"sqlite:///{work / 'server' / 'agency.db'}"
+    with fresh_database(work, "server", args.pg) as url, \
+            fresh_database(work, "baseline", args.pg) as baseline_url:
+        result = measure(work, url, baseline_url)
+    print(json.dumps({"backend": "postgresql" if args.pg else "sqlite", **result}))
+
+
+def measure(work: Path, url: str, baseline_url: str) -> dict:
     engine = make_engine(url)
     migrate(engine)
     with engine.begin() as conn:
@@ -82,13 +116,14 @@ def main() -> None:
 
         with engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(record.select()).mappings()]
-        base_rows_per_s = baseline_insert(work, rows)
+        base_rows_per_s = baseline_insert(baseline_url, rows)
     finally:
         server.stop()
+        engine.dispose()
     push_ops_per_s = ops / push_s
     pull_records_per_s = N / pull_s
     pull_requests = pulled["requests"]
-    result = {
+    return {
         "encounters": N, "push_ops": ops, "push_batch_ops": BATCH,
         "push_ops_per_s": round(push_ops_per_s),
         "push_requests": pushed["requests"],
@@ -101,7 +136,6 @@ def main() -> None:
         "push_ratio_to_direct_insert": round(push_ops_per_s / base_rows_per_s, 3),
         "pull_ratio_to_direct_insert": round(pull_records_per_s / base_rows_per_s, 3),
     }
-    print(json.dumps(result))
 
 
 if __name__ == "__main__":
