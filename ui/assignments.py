@@ -4,48 +4,20 @@ from fieldapp import assignments
 from fieldapp.records import ASSIGNMENT_DISPOSITIONS
 
 from .context import Context
-from .qt import (QAbstractItemView, QAbstractTableModel, QComboBox, QHBoxLayout, QHeaderView,
-                 QLabel, QModelIndex, Qt, QTableView, QVBoxLayout, QWidget)
+from .models import RowsTableModel
+from .qt import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView,
+                 QVBoxLayout, QWidget)
 from .timefmt import age
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
 
-class AssignmentsModel(QAbstractTableModel):
+class AssignmentsModel(RowsTableModel):
     COLUMNS = ("Priority", "Age", "Summary", "Place", "Status")
-    IdRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        if role == self.IdRole:
-            return row["id"]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (f"P{row['priority']}", age(row["age_minutes"]),
-                    (f"[{row['cad_incident']}] " if row.get("cad_incident") else "") + row["summary"],
-                    row.get("place") or "", pretty(row["status"]))[index.column()]
-        return None
+    def cells(self, row: dict) -> tuple:
+        return (f"P{row['priority']}", age(row["age_minutes"]),
+                (f"[{row['cad_incident']}] " if row.get("cad_incident") else "") + row["summary"],
+                row.get("place") or "", pretty(row["status"]))
 
 
 class AssignmentsView(QWidget):

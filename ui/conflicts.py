@@ -12,8 +12,9 @@ from fieldapp.records import record_type
 from fieldapp.timeutil import now_iso
 
 from .context import Context
-from .qt import (QAbstractItemView, QAbstractTableModel, QHBoxLayout, QHeaderView, QLabel,
-                 QModelIndex, Qt, QTableView, QVBoxLayout, QWidget)
+from .models import RowsTableModel
+from .qt import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout,
+                 QWidget)
 from .timefmt import day_clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -48,42 +49,13 @@ def resolve(session, conflict_id: str, choice: str) -> None:
         session.db["conflict"].update(conflict_id, {"resolved_at": now_iso(), "resolution": choice})
 
 
-class ConflictsModel(QAbstractTableModel):
+class ConflictsModel(RowsTableModel):
     COLUMNS = ("Record", "Field", "Kept value", "Other device's value", "Detected")
-    IdRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        if role == self.IdRole:
-            return row["id"]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (f"{pretty(row['table_name'])} …{row['record_id'][-6:]}", pretty(row["field"]),
-                    _shown(row["kept_value"]), _shown(row["other_value"]),
-                    day_clock(row["detected_at"]))[index.column()]
-        return None
+    def cells(self, row: dict) -> tuple:
+        return (f"{pretty(row['table_name'])} …{row['record_id'][-6:]}", pretty(row["field"]),
+                _shown(row["kept_value"]), _shown(row["other_value"]),
+                day_clock(row["detected_at"]))
 
 
 def _shown(text: str | None) -> str:

@@ -7,9 +7,9 @@ from fieldapp import followups, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
-from .qt import (QAbstractItemView, QAbstractListModel, QAbstractTableModel, QComboBox,
-                 QHBoxLayout, QHeaderView, QLabel, QListView, QModelIndex, Qt, QTableView,
-                 QVBoxLayout, QWidget)
+from .models import RowsListModel, RowsTableModel
+from .qt import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView, Qt,
+                 QTableView, QVBoxLayout, QWidget)
 from .timefmt import day_clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -42,69 +42,25 @@ def history(session, person_id: str) -> dict:
             "history": followups.person_history(session, person_id)}
 
 
-class FollowUpsModel(QAbstractTableModel):
+class FollowUpsModel(RowsTableModel):
     COLUMNS = ("When", "Due", "Person", "Reason", "Priority")
-    IdRole = Qt.ItemDataRole.UserRole + 1
     PersonRole = Qt.ItemDataRole.UserRole + 2
 
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        if role == self.IdRole:
-            return row["id"]
-        if role == self.PersonRole:
-            return row["person_id"]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (row["when"], date.fromisoformat(row["due_on"]).strftime("%a %d %b"),
-                    row["person"], pretty(row["reason"]),
-                    f"P{row['priority']}")[index.column()]
-        return None
+        if role == self.PersonRole and index.isValid() and 0 <= index.row() < len(self.rows):
+            return self.rows[index.row()]["person_id"]
+        return super().data(index, role)
+
+    def cells(self, row: dict) -> tuple:
+        return (row["when"], date.fromisoformat(row["due_on"]).strftime("%a %d %b"),
+                row["person"], pretty(row["reason"]), f"P{row['priority']}")
 
 
-class HistoryModel(QAbstractListModel):
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            r = self.rows[index.row()]
-            at = day_clock(r["at"]) if "T" in (r["at"] or "") else r["at"]
-            note = f"\n{r['note']}" if r.get("note") else ""
-            return f"{at} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
-        return None
+class HistoryModel(RowsListModel):
+    def display(self, r: dict) -> str:
+        at = day_clock(r["at"]) if "T" in (r["at"] or "") else r["at"]
+        note = f"\n{r['note']}" if r.get("note") else ""
+        return f"{at} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
 
 
 class FollowUpsView(QWidget):

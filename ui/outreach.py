@@ -9,8 +9,9 @@ from fieldapp import outreach
 from fieldapp.timeutil import now_iso
 
 from .context import Context
-from .qt import (QAbstractListModel, QButtonGroup, QGridLayout, QGroupBox,
-                 QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex, Qt, QVBoxLayout, QWidget)
+from .models import RowsListModel
+from .qt import (QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView,
+                 QVBoxLayout, QWidget)
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -22,30 +23,13 @@ REFERRALS = ("shelter", "crc", "detox", "clinic", "housing_navigator", "crisis_l
 OUTCOMES = ("engaged", "brief_contact", "declined")
 
 
-class RecentContactsModel(QAbstractListModel):
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            row = self.rows[index.row()]
-            what = [pretty(x) for x in _list(row["services_offered"]) + _list(row["supplies"])]
-            if row["referral"]:
-                what.append(f"referred: {pretty(row['referral'])}")
-            return f"{clock(row['contacted_at'])}   {', '.join(what) or 'contact'}" + (
-                f" · {row['place']}" if row["place"] else "")
-        return None
+class RecentContactsModel(RowsListModel):
+    def display(self, row: dict) -> str:
+        what = [pretty(x) for x in _list(row["services_offered"]) + _list(row["supplies"])]
+        if row["referral"]:
+            what.append(f"referred: {pretty(row['referral'])}")
+        return f"{clock(row['contacted_at'])}   {', '.join(what) or 'contact'}" + (
+            f" · {row['place']}" if row["place"] else "")
 
 
 def _list(text: str | None) -> list[str]:

@@ -6,9 +6,9 @@ import html
 from fieldapp import directory
 
 from .context import Context
-from .qt import (QAbstractItemView, QAbstractListModel, QCheckBox, QComboBox, QGuiApplication,
-                 QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout,
-                 QWidget)
+from .models import RowsListModel
+from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
+                 QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
 from .widgets import button, heading, shortcut
 
 SEARCH_DELAY_MS = 250
@@ -25,33 +25,12 @@ def categories(session) -> list[tuple[str, str]]:
         "AND coalesce(taxonomy, '') != ? ORDER BY name", [directory.FLAGS_TAXONOMY]).fetchall()
 
 
-class ResultsModel(QAbstractListModel):
-    ResultRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        r = self.rows[index.row()]
-        if role == self.ResultRole:
-            return r
-        if role == Qt.ItemDataRole.DisplayRole:
-            lines = [f"{r['name']} — {r['organization']}"]
-            lines.append(" · ".join(x for x in (r.get("hours_today"), _first_phone(r),
-                                                r.get("address")) if x))
-            return "\n".join(lines)
-        return None
+class ResultsModel(RowsListModel):
+    def display(self, r: dict) -> str:
+        lines = [f"{r['name']} — {r['organization']}"]
+        lines.append(" · ".join(x for x in (r.get("hours_today"), _first_phone(r),
+                                            r.get("address")) if x))
+        return "\n".join(lines)
 
 
 def _first_phone(result: dict) -> str:
@@ -161,7 +140,7 @@ class ResourcesView(QWidget):
 
     def selected(self) -> dict | None:
         index = self.list.currentIndex()
-        return self.results.data(index, ResultsModel.ResultRole) if index.isValid() else None
+        return self.results.data(index, ResultsModel.RowRole) if index.isValid() else None
 
     def _show_detail(self, *_args) -> None:
         r = self.selected()

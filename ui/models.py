@@ -1,0 +1,77 @@
+"""The Qt models behind Tandem's short lists and tables: rows are dicts, replaced whole when
+the DB worker sends fresh ones (Picard's log view style). Each screen's model says only how a
+row reads."""
+
+from .qt import QAbstractListModel, QAbstractTableModel, QModelIndex, Qt
+
+
+class RowsListModel(QAbstractListModel):
+    """One line of text per row; RowRole gives the row itself."""
+
+    RowRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == self.RowRole:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(row)
+        return None
+
+    def display(self, row: dict) -> str:
+        raise NotImplementedError
+
+
+class RowsTableModel(QAbstractTableModel):
+    """A table with one cell per COLUMNS entry; IdRole gives the row's record id."""
+
+    COLUMNS: tuple[str, ...] = ()
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == self.IdRole:
+            return row["id"]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(row)[index.column()]
+        return None
+
+    def cells(self, row: dict) -> tuple:
+        raise NotImplementedError
