@@ -200,4 +200,5 @@ def schema_version(db: Database) -> str:
 
 
 def latest_version() -> str:
-    return migrations._migrations[-1].name
+    """The name of the newest migration this version of Tandem knows."""
+    return migrations.pending(Database(memory=True))[-1].name
