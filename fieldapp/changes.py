@@ -1,7 +1,8 @@
 """Every local change to a synced record: the row and its outbox op, in one transaction.
 
-This is the only place that writes synced tables on the laptop, so no change can reach the
-cache without the op that will carry it to the agency server, nor an op without its change.
+Every edit made on the laptop goes through here (only sync/client.py also writes synced tables,
+applying what it pulls), so no edit can reach the cache without the op that will carry it to
+the agency server, nor an op without its edit.
 An op records the changed fields with the values they replaced (its base) and the record's
 server version, which is what the server's three-way merge needs.
 """
