@@ -10,6 +10,7 @@ and dropped by the bench. The last line printed is one JSON object.
 
 import argparse
 import json
+import secrets
 import sys
 import tempfile
 import time
@@ -33,7 +34,7 @@ from sync.server.tables import record  # noqa: E402
 
 N = 10_000
 BATCH = 500
-PASSWORD = "bench password 1"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway accounts on a temporary server
 
 
 def encounter(i: int) -> dict:

@@ -5,10 +5,9 @@ from fieldapp.records import ASSIGNMENT_DISPOSITIONS
 
 from .context import Context
 from .models import RowsTableModel
-from .qt import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView,
-                 QVBoxLayout, QWidget)
+from .qt import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
 
 
 class AssignmentsModel(RowsTableModel):
@@ -27,17 +26,9 @@ class AssignmentsView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.model = AssignmentsModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(3, 260)
-        self.table.verticalHeader().setDefaultSectionSize(48)
+        self.table = record_table(self.model, stretch=(2,))
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().resizeSection(3, 260)
         self.errors = FieldErrors()
         self.disposition = QComboBox()
         self.disposition.addItem("Disposition…", None)

@@ -13,10 +13,9 @@ from fieldapp.timeutil import now_iso
 
 from .context import Context
 from .models import RowsTableModel
-from .qt import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableView, QVBoxLayout,
-                 QWidget)
+from .qt import (QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
 
 
 def load(session) -> list[dict]:
@@ -76,16 +75,7 @@ class ConflictsView(QWidget):
         self.ctx = ctx
         self.errors = FieldErrors()
         self.model = ConflictsModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(48)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(self.model, stretch=(2, 3))
         self.empty = QLabel("No conflicts waiting. When the same field is changed on two "
                             "devices, both values appear here for you to choose.")
         self.empty.setWordWrap(True)

@@ -8,10 +8,9 @@ from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
 from .models import RowsListModel, RowsTableModel
-from .qt import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView, Qt,
-                 QTableView, QVBoxLayout, QWidget)
+from .qt import (QComboBox, QHBoxLayout, QLabel, QListView, Qt, QVBoxLayout, QWidget)
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
@@ -71,15 +70,7 @@ class FollowUpsView(QWidget):
         self.ctx = ctx
         self.errors = FieldErrors()
         self.model = FollowUpsModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(48)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(self.model, stretch=(2,))
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.method = QComboBox()
         for m in ATTEMPT_METHODS:

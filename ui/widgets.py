@@ -6,7 +6,8 @@ from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
 
-from .qt import QAction, QKeySequence, QLabel, QPushButton, Qt, QWidget
+from .qt import (QAbstractItemView, QAction, QHeaderView, QKeySequence, QLabel, QPushButton, Qt,
+                 QTableView, QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -125,3 +126,19 @@ def pretty(value: str | None) -> str:
     words = [ACRONYMS.get(w, w) for w in value.replace("_", " ").split(" ")]
     text = " ".join(words)
     return text[0].upper() + text[1:]
+
+
+def record_table(model, stretch: tuple[int, ...] = ()) -> QTableView:
+    """A table of records at touch size: whole rows, one selected at a time, no row numbers;
+    columns fit their contents except the `stretch` ones, which share the spare width."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(48)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for column in stretch:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    return table
