@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 import seeds
 from fieldapp import demo, paths
@@ -29,8 +30,12 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
     server = start_local_server(paths.server_dir(data_dir))
     try:
         username, password = demo.credentials()
-        new_server = _add_roster(paths.server_dir(data_dir) / "agency.db", password)
-        _import_directory(paths.server_dir(data_dir) / "agency.db")
+        engine = make_engine(server.db_url)
+        try:
+            new_server = _add_roster(engine, password)
+            _import_directory(engine)
+        finally:
+            engine.dispose()
         session = client.login(data_dir, server.url, username, password, device_name="demo laptop")
         if new_server:
             demo.seed_case_data(session, today or date.today())
@@ -41,29 +46,21 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
     return session, server
 
 
-def _add_roster(db_path: Path, password: str) -> bool:
+def _add_roster(engine: Engine, password: str) -> bool:
     """Create the roster's accounts if the server has none yet; True when it was new."""
-    engine = make_engine(f"sqlite:///{db_path}")
-    try:
-        with engine.begin() as conn:
-            if conn.scalar(select(func.count()).select_from(app_user)):
-                return False
-            for user in seeds.load("roster")["users"]:
-                teams = user.get("teams") or [user["team"]]
-                accounts.add_user(conn, user["username"], user["role"], teams, password,
-                                  user.get("display_name", ""))
-        return True
-    finally:
-        engine.dispose()
+    with engine.begin() as conn:
+        if conn.scalar(select(func.count()).select_from(app_user)):
+            return False
+        for user in seeds.load("roster")["users"]:
+            teams = user.get("teams") or [user["team"]]
+            accounts.add_user(conn, user["username"], user["role"], teams, password,
+                              user.get("display_name", ""))
+    return True
 
 
-def _import_directory(db_path: Path) -> None:
+def _import_directory(engine: Engine) -> None:
     """Import the seed resource directory into the server if it has none yet."""
-    engine = make_engine(f"sqlite:///{db_path}")
-    try:
-        with engine.connect() as conn:
-            if server_directory.current_version(conn):
-                return
-        server_directory.import_directory(engine, seeds.DIRECTORY_DIR)
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        if server_directory.current_version(conn):
+            return
+    server_directory.import_directory(engine, seeds.DIRECTORY_DIR)

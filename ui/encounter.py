@@ -11,9 +11,10 @@ from fieldapp.timeutil import now_iso
 from fieldapp.records import DISPOSITIONS, PERSON_KINDS, PRESENTING_SITUATIONS, USE_OF_FORCE_TYPES
 
 from .context import Context
-from .qt import (QAbstractListModel, QButtonGroup, QCheckBox, QComboBox, QFormLayout,
-                 QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex,
-                 QPlainTextEdit, QScrollArea, Qt, QTimer, QVBoxLayout, QWidget)
+from .models import RowsListModel
+from .qt import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                 QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex, QPlainTextEdit,
+                 QScrollArea, QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -25,38 +26,21 @@ FLAG_LABELS = {"warm_handoff_crisis_line": "Warm hand-off to crisis line",
                "crisis_mobile_team_requested": "Crisis mobile team requested"}
 
 
-class PeopleModel(QAbstractListModel):
+class PeopleModel(RowsListModel):
     """People on this encounter, not yet saved (each becomes a person record on save)."""
 
-    def __init__(self):
-        super().__init__()
-        self.people: list[dict] = []
-
-    def set_people(self, people: list[dict]) -> None:
-        self.beginResetModel()
-        self.people = list(people)
-        self.endResetModel()
-
     def add(self, person: dict) -> None:
-        self.beginInsertRows(QModelIndex(), len(self.people), len(self.people))
-        self.people.append(person)
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+        self.rows.append(person)
         self.endInsertRows()
 
     def remove(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
-        del self.people[row]
+        del self.rows[row]
         self.endRemoveRows()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.people)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.people):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            person = self.people[index.row()]
-            return f"{persons.label(person)}  ({person['kind']})"
-        return None
+    def display(self, person: dict) -> str:
+        return f"{persons.label(person)}  ({person['kind']})"
 
 
 def person_from_text(kind: str, text: str) -> dict:
@@ -259,7 +243,7 @@ class EncounterView(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        body = {"id": self.encounter_id, "values": self.values(), "people": self.people.people}
+        body = {"id": self.encounter_id, "values": self.values(), "people": self.people.rows}
         clinical = {"body": self.clinical_note.toPlainText()} if self.clinical_note else None
         self.ctx.tasks.db(save_drafts, self.encounter_id, body, clinical).success(
             lambda _: self.saved_label.setText("Draft saved")).run()
@@ -279,7 +263,7 @@ class EncounterView(QWidget):
                 box.setChecked(bool(values.get(f)))
             self.force_type.setCurrentIndex(max(0, self.force_type.findData(values.get("use_of_force_type"))))
             self.police_note.setPlainText(values.get("police_note") or "")
-            self.people.set_people(draft.get("people", []))
+            self.people.set_rows(draft.get("people", []))
             if self.clinical_note is not None:
                 self.clinical_note.setPlainText(draft.get("clinical_note", ""))
             self.saved_label.setText("Draft restored")
@@ -312,7 +296,7 @@ class EncounterView(QWidget):
         self.errors.clear()
         clinical = self.clinical_note.toPlainText() if self.clinical_note else ""
         self.save_button.setEnabled(False)
-        self.ctx.tasks.db(save, self.encounter_id, self.values(), self.people.people,
+        self.ctx.tasks.db(save, self.encounter_id, self.values(), self.people.rows,
                           clinical).success(self._saved).failure(self._failed).run()
 
     def _saved(self, _encounter_id: str) -> None:
@@ -344,7 +328,7 @@ class EncounterView(QWidget):
                 box.setChecked(False)
             self.force_type.setCurrentIndex(0)
             self.police_note.clear()
-            self.people.set_people([])
+            self.people.set_rows([])
             if self.clinical_note is not None:
                 self.clinical_note.clear()
             self.errors.clear()

@@ -46,8 +46,9 @@ class FollowUpsModel(RowsTableModel):
     PersonRole = Qt.ItemDataRole.UserRole + 2
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if role == self.PersonRole and index.isValid() and 0 <= index.row() < len(self.rows):
-            return self.rows[index.row()]["person_id"]
+        row = self.row_at(index)
+        if role == self.PersonRole and row is not None:
+            return row["person_id"]
         return super().data(index, role)
 
     def cells(self, row: dict) -> tuple:

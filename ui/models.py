@@ -5,10 +5,8 @@ row reads."""
 from .qt import QAbstractListModel, QAbstractTableModel, QModelIndex, Qt
 
 
-class RowsListModel(QAbstractListModel):
-    """One line of text per row; RowRole gives the row itself."""
-
-    RowRole = Qt.ItemDataRole.UserRole + 1
+class _Rows:
+    """Holding the rows; shared by the list and table models below."""
 
     def __init__(self):
         super().__init__()
@@ -16,16 +14,27 @@ class RowsListModel(QAbstractListModel):
 
     def set_rows(self, rows: list[dict]) -> None:
         self.beginResetModel()
-        self.rows = rows
+        self.rows = list(rows)
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.rows)
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+    def row_at(self, index) -> dict | None:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
-        row = self.rows[index.row()]
+        return self.rows[index.row()]
+
+
+class RowsListModel(_Rows, QAbstractListModel):
+    """One line of text per row; RowRole gives the row itself."""
+
+    RowRole = Qt.ItemDataRole.UserRole + 1
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        row = self.row_at(index)
+        if row is None:
+            return None
         if role == self.RowRole:
             return row
         if role == Qt.ItemDataRole.DisplayRole:
@@ -36,23 +45,11 @@ class RowsListModel(QAbstractListModel):
         raise NotImplementedError
 
 
-class RowsTableModel(QAbstractTableModel):
+class RowsTableModel(_Rows, QAbstractTableModel):
     """A table with one cell per COLUMNS entry; IdRole gives the row's record id."""
 
     COLUMNS: tuple[str, ...] = ()
     IdRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self):
-        super().__init__()
-        self.rows: list[dict] = []
-
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -64,9 +61,9 @@ class RowsTableModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None:
             return None
-        row = self.rows[index.row()]
         if role == self.IdRole:
             return row["id"]
         if role == Qt.ItemDataRole.DisplayRole:

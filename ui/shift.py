@@ -4,9 +4,9 @@ from fieldapp import shifts
 from fieldapp.records import ROLES
 
 from .context import Context
-from .qt import (QAbstractListModel, QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-                 QLineEdit, QListView, QMessageBox, QModelIndex, QStackedWidget, Qt, QVBoxLayout,
-                 QWidget)
+from .models import RowsListModel
+from .qt import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
+                 QMessageBox, QStackedWidget, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -14,33 +14,23 @@ from .widgets import FieldErrors, button, heading, pretty, shortcut
 TAP_STATUSES = ("en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service")
 
 
-class TimelineModel(QAbstractListModel):
-    """The shift's status events, newest first."""
+class TimelineModel(RowsListModel):
+    """The shift's status events, newest first; StatusRole gives an event's status."""
 
-    StatusRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self):
-        super().__init__()
-        self.events: list[dict] = []
-
-    def set_events(self, events: list[dict]) -> None:
-        self.beginResetModel()
-        self.events = list(reversed(events))
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.events)
+    StatusRole = Qt.ItemDataRole.UserRole + 2
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.events):
-            return None
-        event = self.events[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            note = f" — {event['note']}" if event.get("note") else ""
-            return f"{clock(event['at'])}   {pretty(event['status'])}{note}"
-        if role == self.StatusRole:
+        event = self.row_at(index)
+        if role == self.StatusRole and event is not None:
             return event["status"]
-        return None
+        return super().data(index, role)
+
+    def set_events(self, events: list[dict]) -> None:
+        self.set_rows(reversed(events))
+
+    def display(self, event: dict) -> str:
+        note = f" — {event['note']}" if event.get("note") else ""
+        return f"{clock(event['at'])}   {pretty(event['status'])}{note}"
 
 
 def load(session) -> dict:

@@ -16,6 +16,7 @@ from .db import make_engine, migrate
 @dataclass
 class RunningServer:
     url: str
+    db_url: str
     server: uvicorn.Server
     thread: threading.Thread
 
@@ -40,7 +41,7 @@ def serve_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> Runn
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the local agency server did not start")
         time.sleep(0.02)
-    return RunningServer(f"http://{host}:{sock.getsockname()[1]}", server, thread)
+    return RunningServer(f"http://{host}:{sock.getsockname()[1]}", db_url, server, thread)
 
 
 def start_local_server(directory: Path) -> RunningServer:

@@ -124,7 +124,7 @@ def test_sync_now_syncs_with_a_real_server_on_the_network_worker(qtbot, open_win
     from sync.server.embedded import start_local_server
     server = start_local_server(tmp_path / "server")
     try:
-        engine = make_engine(f"sqlite:///{tmp_path / 'server' / 'agency.db'}")
+        engine = make_engine(server.db_url)
         with engine.begin() as conn:
             accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
         engine.dispose()
@@ -163,7 +163,7 @@ def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir,
     from sync.server.embedded import serve_in_thread, start_local_server
     from ui.mainwindow import MainWindow
     server = start_local_server(tmp_path / "server")
-    url = f"sqlite:///{tmp_path / 'server' / 'agency.db'}"
+    url = server.db_url
     engine = make_engine(url)
     with engine.begin() as conn:
         accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
