@@ -48,7 +48,12 @@ SKEW_FLAG_S = 300
 
 
 class SyncFailed(TandemError):
-    """The server refused a request for a reason retrying will not fix."""
+    """The server refused a request for a reason retrying will not fix; `code` is the
+    server's machine-readable reason (e.g. cursor_expired), when it gave one."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class NoServer(SyncFailed):
@@ -127,7 +132,7 @@ class Transport:
             if payload.get("code") == "device_revoked":
                 raise DeviceRevoked(str(detail))
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
-                             ) from None
+                             payload.get("code")) from None
         raise AssertionError("unreachable")
 
     def _refresh(self) -> None:
@@ -414,7 +419,7 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
         try:
             page = transport.call("GET", "/pull", params={"after": cursor, "limit": page_size})
         except SyncFailed as e:
-            if "410" not in str(e) or cursor == 0:
+            if e.code != "cursor_expired" or cursor == 0:
                 raise
             cursor, summary.rebuilt = 0, True  # offline past the server's horizon
             continue
