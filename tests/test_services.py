@@ -158,7 +158,10 @@ def test_drafts_survive_reopen(officer, data_dir):
 
 def test_draft_saved_then_process_killed(data_dir):
     """SIGKILL right after a draft save: the draft is there on restart."""
-    import subprocess, sys, textwrap
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
     from fieldapp.session import unlock
     from tests.conftest import PASSWORD, make_session
     make_session(data_dir).close()
@@ -171,7 +174,7 @@ def test_draft_saved_then_process_killed(data_dir):
         drafts.save_draft(s, "encounter:k", "encounter", {{"police_note": "mid-sentence"}})
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1])
     assert proc.returncode == -9
     s = unlock(data_dir, "ofc.ramirez", PASSWORD)
     assert drafts.load_draft(s, "encounter:k") == {"police_note": "mid-sentence"}
