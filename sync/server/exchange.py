@@ -35,6 +35,7 @@ class CursorExpired(Exception):
 
 @dataclass
 class _Batch:
+    conn: object
     caller: Caller
     seq: int
     records: dict[str, dict]  # id -> row (data and field_hlc parsed)
@@ -60,7 +61,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     wanted |= {op["fields"].get(P.PARENT_FIELDS[op["table"]][0]) for op in ops
                if op["table"] in P.PARENT_FIELDS and isinstance(op["fields"], dict)}
     wanted.discard(None)
-    batch = _Batch(caller, seq, _load(conn, [w for w in wanted if isinstance(w, str)]))
+    batch = _Batch(conn, caller, seq, _load(conn, [w for w in wanted if isinstance(w, str)]))
 
     results, blocked = [], set()
     for op in ops:
@@ -240,11 +241,22 @@ def _patch(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
     return {"status": status, "version": row["version"], "conflicts": found}
 
 
+def _edited_elsewhere(batch: _Batch, op: dict, row: dict) -> bool:
+    """Whether another device changed the record after the version this delete was based on.
+    The deleting device's own later edits (say, to a record it never synced) do not count."""
+    if row["version"] <= op["base_version"]:
+        return False
+    others = batch.conn.execute(
+        select(applied_op.c.result).where(applied_op.c.record_id == row["id"],
+                                          applied_op.c.device_id != batch.caller.device_id))
+    return any(json.loads(r.result).get("version", 0) > op["base_version"] for r in others)
+
+
 def _delete(batch: _Batch, op: dict, row: dict) -> dict:
     found = []
     if row["deleted"]:
         pass
-    elif row["version"] > op["base_version"]:  # an edit this device had not seen
+    elif _edited_elsewhere(batch, op, row):
         found.append(_conflict(batch, op, P.DELETE_FIELD, "kept: edited elsewhere", "deleted"))
     else:
         row["deleted"] = True

@@ -274,6 +274,26 @@ def test_8_delete_against_edit_keeps_the_record_flagged(agency, laptop):
     assert agency.scalar("SELECT count(*) FROM conflict WHERE field = '_deleted'") == 2
 
 
+def test_deleting_your_own_unsynced_record_is_no_conflict(agency, laptop):
+    a = laptop("ofc.a")
+    fid = follow_up(a)
+    changes.patch(a, "follow_up", fid, {"priority": 3})
+    changes.delete(a, "follow_up", fid)
+    assert client.run_sync(a)["check"] == "ok"
+    assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=fid) in (1, True)
+    assert agency.scalar("SELECT count(*) FROM conflict") == 0
+    # the same after a sync: the laptop's own edits since its base never count against it
+    gid = follow_up(a)
+    client.run_sync(a)
+    changes.patch(a, "follow_up", gid, {"priority": 2})
+    client.run_sync(a)
+    changes.patch(a, "follow_up", gid, {"priority": 1})
+    changes.delete(a, "follow_up", gid)
+    assert client.run_sync(a)["check"] == "ok"
+    assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=gid) in (1, True)
+    assert agency.scalar("SELECT count(*) FROM conflict") == 0
+
+
 def test_new_server_epoch_rebuilds_the_copy_and_replays_the_outbox(agency, laptop):
     officer = laptop("ofc.ramirez")
     outreach(officer, 5)
