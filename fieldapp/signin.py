@@ -60,7 +60,7 @@ def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged
     now = now or utc_now()
     state = _read(data_dir, username) if paths.user_dir(data_dir, username).exists() else None
     if state and state["locked"]:
-        state["attempts"].append({"at": to_iso(now), "outcome": "denied"})
+        state["attempts"].append({"at": to_iso(now), "outcome": "denied", "action": "sign_in"})
         _write(data_dir, username, state)
         raise AccountLocked(
             f"{username} is locked on this laptop after {MAX_FAILURES} failed attempts; "
@@ -68,15 +68,43 @@ def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged
     try:
         session = unlock(data_dir, username, password)
     except WrongPassword:
-        if state is not None:
-            state["attempts"].append({"at": to_iso(now), "outcome": "failure"})
-            recent = [a for a in state["attempts"] if a["outcome"] == "failure"
-                      and now - parse_iso(a["at"]) < FAILURE_WINDOW]
-            state["locked"] = len(recent) >= MAX_FAILURES
-            _write(data_dir, username, state)
+        record_failure(data_dir, username, now)
         raise
     _flush_attempts(session, state or {"attempts": []}, now)
     return session
+
+
+def record_failure(data_dir: Path, username: str, now: datetime | None = None, *,
+                   action: str = "sign_in", audited: bool = False) -> bool:
+    """Count a wrong password (sign-in, online sign-in or unlock) toward the lockout; True
+    when the account is now locked. `audited`: the caller already wrote its audit event."""
+    if not paths.user_dir(data_dir, username).exists():
+        return False  # no cache here, nothing to guard
+    now = now or utc_now()
+    state = _read(data_dir, username)
+    state["attempts"].append({"at": to_iso(now), "outcome": "failure", "action": action,
+                              "audited": audited})
+    state["locked"] = state["locked"] or _recent_failures(state, now) >= MAX_FAILURES
+    _write(data_dir, username, state)
+    return state["locked"]
+
+
+def failures_left(data_dir: Path, username: str, now: datetime | None = None) -> int:
+    """Wrong passwords still allowed before the account locks on this laptop."""
+    return max(0, MAX_FAILURES - _recent_failures(_read(data_dir, username), now or utc_now()))
+
+
+def _recent_failures(state: dict, now: datetime) -> int:
+    return sum(1 for a in state["attempts"] if a["outcome"] == "failure"
+               and now - parse_iso(a["at"]) < FAILURE_WINDOW)
+
+
+def record_success(session: Session, action: str, now: datetime | None = None,
+                   detail: str | None = None) -> None:
+    """A right password (e.g. unlocking the session): audit it, with any attempts not yet
+    audited, and start the failure count afresh."""
+    _flush_attempts(session, _read(session.data_dir, session.username), now or utc_now(),
+                    detail, action)
 
 
 def clear_lock_after_online_sign_in(session: Session) -> None:
@@ -85,14 +113,18 @@ def clear_lock_after_online_sign_in(session: Session) -> None:
     _flush_attempts(session, state, utc_now(), detail="online sign-in")
 
 
-def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | None = None) -> None:
+def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | None = None,
+                    action: str = "sign_in") -> None:
     """Move recorded attempts into the synced audit log, then log this success."""
     with session.db.atomic():
         for attempt in state.get("attempts", []):
+            if attempt.get("audited"):
+                continue
             changes.create(session, "audit_event", {
-                "at": attempt["at"], "actor": session.username, "action": "sign_in",
-                "outcome": attempt["outcome"], "detail": "offline sign-in attempt"})
+                "at": attempt["at"], "actor": session.username,
+                "action": attempt.get("action", "sign_in"), "outcome": attempt["outcome"],
+                "detail": "attempt on this laptop"})
         changes.create(session, "audit_event", {
-            "at": to_iso(now), "actor": session.username, "action": "sign_in",
+            "at": to_iso(now), "actor": session.username, "action": action,
             "outcome": "success", "detail": detail})
     _write(session.data_dir, session.username, {"locked": False, "attempts": []})

@@ -32,19 +32,30 @@ class Windows(QObject):
         self.sign_in: SignInView | None = None
         self.main: MainWindow | None = None
         if session is None:
-            self.sign_in = SignInView(self.data_dir)
-            self.sign_in.signed_in.connect(self.open_main)
-            _fit(self.sign_in)
-            self.sign_in.show()
+            self.open_sign_in()
         else:
             self.open_main(session)
 
+    def open_sign_in(self) -> None:
+        self.sign_in = SignInView(self.data_dir)
+        self.sign_in.signed_in.connect(self.open_main)
+        _fit(self.sign_in)
+        self.sign_in.show()
+
     def open_main(self, session: Session) -> None:
         self.main = MainWindow(session, self.theme)
+        self.main.session_lock.signed_out.connect(self.signed_out)
         _fit(self.main)
         self.main.show()
         if self.sign_in is not None:
             self.sign_in.close()
+
+    def signed_out(self) -> None:
+        """Back to sign-in; the main window (its screens, their text) is destroyed."""
+        main, self.main = self.main, None
+        main.close()
+        main.deleteLater()
+        self.open_sign_in()
 
 
 def _fit(window) -> None:

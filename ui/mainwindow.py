@@ -8,8 +8,9 @@ from fieldapp.session import Session
 from . import errors
 from .context import Context
 from .help import HelpOverlay
+from .lock import LOCK_KEYS, SessionLock
 from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QSizePolicy, QStackedWidget, Qt,
-                 QVBoxLayout, QWidget)
+                 QTimer, QVBoxLayout, QWidget)
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
 from .theme import Theme
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         shortcut(self, "Help: keyboard shortcuts", "F1", self.show_help)
         shortcut(self, "Sync now", "F5", self.status.sync_now)
         shortcut(self, "Switch day / night theme", "Ctrl+Shift+N", self.theme.toggle)
+        self.session_lock = SessionLock(self, session, self.ctx)
+        shortcut(self, "Lock the screen", LOCK_KEYS, self.session_lock.lock_now)
         self.tasks.db(shifts.active_shift).success(self.ctx.set_shift).run()
         self.show_screen(HOME[self.profile.role])
         self.resize(1366, 768)
@@ -182,5 +185,7 @@ class MainWindow(QMainWindow):
             flush = getattr(view, "flush_draft", None)
             if flush:
                 flush()
+        for timer in self.findChildren(QTimer):  # none may queue work once the workers stop
+            timer.stop()
         self.tasks.close()
         super().closeEvent(event)

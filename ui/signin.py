@@ -8,7 +8,6 @@ from pathlib import Path
 
 from fieldapp import signin
 from fieldapp.errors import KeyMissing, TandemError, WrongPassword
-from sync import client
 
 from .qt import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, Qt,
                  QVBoxLayout, QWidget,
@@ -24,7 +23,13 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
     if server:
         if not acknowledged:
             raise TandemError("acknowledge the use banner before signing in")
-        session = client.login(data_dir, server, username, password)
+        from sync import client  # only an online sign-in needs the sync engine (and requests)
+        try:
+            session = client.login(data_dir, server, username, password)
+        except (WrongPassword, client.SyncFailed) as e:
+            if isinstance(e, WrongPassword) or e.code == "unauthorized":
+                signin.record_failure(data_dir, username)  # counted and audited like offline
+            raise
         signin.clear_lock_after_online_sign_in(session)
     else:
         session = signin.sign_in(data_dir, username, password, banner_acknowledged=acknowledged)
