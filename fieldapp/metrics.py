@@ -26,7 +26,7 @@ from .timeutil import parse_iso, to_iso, utc_now
 DEFAULT_CRC_TARGET_MINUTES = settings.SETTINGS["crc_target_minutes"].default
 # An agency figure: how long a jail booking keeps a patrol unit out of service, from arrival at
 # the jail to back in service. 120 is a placeholder; each agency sets its own (docs/metrics.md).
-DEFAULT_BOOKING_BASELINE_MINUTES = 120
+DEFAULT_BOOKING_BASELINE_MINUTES = settings.SETTINGS["booking_baseline_minutes"].default
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Parameters:
 
 
 DEFAULTS = Parameters()
+
+
+def laptop_parameters(db: Database) -> Parameters:
+    """The agency figures as this laptop's settings hold them."""
+    return Parameters(settings.get(db, "crc_target_minutes"),
+                      settings.get(db, "booking_baseline_minutes"))
 
 
 @dataclass(frozen=True)

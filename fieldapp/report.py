@@ -254,7 +254,7 @@ def _breakdown(figure: Figure) -> bool:
 
 
 def _cards(f: dict[str, Figure]) -> Table:
-    cells = [[Paragraph(escape(_shown(f[key], short=True)), CARD_VALUE),
+    cells = [[Paragraph(escape(shown(f[key], short=True)), CARD_VALUE),
               Paragraph(escape(label), CARD_LABEL)] for key, label in KEY_FIGURES]
     rows = [cells[i:i + 4] for i in range(0, len(cells), 4)]
     table = Table(rows, colWidths=[WIDTH / 4] * 4)
@@ -272,7 +272,7 @@ def _cards(f: dict[str, Figure]) -> Table:
 def _figure_table(figures: list[Figure]) -> Table:
     rows = [[Paragraph("<b>Figure</b>", BODY), Paragraph("<b>Value</b>", VALUE),
              Paragraph("<b>Definition</b>", BODY)]]
-    rows += [[Paragraph(escape(x.label), BODY), Paragraph(escape(_shown(x)), VALUE),
+    rows += [[Paragraph(escape(x.label), BODY), Paragraph(escape(shown(x)), VALUE),
               Paragraph(escape(x.definition), SMALL)] for x in figures]
     table = Table(rows, colWidths=[2.1 * inch, 1.25 * inch, WIDTH - 3.35 * inch], repeatRows=1)
     table.setStyle(TableStyle([
@@ -420,7 +420,7 @@ def _footer(report: Report):
     return draw
 
 
-def _shown(figure: Figure, short: bool = False) -> str:
+def shown(figure: Figure, short: bool = False) -> str:
     """A figure's value as a reader wants it: shares as %, minutes with a unit, time in hours."""
     v = figure.value
     if v is None:

@@ -25,6 +25,9 @@ SETTINGS = {s.key: s for s in [
             "CRC check-in target: arrival to hand-off, in minutes"),
     Setting("lock_after_minutes", 10, 1, 30,
             "lock the app after this many idle minutes (never more than 30)"),
+    Setting("booking_baseline_minutes", 120, 1, 1440,
+            "jail booking baseline for patrol time saved: arrival at the jail to back in "
+            "service, in minutes (docs/metrics.md)"),
 ]}
 
 

@@ -22,6 +22,7 @@ EVERYONE = TEAM | {"peer"}
 # (key, title, roles that see it); the views are imported when first shown, to start fast.
 SCREENS = (
     ("review", "Review", {"supervisor", "admin"}),
+    ("dashboard", "Dashboard", {"supervisor", "clinical_supervisor", "admin"}),
     ("shift", "Shift", EVERYONE),
     ("assignments", "Assignments", TEAM),
     ("encounter", "Encounter", TEAM),
@@ -36,7 +37,8 @@ HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
 
 
 VIEW_CLASSES = {
-    "review": ("review", "ReviewView"), "shift": ("shift", "ShiftView"),
+    "review": ("review", "ReviewView"), "dashboard": ("dashboard", "DashboardView"),
+    "shift": ("shift", "ShiftView"),
     "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
     "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
     "followups": ("followups", "FollowUpsView"), "resources": ("resources", "ResourcesView"),
