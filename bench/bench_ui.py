@@ -1,22 +1,29 @@
 """Cold start of the desktop app to its first usable window, against a bare PySide6 window.
 
-Both are started the same way (a fresh `python bench/bench_ui.py --child ...` process, offscreen)
-and timed from just before the process starts until the child says its window is usable:
-- app: unlock a cache holding 100,000 records (real key derivation), open the main window signed
-  in, and wait until the home screen and the status bar have loaded their data from the cache;
+Each is started the same way (a fresh `python bench/bench_ui.py --child ...` process, offscreen,
+with compiled bytecode cached as an installed app has it) and timed from just before the process
+starts until the child says its window is usable:
+- app: unlock a cache holding 100,000 records with the password (real scrypt key derivation),
+  open the main window signed in, and wait until the home screen and the status bar have loaded
+  their data from the cache (every DB job done);
+- signin: the sign-in window, the first window `tandem` shows, shown and through one event-loop turn;
 - bare: a QMainWindow with one QTableWidget, shown, first event-loop turn.
 Then, in the app, a long DB job (full scans of the 100,000 records) runs on the DB worker while
 a 5 ms timer on the UI thread measures the longest gap between its ticks (max_stall_ms).
 
-Last line: one JSON object (cold_start_ms, bare_window_ms, ratio_to_bare_window, unlock_ms,
-ratio_to_bare_window_without_key_derivation, max_stall_ms, long_job_ms, records). unlock_ms is
-the password's scrypt key derivation (deliberately ~0.3-1 s per guess, see fieldapp/keys.py),
-reported apart so the UI's own start-up cost can be read beside it.
+The password's key derivation (scrypt, deliberately >= 0.25 s per guess, see fieldapp/keys.py)
+is part of signing in, not of starting: cold_start_ms includes it, kdf_ms is that derivation
+alone (timed again in the same child once its window is up), and ratio_excluding_kdf is
+(cold_start_ms - kdf_ms) / bare_window_ms, the figure the 2x target is read against.
+
+Last line: one JSON object (cold_start_ms, kdf_ms, bare_window_ms, ratio_to_bare_window,
+ratio_excluding_kdf, signin_window_ms, signin_ratio_to_bare_window, unlock_ms, max_stall_ms,
+long_job_ms, records).
 """
 
 import json
-import secrets
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -75,8 +82,27 @@ def child_bare() -> None:
     app.exec()
 
 
+def child_signin(data_dir: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from ui.app import Windows, application
+    from ui.qt import QTimer
+    from ui.theme import Theme
+
+    app = application()
+    windows = Windows(Path(data_dir), Theme(app))
+
+    def ready():
+        print("READY", flush=True)
+        windows.sign_in.close()
+        app.quit()
+
+    QTimer.singleShot(0, ready)
+    app.exec()
+
+
 def child_app(data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
+    from fieldapp import keys, paths
     from fieldapp.session import unlock
     from ui.app import application
     from ui.mainwindow import MainWindow
@@ -97,6 +123,9 @@ def child_app(data_dir: str) -> None:
             QTimer.singleShot(1, ready)
             return
         print("READY", flush=True)
+        started = time.perf_counter()
+        keys.unwrap(keys.KeyStore(paths.cache_path(Path(data_dir), USERNAME)).load(), PASSWORD)
+        result["kdf_ms"] = (time.perf_counter() - started) * 1000
         stall_test()
 
     def stall_test():
@@ -151,7 +180,11 @@ def time_child(args: list[str], env: dict) -> tuple[float, dict]:
 
 def main() -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory() as tmp:
+        # Bytecode compiled once (by the warm-up runs) into a throwaway folder, for all three
+        # children alike, as an installed app ships it; the source tree is left untouched.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         data_dir = Path(tmp) / "data"
         env["HOME"] = tmp
         env["XDG_DATA_HOME"] = env["XDG_CONFIG_HOME"] = tmp
@@ -159,23 +192,29 @@ def main() -> None:
         os.environ.update({k: env[k] for k in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
                                                 "PYTHON_KEYRING_BACKEND")})
         records = build_cache(data_dir)
-        time_child(["bare"], env)  # warm the OS file cache for both
-        time_child(["app", str(data_dir)], env)
-        bare, app, extras = [], [], []
+        for kind in ("bare", "signin", "app"):  # warm the OS file cache and compile bytecode
+            time_child([kind, str(data_dir)], env)
+        bare, signin, app, extras = [], [], [], []
         for _ in range(RUNS):
             bare.append(time_child(["bare"], env)[0])
+            signin.append(time_child(["signin", str(data_dir)], env)[0])
             ms, extra = time_child(["app", str(data_dir)], env)
             app.append(ms)
             extras.append(extra)
-    cold, base = statistics.median(app), statistics.median(bare)
-    unlock_ms = statistics.median(e["unlock_ms"] for e in extras)
+    cold, base, first = statistics.median(app), statistics.median(bare), statistics.median(signin)
+    kdf_ms = statistics.median(e["kdf_ms"] for e in extras)
     print(f"records {records}; app runs {[round(x) for x in app]} ms; "
-          f"bare runs {[round(x) for x in bare]} ms")
+          f"sign-in window runs {[round(x) for x in signin]} ms; "
+          f"bare runs {[round(x) for x in bare]} ms; "
+          f"key derivations {[round(e['kdf_ms']) for e in extras]} ms")
     print(json.dumps({
-        "cold_start_ms": round(cold, 1), "bare_window_ms": round(base, 1),
+        "cold_start_ms": round(cold, 1), "kdf_ms": round(kdf_ms, 1),
+        "bare_window_ms": round(base, 1),
         "ratio_to_bare_window": round(cold / base, 2),
-        "unlock_ms": round(unlock_ms, 1),
-        "ratio_to_bare_window_without_key_derivation": round((cold - unlock_ms) / base, 2),
+        "ratio_excluding_kdf": round((cold - kdf_ms) / base, 2),
+        "signin_window_ms": round(first, 1),
+        "signin_ratio_to_bare_window": round(first / base, 2),
+        "unlock_ms": round(statistics.median(e["unlock_ms"] for e in extras), 1),
         "max_stall_ms": round(max(e["max_stall_ms"] for e in extras), 1),
         "long_job_ms": round(statistics.median(e["long_job_ms"] for e in extras), 1),
         "records": records,
@@ -184,6 +223,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child_bare() if sys.argv[2] == "bare" else child_app(sys.argv[3])
+        {"bare": lambda: child_bare(), "signin": lambda: child_signin(sys.argv[3]),
+         "app": lambda: child_app(sys.argv[3])}[sys.argv[2]]()
     else:
         main()

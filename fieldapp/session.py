@@ -65,8 +65,10 @@ class Session:
 
     def reopen(self) -> "Session":
         """The same user's cache on a new connection, for another thread (sqlite connections
-        belong to the thread that opened them)."""
-        return _session(open_cache(self.cache_path, self.data_key), self.data_dir, self.data_key)
+        belong to the thread that opened them). No migration check: the cache was migrated
+        when this session first opened it."""
+        return _session(open_cache(self.cache_path, self.data_key, migrate=False), self.data_dir,
+                        self.data_key)
 
     def close(self) -> None:
         self.db.close()

@@ -37,10 +37,13 @@ class AssignmentsView(QWidget):
         self.ack_button = button("Acknowledge (Ctrl+K)", self.acknowledge, name="acknowledge")
         self.take_button = button("Take (Ctrl+T)", self.take, name="take")
         self.clear_button = button("Clear (Ctrl+L)", self.clear, name="clear", primary=True)
+        self.encounter_button = button("Encounter (Ctrl+E)", self.start_encounter,
+                                       name="startEncounter")
         self.empty = QLabel("No open assignments for your unit.")
         actions = QHBoxLayout()
         actions.addWidget(self.ack_button)
         actions.addWidget(self.take_button)
+        actions.addWidget(self.encounter_button)
         actions.addStretch(1)
         actions.addWidget(self.disposition)
         actions.addWidget(self.clear_button)
@@ -54,6 +57,8 @@ class AssignmentsView(QWidget):
         shortcut(self, "Acknowledge the selected assignment", "Ctrl+K", self.acknowledge)
         shortcut(self, "Take the selected assignment", "Ctrl+T", self.take)
         shortcut(self, "Clear the selected assignment with the disposition", "Ctrl+L", self.clear)
+        shortcut(self, "Start an encounter for the selected assignment", "Ctrl+E",
+                 self.start_encounter)
         self.refresh()
 
     def refresh(self) -> None:
@@ -82,6 +87,15 @@ class AssignmentsView(QWidget):
 
     def clear(self) -> None:
         self._act(assignments.clear, self.disposition.currentData() or "")
+
+    def start_encounter(self) -> None:
+        """Open the encounter form, linked to the selected assignment."""
+        self.errors.clear()
+        assignment_id = self.selected_id()
+        if assignment_id is None:
+            self.errors.message("Select an assignment first.")
+            return
+        self.window().show_screen("encounter").start_from_assignment(assignment_id)
 
     def _act(self, fn, *args) -> None:
         self.errors.clear()

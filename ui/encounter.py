@@ -5,20 +5,45 @@ Every change is saved as a draft ~300 ms after typing pauses (on the DB worker),
 restart reopens the form as it was. Officers never get the clinical note field at all.
 """
 
-from fieldapp import drafts, encounters, persons
+from fieldapp import assignments, drafts, encounters, persons
 from fieldapp.ids import new_id
+from fieldapp.records import (
+    DISPOSITIONS,
+    PERSON_KINDS,
+    PRESENTING_SITUATIONS,
+    USE_OF_FORCE_TYPES,
+)
 from fieldapp.timeutil import now_iso
-from fieldapp.records import DISPOSITIONS, PERSON_KINDS, PRESENTING_SITUATIONS, USE_OF_FORCE_TYPES
 
 from .context import Context
 from .models import RowsListModel
-from .qt import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                 QHBoxLayout, QLabel, QLineEdit, QListView, QModelIndex, QPlainTextEdit,
-                 QScrollArea, QTimer, QVBoxLayout, QWidget)
+from .qt import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QModelIndex,
+    QPlainTextEdit,
+    QScrollArea,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
 DRAFT_DELAY_MS = 300
+SEARCH_DELAY_MS = 200
+# What the form keeps of a person already on file: enough to show them, and their id.
+ON_FILE_FIELDS = ("id", "kind", "first_name", "last_name", "alias", "description",
+                  "safety_cautions")
 FLAGS = ("use_of_force", "pickup_order_attempted", "pickup_order_served", "emergency_petition",
          "deflection", "warm_handoff_crisis_line", "crisis_mobile_team_requested",
          "connected_to_care", "stabilized_on_scene")
@@ -27,7 +52,8 @@ FLAG_LABELS = {"warm_handoff_crisis_line": "Warm hand-off to crisis line",
 
 
 class PeopleModel(RowsListModel):
-    """People on this encounter, not yet saved (each becomes a person record on save)."""
+    """People on this encounter: someone on file (with an id) is linked as they are; anyone
+    else becomes a new person record when the encounter is saved."""
 
     def add(self, person: dict) -> None:
         self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
@@ -40,7 +66,47 @@ class PeopleModel(RowsListModel):
         self.endRemoveRows()
 
     def display(self, person: dict) -> str:
+        on_file = "on file" if person.get("id") else "new"
+        caution = f"  ⚠ {person['safety_cautions']}" if person.get("safety_cautions") else ""
+        return f"{persons.label(person)}  ({person['kind']}, {on_file}){caution}"
+
+
+class MatchesModel(RowsListModel):
+    """People on file whose name, alias or description matches what is typed."""
+
+    def display(self, person: dict) -> str:
         return f"{persons.label(person)}  ({person['kind']})"
+
+
+class AssignmentChoice(QComboBox):
+    """No assignment, or one of the unit's assignments not yet cleared."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("assignment")
+        # a long CAD summary is cut in the box (whole in the list), never widening the form
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(40)
+        self.wanted: str | None = None  # kept until the list holds it (a restored draft)
+        self.set_assignments([])
+
+    def set_assignments(self, rows: list[dict]) -> None:
+        keep = self.currentData() or self.wanted
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("No assignment", None)
+        for a in rows:
+            incident = f"[{a['cad_incident']}] " if a.get("cad_incident") else ""
+            text = f"P{a['priority']} · {pretty(a['status'])} · {incident}{a['summary']}"
+            self.addItem(text, a["id"])
+            self.setItemData(self.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.choose(keep)  # the same choice as before the reload: not a change to save
+        self.blockSignals(False)
+
+    def choose(self, assignment_id: str | None) -> None:
+        index = self.findData(assignment_id) if assignment_id else 0
+        self.wanted = assignment_id if index < 0 else None
+        self.setCurrentIndex(max(0, index))
 
 
 def person_from_text(kind: str, text: str) -> dict:
@@ -58,11 +124,17 @@ def save(session, encounter_id: str, values: dict, people: list[dict],
          clinical_text: str) -> str:
     """People, the encounter and the clinical note in one transaction: all saved or none."""
     with session.db.atomic():
-        person_ids = [persons.add_person(session, p) for p in people]
+        person_ids = [p["id"] if p.get("id") else persons.add_person(session, p) for p in people]
         encounters.save_encounter(session, {**values, "person_ids": person_ids}, encounter_id)
         if clinical_text.strip():
             encounters.add_clinical_note(session, encounter_id, clinical_text)
     return encounter_id
+
+
+def person_on_file(session, person_id: str) -> dict:
+    """The person picked from the matches, read through view_person (an audited view)."""
+    person = persons.view_person(session, person_id)
+    return {k: person.get(k) for k in ON_FILE_FIELDS}
 
 
 def save_drafts(session, encounter_id: str, body: dict, clinical: dict | None) -> None:
@@ -126,6 +198,10 @@ class EncounterView(QWidget):
         self.place.textChanged.connect(self._changed)
         where.addRow("Place", self.place)
         where.addRow("", self.errors.label("place"))
+        self.assignment = AssignmentChoice()
+        self.assignment.currentIndexChanged.connect(self._changed)
+        where.addRow("Assignment", self.assignment)
+        where.addRow("", self.errors.label("assignment_id"))
         v.addLayout(where)
 
         people = QGroupBox("People (optional; many contacts are anonymous)")
@@ -134,18 +210,37 @@ class EncounterView(QWidget):
         self.person_kind = QComboBox()
         for k in PERSON_KINDS:
             self.person_kind.addItem(pretty(k), k)
-        self.person_text = QLineEdit(placeholderText="First Last / alias / short description")
+        self.person_text = QLineEdit(
+            placeholderText="Search people on file, or type First Last / alias / description")
+        self.person_text.setObjectName("personText")
         self.person_text.returnPressed.connect(self.add_person)
+        self.person_text.textChanged.connect(lambda _: self._search_timer.start())
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS,
+                                    timeout=self.search_people)
         add_row.addWidget(self.person_kind)
         add_row.addWidget(self.person_text, 1)
-        add_row.addWidget(button("Add person", self.add_person, name="addPerson"))
+        add_row.addWidget(button("Add as new", self.add_person, name="addPerson"))
         add_row.addWidget(button("Remove", self.remove_person, name="removePerson"))
         self.people = PeopleModel()
         self.people_view = QListView()
         self.people_view.setModel(self.people)
         self.people_view.setMaximumHeight(110)
+        self.matches = MatchesModel()
+        self.matches_view = QListView()
+        self.matches_view.setObjectName("personMatches")
+        self.matches_view.setModel(self.matches)
+        self.matches_view.setMaximumHeight(110)
+        self.matches_view.setToolTip("Click (or Enter) to add someone on file to this encounter")
+        self.matches_view.clicked.connect(self.pick_person)
+        self.matches_view.activated.connect(self.pick_person)
+        self.matches_label = QLabel("On file: click one to add them (opening a record is logged)")
+        self.matches_label.hide()
+        self.matches_view.hide()
         pv.addLayout(add_row)
+        pv.addWidget(self.matches_label)
+        pv.addWidget(self.matches_view)
         pv.addWidget(self.errors.label("person_ids"))
+        pv.addWidget(QLabel("On this encounter:"))
         pv.addWidget(self.people_view)
         v.addWidget(people)
 
@@ -213,9 +308,19 @@ class EncounterView(QWidget):
         shortcut(self, "Save the encounter", "Ctrl+S", self.save)
         shortcut(self, "Start a new encounter", "Ctrl+N", self.new)
         self.ctx.tasks.db(latest_draft, self.clinician).success(self._restore).run()
+        self.ctx.shift_changed.connect(lambda _shift: self.refresh())
+        self.refresh()
 
     def refresh(self) -> None:
-        """The form keeps what is typed; nothing to reload."""
+        """The form keeps what is typed; only the unit's assignments are reloaded."""
+        self.ctx.tasks.db(assignments.open_assignments, self.ctx.unit).success(
+            self.assignment.set_assignments).run()
+
+    def start_from_assignment(self, assignment_id: str) -> None:
+        """Called from the assignments screen: a new encounter linked to that assignment."""
+        self.new()
+        self.assignment.choose(assignment_id)
+        self.refresh()
 
     # -- drafts
     def values(self) -> dict:
@@ -224,6 +329,7 @@ class EncounterView(QWidget):
                   "place": self.place.text().strip() or None,
                   "disposition": self.disposition.currentData(),
                   "police_note": self.police_note.toPlainText() or None,
+                  "assignment_id": self.assignment.currentData() or self.assignment.wanted,
                   "use_of_force_type": self.force_type.currentData()
                   if self.flags["use_of_force"].isChecked() else None}
         values.update({f: box.isChecked() for f, box in self.flags.items()})
@@ -258,6 +364,7 @@ class EncounterView(QWidget):
             for b in self.situation.buttons():
                 b.setChecked(b.property("value") == values.get("presenting_situation"))
             self.place.setText(values.get("place") or "")
+            self.assignment.choose(values.get("assignment_id"))
             self.disposition.setCurrentIndex(max(0, self.disposition.findData(values.get("disposition"))))
             for f, box in self.flags.items():
                 box.setChecked(bool(values.get(f)))
@@ -271,6 +378,36 @@ class EncounterView(QWidget):
             self._restoring = False
 
     # -- people
+    def search_people(self) -> None:
+        text = self.person_text.text().strip()
+        if not text:
+            self._show_matches([])
+            return
+        self.ctx.tasks.db(persons.search_people, text).success(
+            lambda rows, typed=text: self._show_matches(rows, typed)).run()
+
+    def _show_matches(self, rows: list[dict], typed: str = "") -> None:
+        if typed != self.person_text.text().strip():
+            return  # typing went on; a newer search is coming
+        linked = {p.get("id") for p in self.people.rows}
+        self.matches.set_rows([r for r in rows if r["id"] not in linked])
+        self.matches_view.setVisible(bool(self.matches.rows))
+        self.matches_label.setVisible(bool(self.matches.rows))
+
+    def pick_person(self, index) -> None:
+        """Link someone on file: their record is read (and the view audited) on the DB worker."""
+        row = self.matches.row_at(index)
+        if row is None:
+            return
+        self.ctx.tasks.db(person_on_file, row["id"]).success(self._add_on_file).run()
+
+    def _add_on_file(self, person: dict) -> None:
+        if all(p.get("id") != person["id"] for p in self.people.rows):
+            self.people.add(person)
+            self._changed()
+        self.person_text.clear()
+        self._show_matches([])
+
     def add_person(self) -> None:
         kind = self.person_kind.currentData()
         text = self.person_text.text()
@@ -327,6 +464,7 @@ class EncounterView(QWidget):
             for box in self.flags.values():
                 box.setChecked(False)
             self.force_type.setCurrentIndex(0)
+            self.assignment.choose(None)
             self.police_note.clear()
             self.people.set_rows([])
             if self.clinical_note is not None:

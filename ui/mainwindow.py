@@ -1,5 +1,6 @@
 """The main window: who is signed in, the screens (role-aware home), the status bar, shortcuts."""
 
+import gc
 import importlib
 
 from fieldapp import shifts
@@ -16,12 +17,12 @@ from .tasks import Tasks
 from .theme import Theme
 from .widgets import button, shortcut
 
-TEAM = {"officer", "clinician", "supervisor", "admin"}
+TEAM = {"officer", "clinician", "supervisor", "clinical_supervisor", "admin"}
 EVERYONE = TEAM | {"peer"}
 
 # (key, title, roles that see it); the views are imported when first shown, to start fast.
 SCREENS = (
-    ("review", "Review", {"supervisor", "admin"}),
+    ("review", "Review", {"supervisor", "clinical_supervisor", "admin"}),
     ("dashboard", "Dashboard", {"supervisor", "clinical_supervisor", "admin"}),
     ("shift", "Shift", EVERYONE),
     ("assignments", "Assignments", TEAM),
@@ -33,7 +34,7 @@ SCREENS = (
     ("conflicts", "Conflicts", EVERYONE),
 )
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
-        "supervisor": "review", "admin": "review"}
+        "supervisor": "review", "clinical_supervisor": "review", "admin": "review"}
 
 
 VIEW_CLASSES = {
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
         self.tasks.db(shifts.active_shift).success(self.ctx.set_shift).run()
         self.show_screen(HOME[self.profile.role])
         self.resize(1366, 768)
+        # What is alive once the window is up (modules, classes, Qt wrappers) lives as long as
+        # the app: keep it out of every full garbage-collection pass, which stops all threads.
+        QTimer.singleShot(0, gc.freeze)
 
     def _header(self) -> QFrame:
         header = QFrame()

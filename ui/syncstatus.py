@@ -1,16 +1,15 @@
 """The status bar: online or offline, changes waiting to sync, last sync, conflicts; Sync now.
 
 Counts are read on the DB worker; sync runs on the network worker through
-``sync.client.run_sync(session)``.
+``sync.client.run_sync(session)``. The sync engine (and requests) is imported on the first
+sync, on the network worker, so it costs the window's start nothing.
 """
 
-import requests
-
 from fieldapp.timeutil import parse_iso
-from sync import client
 
 from .context import Context
 from .qt import QLabel, QStatusBar, QTimer, Signal
+from .tasks import collection_paused
 from .widgets import button, set_state
 
 
@@ -24,7 +23,15 @@ def read_counts(session) -> dict:
     }
 
 
+def run_sync(session):
+    """On the network worker: the sync engine is imported here, on its first use."""
+    from sync import client
+    with collection_paused():
+        return client.run_sync(session)
+
+
 def is_offline_error(error: BaseException) -> bool:
+    import requests  # already loaded: the sync that failed imported it
     return isinstance(error, (ConnectionError, TimeoutError, OSError, requests.RequestException))
 
 
@@ -82,7 +89,7 @@ class SyncStatusBar(QStatusBar):
         self.syncing = True
         self.sync_button.setEnabled(False)
         self.sync_button.setText("Syncing…")
-        self.ctx.tasks.net(client.run_sync).success(self._synced).failure(
+        self.ctx.tasks.net(run_sync).success(self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
     def _synced(self, _result) -> None:
@@ -92,6 +99,7 @@ class SyncStatusBar(QStatusBar):
         self.ctx.changed.emit("sync")
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
+        from sync import client
         self._sync_done()
         if isinstance(error, client.NoServer):
             self._set_connection("no_server", "Offline · no agency server: sign in online")

@@ -8,8 +8,10 @@ Each job runs ``fn(session, *args, **kwargs)``; its result or exception comes ba
 thread through a queued signal, where the callbacks run. The UI thread never waits on a job.
 """
 
+import gc
 import queue
 import threading
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from fieldapp.session import Session
@@ -17,6 +19,28 @@ from fieldapp.session import Session
 from .qt import QObject, Qt, Signal
 
 Callback = Callable[[Any], None]
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+
+
+@contextmanager
+def collection_paused():
+    """Run a job that builds large structures (a sync, a directory pull) with the cyclic garbage
+    collector's automatic passes off. A full pass walks every live object while holding the GIL,
+    over 100 ms with a pulled directory in memory, and the UI thread waits for it; the job's
+    garbage is freed by reference counting anyway, and any cycles at the next pass."""
+    global _gc_pausers
+    with _gc_lock:
+        _gc_pausers += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0:
+                gc.enable()
 
 
 class Op:

@@ -23,15 +23,28 @@ def test_peer_starts_at_outreach_and_has_no_encounter_screen(open_window, peer):
     assert "encounter" not in window.nav_buttons and "crc" not in window.nav_buttons
 
 
-def test_supervisor_home_is_the_review_placeholder(open_window, data_dir):
+def test_supervisor_home_is_the_review_queue(open_window, data_dir):
     sergeant = make_session(data_dir, "sgt.diaz", "supervisor")
     try:
         window = open_window(sergeant)
         assert isinstance(window.stack.currentWidget(), ReviewView)
         texts = " ".join(l.text() for l in window.stack.currentWidget().findChildren(QLabel))
-        assert "supervisor feature" in texts
+        assert "No shifts waiting for review" in texts
     finally:
         sergeant.close()
+
+
+def test_every_role_opens_the_window_at_its_home(open_window, data_dir):
+    from fieldapp.records import ROLES
+    from ui.mainwindow import HOME
+    for role in ROLES:
+        session = make_session(data_dir, f"user.{role}", role)
+        try:
+            window = open_window(session)
+            assert window.current_key == HOME[role]
+            window.close()
+        finally:
+            session.close()
 
 
 def test_every_screen_is_reachable_by_its_shortcut(qtbot, open_window, officer):
