@@ -131,6 +131,8 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
         "pull_records_per_s": round(pull_records_per_s),
         "pull_requests_per_10000_records": round(pull_requests * 10_000 / N, 1),
         "pull_json_bytes_per_record": round(pulled["bytes_received"] / N, 1),
+        "pull_wire_bytes_per_record": round(pulled["wire_bytes_received"] / N, 1),
+        "push_wire_bytes_per_op": round(pushed["wire_bytes_sent"] / ops, 1),
         "signin_s": round(login_s, 3),
         "signin_to_synced_s": round(login_s + pull_s, 3),
         "baseline_direct_insert_rows_per_s": round(base_rows_per_s),

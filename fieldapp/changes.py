@@ -37,8 +37,11 @@ def create(session: Session, table: str, values: dict, *, record_id: str | None 
     return record_id
 
 
-def patch(session: Session, table: str, record_id: str, values: dict) -> dict:
-    """Change some fields of a mutable record; returns the fields that actually changed."""
+def patch(session: Session, table: str, record_id: str, values: dict, *,
+          amending: bool = False) -> dict:
+    """Change some fields of a mutable record; returns the fields that actually changed.
+    A record of a submitted (ended) shift changes only as part of an amendment (`amending`),
+    so the supervisor's review sees every change made after submission."""
     rt = record_type(table)
     if rt.append_only:
         raise TandemError(f"{table} records are append-only; write a new one instead")
@@ -47,6 +50,8 @@ def patch(session: Session, table: str, record_id: str, values: dict) -> dict:
     db = session.db
     with db.atomic():
         current = _current_row(session, table, record_id)
+        if not amending:
+            _refuse_if_submitted(session, rt, current)
         changed = {k: v for k, v in stored.items() if current[k] != v}
         if not changed:
             return {}
@@ -58,7 +63,7 @@ def patch(session: Session, table: str, record_id: str, values: dict) -> dict:
     return changed
 
 
-def delete(session: Session, table: str, record_id: str) -> None:
+def delete(session: Session, table: str, record_id: str, *, amending: bool = False) -> None:
     """Mark a mutable record deleted (a tombstone that syncs); the row stays for the merge."""
     rt = record_type(table)
     if rt.append_only:
@@ -66,6 +71,8 @@ def delete(session: Session, table: str, record_id: str) -> None:
     db = session.db
     with db.atomic():
         current = _current_row(session, table, record_id)
+        if not amending:
+            _refuse_if_submitted(session, rt, current)
         stamp = session.stamp()
         db[table].update(record_id, {"deleted": 1, "updated_hlc": stamp})
         _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp)
@@ -86,6 +93,20 @@ def _current_row(session: Session, table: str, record_id: str) -> dict:
         raise NotFound(table, record_id)
     cols = [d[0] for d in session.db.execute(f"SELECT * FROM [{table}] LIMIT 0").description]
     return dict(zip(cols, row))
+
+
+def _refuse_if_submitted(session: Session, rt: RecordType, current: dict) -> None:
+    if rt.table == "shift":
+        shift_id = current["id"]
+    elif "shift_id" in rt.field_names and current.get("shift_id"):
+        shift_id = current["shift_id"]
+    else:
+        return
+    row = session.db.execute("SELECT ended_at FROM shift WHERE id = ?", [shift_id]).fetchone()
+    if row and row[0]:
+        raise TandemError(f"this {rt.table.replace('_', ' ')} belongs to a shift that ended (was "
+                          "submitted for review); change it with an amendment, which the "
+                          "supervisor sees")
 
 
 def _check_references(session: Session, rt: RecordType, stored: dict) -> None:

@@ -17,7 +17,7 @@ TEXT_MAX = 500
 SHIFT_STATUSES = (
     "in_service", "en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service",
 )
-ROLES = ("officer", "clinician", "peer", "supervisor", "admin")
+ROLES = ("officer", "clinician", "peer", "supervisor", "admin", "clinical_supervisor")
 PRESENTING_SITUATIONS = (
     "mental_health_crisis", "suicidal_ideation", "substance_use", "welfare_check",
     "homelessness", "dispute", "other",
@@ -35,6 +35,7 @@ ATTEMPT_METHODS = ("phone", "visit", "text", "email", "other")
 ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_message", "not_found", "declined", "completed")
 PERSON_KINDS = ("named", "alias", "anonymous")
 TRANSPORT_KINDS = ("voluntary", "involuntary")
+REVIEW_DECISIONS = ("approved", "returned")
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,33 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("outcome", str, required=True, choices=("success", "failure", "denied")),
             _text("detail", max_len=1000),
         ), append_only=True),
+        # Supervisor review (issue 7): a decision on a submitted (ended) shift, the team's
+        # amendments after submission, and a conflict settled on one laptop for all of them.
+        RecordType("shift_review", (
+            _text("team", required=True, max_len=64),
+            _ref("shift_id", "shift", required=True),
+            Field("decision", str, required=True, choices=REVIEW_DECISIONS),
+            _text("comment", max_len=2000),
+            Field("reviewed_at", datetime, required=True),
+        ), append_only=True),
+        RecordType("amendment", (
+            _text("team", required=True, max_len=64),
+            _ref("shift_id", "shift", required=True),
+            _text("record_table", required=True, max_len=64),
+            _text("record_id", required=True, max_len=36),
+            Field("changes", list, required=True),  # [{field, old, new}], in stored form
+            _text("reason", required=True, max_len=2000),
+            Field("amended_at", datetime, required=True),
+        ), append_only=True),
+        RecordType("conflict_resolution", (
+            _text("team", required=True, max_len=64),
+            _text("record_table", required=True, max_len=64),
+            _text("record_id", required=True, max_len=36),
+            _text("field", required=True, max_len=64),
+            Field("choice", str, required=True, choices=("kept", "other")),
+            _text("value", max_len=NOTE_MAX),  # the chosen value, JSON text
+            Field("resolved_at", datetime, required=True),
+        ), append_only=True),
     ]
 }
 
@@ -237,3 +265,36 @@ def record_type(table: str) -> RecordType:
         return RECORD_TYPES[table]
     except KeyError:
         raise KeyError(f"unknown record table {table!r}") from None
+
+
+def is_supervisor(role: str) -> bool:
+    """Whether a role reviews its teams' shifts (sergeants, and clinical supervisors)."""
+    return role in ("supervisor", "clinical_supervisor")
+
+
+# A release of information in machine-readable form: `scope` lists the record categories it
+# releases (comma-separated), `recipient` names who it releases them to: "user:<username>",
+# "role:<role>" or "team:<team>" (every member of that team). The server discloses only what
+# a release in this form covers (sync/server/disclosures.py).
+RELEASE_SCOPES = ("clinical_notes",)
+RECIPIENT_KINDS = ("user", "role", "team")
+
+
+def release_problems(values: dict) -> dict[str, str]:
+    """What is wrong with a release's scope, recipient or dates (only the fields given)."""
+    problems = {}
+    if "scope" in values:
+        items = [s.strip() for s in str(values["scope"] or "").split(",")]
+        if not all(items) or any(s not in RELEASE_SCOPES for s in items):
+            problems["scope"] = (f"must list record categories separated by commas, from: "
+                                 f"{', '.join(RELEASE_SCOPES)}")
+    if "recipient" in values:
+        kind, _, name = str(values["recipient"] or "").partition(":")
+        if kind not in RECIPIENT_KINDS or not name.strip() or name != name.strip():
+            problems["recipient"] = "must be user:<username>, role:<role> or team:<team>"
+        elif kind == "role" and name not in ROLES:
+            problems["recipient"] = f"unknown role {name!r}; one of {', '.join(ROLES)}"
+    signed, expires = values.get("signed_on"), values.get("expires_on")
+    if signed and expires and str(expires) < str(signed):
+        problems["expires_on"] = "must not be before signed_on"
+    return problems

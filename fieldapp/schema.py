@@ -193,6 +193,35 @@ def m004_sync_credentials(db: Database) -> None:
         id INTEGER PRIMARY KEY CHECK (id = 1), refresh_token TEXT NOT NULL)""")
 
 
+@migrations()
+def m005_review(db: Database) -> None:
+    """Supervisor review: decisions on shifts, amendments after submission, and conflicts
+    settled on one laptop for every laptop (a resolution, made here or pulled, marks the
+    matching conflicts on this laptop resolved)."""
+    db.executescript(f"""
+    CREATE TABLE shift_review ({_M001_META},
+        team TEXT NOT NULL, shift_id TEXT NOT NULL REFERENCES shift(id),
+        decision TEXT NOT NULL, comment TEXT, reviewed_at TEXT NOT NULL);
+    CREATE INDEX shift_review_shift ON shift_review(shift_id, reviewed_at);
+    CREATE TABLE amendment ({_M001_META},
+        team TEXT NOT NULL, shift_id TEXT NOT NULL REFERENCES shift(id),
+        record_table TEXT NOT NULL, record_id TEXT NOT NULL, changes TEXT NOT NULL,
+        reason TEXT NOT NULL, amended_at TEXT NOT NULL);
+    CREATE INDEX amendment_shift ON amendment(shift_id, amended_at);
+    CREATE TABLE conflict_resolution ({_M001_META},
+        team TEXT NOT NULL, record_table TEXT NOT NULL, record_id TEXT NOT NULL,
+        field TEXT NOT NULL, choice TEXT NOT NULL, value TEXT, resolved_at TEXT NOT NULL);
+    CREATE INDEX conflict_resolution_record ON conflict_resolution(record_table, record_id);
+    CREATE TRIGGER conflict_settled AFTER INSERT ON conflict_resolution BEGIN
+        UPDATE conflict SET resolved_at = NEW.resolved_at, resolution = NEW.choice
+         WHERE table_name = NEW.record_table AND record_id = NEW.record_id
+           AND field = NEW.field AND resolved_at IS NULL;
+    END;
+    CREATE INDEX crc_dropoff_shift ON crc_dropoff(shift_id);
+    CREATE INDEX assignment_shift ON assignment(shift_id);
+    """)
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)

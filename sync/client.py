@@ -77,7 +77,9 @@ class Transport:
     backoff_cap_s: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     requests_made: int = 0
-    bytes_received: int = 0
+    bytes_received: int = 0  # JSON, after gzip is undone
+    wire_bytes_received: int = 0  # as they crossed the network
+    wire_bytes_sent: int = 0
     server_time: str | None = None
 
     def __post_init__(self):
@@ -103,6 +105,8 @@ class Transport:
                                              data=data, params=params, headers=headers,
                                              timeout=TIMEOUT)
                 self.bytes_received += len(response.content)
+                self.wire_bytes_received += response.raw.tell() if response.raw else 0
+                self.wire_bytes_sent += len(data or b"")
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError):
                 if attempt == self.max_attempts:
@@ -216,6 +220,19 @@ def wipe(session: Session) -> None:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
+def _wipe_and_report(session: Session, transport: Transport, refresh_token: str | None) -> None:
+    """Wipe, then tell the server it is done (signed by the last refresh token) so the
+    agency's wipe log shows it; one try, since the copy is gone either way."""
+    wipe(session)
+    if not refresh_token:
+        return
+    transport.max_attempts = 1
+    try:
+        transport.call("POST", "/wiped", auth=False, body={"refresh_token": refresh_token})
+    except (SyncFailed, requests.RequestException):
+        pass
+
+
 def login(data_dir: Path, server_url: str, username: str, password: str, *,
           device_name: str = "", http: requests.Session | None = None) -> Session:
     """Sign in online: on first sign-in make the user's cache (profile from the server), then
@@ -234,7 +251,7 @@ def login(data_dir: Path, server_url: str, username: str, password: str, *,
         answer = transport.call("POST", "/login", auth=False, body={
             **credentials, "device_id": session.device_id, "device_name": device_name})
     except DeviceRevoked:
-        wipe(session)
+        _wipe_and_report(session, transport, load_refresh_token(session))
         raise
     except BaseException:
         session.close()
@@ -264,10 +281,13 @@ class Summary:
     check: str = "ok"
     repaired_rows: int = 0
     requests: int = 0
-    bytes_received: int = 0
+    bytes_received: int = 0  # JSON after gzip is undone; the wire_ figures count compressed bytes
+    wire_bytes_received: int = 0
+    wire_bytes_sent: int = 0
     clock_skew_s: float | None = None
     directory_pulled: int = 0  # resource directory services received (changed or removed)
     directory_error: str | None = None  # the directory step failed; case data synced anyway
+    withdrawn: int = 0  # clinical records deleted because their release no longer covers us
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
@@ -295,11 +315,13 @@ def run_sync(session: Session, server_url: str | None = None, *,
         _pull(session, transport, page_size, summary)
         _check(session, transport, page_size, summary)
     except DeviceRevoked:
-        wipe(session)
+        _wipe_and_report(session, transport, transport.refresh_token)
         raise
     with session.db.atomic():
         session.db.execute("UPDATE sync_state SET last_sync_at = ? WHERE id = 1", [now_iso()])
     summary.requests, summary.bytes_received = transport.requests_made, transport.bytes_received
+    summary.wire_bytes_received = transport.wire_bytes_received
+    summary.wire_bytes_sent = transport.wire_bytes_sent
     if transport.server_time:
         skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
         if abs(skew) > SKEW_FLAG_S:
@@ -428,7 +450,8 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
             continue
         epoch = page["epoch"]
         summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
-                                 cursor=page["cursor"], epoch=epoch, summary=summary)
+                                 cursor=page["cursor"], epoch=epoch, summary=summary,
+                                 withdrawn=page.get("withdrawn", ()))
         cursor = page["cursor"]
         if not page["more"]:
             return
@@ -438,8 +461,10 @@ _PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
 
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
-           cursor: int | None = None, epoch: str | None = None) -> int:
-    """Write pulled rows (rebasing pending local edits), and the cursor, in one transaction."""
+           cursor: int | None = None, epoch: str | None = None, withdrawn=()) -> int:
+    """Write pulled rows (rebasing pending local edits), delete the clinical records whose
+    release no longer covers this user (`withdrawn`; no outbox ops), and the cursor, in one
+    transaction."""
     db = session.db
     pending = set(db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
@@ -466,6 +491,10 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     with db.atomic():
         for table, rows in groups.items():
             written += _upsert(db, table, rows, force, summary)
+        for item in withdrawn:
+            if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
+                summary.withdrawn += db.execute(
+                    f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
         if cursor is not None:

@@ -6,7 +6,7 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 
 import hashlib
 
-from fieldapp.records import RECORD_TYPES
+from fieldapp.records import RECORD_TYPES, is_supervisor
 
 VERSION = 1
 PREFIX = "/v1"
@@ -37,19 +37,36 @@ PARENT_FIELDS = {
     "release_of_information": ("person_id", "person"),
     "clinical_note": ("encounter_id", "encounter"),
     "follow_up_attempt": ("follow_up_id", "follow_up"),
+    "shift_review": ("shift_id", "shift"),
+    "amendment": ("shift_id", "shift"),
 }
 
 # A conflict on this pseudo-field records a delete that met a concurrent edit.
 DELETE_FIELD = "_deleted"
 
 
+# Roles that read clinical records of their teams; anyone else only what a release covers.
+CLINICAL_ROLES = frozenset({"clinician", "clinical_supervisor"})
+
+
 def may_read(role: str, table: str) -> bool:
-    """Whether a role may hold records of `table` at all (team scope comes on top)."""
+    """Whether a role may hold every record of `table` (team scope comes on top). A clinical
+    record may still reach another reader one by one, under a release that covers them
+    (sync/server/disclosures.py)."""
     if table in PUSH_ONLY:
         return False
     if RECORD_TYPES[table].clinical:
-        return role == "clinician"
+        return role in CLINICAL_ROLES
     return role != "admin"
+
+
+# Records only a supervisor (records.is_supervisor) may write: the sign-off of a shift.
+SUPERVISOR_ONLY = frozenset({"shift_review"})
+
+
+def may_write(role: str, table: str) -> bool:
+    """Whether a role may push new records of `table` (team scope comes on top)."""
+    return table not in SUPERVISOR_ONLY or is_supervisor(role)
 
 
 def record_digest(table: str, record_id: str, version: int) -> int:

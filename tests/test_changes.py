@@ -138,3 +138,25 @@ def test_sensitive_changes_are_audited_in_the_same_transaction(officer):
     events = list(officer.db.query("SELECT * FROM audit_event WHERE record_id = ?", [pid]))
     assert [e["action"] for e in events] == ["person.create"]
     assert events[0]["actor"] == "ofc.ramirez" and events[0]["device"] == officer.device_id
+
+
+def test_a_submitted_shift_changes_only_by_amendment(officer):
+    from fieldapp import review
+    shift_id = shifts.start_shift(officer, "MHST-1A")
+    eid = changes.create(officer, "encounter", {
+        "team": "mhst-1", "shift_id": shift_id, "started_at": "2026-05-01T10:00:00.000Z",
+        "presenting_situation": "welfare_check"})
+    changes.patch(officer, "encounter", eid, {"disposition": "referred"})  # still open: fine
+    shifts.end_shift(officer, shift_id)
+    ops = _count(officer, "outbox")
+    for attempt in (lambda: changes.patch(officer, "encounter", eid, {"disposition": "declined"}),
+                    lambda: changes.delete(officer, "encounter", eid),
+                    lambda: changes.patch(officer, "shift", shift_id, {"vehicle": "Unit 9"})):
+        with pytest.raises(TandemError, match="amendment"):
+            attempt()
+    assert changes.get(officer, "encounter", eid)["disposition"] == "referred"
+    assert _count(officer, "outbox") == ops  # nothing half-written
+    review.amend(officer, "encounter", eid, {"disposition": "declined"}, "typo at the scene")
+    assert changes.get(officer, "encounter", eid)["disposition"] == "declined"
+    amendment = next(officer.db.query("SELECT * FROM amendment"))
+    assert amendment["record_id"] == eid and "declined" in amendment["changes"]

@@ -1,19 +1,17 @@
 """Conflicts: the same field changed on two devices. Show both values; the user picks one.
 
 Choosing writes the chosen value through fieldapp.changes.patch (so it syncs like any edit)
-and marks the conflict resolved, in one transaction.
+and a conflict_resolution record, which marks the conflict resolved here and, once synced, on
+every laptop that holds it (fieldapp.review.resolve_conflict), in one transaction.
 """
 
 import json
-from datetime import date, datetime
 
-from fieldapp import changes
-from fieldapp.records import record_type
-from fieldapp.timeutil import now_iso
+from fieldapp import review
 
 from .context import Context
 from .models import RowsTableModel
-from .qt import (QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+from .qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from .timefmt import day_clock
 from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
 
@@ -23,29 +21,12 @@ def load(session) -> list[dict]:
         "SELECT * FROM conflict WHERE resolved_at IS NULL ORDER BY detected_at"))
 
 
-def decode(table: str, field: str, text: str | None):
-    """A conflict value (stored as JSON text) as the Python value patch() takes for the field."""
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    kind = record_type(table).field(field).type
-    expected = {str: str, date: str, datetime: str, list: list, bool: (bool, int),
-                int: int, float: (int, float)}[kind]
-    return value if isinstance(value, expected) else text
+decode = review.decode_value
 
 
 def resolve(session, conflict_id: str, choice: str) -> None:
-    """choice 'kept' or 'other': write that value and record the resolution."""
-    if choice not in ("kept", "other"):
-        raise ValueError(f"choice must be 'kept' or 'other', not {choice!r}")
-    row = session.db["conflict"].get(conflict_id)
-    value = decode(row["table_name"], row["field"], row[f"{choice}_value"])
-    with session.db.atomic():
-        changes.patch(session, row["table_name"], row["record_id"], {row["field"]: value})
-        session.db["conflict"].update(conflict_id, {"resolved_at": now_iso(), "resolution": choice})
+    """choice 'kept' or 'other': write that value and a resolution that syncs to every laptop."""
+    review.resolve_conflict(session, conflict_id, choice)
 
 
 class ConflictsModel(RowsTableModel):

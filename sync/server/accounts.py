@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from fieldapp.records import ROLES
 from fieldapp.timeutil import now_iso, to_iso, utc_now
 
-from .tables import app_user, device, token
+from .tables import app_user, device, device_wipe, token
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=120)  # longer than a laptop is expected to stay offline
@@ -36,6 +36,10 @@ class AccountError(Exception):
 
 class DeviceRevoked(AccountError):
     """This device was revoked: the laptop must wipe its copy."""
+
+    def __init__(self, device_id: str):
+        super().__init__(f"device {device_id} was revoked")
+        self.device_id = device_id
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def sign_in(conn, user, device_id: str, device_name: str) -> dict:
             id=device_id, user_id=user["id"], name=device_name, registered_at=now_iso(),
             last_seen_at=now_iso()))
     elif existing["revoked_at"]:
-        raise DeviceRevoked(f"device {device_id} was revoked")
+        raise DeviceRevoked(device_id)
     elif existing["user_id"] != user["id"]:
         raise AccountError("this device id belongs to another user")
     return {"access_token": _issue(conn, "access", user["id"], device_id, ACCESS_TTL),
@@ -129,6 +133,28 @@ def revoke_device(conn, device_id: str) -> int:
                         .values(revoked_at=now)).rowcount
 
 
+def record_wipe(conn, device_id: str, event: str, detail: str) -> None:
+    """Append to the wipe log: "told" when the server orders a revoked device to wipe
+    itself, "wiped" when the laptop reports that it did."""
+    conn.execute(insert(device_wipe).values(device_id=device_id, at=now_iso(), event=event,
+                                            detail=detail[:200]))
+
+
+def confirm_wipe(conn, refresh_token: str) -> str:
+    """A revoked laptop's report that it wiped itself, signed by its last refresh token
+    (revoked, but still naming the device); returns the device id."""
+    row = conn.execute(select(token.c.device_id, device.c.revoked_at)
+                       .join(device, device.c.id == token.c.device_id)
+                       .where(token.c.token_hash == _digest(refresh_token),
+                              token.c.kind == "refresh")).first()
+    if row is None:
+        raise AccountError("unknown refresh token")
+    if not row.revoked_at:
+        raise AccountError(f"device {row.device_id} is not revoked; nothing to wipe")
+    record_wipe(conn, row.device_id, "wiped", "the laptop reported its copy deleted")
+    return row.device_id
+
+
 def _issue(conn, kind: str, user_id: int, device_id: str, ttl: timedelta) -> str:
     value = secrets.token_urlsafe(32)
     conn.execute(insert(token).values(
@@ -149,7 +175,7 @@ def _token_row(conn, value: str, kind: str):
     if row is None:
         raise AccountError(f"unknown {kind} token")
     if row["device_revoked"]:
-        raise DeviceRevoked(f"device {row['device_id']} was revoked")
+        raise DeviceRevoked(row["device_id"])
     if row["revoked_at"] or row["disabled"]:
         raise AccountError(f"this {kind} token was revoked")
     if row["expires_at"] < now_iso():

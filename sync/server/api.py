@@ -14,14 +14,17 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 
+from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, directory, exchange
+from . import accounts, directory, exchange, integrations
 from .db import make_engine, read_meta
+from .logs import AccessLog
 
 
 class Op(BaseModel):
@@ -129,9 +132,12 @@ def create_app(db: str | Engine) -> FastAPI:
                   description="Sync and accounts for Tandem laptops.")
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)  # outermost: logs 413s from BodyLimit too
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError):
+        if exc.code == "device_revoked":  # logged once the request's transaction is over
+            await run_in_threadpool(log_wipe_order, exc.device_id)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.detail, "code": exc.code}, exc.status, headers)
 
@@ -139,6 +145,17 @@ def create_app(db: str | Engine) -> FastAPI:
     async def _db_busy(_request: Request, exc: OperationalError):
         return JSONResponse({"detail": "the database is busy or unreachable; retry later",
                              "code": "unavailable"}, 503, {"Retry-After": "1"})
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _bad_text(_request: Request, exc: UnicodeEncodeError):
+        return JSONResponse({"detail": "a text value is not valid Unicode (an unpaired "
+                             f"surrogate such as \\u{ord(exc.object[exc.start]):04x}); "
+                             "send UTF-8 text", "code": "error"}, 400)
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_request: Request, exc: DataError):
+        return JSONResponse({"detail": "a value in the request cannot be stored: "
+                             f"{str(exc.orig).splitlines()[0]}", "code": "error"}, 422)
 
     @app.exception_handler(IntegrityError)
     async def _db_race(_request: Request, exc: IntegrityError):
@@ -151,11 +168,20 @@ def create_app(db: str | Engine) -> FastAPI:
             raise ApiError(401, "missing 'Authorization: Bearer <access token>' header")
         return value
 
+    def revoked(e: accounts.DeviceRevoked) -> ApiError:
+        error = ApiError(403, f"{e}; wipe this device's copy", "device_revoked")
+        error.device_id = e.device_id
+        return error
+
+    def log_wipe_order(device_id: str) -> None:
+        with engine.begin() as conn:
+            accounts.record_wipe(conn, device_id, "told", "the server ordered a wipe")
+
     def as_caller(conn, access_token: str) -> accounts.Caller:
         try:
             return accounts.authenticate(conn, access_token)
         except accounts.DeviceRevoked as e:
-            raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+            raise revoked(e) from None
         except accounts.AccountError as e:
             raise ApiError(401, str(e), "unauthorized") from None
 
@@ -174,7 +200,7 @@ def create_app(db: str | Engine) -> FastAPI:
                 if body.device_id:
                     out.update(accounts.sign_in(conn, user, body.device_id, body.device_name))
             except accounts.DeviceRevoked as e:
-                raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+                raise revoked(e) from None
             except accounts.AccountError as e:
                 raise ApiError(401, str(e), "unauthorized") from None
         return out
@@ -185,9 +211,19 @@ def create_app(db: str | Engine) -> FastAPI:
             try:
                 return accounts.refresh(conn, body.refresh_token)
             except accounts.DeviceRevoked as e:
-                raise ApiError(403, f"{e}; wipe this device's copy", "device_revoked") from None
+                raise revoked(e) from None
             except accounts.AccountError as e:
                 raise ApiError(401, str(e), "unauthorized") from None
+
+    @app.post(f"{P.PREFIX}/wiped")
+    def wiped(body: RefreshBody):
+        """A revoked laptop reports that it deleted its copy (signed by its refresh token)."""
+        with engine.begin() as conn:
+            try:
+                return {"device_id": accounts.confirm_wipe(conn, body.refresh_token),
+                        "recorded": True}
+            except accounts.AccountError as e:
+                raise ApiError(401 if "unknown" in str(e) else 409, str(e)) from None
 
     @app.post(f"{P.PREFIX}/push")
     def push(body: PushBody, access_token: str = Depends(bearer)):
@@ -248,6 +284,24 @@ def create_app(db: str | Engine) -> FastAPI:
             as_caller(conn, access_token)
             return _json({**directory.changes(conn, since, limit),
                           "epoch": read_meta(conn, "epoch")})
+
+    @app.post("/api/v1/cad/assignments", status_code=201)
+    def cad_assignment(body: integrations.CadAssignment, response: Response,
+                       x_integration_key: str = Header(default="")):
+        """CAD posts a call for service for the integration's team; it reaches the units'
+        laptops on their next sync. 201 created; 200 when the incident was already posted."""
+        with engine.begin() as conn:
+            try:
+                source = integrations.authenticate(conn, x_integration_key)
+            except integrations.IntegrationError as e:
+                raise ApiError(401, str(e), "unauthorized") from None
+            try:
+                result = integrations.post_assignment(conn, source, body)
+            except ValidationError as e:
+                raise ApiError(422, str(e), "invalid") from None
+        if result["status"] == P.DUPLICATE:
+            response.status_code = 200
+        return result
 
     app.state.engine = engine
     return app

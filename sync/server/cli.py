@@ -3,6 +3,7 @@ resource directory, serve the API."""
 
 import argparse
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -10,12 +11,13 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldapp.errors import ValidationError
+from fieldapp.followup_import import ImportFileError
 from fieldapp.hsds import DirectoryError
 from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
-from . import accounts, directory, exchange, report
+from . import accounts, config, directory, exchange, imports, integrations, logs, report
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -23,9 +25,9 @@ DEFAULT_DB = "sqlite:///agency.db"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tandem-server", description=__doc__)
-    parser.add_argument("--db", default=DEFAULT_DB,
+    parser.add_argument("--db", default=None,
                         help=f"database URL: sqlite:///path or postgresql+psycopg://... "
-                             f"(default {DEFAULT_DB})")
+                             f"(default ${config.DB}, else {DEFAULT_DB})")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("init", "create or upgrade the database"),
                        ("serve", "serve the HTTP API"),
@@ -33,13 +35,18 @@ def main(argv: list[str] | None = None) -> int:
                        ("revoke-device", "revoke a device and its tokens"),
                        ("compact", "discard old tombstones; laptops offline longer rebuild"),
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
-                       ("report", "write the monthly program report")):
+                       ("report", "write the monthly program report"),
+                       ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
+                       ("add-integration", "register a CAD integration; prints its key once")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
-            sub.add_argument("--host", default="127.0.0.1")
-            sub.add_argument("--port", type=int, default=8750)
-            sub.add_argument("--workers", type=int, default=1)
+            sub.add_argument("--host", help=f"default ${config.HOST}, else 127.0.0.1")
+            sub.add_argument("--port", type=int, help=f"default ${config.PORT}, else 8750")
+            sub.add_argument("--workers", type=int,
+                             help=f"worker processes (default ${config.WORKERS}, else 1)")
+            sub.add_argument("--log-level", choices=config.LOG_LEVELS,
+                             help=f"default ${config.LOG_LEVEL}, else info")
         if name == "add-user":
             sub.add_argument("name")
             sub.add_argument("--role", required=True, choices=ROLES)
@@ -53,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                              help="keep deletions this many days (default 180)")
         if name == "import-directory":
             sub.add_argument("path")
+        if name in ("import-followups", "add-integration"):
+            sub.add_argument("path" if name == "import-followups" else "name")
+            sub.add_argument("--team", required=True, help="the team the records belong to")
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
@@ -67,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                              help="the agency's jail booking time, for patrol time saved")
     args = parser.parse_args(argv)
     try:
+        args.db = args.db or config.env_str(config.DB, DEFAULT_DB)
         engine = make_engine(args.db)
         if args.command == "init":
             epoch = migrate(engine)
@@ -107,7 +118,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote the {args.month} report for {args.team or 'the whole program'} "
                   f"to {out}")
             return 0
-    except BadDatabaseUrl as e:
+        if args.command == "import-followups":
+            plan = imports.import_followups(engine, args.path, args.team)
+            print("\n".join(plan.summary_lines()))
+            return 1 if plan.problems else 0
+        if args.command == "add-integration":
+            with engine.begin() as conn:
+                key = integrations.add_integration(conn, args.name, args.team)
+            print(f"added integration {args.name} for team {args.team}; its key (shown only "
+                  f"now, send it as the X-Integration-Key header):\n{key}")
+            return 0
+    except (ImportFileError, integrations.IntegrationError) as e:
+        return _fail(str(e))
+    except (BadDatabaseUrl, config.ConfigError) as e:
         return _fail(str(e))
     except DirectoryError as e:
         return _fail(f"{e}; the directory in service is unchanged")
@@ -124,29 +147,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args) -> int:
+    """Serve with JSON-lines logs; flags override the TANDEM_* environment variables."""
     import uvicorn
 
-    if not 0 < args.port < 65536:
-        return _fail(f"--port {args.port} is not a TCP port")
-    print(json.dumps({"serving": f"http://{args.host}:{args.port}", "db": _safe(args.db)}),
-          flush=True)
-    if args.workers > 1:
-        import os
-        os.environ["TANDEM_SERVER_DB"] = args.db
-        uvicorn.run("sync.server.cli:app_from_env", factory=True, host=args.host,
-                    port=args.port, workers=args.workers, log_level="warning")
+    host = args.host or config.env_str(config.HOST, "127.0.0.1")
+    port = args.port if args.port is not None else config.env_int(config.PORT, 8750, 1, 65535)
+    workers = (args.workers if args.workers is not None
+               else config.env_int(config.WORKERS, 1, minimum=1, maximum=64))
+    level = args.log_level or config.env_choice(config.LOG_LEVEL, "info", config.LOG_LEVELS)
+    if not 0 < port < 65536:
+        return _fail(f"--port {port} is not a TCP port")
+    if workers < 1:
+        return _fail(f"--workers {workers}: must be 1 or more")
+    print(json.dumps({"serving": f"http://{host}:{port}", "db": _safe(args.db),
+                      "workers": workers}), flush=True)
+    options = {"host": host, "port": port, "log_config": logs.config(level),
+               "access_log": False}
+    if workers > 1:
+        os.environ[config.DB] = args.db  # each worker process builds its app from it
+        # A worker importing the app on a busy host can take longer than uvicorn's 5 s default.
+        uvicorn.run("sync.server.cli:app_from_env", factory=True, workers=workers,
+                    timeout_worker_healthcheck=30, **options)
     else:
         from .api import create_app
-        uvicorn.run(create_app(args.db), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(create_app(args.db), **options)
     return 0
 
 
 def app_from_env():
     """The app for each uvicorn worker process (--workers > 1)."""
-    import os
-
     from .api import create_app
-    return create_app(os.environ["TANDEM_SERVER_DB"])
+    return create_app(os.environ[config.DB])
 
 
 def _safe(url: str) -> str:

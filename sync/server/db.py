@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from fieldapp.ids import new_id
 
+from . import config
 from .tables import meta
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -44,7 +45,13 @@ def make_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             raise BadDatabaseUrl("PostgreSQL URLs use psycopg 3: postgresql+psycopg://...")
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # Per worker process; workers x (size + overflow) must stay under max_connections.
+        return create_engine(
+            parsed, pool_pre_ping=True,
+            pool_size=config.env_int(config.POOL_SIZE, 10, minimum=1),
+            max_overflow=config.env_int(config.MAX_OVERFLOW, 20),
+            pool_timeout=config.env_int(config.POOL_TIMEOUT, 30, minimum=1),
+            pool_recycle=config.env_int(config.POOL_RECYCLE, 1800, minimum=-1))
     raise BadDatabaseUrl(f"unsupported database {backend!r}; use sqlite or postgresql+psycopg")
 
 

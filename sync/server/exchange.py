@@ -15,15 +15,16 @@ it had not seen keeps the record and is flagged. Append-only records never confl
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
-from fieldapp.records import RECORD_TYPES, RecordType
+from fieldapp.records import RECORD_TYPES, RecordType, release_problems
 from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
+from . import disclosures
 from .accounts import Caller
 from .db import read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -135,6 +136,11 @@ def _apply(batch: _Batch, op: dict) -> dict:
         return _rejected(f"{table} records are created with 'create', not 'append'")
     if rt.clinical and caller.role != "clinician":
         return _rejected(f"only clinicians may write {table} records")
+    if not P.may_write(caller.role, table):
+        return _rejected(f"only supervisors may write {table} records")
+    if table == disclosures.RELEASE_TABLE and (
+            problem := disclosures.release_write_problem(caller, kind, op["fields"])):
+        return _rejected(problem)
     if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
         return _rejected("fields and base must be JSON objects")
     current = batch.records.get(record_id)
@@ -160,7 +166,24 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
                 values[f.name] = json.loads(values[f.name])
             except ValueError:
                 raise ValidationError(rt.table, {f.name: "must be a JSON list"}) from None
-    return normalise(rt, values, partial=partial)
+    values = normalise(rt, values, partial=partial)
+    unstorable = {name: "contains a NUL character or an unpaired surrogate (not valid text)"
+                  for name, value in values.items()
+                  if isinstance(value, str) and not _storable(value)}
+    if unstorable:
+        raise ValidationError(rt.table, unstorable)
+    if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
+        raise ValidationError(rt.table, problems)
+    return values
+
+
+def _storable(text: str) -> bool:
+    """Text every database keeps as sent: UTF-8 encodable, no NUL (PostgreSQL refuses it)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _create(batch: _Batch, rt: RecordType, op: dict) -> dict:
@@ -267,9 +290,14 @@ def _delete(batch: _Batch, op: dict, row: dict) -> dict:
 
 # --- reading -------------------------------------------------------------------------------
 
-def _visible(caller: Caller):
+def _visible(caller: Caller, covered: dict | None = None):
+    """Conditions for the records this caller may hold: the tables their role reads, in their
+    teams, plus the clinical notes releases cover for them (disclosures.covered_notes)."""
     tables = [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
-    return [record.c.team.in_(caller.teams), record.c.table_name.in_(tables)]
+    readable = record.c.table_name.in_(tables)
+    if covered:
+        readable = or_(readable, record.c.id.in_(list(covered)))
+    return [record.c.team.in_(caller.teams), readable]
 
 
 def _wire(row) -> dict:
@@ -281,9 +309,14 @@ def _wire(row) -> dict:
 
 def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     """Records this caller may see changed after `after`, in change order; parents that the
-    laptop's foreign keys need come first even when their own change is later."""
+    laptop's foreign keys need come first even when their own change is later.
+
+    For a reader who sees clinical notes only under a release, the page also carries notes a
+    release came to cover after the cursor passed them, and `withdrawn`: the notes this
+    device was sent whose cover has ended, for the laptop to delete."""
+    covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
-        select(record).where(record.c.change_seq > after, *_visible(caller))
+        select(record).where(record.c.change_seq > after, *_visible(caller, covered))
         .order_by(record.c.change_seq).limit(limit + 1)).mappings().all()
     # Checked after the read: a compaction that committed before it raised the horizon, and
     # one that commits after it could not take tombstones this page already holds. Cursor 0
@@ -293,6 +326,15 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
                             f"(horizon {horizon(conn)}); pull again from 0")
     more = len(rows) > limit
     rows = rows[:limit]
+    withdrawn = {}
+    if disclosures.needs_release(caller):
+        held = disclosures.held(conn, caller)
+        late = [i for i in covered if i not in held]
+        if late:
+            rows = [*rows, *conn.execute(select(record).where(
+                record.c.id.in_(late), record.c.change_seq <= after)).mappings().all()]
+        withdrawn = {i: [] for i in held if i not in covered}
+        disclosures.log(conn, caller, disclosures.WITHDRAWN, withdrawn)
     in_page = {r["id"] for r in rows}
     parent_ids = set()
     for r in rows:
@@ -302,9 +344,11 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
                 parent_ids.add(pid)
     parents = conn.execute(select(record).where(record.c.id.in_(parent_ids), *_visible(caller))
                            ).mappings().all() if parent_ids else []
+    disclosures.log_served(conn, caller, rows, covered)
+    cursor = max([after, *(r["change_seq"] for r in rows)])
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
-            "cursor": rows[-1]["change_seq"] if rows else after, "more": more,
-            "server_time": now_iso()}
+            "cursor": cursor, "more": more, "server_time": now_iso(),
+            "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 
 def horizon(conn) -> int:
@@ -344,13 +388,18 @@ def compact(conn, before: str) -> dict:
 
 
 def fetch(conn, caller: Caller, ids: list[str]) -> list[dict]:
-    rows = conn.execute(select(record).where(record.c.id.in_(ids), *_visible(caller))).mappings()
+    covered = disclosures.covered_notes(conn, caller)
+    rows = conn.execute(select(record).where(record.c.id.in_(ids), *_visible(caller, covered))
+                        ).mappings().all()
+    disclosures.log_served(conn, caller, rows, covered)
     return [_wire(r) for r in rows]
 
 
 def manifest(conn, caller: Caller) -> list[list]:
+    covered = disclosures.covered_notes(conn, caller)
     return [[r.table_name, r.id, r.version] for r in conn.execute(
-        select(record.c.table_name, record.c.id, record.c.version).where(*_visible(caller)))]
+        select(record.c.table_name, record.c.id, record.c.version)
+        .where(*_visible(caller, covered)))]
 
 
 def summary(conn, caller: Caller) -> dict:
@@ -358,7 +407,8 @@ def summary(conn, caller: Caller) -> dict:
     h = P.SetHash()
     top = 0
     for r in conn.execute(select(record.c.table_name, record.c.id, record.c.version,
-                                 record.c.change_seq).where(*_visible(caller))):
+                                 record.c.change_seq).where(
+                                     *_visible(caller, disclosures.covered_notes(conn, caller)))):
         h.add(r.table_name, r.id, r.version)
         top = max(top, r.change_seq)
     return {"count": h.count, "hash": h.hex, "cursor": top}

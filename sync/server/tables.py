@@ -123,3 +123,32 @@ directory_service = Table(
     Column("content_hash", String(64)),
     Column("document", Text),
 )
+
+# Append-only log of clinical records served beyond clinical staff (sync/server/disclosures.py):
+# each note sent to a reader under a release ("disclosed", with the release ids as its legal
+# basis) and each later order to that reader's device to delete it ("withdrawn").
+disclosure = Table(
+    "disclosure", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("event", String(16), nullable=False),  # disclosed | withdrawn
+    Column("record_table", String(64), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("reader", String(64), nullable=False),
+    Column("reader_role", String(32), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("release_ids", Text, nullable=False),  # JSON list: the legal basis ([] if withdrawn)
+    Index("disclosure_reader_device", "reader", "device_id"),
+)
+
+# Append-only log of revoked devices told to wipe themselves ("told") and of the laptop's
+# report that it did ("wiped").
+device_wipe = Table(
+    "device_wipe", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("event", String(16), nullable=False),  # told | wiped
+    Column("detail", String(200), nullable=False),
+    Index("device_wipe_device", "device_id"),
+)

@@ -355,3 +355,16 @@ def test_4_an_interrupted_pull_leaves_the_cursor_behind_the_applied_rows(agency,
     held = {r[0] for r in reader.db.execute("SELECT id FROM outreach_contact")}
     assert below <= held
     assert client.run_sync(reader)["check"] == "ok"
+
+
+def test_sync_counts_compressed_bytes_on_the_wire(agency, laptop):
+    a = laptop("ofc.a")
+    outreach(a, 300, note="Offered water, socks and a ride to the CRC")
+    pushed = client.run_sync(a)
+    b = laptop("ofc.b")
+    pulled = client.run_sync(b)
+    assert pulled["pulled"] >= 300
+    # both directions go gzipped: fewer bytes cross the network than the JSON they carry
+    assert 0 < pulled["wire_bytes_received"] < pulled["bytes_received"] / 3
+    raw_push = sum(len(r["data"]) for r in agency.rows("SELECT data FROM record"))
+    assert 0 < pushed["wire_bytes_sent"] < raw_push

@@ -1,0 +1,145 @@
+"""Clinical notes beyond clinical staff: which releases of information cover a reader, which
+notes the server may therefore send them, and the append-only log of what it sent.
+
+The rules (design.md "Security model"; 42 CFR Part 2):
+- A release covers a reader while it is in force (signed_on <= today <= expires_on, by the
+  server's UTC date, expiry day included; not revoked; not deleted), its scope lists
+  "clinical_notes", and its recipient names the reader: "user:<username>", "role:<role>", or
+  "team:<team>" for a team the reader belongs to (fieldapp.records.release_problems).
+- A clinical note concerns the people of its encounter. A reader outside CLINICAL_ROLES gets
+  it only while every one of those people has a release covering that reader; a note whose
+  encounter names no one reaches no such reader. Team scope stays on top: only notes of the
+  reader's own teams.
+- Each note sent to such a reader is logged "disclosed" with its legal basis (the release ids).
+  Which notes a device holds follows from that log, so when the cover ends the next pull tells
+  the device to delete them ("withdrawn", logged too), and a note newly covered after the
+  device's cursor passed it is sent with the next pull. Should either answer be lost, the
+  end-of-sync count and hash (which count covered notes) differ and the laptop's repair
+  fetches or drops the note.
+"""
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlalchemy import insert, or_, select
+
+from fieldapp.timeutil import now_iso
+
+from .. import protocol as P
+from .accounts import Caller
+from .tables import disclosure, record
+
+NOTE_TABLE = "clinical_note"
+RELEASE_TABLE = "release_of_information"
+SCOPE = "clinical_notes"
+DISCLOSED, WITHDRAWN = "disclosed", "withdrawn"
+_CHUNK = 200  # LIKE terms per query
+
+
+def today() -> date:
+    """The server's date for release validity (UTC)."""
+    return datetime.now(UTC).date()
+
+
+def needs_release(caller: Caller) -> bool:
+    """Whether this reader sees clinical notes only under a release."""
+    return caller.role not in P.CLINICAL_ROLES and caller.role != "admin"
+
+
+def covers(release: dict, caller: Caller, on: date) -> bool:
+    """Whether a release (its stored fields) is in force on `on` and covers this reader."""
+    if release.get("revoked_at"):
+        return False
+    day = on.isoformat()
+    if not (str(release.get("signed_on") or "9999") <= day <= str(release.get("expires_on") or "")):
+        return False
+    if SCOPE not in [s.strip() for s in str(release.get("scope") or "").split(",")]:
+        return False
+    kind, _, name = str(release.get("recipient") or "").partition(":")
+    return ((kind == "user" and name == caller.username)
+            or (kind == "role" and name == caller.role)
+            or (kind == "team" and name in caller.teams))
+
+
+def covered_notes(conn, caller: Caller) -> dict[str, list[str]]:
+    """Clinical notes of the caller's teams that releases let this reader hold now:
+    note id -> the ids of the covering releases. Empty for clinical staff (who read every
+    note of their teams anyway) and for admins (who read no records)."""
+    if not needs_release(caller):
+        return {}
+    on = today()
+    by_person: dict[str, set[str]] = {}
+    for rid, data in conn.execute(select(record.c.id, record.c.data).where(
+            record.c.table_name == RELEASE_TABLE, record.c.deleted.is_(False))):
+        release = json.loads(data)
+        if covers(release, caller, on) and release.get("person_id"):
+            by_person.setdefault(release["person_id"], set()).add(rid)
+    if not by_person:
+        return {}
+    basis_of_encounter = {}
+    for eid, data in _matching(conn, caller, "encounter", list(by_person)):
+        people = json.loads(data).get("person_ids") or []
+        if isinstance(people, str):
+            people = json.loads(people)
+        if people and all(p in by_person for p in people):
+            basis_of_encounter[eid] = sorted(set().union(*(by_person[p] for p in people)))
+    if not basis_of_encounter:
+        return {}
+    out = {}
+    for nid, data in _matching(conn, caller, NOTE_TABLE, list(basis_of_encounter)):
+        eid = json.loads(data).get("encounter_id")
+        if eid in basis_of_encounter:
+            out[nid] = basis_of_encounter[eid]
+    return out
+
+
+def _matching(conn, caller: Caller, table: str, ids: list[str]):
+    """(id, data) of live `table` records of the caller's teams whose data mentions any of
+    `ids` (a coarse text match; callers check the parsed field)."""
+    for start in range(0, len(ids), _CHUNK):
+        terms = [record.c.data.contains(i, autoescape=True) for i in ids[start:start + _CHUNK]]
+        yield from conn.execute(select(record.c.id, record.c.data).where(
+            record.c.table_name == table, record.c.team.in_(caller.teams),
+            record.c.deleted.is_(False), or_(*terms)))
+
+
+def held(conn, caller: Caller) -> set[str]:
+    """Notes this log says the caller's device holds: disclosed and not withdrawn since."""
+    latest = {}
+    for record_id, event in conn.execute(
+            select(disclosure.c.record_id, disclosure.c.event)
+            .where(disclosure.c.reader == caller.username,
+                   disclosure.c.device_id == caller.device_id)
+            .order_by(disclosure.c.id)):
+        latest[record_id] = event
+    return {i for i, event in latest.items() if event == DISCLOSED}
+
+
+def log(conn, caller: Caller, event: str, notes: dict[str, list[str]]) -> None:
+    """Append one row per note: what was sent to (or withdrawn from) whom, and on what basis."""
+    if not notes:
+        return
+    at = now_iso()
+    conn.execute(insert(disclosure), [
+        {"at": at, "event": event, "record_table": NOTE_TABLE, "record_id": i,
+         "reader": caller.username, "reader_role": caller.role, "device_id": caller.device_id,
+         "release_ids": json.dumps(basis)} for i, basis in notes.items()])
+
+
+def log_served(conn, caller: Caller, rows, covered: dict[str, list[str]]) -> None:
+    """Log every covered note among rows about to be sent to the caller."""
+    log(conn, caller, DISCLOSED, {r["id"]: covered[r["id"]] for r in rows
+                                  if r["table_name"] == NOTE_TABLE and r["id"] in covered})
+
+
+def release_write_problem(caller: Caller, kind: str, fields) -> str | None:
+    """Why this caller may not make this change to a release, or None. Clinical staff record
+    releases (so no one grants themselves access); anyone on the team may record that the
+    person revoked one, which only narrows what is disclosed."""
+    if caller.role in P.CLINICAL_ROLES:
+        return None
+    if kind == "patch" and isinstance(fields, dict) and set(fields) == {"revoked_at"} \
+            and fields["revoked_at"]:
+        return None
+    return (f"only {' or '.join(sorted(P.CLINICAL_ROLES))} may record or change a release of "
+            "information; others may only record its revocation")

@@ -1,0 +1,66 @@
+"""The agency server fuzzed from its own OpenAPI description (schemathesis) through a real
+embedded uvicorn: no 5xx, and no answer carries another team's records or a clinical note
+its reader has no release for. SQLite only, a bounded number of examples per endpoint.
+
+The schema is the app's own document, read once at import (schemathesis' lazy fixture
+loader does not run on pytest 9); each endpoint's test gets a fresh seeded server."""
+
+import tempfile
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from fieldapp import encounters
+from sync import client
+from sync.server.api import create_app
+
+from sync_helpers import outreach
+
+OTHER_TEAM = "OTHER-TEAM-SECRET-7f3a"
+CLINICAL = "CLINICAL-SECRET-91bc"
+
+
+@pytest.fixture
+def db_url(tmp_path):  # this module fuzzes SQLite only (it replaces the two-database fixture)
+    return f"sqlite:///{tmp_path / 'server' / 'agency.db'}"
+
+
+@pytest.fixture
+def fuzz(agency, laptop):
+    """Records of team mhst-1 (one a clinical note) and a signed-in officer of mhst-2."""
+    clinician = laptop("clin.okafor", "clinician", teams=("mhst-1",))
+    outreach(clinician, 2, note=OTHER_TEAM)
+    encounter = encounters.save_encounter(clinician, {"presenting_situation": "welfare_check",
+                                                      "police_note": OTHER_TEAM})
+    encounters.add_clinical_note(clinician, encounter, CLINICAL)
+    client.run_sync(clinician)
+    neighbour = laptop("ofc.diaz", "officer", teams=("mhst-2",))
+    outreach(neighbour, 1, note="mhst-2 contact")
+    client.run_sync(neighbour)
+    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(neighbour))
+    transport._refresh()
+    return {"token": transport.access_token, "url": agency.url}
+
+
+def _openapi() -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(f"sqlite:///{folder}/unused.db")
+        document = app.openapi()
+        app.state.engine.dispose()
+    return document
+
+
+schema = schemathesis.openapi.from_dict(_openapi())
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzzed_requests_get_no_5xx_and_no_other_teams_data(case, fuzz):
+    if case.headers is not None and "authorization" in {k.lower() for k in case.headers}:
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
+    response = case.call_and_validate(base_url=fuzz["url"], checks=[not_a_server_error],
+                                      headers={"Authorization": f"Bearer {fuzz['token']}"})
+    assert response.status_code < 500, response.text[:500]
+    assert OTHER_TEAM not in response.text and CLINICAL not in response.text
