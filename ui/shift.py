@@ -1,12 +1,13 @@
 """The shift screen: start a shift with partner, unit and vehicle; one-tap status; the timeline."""
 
-from fieldapp import shifts
+from fieldapp import shift_summary, shifts
 from fieldapp.records import ROLES
 
 from .context import Context
 from .models import RowsListModel
 from .qt import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                  QMessageBox, QStackedWidget, Qt, QVBoxLayout, QWidget)
+from .review import ReturnedNotice
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
@@ -78,11 +79,16 @@ class ShiftView(QWidget):
         form.addRow("", self.errors.label("members"))
         self.start_button = button("Start shift (Ctrl+Enter)", self.start, name="startShift",
                                    primary=True)
+        self.last_summary_button = button("Summary of my last shift", self.show_last_summary,
+                                          name="lastShiftSummary")
+        self.returned = ReturnedNotice(self.ctx)  # a supervisor's returned shift, to answer
         v = QVBoxLayout(page)
         v.addWidget(heading("Start a shift"))
+        v.addWidget(self.returned)
         v.addWidget(self.errors.general)
         v.addLayout(form)
         v.addWidget(self.start_button)
+        v.addWidget(self.last_summary_button)
         v.addStretch(1)
         return page
 
@@ -118,6 +124,7 @@ class ShiftView(QWidget):
 
     def refresh(self) -> None:
         self.ctx.tasks.db(load).success(self._show).run()
+        self.returned.refresh()
 
     def _show(self, loaded: dict) -> None:
         shift = loaded["shift"]
@@ -182,9 +189,22 @@ class ShiftView(QWidget):
 
     def _end_confirmed(self) -> None:
         shift_id = self.ctx.shift_id
-        self.ctx.tasks.db(shifts.end_shift, shift_id).success(lambda _: self._ended()).run()
+        self.ctx.tasks.db(shifts.end_shift, shift_id).success(
+            lambda _: self._ended(shift_id)).run()
 
-    def _ended(self) -> None:
+    def _ended(self, shift_id: str) -> None:
         self.ctx.set_shift(None)
         self.ctx.changed.emit("shift")
         self.refresh()
+        self.ctx.tasks.db(shift_summary.summarize, shift_id).success(self._show_summary).run()
+
+    def show_last_summary(self) -> None:
+        self.ctx.tasks.db(shift_summary.summarize_last).success(self._show_summary).run()
+
+    def _show_summary(self, summary) -> None:
+        if summary is None:
+            self.errors.message("No shift of yours has ended on this laptop yet.")
+            return
+        from .shift_summary import ShiftSummaryDialog  # loads reportlab: only when needed
+        self.summary_dialog = ShiftSummaryDialog(summary, self)
+        self.summary_dialog.open()
