@@ -7,8 +7,8 @@ every change does too (see changes.py).
 from datetime import date
 
 from . import changes
-from .errors import ValidationError
-from .records import record_type
+from .errors import TandemError, ValidationError
+from .records import record_type, release_problems
 from .session import Session
 from .timeutil import now_iso
 from .validation import stored_to_python
@@ -68,12 +68,15 @@ def search_people(session: Session, text: str, limit: int = 8) -> list[dict]:
 
 
 def add_release(session: Session, person_id: str, values: dict) -> str:
-    """Record a signed release of information for this person."""
+    """Record a signed release of information for this person. Clinical staff record releases
+    (the server refuses anyone else's); recipient and scope take the form the server reads,
+    see records.release_problems."""
+    if not session.profile.can_read_clinical:
+        raise TandemError("only clinical staff may record a release of information")
     values = {"person_id": person_id, **values}
-    if values.get("signed_on") and values.get("expires_on") and \
-            str(values["expires_on"]) < str(values["signed_on"]):
-        raise ValidationError("release_of_information",
-                              {"expires_on": "must not be before signed_on"})
+    problems = release_problems(values)
+    if problems:
+        raise ValidationError("release_of_information", problems)
     return changes.create(session, "release_of_information", values)
 
 

@@ -18,6 +18,8 @@ SHIFT_STATUSES = (
     "in_service", "en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service",
 )
 ROLES = ("officer", "clinician", "peer", "supervisor", "admin", "clinical_supervisor")
+# Roles that read clinical records of their teams; anyone else only what a release covers.
+CLINICAL_ROLES = frozenset({"clinician", "clinical_supervisor"})
 PRESENTING_SITUATIONS = (
     "mental_health_crisis", "suicidal_ideation", "substance_use", "welfare_check",
     "homelessness", "dispute", "other",

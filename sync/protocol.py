@@ -6,7 +6,7 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 
 import hashlib
 
-from fieldapp.records import RECORD_TYPES, is_supervisor
+from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
 VERSION = 1
 PREFIX = "/v1"
@@ -45,8 +45,6 @@ PARENT_FIELDS = {
 DELETE_FIELD = "_deleted"
 
 
-# Roles that read clinical records of their teams; anyone else only what a release covers.
-CLINICAL_ROLES = frozenset({"clinician", "clinical_supervisor"})
 
 
 def may_read(role: str, table: str) -> bool:

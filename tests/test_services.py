@@ -120,7 +120,7 @@ def test_clinical_notes_are_for_clinicians_only(clinician, officer):
     own = encounters.save_encounter(officer, {"presenting_situation": "other"})
     with pytest.raises(TandemError, match="only clinicians"):
         encounters.add_clinical_note(officer, own, "x")
-    with pytest.raises(TandemError, match="only clinicians"):
+    with pytest.raises(TandemError, match="only clinical staff"):
         encounters.clinical_notes(officer, own)
     assert officer.db.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 0
     denied = officer.db.execute(
@@ -204,20 +204,24 @@ def test_person_kinds_and_views_are_audited(officer):
     assert actions == ["person.create", "person.view", "person.change"]
 
 
-def test_release_of_information(officer):
-    pid = persons.add_person(officer, {"kind": "named", "first_name": "R"})
-    rid = persons.add_release(officer, pid, {
-        "discloser": "CRC clinician", "scope": "clinical notes from crisis encounters",
-        "recipient": "MHST officers", "purpose": "coordinated follow-up",
-        "signed_on": date(2026, 11, 1), "expires_on": date(2027, 5, 1)})
-    assert [r["id"] for r in persons.active_releases(officer, pid, on=date(2026, 11, 21))] == [rid]
-    assert persons.active_releases(officer, pid, on=date(2027, 6, 1)) == []
-    persons.revoke_release(officer, rid)
-    assert persons.active_releases(officer, pid, on=date(2026, 11, 21)) == []
-    with pytest.raises(ValidationError):
-        persons.add_release(officer, pid, {"discloser": "x", "scope": "x", "recipient": "x",
-                                           "purpose": "x", "signed_on": "2026-11-01",
-                                           "expires_on": "2026-10-01"})
+def test_release_of_information(clinician, officer):
+    pid = persons.add_person(clinician, {"kind": "named", "first_name": "R"})
+    release = {"discloser": "CRC clinician", "scope": "clinical_notes",
+               "recipient": "team:mhst-1", "purpose": "coordinated follow-up",
+               "signed_on": date(2026, 11, 1), "expires_on": date(2027, 5, 1)}
+    rid = persons.add_release(clinician, pid, release)
+    assert [r["id"] for r in persons.active_releases(clinician, pid, on=date(2026, 11, 21))] == [rid]
+    assert persons.active_releases(clinician, pid, on=date(2027, 6, 1)) == []
+    persons.revoke_release(clinician, rid)
+    assert persons.active_releases(clinician, pid, on=date(2026, 11, 21)) == []
+    with pytest.raises(ValidationError) as bad:
+        persons.add_release(clinician, pid, {**release, "scope": "everything",
+                                             "recipient": "MHST officers",
+                                             "expires_on": "2026-10-01"})
+    assert set(bad.value.problems) == {"scope", "recipient", "expires_on"}
+    officers_person = persons.add_person(officer, {"kind": "named", "first_name": "S"})
+    with pytest.raises(TandemError, match="clinical staff"):
+        persons.add_release(officer, officers_person, release)
 
 
 # outreach

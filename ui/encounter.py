@@ -162,7 +162,7 @@ class EncounterView(QWidget):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self.clinician = ctx.profile.can_read_clinical
+        self.clinician = ctx.profile.can_write_clinical
         self.encounter_id = new_id()
         self._restoring = False
         self._dirty = False

@@ -4,9 +4,11 @@ laptop when it ends: proved with a real server (SQLite and PostgreSQL) and real 
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.exc import DBAPIError
 
-from fieldapp import encounters, persons
+from fieldapp import changes, encounters, persons
+from fieldapp.errors import TandemError, ValidationError
 from sync import client
 from sync.server import disclosures
 
@@ -70,6 +72,11 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
     assert [(r["event"], r["record_id"], r["reader"], json.loads(r["release_ids"]))
             for r in logged] == [("disclosed", note, "ofc.ramirez", [rid])]
     assert logged[0]["device_id"] == officer.device_id
+    encounter_id = officer.db.execute("SELECT encounter_id FROM clinical_note").fetchone()[0]
+    assert [n["body"] for n in encounters.clinical_notes(officer, encounter_id)] == [PHI]
+    assert officer.db.execute(  # the read is audited with its basis
+        "SELECT detail FROM audit_event WHERE action = 'clinical_note.view'").fetchone()[0] \
+        == "1 notes; disclosed under a release of information"
     # a reader the release does not name still gets nothing
     assert client.run_sync(other)["check"] == "ok"
     assert _notes(other) == [] and PHI not in _raw_pull(agency, other)
@@ -80,7 +87,8 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
     summary = client.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
-    assert _outbox(officer) == outbox_before  # deleted locally, nothing to push back
+    # deleted locally, nothing to push back: only the pending read audit went out
+    assert summary["pushed"] == outbox_before and _outbox(officer) == 0
     assert [r["event"] for r in agency.rows("SELECT event FROM disclosure ORDER BY id")] == [
         "disclosed", "withdrawn"]
     assert PHI not in _raw_pull(agency, officer)
@@ -152,16 +160,25 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     values = {"discloser": "x", "scope": "clinical_notes", "recipient": "user:ofc.ramirez",
               "purpose": "x", "signed_on": today, "expires_on": today + timedelta(days=9)}
 
-    persons.add_release(officer, person, values)  # an officer granting themselves access
+    with pytest.raises(TandemError, match="clinical staff"):  # the laptop says so first
+        persons.add_release(officer, person, values)
+    # a laptop that skipped the check (an old version, a crafted op) meets the server's
+    def create_release(session, **changed):
+        changes.create(session, "release_of_information", {"person_id": person, **values,
+                                                            **changed})
+
+    create_release(officer)  # an officer granting themselves access
     assert client.run_sync(officer)["rejected"] == 1
     error = officer.db.execute("SELECT last_error FROM outbox WHERE state = 'rejected'"
                                ).fetchone()[0]
     assert "only clinical_supervisor or clinician may record" in error
     assert _notes(officer) == []
 
-    persons.add_release(clinician, person, {**values, "recipient": "MHST officers"})
-    persons.add_release(clinician, person, {**values, "scope": "everything"})
-    persons.add_release(clinician, person, {**values, "recipient": "role:mayor"})
+    with pytest.raises(ValidationError):
+        persons.add_release(clinician, person, {**values, "recipient": "MHST officers"})
+    create_release(clinician, recipient="MHST officers")
+    create_release(clinician, scope="everything")
+    create_release(clinician, recipient="role:mayor")
     assert client.run_sync(clinician)["rejected"] == 3
     errors = sorted(r[0] for r in clinician.db.execute(
         "SELECT last_error FROM outbox WHERE state = 'rejected'"))
