@@ -115,8 +115,23 @@ def _write(conn, batch: _Batch) -> None:
         conn.execute(insert(applied_op), batch.applied)
     if batch.conflicts:
         conn.execute(insert(conflict), batch.conflicts)
+    _settle_conflicts(conn, batch)
     conn.execute(update(change_counter).where(change_counter.c.id == 1)
                  .values(value=batch.seq))
+
+
+def _settle_conflicts(conn, batch: _Batch) -> None:
+    """A conflict_resolution in this batch settles the open conflicts on its record and field,
+    so no supervisor sees them again (laptops do the same when they pull it)."""
+    for rid in batch.new:
+        row = batch.records[rid]
+        if row["table_name"] != "conflict_resolution":
+            continue
+        data = row["data"]
+        conn.execute(update(conflict).where(
+            conflict.c.table_name == data["record_table"], conflict.c.record_id == data["record_id"],
+            conflict.c.field == data["field"], conflict.c.resolved_at.is_(None))
+            .values(resolved_at=now_iso()))
 
 
 def _rejected(reason: str) -> dict:

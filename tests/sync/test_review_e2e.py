@@ -98,6 +98,7 @@ def test_shift_review_round_trip(agency, laptop):
     sync(sergeant)
     [item] = review.queue(sergeant)
     assert item.state == "returned" and "conflict" not in item.flags
+    assert agency.scalar("SELECT count(*) FROM conflict WHERE resolved_at IS NULL") == 0
 
     # The team sees the comment after sync; the conflict is settled on the clinician's laptop.
     sync(officer, clinician)
