@@ -8,11 +8,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from fieldapp import paths
+from fieldapp import __version__, paths
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"tandem {__version__}")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where caches live (default: the platform's user-data directory)")
     commands = parser.add_subparsers(dest="command")
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     sync.add_argument("--user", default=None, help="whose cache (needed if several)")
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
+    smoke = commands.add_parser("smoke", help="check this install headless: demo server, "
+                                "cache, sync, main window rendered offscreen")
+    smoke.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                       help="keep the demo files here (default: a throwaway folder)")
     search = commands.add_parser("search", help="search the resource directory "
                                  "(cache password on stdin)")
     search.add_argument("query")
@@ -48,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return doctor_module.main(data_dir, as_json=args.json)
     if args.command == "search":
         return _search(data_dir, args)
+    if args.command == "smoke":
+        from ui import smoke as smoke_module
+        return smoke_module.run(args.data_dir)
     if args.command in ("login", "sync"):
         from sync import commands as sync_commands
         if args.command == "login":

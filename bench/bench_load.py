@@ -1,0 +1,406 @@
+"""A county's fleet against one agency server on PostgreSQL: 300 laptops, each syncing every
+30 seconds, served by `tandem-server serve --workers N` on this machine.
+
+Each sync is what sync/client.py sends: POST /push (the laptop's next ops, if any), GET
+/directory (resource-directory deltas), GET /pull (pages after the laptop's cursor) and GET
+/summary (the end-of-sync check). The ops come from a real shift worked through the laptop's
+own services (fieldapp: shift and status events, encounters finalized, CRC drop-off, follow-up
+attempts, audit events), recorded once from a real cache's outbox and replayed per laptop with
+fresh ids. Laptops work through shifts faster than real units do (`--ops-per-sync`, default 4,
+so a shift's ~40 ops arrive in about ten syncs instead of a 10-hour shift's 1,200): a heavier
+write load than a real fleet. Ten laptops share each team, so pulls carry the team's records.
+
+Accounts, devices and tokens are made through the server's own code and its /login. Setup
+(accounts, sign-in, each laptop's first full pull) is not measured.
+
+Baseline in the same run: GET /health (one SELECT through the same pool) probed five times a
+second during the load; the ratio is the sync requests' p99 to the health probe's p99.
+
+Database growth: pg_database_size before and after the measured window, over the shifts'
+worth of ops pushed. The last line is one JSON object.
+
+    python bench/bench_load.py [--pg ADMIN_URL] [--duration S] [--laptops N] [--quick]
+"""
+
+import argparse
+import gzip
+import heapq
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import keyring
+import keyring.backends.fail
+import requests
+from bench_sync import fresh_database
+from sqlalchemy import text
+
+from sync import protocol as P
+from sync.server import accounts
+from sync.server.db import make_engine, migrate
+
+PG_DEFAULT = os.environ.get(
+    "TANDEM_TEST_PG", "postgresql+psycopg://tandem:tandem-test-only@127.0.0.1:54329/postgres")
+PASSWORD = secrets.token_urlsafe(16)  # throwaway accounts on a throwaway database
+TEAM_SIZE = 10
+TEMPLATE_TEAM = "mhst-template"
+
+
+def shift_template(work: Path) -> list[dict]:
+    """One shift's ops, in order, as a real laptop's outbox holds them."""
+    from datetime import date, timedelta
+
+    from fieldapp import crc, encounters, followups, persons, shifts
+    from fieldapp.session import Profile, create_cache
+    from fieldapp.timeutil import utc_now
+
+    session = create_cache(work / "template", Profile("ofc.template", "officer",
+                                                      (TEMPLATE_TEAM,), "Template"), PASSWORD)
+    start = utc_now() - timedelta(hours=10)
+    def at(minutes):
+        return start + timedelta(minutes=minutes)
+
+    person = persons.add_person(session, {"team": TEMPLATE_TEAM, "kind": "alias",
+                                          "alias": "client by the wash"})
+    follow_up = followups.create_follow_up(session, {
+        "person_id": person, "reason": "crc_discharge",
+        "due_on": (date.today() + timedelta(days=1)).isoformat()})
+    shift = shifts.start_shift(session, "MHST-11", "4471",
+                               [{"username": "clin.partner", "role": "clinician"}], at=at(0))
+    minute = 5
+    for n in range(6):
+        for status in ("en_route", "on_scene"):
+            shifts.set_status(session, shift, status, at=at(minute))
+            minute += 9
+        encounter = encounters.save_encounter(session, {
+            "started_at": at(minute).isoformat().replace("+00:00", "Z"),
+            "presenting_situation": ("mental_health_crisis", "welfare_check")[n % 2],
+            "disposition": "referred", "place": f"{100 + n} N Stone Ave",
+            "police_note": "Calm, agreed to a referral; warm hand-off to the crisis line.",
+            "connected_to_care": 1})
+        encounters.finalize(session, encounter)
+        if n == 2:
+            shifts.set_status(session, shift, "transporting", at=at(minute + 1))
+            dropoff = crc.arrive(session, "voluntary", encounter_id=encounter, shift_id=shift,
+                                 at=at(minute + 15))
+            crc.hand_off(session, dropoff, at=at(minute + 21))
+            crc.clear(session, dropoff, at=at(minute + 24))
+        shifts.set_status(session, shift, "available", at=at(minute + 30))
+        minute += 40
+    for n in range(3):
+        followups.log_attempt(session, follow_up, "phone", "no_answer" if n < 2 else "completed",
+                              at=at(minute + n))
+    shifts.end_shift(session, shift, at=at(minute + 10))
+    rows = session.db.execute("SELECT table_name, record_id, kind, fields, base, base_version "
+                              "FROM outbox ORDER BY seq").fetchall()
+    session.close()
+    return [{"table": t, "record_id": r, "kind": k, "fields": f, "base": b, "base_version": v}
+            for t, r, k, f, b, v in rows]
+
+
+class Laptop:
+    """One simulated laptop: its tokens, its op stream (shift after shift), its cursors."""
+
+    def __init__(self, n: int, template: list[dict]):
+        self.n, self.template = n, template
+        self.username = f"ofc.load{n:04d}"
+        self.team = f"team-{n // TEAM_SIZE:03d}"
+        self.device_id = str(uuid.uuid4())
+        self.access = self.refresh = None
+        self.pull_cursor = self.directory_version = 0
+        self.pending: list[dict] = []
+        self.busy = threading.Lock()
+        self.counter = 0
+
+    def next_ops(self, count: int) -> list[dict]:
+        while len(self.pending) < count:
+            self.pending += self._new_shift()
+        ops, self.pending = self.pending[:count], self.pending[count:]
+        return ops
+
+    def _new_shift(self) -> list[dict]:
+        """The template shift with fresh record ids (and the ids inside fields) for this laptop."""
+        ids = {op["record_id"] for op in self.template}
+        fresh = {old: str(uuid.uuid4()) for old in ids}
+        ops = []
+        for op in self.template:
+            fields, base = op["fields"], op["base"]
+            for old, new in fresh.items():
+                fields, base = fields.replace(old, new), base.replace(old, new)
+            fields = fields.replace(TEMPLATE_TEAM, self.team).replace("ofc.template", self.username)
+            self.counter += 1
+            ops.append({"op_id": str(uuid.uuid4()), "table": op["table"],
+                        "record_id": fresh[op["record_id"]], "kind": op["kind"],
+                        "fields": json.loads(fields), "base": json.loads(base),
+                        "base_version": op["base_version"],
+                        "hlc": f"{int(time.time() * 1000):013d}-{self.counter % 100000:05d}-"
+                               f"{self.device_id}"})
+        return ops
+
+
+class Fleet:
+    def __init__(self, url: str, laptops: list[Laptop], ops_per_sync: int):
+        self.url, self.laptops, self.ops_per_sync = url, laptops, ops_per_sync
+        self.local = threading.local()
+        self.latency: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.ops_pushed = self.syncs = self.skipped = self.records_pulled = 0
+        self.lock = threading.Lock()
+
+    def http(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        return self.local.session
+
+    def call(self, laptop: Laptop, method: str, path: str, name: str, *, body=None,
+             params=None, auth=True, record=True) -> dict | None:
+        headers = {"Accept-Encoding": "gzip"}
+        data = None
+        if body is not None:
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
+            headers["Content-Type"] = "application/json"
+            if data is not raw:
+                headers["Content-Encoding"] = "gzip"
+        for _attempt in range(2):
+            if auth:
+                headers["Authorization"] = f"Bearer {laptop.access}"
+            started = time.perf_counter()
+            try:
+                response = self.http().request(method, self.url + P.PREFIX + path, data=data,
+                                               params=params, headers=headers, timeout=30)
+            except requests.RequestException as e:
+                self._error(f"{name}: {e.__class__.__name__}")
+                return None
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code == 401 and auth and _attempt == 0:
+                answer = self.call(laptop, "POST", "/refresh", "refresh", auth=False,
+                                   body={"refresh_token": laptop.refresh}, record=record)
+                if answer is None:
+                    return None
+                laptop.access = answer["access_token"]
+                continue
+            if record:
+                with self.lock:
+                    self.latency.setdefault(name, []).append(elapsed)
+            if not response.ok:
+                self._error(f"{name}: {response.status_code} {response.text[:200]}")
+                return None
+            return response.json()
+        return None
+
+    def _error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+    def sign_in(self, laptop: Laptop) -> None:
+        answer = self.call(laptop, "POST", "/login", "login", auth=False, record=False, body={
+            "username": laptop.username, "password": PASSWORD, "device_id": laptop.device_id,
+            "device_name": f"unit {laptop.n}"})
+        if answer is None:
+            raise SystemExit(f"sign-in failed for {laptop.username}: {self.errors[-1:]}")
+        laptop.access, laptop.refresh = answer["access_token"], answer["refresh_token"]
+        self.sync(laptop, push=False, record=False)
+
+    def sync(self, laptop: Laptop, push: bool = True, record: bool = True) -> None:
+        try:
+            self._sync(laptop, push, record)
+        except Exception as e:  # noqa: BLE001 - counted, never lost in the thread pool
+            self._error(f"sync: {e.__class__.__name__}: {e}")
+
+    def _sync(self, laptop: Laptop, push: bool, record: bool) -> None:
+        if not laptop.busy.acquire(blocking=False):
+            with self.lock:
+                self.skipped += 1  # its last sync is still running: a real laptop waits too
+            return
+        try:
+            if push and self.ops_per_sync:
+                ops = laptop.next_ops(self.ops_per_sync)
+                answer = self.call(laptop, "POST", "/push", "push", body={"ops": ops},
+                                   record=record)
+                if answer is not None:
+                    bad = [r for r in answer["results"] if r["status"] != P.APPLIED]
+                    if bad:
+                        self._error(f"push: {bad[0]}")
+                    with self.lock:
+                        self.ops_pushed += len(ops)
+            more = True
+            while more:
+                page = self.call(laptop, "GET", "/directory", "directory", record=record,
+                                 params={"since": laptop.directory_version})
+                if page is None:
+                    return
+                laptop.directory_version, more = page["cursor"], page["more"]
+            more = True
+            while more:
+                page = self.call(laptop, "GET", "/pull", "pull", record=record,
+                                 params={"after": laptop.pull_cursor})
+                if page is None:
+                    return
+                laptop.pull_cursor, more = page["cursor"], page["more"]
+                with self.lock:
+                    self.records_pulled += len(page["records"]) if record else 0
+            self.call(laptop, "GET", "/summary", "summary", record=record)
+            with self.lock:
+                self.syncs += 1 if record else 0
+        finally:
+            laptop.busy.release()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_url: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "TANDEM_DB": db_url, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "serve", "--port", str(port),
+                             "--workers", str(workers), "--log-level", "warning"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + P.PREFIX + "/health", timeout=2).ok:
+                return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
+
+
+def db_bytes(engine) -> tuple[int, dict[str, int]]:
+    """The database's size, and each table's with its indexes and TOAST."""
+    with engine.connect() as conn:
+        tables = dict(conn.execute(text(
+            "SELECT relname, pg_total_relation_size(relid) FROM pg_stat_user_tables")).all())
+        return conn.scalar(text("SELECT pg_database_size(current_database())")), tables
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", metavar="ADMIN_URL", default=PG_DEFAULT,
+                        help="a PostgreSQL account that may create databases")
+    parser.add_argument("--laptops", type=int, default=300)
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds between syncs")
+    parser.add_argument("--duration", type=float, default=180.0, help="measured seconds")
+    parser.add_argument("--server-workers", type=int, default=3)
+    parser.add_argument("--ops-per-sync", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=32, help="load generator threads")
+    parser.add_argument("--quick", action="store_true",
+                        help="a CI-sized smoke: 30 laptops every 5 s for 20 s, 2 workers")
+    args = parser.parse_args()
+    if args.quick:
+        args.laptops, args.interval, args.duration, args.server_workers = 30, 5.0, 20.0, 2
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    os.environ.update(HOME=str(work), XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
+    template = shift_template(work)
+    with fresh_database(work, "load", args.pg) as url:
+        result = measure(work, url, template, args)
+    print(json.dumps(result))
+
+
+def measure(work: Path, url: str, template: list[dict], args) -> dict:
+    import seeds
+    from sync.server import directory
+
+    engine = make_engine(url)
+    migrate(engine)
+    directory.import_directory(engine, seeds.DIRECTORY_DIR)
+    laptops = [Laptop(n, template) for n in range(args.laptops)]
+    with engine.begin() as conn:
+        for laptop in laptops:
+            accounts.add_user(conn, laptop.username, "officer", [laptop.team], PASSWORD)
+    server, server_url = start_server(url, args.server_workers, work / "server.log")
+    try:
+        fleet = Fleet(server_url, laptops, args.ops_per_sync)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(fleet.sign_in, laptops))
+        before, tables_before = db_bytes(engine)
+        health: list[float] = []
+        stop = threading.Event()
+
+        def probe():
+            session = requests.Session()
+            while not stop.wait(0.2):
+                started = time.perf_counter()
+                ok = session.get(server_url + P.PREFIX + "/health", timeout=30).ok
+                if ok:
+                    health.append((time.perf_counter() - started) * 1000)
+
+        prober = threading.Thread(target=probe, daemon=True)
+        prober.start()
+        rng = random.Random(7)
+        start = time.monotonic()
+        due = [(start + rng.uniform(0, args.interval), n) for n in range(len(laptops))]
+        heapq.heapify(due)
+        with ThreadPoolExecutor(max_workers=args.threads) as pool:
+            while True:
+                when, n = heapq.heappop(due)
+                if when >= start + args.duration:
+                    break
+                time.sleep(max(0.0, when - time.monotonic()))
+                pool.submit(fleet.sync, laptops[n])
+                heapq.heappush(due, (when + args.interval, n))
+        elapsed = time.monotonic() - start
+        stop.set()
+        prober.join()
+        after, tables_after = db_bytes(engine)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        engine.dispose()
+    every = [ms for values in fleet.latency.values() for ms in values]
+    shifts = fleet.ops_pushed / len(template)
+    p99, health_p99 = percentile(every, 99), percentile(health, 99)
+    if fleet.errors:
+        print("errors (first 5):", *fleet.errors[:5], sep="\n  ", file=sys.stderr)
+    return {
+        "laptops": args.laptops, "sync_interval_s": args.interval,
+        "server_workers": args.server_workers, "measured_s": round(elapsed, 1),
+        "syncs": fleet.syncs, "syncs_skipped_still_running": fleet.skipped,
+        "requests": len(every), "requests_per_s": round(len(every) / elapsed, 1),
+        "p50_ms": round(statistics.median(every), 1), "p99_ms": round(p99, 1),
+        "max_ms": round(max(every), 1),
+        **{f"{name}_p99_ms": round(percentile(v, 99), 1) for name, v in fleet.latency.items()},
+        "errors": len(fleet.errors),
+        "ops_pushed": fleet.ops_pushed, "records_pulled": fleet.records_pulled,
+        "ops_per_shift": len(template), "shifts_pushed": round(shifts, 1),
+        "db_bytes_before": before, "db_bytes_after": after,
+        "db_bytes_per_1000_shifts": round((after - before) / shifts * 1000) if shifts else None,
+        "db_bytes_per_1000_shifts_by_table": {
+            name: round((size - tables_before.get(name, 0)) / shifts * 1000)
+            for name, size in sorted(tables_after.items(), key=lambda t: -t[1])
+            if shifts and size > tables_before.get(name, 0)},
+        "health_p50_ms": round(statistics.median(health), 1), "health_p99_ms": round(health_p99, 1),
+        "ratio_p99_to_health_p99": round(p99 / health_p99, 2),
+    }
+
+
+if __name__ == "__main__":
+    main()
