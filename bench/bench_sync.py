@@ -1,7 +1,9 @@
 """Sync throughput against a real local server (uvicorn + SQLite), each figure also as a ratio
 to inserting the same rows straight into the server database in the same run.
 
-Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500.
+Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500;
+push_ops_per_s times the push phase, and whole_sync_after_push_ops_per_s the whole sync that
+carries them (which also pulls the 10,000 encounters back with their server versions).
 Pull: a second laptop of the same team signs in and pulls the 10,000 encounters.
 The server runs on embedded SQLite, or with `--pg ADMIN_URL` (e.g.
 postgresql+psycopg://tandem:PW@127.0.0.1:54329/postgres) on fresh PostgreSQL databases made
@@ -121,13 +123,15 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
     finally:
         server.stop()
         engine.dispose()
-    push_ops_per_s = ops / push_s
+    push_ops_per_s = ops / pushed["push_s"]  # the push phase; its pull-back counts as pull
+    sync_ops_per_s = ops / push_s
     pull_records_per_s = N / pull_s
     pull_requests = pulled["requests"]
     return {
         "encounters": N, "push_ops": ops, "push_batch_ops": BATCH,
         "push_ops_per_s": round(push_ops_per_s),
         "push_requests": pushed["requests"],
+        "whole_sync_after_push_ops_per_s": round(sync_ops_per_s),
         "pull_records_per_s": round(pull_records_per_s),
         "pull_requests_per_10000_records": round(pull_requests * 10_000 / N, 1),
         "pull_json_bytes_per_record": round(pulled["bytes_received"] / N, 1),

@@ -288,6 +288,8 @@ class Summary:
     directory_pulled: int = 0  # resource directory services received (changed or removed)
     directory_error: str | None = None  # the directory step failed; case data synced anyway
     withdrawn: int = 0  # clinical records deleted because their release no longer covers us
+    push_s: float = 0.0  # seconds spent pushing the outbox
+    pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
@@ -305,14 +307,18 @@ def run_sync(session: Session, server_url: str | None = None, *,
                           max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
     try:
+        started = time.perf_counter()
         _push(session, transport, batch_size, summary)
+        summary.push_s = round(time.perf_counter() - started, 3)
         try:
             summary.directory_pulled = pull_directory(session, transport)
         except DeviceRevoked:
             raise
         except TandemError as e:
             summary.directory_error = str(e)
+        started = time.perf_counter()
         _pull(session, transport, page_size, summary)
+        summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
     except DeviceRevoked:
         _wipe_and_report(session, transport, transport.refresh_token)
