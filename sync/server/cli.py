@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             before = to_iso(utc_now() - timedelta(days=args.keep_days))
             with engine.begin() as conn:
                 result = exchange.compact(conn, before)
+                result["expired_access_tokens"] = accounts.discard_expired_access_tokens(conn)
             print(json.dumps({"deleted_before": before, **result}))
             return 0
         if args.command == "import-directory":

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from requests.adapters import HTTPAdapter
+from sqlalchemy import text
 from sync_helpers import outreach
 
 import fieldapp.clock
@@ -230,11 +231,19 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
         changes.delete(home, table, rid)
     client.run_sync(home)
 
-    # the agency compacts: every tombstone without children goes, the horizon moves past them
+    # the agency compacts: every tombstone without children goes, the horizon moves past them,
+    # and so do access tokens that have expired (live ones keep working, below)
+    with agency.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO token (token_hash, kind, user_id, device_id, expires_at) "
+            "SELECT 'expired-' || substr(token_hash, 9), 'access', user_id, device_id, "
+            "'2020-01-01T00:00:00.000Z' FROM token WHERE kind = 'refresh'"))
     from sync.server.cli import main
     assert main(["--db", agency.db_url, "compact", "--keep-days", "0"]) == 0
     compacted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert compacted["discarded"] == 3 and compacted["kept_as_parents"] == 1
+    assert compacted["expired_access_tokens"] >= 2
+    assert agency.scalar("SELECT count(*) FROM token WHERE token_hash LIKE 'expired-%'") == 0
     away_cursor = int(away.db.execute("SELECT pull_cursor FROM sync_state").fetchone()[0])
     assert compacted["horizon"] > away_cursor
     assert agency.scalar("SELECT count(*) FROM record WHERE id IN (:a, :b, :c)",
