@@ -3,9 +3,12 @@
 Each is started the same way (a fresh `python bench/bench_ui.py --child ...` process, offscreen,
 with compiled bytecode cached as an installed app has it) and timed from just before the process
 starts until the child says its window is usable:
-- app: unlock a cache holding 100,000 records with the password (real scrypt key derivation),
-  open the main window signed in, and wait until the home screen and the status bar have loaded
-  their data from the cache (every DB job done);
+- app: the app as `tandem app` starts it: the sign-in window, the username and password filled
+  in and Sign in pressed on its first event-loop turn (a user who types instantly, so nothing
+  hides behind typing), the real sign-in (scrypt key derivation, a cache holding 100,000
+  records, the audit of the sign-in), the main window, and the home screen and the status bar
+  loaded from the cache (every DB job done). The automatic sync is off: the window does not
+  wait for it, and the sync has its own benchmark;
 - signin: the sign-in window, the first window `tandem` shows, shown and through one event-loop turn;
 - bare: a QMainWindow with one QTableWidget, shown, first event-loop turn.
 Then, in the app, a long DB job (full scans of the 100,000 records) runs on the DB worker while
@@ -14,11 +17,13 @@ a 5 ms timer on the UI thread measures the longest gap between its ticks (max_st
 The password's key derivation (scrypt, deliberately >= 0.25 s per guess, see fieldapp/keys.py)
 is part of signing in, not of starting: cold_start_ms includes it, kdf_ms is that derivation
 alone (timed again in the same child once its window is up), and ratio_excluding_kdf is
-(cold_start_ms - kdf_ms) / bare_window_ms, the figure the 2x target is read against.
+(cold_start_ms - kdf_ms) / bare_window_ms, the figure the 2x target is read against. The app
+imports the cache's stack and the main window on a worker while the key is derived, so part
+of that work is hidden behind the derivation, as it is for a user signing in.
 
 Last line: one JSON object (cold_start_ms, kdf_ms, bare_window_ms, ratio_to_bare_window,
-ratio_excluding_kdf, signin_window_ms, signin_ratio_to_bare_window, unlock_ms, max_stall_ms,
-long_job_ms, records).
+ratio_excluding_kdf, signin_window_ms, signin_ratio_to_bare_window, sign_in_ms (Sign in pressed
+to the main window built), max_stall_ms, long_job_ms, records).
 """
 
 import json
@@ -102,33 +107,48 @@ def child_signin(data_dir: str) -> None:
 
 def child_app(data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
-    from fieldapp import keys, paths
-    from fieldapp.session import unlock
-    from ui.app import application
-    from ui.mainwindow import MainWindow
+    from ui.app import Windows, application
     from ui.qt import QTimer
     from ui.theme import Theme
 
     app = application()
-    started = time.perf_counter()
-    session = unlock(Path(data_dir), USERNAME, PASSWORD)
-    unlock_ms = (time.perf_counter() - started) * 1000
-    window = MainWindow(session, Theme(app), auto_sync_seconds=0)
-    window.resize(1366, 768)
-    window.show()
-    result = {"unlock_ms": unlock_ms}
+    windows = Windows(Path(data_dir), Theme(app), auto_sync_seconds=0)
+    result = {}
+
+    def sign_in():
+        view = windows.sign_in
+        view.username.setText(USERNAME)
+        view.acknowledge.setChecked(True)
+        view.password.setText(PASSWORD)
+        started = time.perf_counter()
+
+        def signed_in(_session):  # connected after the app's own slot: the main window is up
+            result["sign_in_ms"] = (time.perf_counter() - started) * 1000
+            ready()
+
+        view.signed_in.connect(signed_in)
+        view.button.click()
+        QTimer.singleShot(100, failed)
+
+    def failed():
+        if windows.main is None and windows.sign_in.button.isEnabled():
+            print(f"sign-in failed: {windows.sign_in.errors.general.text()}", file=sys.stderr)
+            app.exit(1)
+        elif windows.main is None:
+            QTimer.singleShot(100, failed)
 
     def ready():
-        if not window.tasks.idle:
+        if not windows.main.tasks.idle:
             QTimer.singleShot(1, ready)
             return
         print("READY", flush=True)
+        from fieldapp import keys, paths
         started = time.perf_counter()
         keys.unwrap(keys.KeyStore(paths.cache_path(Path(data_dir), USERNAME)).load(), PASSWORD)
         result["kdf_ms"] = (time.perf_counter() - started) * 1000
-        stall_test()
+        stall_test(windows.main)
 
-    def stall_test():
+    def stall_test(window):
         last = [time.perf_counter()]
         worst = [0.0]
 
@@ -154,12 +174,11 @@ def child_app(data_dir: str) -> None:
                           long_job_ms=(time.perf_counter() - job_started) * 1000)
             print("RESULT " + json.dumps(result), flush=True)
             window.close()
-            session.close()
             app.quit()
 
         window.tasks.db(long_job).success(done).run()
 
-    QTimer.singleShot(0, ready)
+    QTimer.singleShot(0, sign_in)
     app.exec()
 
 
@@ -214,7 +233,7 @@ def main() -> None:
         "ratio_excluding_kdf": round((cold - kdf_ms) / base, 2),
         "signin_window_ms": round(first, 1),
         "signin_ratio_to_bare_window": round(first / base, 2),
-        "unlock_ms": round(statistics.median(e["unlock_ms"] for e in extras), 1),
+        "sign_in_ms": round(statistics.median(e["sign_in_ms"] for e in extras), 1),
         "max_stall_ms": round(max(e["max_stall_ms"] for e in extras), 1),
         "long_job_ms": round(statistics.median(e["long_job_ms"] for e in extras), 1),
         "records": records,

@@ -9,6 +9,9 @@ the password, and each guess costs one scrypt run.
 scrypt parameters (stored with each wrapped key, so they can be raised later):
   n = 2**17, r = 8, p = 1: 128 MiB of memory and about 0.3 s per guess on a 2-core laptop.
 Changing the password rewraps the same data key, so the cache is never re-encrypted.
+
+keyring (whose import pulls in urllib and http.client) and cryptography are imported when a key
+is first stored, loaded or sealed, not with this module: the sign-in window starts without them.
 """
 
 import base64
@@ -17,11 +20,6 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import keyring
-import keyring.errors
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import KeyMissing, WrongPassword
 
@@ -51,6 +49,8 @@ def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
 
 def wrap(data_key: bytes, password: str, label: str, params: KdfParams | None = None) -> dict:
     """The data key sealed under the password; `label` (the username) is bound into the seal."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     params = params or DEFAULT_KDF
     salt, nonce = os.urandom(16), os.urandom(12)
     sealed = AESGCM(_derive(password, salt, params)).encrypt(nonce, data_key, label.encode())
@@ -62,6 +62,9 @@ def wrap(data_key: bytes, password: str, label: str, params: KdfParams | None = 
 
 
 def unwrap(wrapped: dict, password: str) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     params = KdfParams(wrapped["n"], wrapped["r"], wrapped["p"])
     key = _derive(password, base64.b64decode(wrapped["salt"]), params)
     try:
@@ -73,14 +76,22 @@ def unwrap(wrapped: dict, password: str) -> bytes:
         raise WrongPassword("the password does not match") from None
 
 
+def _keyring():
+    """The keyring package, imported on first use."""
+    import keyring
+    import keyring.errors  # keyring.errors is used through the package
+
+    return keyring
+
+
 def keyring_available() -> bool:
     """True when the OS offers a real keyring (not the 'fail' or 'null' placeholders)."""
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     return getattr(backend, "priority", 0) > 0 and "fail" not in type(backend).__module__
 
 
 def keyring_backend_name() -> str:
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
@@ -99,7 +110,7 @@ class KeyStore:
     def save(self, wrapped: dict) -> None:
         text = json.dumps(wrapped)
         if keyring_available():
-            keyring.set_password(KEYRING_SERVICE, self.entry, text)
+            _keyring().set_password(KEYRING_SERVICE, self.entry, text)
             self.file_path.unlink(missing_ok=True)
             return
         tmp = self.file_path.with_suffix(".tmp")
@@ -111,15 +122,19 @@ class KeyStore:
         os.replace(tmp, self.file_path)
 
     def load(self) -> dict:
+        """The file first: it exists only when the last save went to it (a save to the keyring
+        removes it), so it holds the current key even if the keyring keeps an older one, and a
+        laptop without a keyring signs in without loading the keyring package."""
+        if self.file_path.exists():
+            return json.loads(self.file_path.read_text())
         if keyring_available():
+            keyring = _keyring()
             try:
                 text = keyring.get_password(KEYRING_SERVICE, self.entry)
             except keyring.errors.KeyringError:
                 text = None
             if text:
                 return json.loads(text)
-        if self.file_path.exists():
-            return json.loads(self.file_path.read_text())
         raise KeyMissing(
             f"no key for {self.cache_path}: sign in online again to restore access to this cache"
         )
@@ -133,6 +148,7 @@ class KeyStore:
 
     def delete(self) -> None:
         if keyring_available():
+            keyring = _keyring()
             try:
                 keyring.delete_password(KEYRING_SERVICE, self.entry)
             except keyring.errors.PasswordDeleteError:

@@ -1,17 +1,23 @@
-"""A signed-in user on this laptop: their open cache, who they are, and this device's clock."""
+"""A signed-in user on this laptop: their open cache, who they are, and this device's clock.
+
+The cache's stack (sqlite-utils, SQLCipher) is imported by the functions that open a cache, so
+the sign-in window can name these types without loading it.
+"""
+
+from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from . import keys, paths
 from .clock import HybridClock
 from .errors import TandemError
-from .ids import new_id
-from .records import ROLES
-from .store import open_cache
+from .records import CLINICAL_ROLES, ROLES
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,11 @@ class Profile:
 
     @property
     def can_read_clinical(self) -> bool:
+        """Reads its teams' clinical notes (others read only notes a release discloses)."""
+        return self.role in CLINICAL_ROLES
+
+    @property
+    def can_write_clinical(self) -> bool:
         return self.role == "clinician"
 
 
@@ -63,10 +74,12 @@ class Session:
     def cache_path(self) -> Path:
         return paths.cache_path(self.data_dir, self.username)
 
-    def reopen(self) -> "Session":
+    def reopen(self) -> Session:
         """The same user's cache on a new connection, for another thread (sqlite connections
         belong to the thread that opened them). No migration check: the cache was migrated
         when this session first opened it."""
+        from .store import open_cache
+
         return _session(open_cache(self.cache_path, self.data_key, migrate=False), self.data_dir,
                         self.data_key)
 
@@ -77,6 +90,9 @@ class Session:
 def create_cache(data_dir: Path, profile: Profile, password: str,
                  kdf: keys.KdfParams | None = None) -> Session:
     """Make a new user's cache on this laptop: a fresh data key, wrapped by their password."""
+    from .ids import new_id
+    from .store import open_cache
+
     path = paths.cache_path(data_dir, profile.username)
     store = keys.KeyStore(path)
     if path.exists():
@@ -96,6 +112,8 @@ def create_cache(data_dir: Path, profile: Profile, password: str,
 
 def unlock(data_dir: Path, username: str, password: str) -> Session:
     """Open an existing cache with the user's password (works offline)."""
+    from .store import open_cache
+
     path = paths.cache_path(data_dir, username)
     if not path.exists():
         raise TandemError(f"no cache for {username} in {data_dir}: sign in online first")

@@ -4,17 +4,25 @@ Five failed attempts within 15 minutes lock the account on this laptop until an 
 succeeds (CJIS). Failures happen before the cache can be opened, so they are kept in a small
 file beside the cache (times and outcomes only, no secret) and copied into the cache's audit
 log, which syncs, at the next successful sign-in.
+
+The sign-in window imports this module before anyone signs in, so the cache's stack (session,
+sqlite-utils, the key store, cryptography) is imported only by the functions that open a cache.
 """
+
+from __future__ import annotations
 
 import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import changes, paths
+from . import paths
 from .errors import TandemError, WrongPassword
-from .session import Session, unlock
 from .timeutil import parse_iso, to_iso, utc_now
+
+if TYPE_CHECKING:
+    from .session import Session
 
 USE_BANNER = (
     "This system is for authorized use by agency personnel only. It holds criminal justice "
@@ -65,6 +73,7 @@ def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged
         raise AccountLocked(
             f"{username} is locked on this laptop after {MAX_FAILURES} failed attempts; "
             "sign in online to unlock it")
+    from .session import unlock
     try:
         session = unlock(data_dir, username, password)
     except WrongPassword:
@@ -116,6 +125,7 @@ def clear_lock_after_online_sign_in(session: Session) -> None:
 def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | None = None,
                     action: str = "sign_in") -> None:
     """Move recorded attempts into the synced audit log, then log this success."""
+    from . import changes
     with session.db.atomic():
         for attempt in state.get("attempts", []):
             if attempt.get("audited"):

@@ -6,7 +6,6 @@ from pathlib import Path
 from fieldapp.session import Session
 
 from . import errors
-from .mainwindow import MainWindow
 from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
@@ -17,7 +16,8 @@ def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tandem")
     app.setOrganizationName("Tandem")
-    app.setStyle("Fusion")
+    if app.style().name() != "fusion":  # already Fusion where it is Qt's default (Linux)
+        app.setStyle("Fusion")
     from resources import path
     app.setWindowIcon(QIcon(str(path("icons/tandem.svg"))))
     return app
@@ -26,11 +26,13 @@ def application() -> QApplication:
 class Windows(QObject):
     """The app's top-level window: the sign-in screen until someone signs in, then the main window."""
 
-    def __init__(self, data_dir: Path, theme: Theme, session: Session | None = None):
+    def __init__(self, data_dir: Path, theme: Theme, session: Session | None = None, *,
+                 auto_sync_seconds: int = 120):
         super().__init__()
         self.data_dir, self.theme = Path(data_dir), theme
+        self.auto_sync_seconds = auto_sync_seconds
         self.sign_in: SignInView | None = None
-        self.main: MainWindow | None = None
+        self.main = None  # the MainWindow, once someone has signed in
         if session is None:
             self.open_sign_in()
         else:
@@ -43,7 +45,9 @@ class Windows(QObject):
         self.sign_in.show()
 
     def open_main(self, session: Session) -> None:
-        self.main = MainWindow(session, self.theme)
+        from .mainwindow import MainWindow  # usually imported already, during the sign-in
+
+        self.main = MainWindow(session, self.theme, auto_sync_seconds=self.auto_sync_seconds)
         self.main.session_lock.signed_out.connect(self.signed_out)
         _fit(self.main)
         self.main.show()

@@ -9,7 +9,6 @@ from pathlib import Path
 from fieldapp import assignments, changes, followup_import, followups, persons, review
 from fieldapp.records import FOLLOW_UP_REASONS, is_supervisor
 from fieldapp.timeutil import parse_iso
-from sync.conflicts import pull_conflicts
 
 from .amend import AmendDialog
 from .context import Context
@@ -47,6 +46,13 @@ FLAG_SHORT = {"use_of_force": "Force", "crc_over_target": "CRC late",
               "involuntary": "Involuntary", "conflict": "Conflict",
               "overdue_follow_ups": "Overdue follow-ups", "unsynced": "Unsynced"}
 
+
+
+def pull_server_conflicts(session) -> int:
+    """On the network worker: the sync engine (and requests) loads here, on first use, so the
+    shift screen that shows a returned shift's notice starts without it."""
+    from sync.conflicts import pull_conflicts
+    return pull_conflicts(session)
 
 class QueueModel(RowsTableModel):
     COLUMNS = ("Shift", "Review", "Needs attention")
@@ -287,7 +293,7 @@ class ReviewView(QWidget):
 
     def fetch_conflicts(self) -> None:
         """Conflicts flagged on other laptops, when the server can be reached."""
-        self.ctx.tasks.net(pull_conflicts).success(
+        self.ctx.tasks.net(pull_server_conflicts).success(
             lambda new: self.refresh() if new else None).failure(lambda _e: None).run()
 
     def _show_queue(self, rows: list[dict]) -> None:

@@ -2,6 +2,8 @@
 (first sign-in on this laptop) through sync.client.login when a server is given.
 
 The key derivation (~0.3 s) and any network call run on a worker, never on the UI thread.
+The window needs none of the cache's stack to show: that, and the main window, are imported on
+the DB worker once it is up (`prepare`), while the user types.
 """
 
 from pathlib import Path
@@ -9,11 +11,27 @@ from pathlib import Path
 from fieldapp import signin
 from fieldapp.errors import KeyMissing, TandemError, WrongPassword
 
-from .qt import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, Qt,
-                 QVBoxLayout, QWidget,
-                 Signal)
+from .qt import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, Qt, QTimer,
+                 QVBoxLayout, QWidget, Signal)
 from .tasks import Tasks
 from .widgets import FieldErrors, button, heading
+
+
+def prepare(_no_session) -> None:
+    """On the DB worker, once the window shows: import what signing in and the first screen
+    need, in the order signing in needs them (the key store and its keyring backend,
+    cryptography, the cache's stack, the main window and the home screens). Whatever is not
+    imported yet when Sign in is pressed carries on here while the net worker derives the key
+    (scrypt releases the GIL). The screens' modules only define classes: no Qt object is made
+    on this thread."""
+    from fieldapp import keys
+    keys.keyring_available()  # imports keyring and picks its backend
+    from cryptography.hazmat.primitives.ciphers import aead  # noqa: F401
+    from fieldapp import changes, store  # noqa: F401
+
+    from . import mainwindow
+    for key in sorted(set(mainwindow.HOME.values())):
+        mainwindow.view_class(key)
 
 
 def sign_in(_no_session, data_dir: Path, username: str, password: str, server: str,
@@ -47,6 +65,7 @@ class SignInView(QWidget):
         self.setWindowTitle("Tandem — sign in")
         self.data_dir = Path(data_dir)
         self.tasks = Tasks(None, self._failed)
+        self._prepared = False
         self.errors = FieldErrors()
         self.username = QLineEdit(placeholderText="e.g. ofc.ramirez")
         self.username.setObjectName("username")
@@ -126,6 +145,16 @@ class SignInView(QWidget):
                                            "online first.")
         else:
             self.errors.handle(error)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._prepared:
+            self._prepared = True
+            QTimer.singleShot(0, self, self._prepare)  # after the first paint is queued
+
+    def _prepare(self) -> None:
+        if self.isVisible():
+            self.tasks.db(prepare).failure(self.errors.handle).run()
 
     def closeEvent(self, event) -> None:
         self.tasks.close()
