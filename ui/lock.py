@@ -31,7 +31,7 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .widgets import FieldErrors, button, heading
+from .widgets import FieldErrors, button, centred, heading
 
 LOCK_KEYS = "Ctrl+Shift+L"
 LOCKED_TITLE = "Tandem — locked"
@@ -69,14 +69,7 @@ class LockScreen(QWidget):
         buttons.addWidget(self.unlock_button, 1)
         buttons.addWidget(self.sign_out_button)
         v.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        centred(self, card)
 
     def busy(self, checking: bool) -> None:
         self.unlock_button.setEnabled(not checking)

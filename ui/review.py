@@ -14,11 +14,12 @@ from .amend import AmendDialog
 from .context import Context
 from .encounter import SEARCH_DELAY_MS, MatchesModel
 from .models import RowsTableModel
-from .qt import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+from .qt import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, heading, pretty, record_table, set_state, shortcut
+from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, pretty, record_table,
+                      set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -86,17 +87,10 @@ class AssignmentDialog(QDialog):
         self.place = QLineEdit(placeholderText="where")
         form = QFormLayout(self)
         form.addRow(self.errors.general)
-        for label, widget, name in (("Unit", self.unit, "unit"), ("Priority", self.priority, None),
-                                    ("Summary", self.summary, "summary"),
-                                    ("Place", self.place, "place")):
-            form.addRow(label, widget)
-            if name:
-                form.addRow("", self.errors.label(name))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_rows(form, self.errors, (("Unit", self.unit, "unit"), ("Priority", self.priority, None),
+                                     ("Summary", self.summary, "summary"),
+                                     ("Place", self.place, "place")))
+        form.addRow(ok_cancel(self))
         self.resize(520, 0)
 
     def values(self) -> dict:
@@ -154,20 +148,13 @@ class FollowUpDialog(QDialog):
         self.note = QLineEdit(placeholderText="what the team should know (optional)")
         form = QFormLayout(self)
         form.addRow(self.errors.general)
-        for label, widget, name in (
+        add_rows(form, self.errors, (
                 ("Team", self.team, "team"), ("Person", self.person_text, None),
                 ("", self.matches_view, None), ("", self.picked, "person_id"),
                 ("Reason", self.reason, "reason"), ("Due on", self.due, "due_on"),
                 ("Priority", self.priority, "priority"), ("Assign to", self.assignee, "assignee"),
-                ("Note", self.note, "note")):
-            form.addRow(label, widget)
-            if name:
-                form.addRow("", self.errors.label(name))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+                ("Note", self.note, "note")))
+        form.addRow(ok_cancel(self))
         self.resize(560, 0)
         self.search()
 

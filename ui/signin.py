@@ -11,10 +11,10 @@ from pathlib import Path
 from fieldapp import signin
 from fieldapp.errors import KeyMissing, TandemError, WrongPassword
 
-from .qt import (QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, Qt, QTimer,
-                 QVBoxLayout, QWidget, Signal)
+from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
+                 QWidget, Signal)
 from .tasks import Tasks
-from .widgets import FieldErrors, button, heading
+from .widgets import FieldErrors, button, centred, heading
 
 
 def prepare(_no_session) -> None:
@@ -100,14 +100,7 @@ class SignInView(QWidget):
         v.addLayout(form)
         v.addWidget(self.errors.general)
         v.addWidget(self.button)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        centred(self, card)
         self.username.setFocus()
 
     def submit(self) -> None:

@@ -6,8 +6,9 @@ from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
 
-from .qt import (QAbstractItemView, QAction, QHeaderView, QKeySequence, QLabel, QPushButton, Qt,
-                 QTableView, QWidget)
+from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                 QHeaderView, QKeySequence, QLabel, QPushButton, Qt, QTableView, QVBoxLayout,
+                 QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -34,6 +35,34 @@ def shortcut(owner: QWidget, text: str, keys: str, slot: Callable) -> QAction:
     action.triggered.connect(slot)
     owner.addAction(action)
     return action
+
+
+def add_rows(form: QFormLayout, field_errors, rows) -> None:
+    """Each (label, widget, field name or None) as a form row, the field's error line under it."""
+    for label, widget, name in rows:
+        form.addRow(label, widget)
+        if name:
+            form.addRow("", field_errors.label(name))
+
+
+def ok_cancel(dialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def centred(widget: QWidget, card: QWidget) -> None:
+    """Lay `card` out in the middle of `widget`, a little above centre (sign-in, lock)."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(card)
+    row.addStretch(1)
+    outer = QVBoxLayout(widget)
+    outer.addStretch(1)
+    outer.addLayout(row)
+    outer.addStretch(2)
 
 
 def heading(text: str) -> QLabel:
