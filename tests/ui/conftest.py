@@ -1,9 +1,12 @@
 """Fixtures for driving the real windows: the app's theme, a main window per session, waiting
 for the DB worker to finish (its results arrive on the UI thread)."""
 
+import gc
+
 import pytest
 
 from ui.mainwindow import MainWindow
+from ui.qt import QApplication, QEvent
 from ui.theme import Theme
 
 
@@ -21,7 +24,13 @@ def settle(qtbot, window, timeout=10_000):
 
 @pytest.fixture
 def open_window(qtbot, theme):
-    """Open a signed-in main window for a session; closed (workers stopped) after the test."""
+    """Open a signed-in main window for a session; closed (workers stopped) after the test.
+
+    The windows are deleted and their Python garbage collected here, between tests: left to a
+    later automatic collection pass, it would delete Qt objects from inside another test's
+    event dispatch."""
+    opened = []
+
     def make(session):
         window = MainWindow(session, theme, auto_sync_seconds=0)
         qtbot.addWidget(window)
@@ -29,8 +38,16 @@ def open_window(qtbot, theme):
         window.show()
         qtbot.waitExposed(window)
         settle(qtbot, window)
+        opened.append(window)
         return window
-    return make
+    yield make
+    for window in opened:
+        window.close()
+        window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    opened.clear()
+    gc.collect()
 
 
 # The offscreen platform (headless tests only) warns that it cannot pass size hints to a window
