@@ -42,19 +42,12 @@ def label(person: dict) -> str:
     return person.get("description") or "Anonymous"
 
 
-def find_people(session: Session, text: str, limit: int = 20) -> list[dict]:
-    like = f"%{text.strip()}%"
-    rows = session.db.query(
-        "SELECT * FROM person WHERE deleted = 0 AND (first_name LIKE ? OR last_name LIKE ? "
-        "OR alias LIKE ? OR description LIKE ?) ORDER BY last_name, first_name, alias LIMIT ?",
-        [like, like, like, like, limit])
-    return [stored_to_python(record_type("person"), r) for r in rows]
-
-
-def search_people(session: Session, text: str, limit: int = 8) -> list[dict]:
-    """The user's teams' people whose name, alias or description holds every typed word, for
-    picking someone already on file. Lists labels only: opening a record is `view_person`."""
-    teams = list(session.profile.teams)
+def search_people(session: Session, text: str, limit: int = 8,
+                  teams: list[str] | None = None) -> list[dict]:
+    """People of `teams` (default: the user's) whose name, alias or description holds every
+    typed word, for picking someone already on file. Lists labels only: opening a record is
+    `view_person`."""
+    teams = list(teams or session.profile.teams)
     sql = (f"SELECT * FROM person WHERE deleted = 0 AND team IN ({', '.join('?' * len(teams))})")
     params: list = [*teams]
     for word in text.split():

@@ -195,7 +195,7 @@ def test_person_kinds_and_views_are_audited(officer):
                                        "active_court_order": True})
     p = persons.view_person(officer, pid)
     assert persons.label(p) == "“Blue Jacket”" and p["active_court_order"] is True
-    assert [r["id"] for r in persons.find_people(officer, "blue")] == [pid]
+    assert [r["id"] for r in persons.search_people(officer, "blue")] == [pid]
     persons.update_person(officer, pid, {"high_utilizer": True})
     with pytest.raises(ValidationError):
         persons.update_person(officer, pid, {"alias": ""})

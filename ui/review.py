@@ -102,7 +102,7 @@ class AssignmentDialog(QDialog):
 def people_of_team(session, text: str, team: str) -> list[dict]:
     """People on file of this team matching what is typed (labels only): a follow-up's person
     must be one the team's laptops hold."""
-    return [p for p in persons.search_people(session, text, limit=40) if p["team"] == team][:8]
+    return persons.search_people(session, text, teams=[team])
 
 
 class FollowUpDialog(QDialog):

@@ -6,7 +6,7 @@ import gc
 import pytest
 
 from ui.mainwindow import MainWindow
-from ui.qt import QApplication, QEvent
+from ui.qt import QApplication, QEvent, QMessageBox, Qt
 from ui.theme import Theme
 
 
@@ -20,6 +20,19 @@ def theme(qapp):
 def settle(qtbot, window, timeout=10_000):
     """Wait until every queued job has run and its callback has been delivered."""
     qtbot.waitUntil(lambda: window.tasks.idle, timeout=timeout)
+
+
+def click(qtbot, widget):
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def end_shift(qtbot, window, view):
+    """End the shift as the crew does: Ctrl+Shift+E on the shift screen, then Yes."""
+    qtbot.keyClick(view, Qt.Key.Key_E,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    box = view.findChild(QMessageBox, "confirmEndShift")
+    click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+    settle(qtbot, window)
 
 
 @pytest.fixture

@@ -1,13 +1,9 @@
 """The encounter form: drafts as you type (surviving a restart), saving, and the notes' audience."""
 
 from fieldapp import drafts, encounters, shifts
-from tests.ui.conftest import settle
+from tests.ui.conftest import click, settle
 from ui.encounter import PeopleModel
 from ui.qt import Qt
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def situation(view, value):

@@ -2,12 +2,8 @@
 type to search, click a match, pick the assignment (or start from the assignments screen)."""
 
 from fieldapp import assignments, encounters, persons, shifts
-from tests.ui.conftest import settle
+from tests.ui.conftest import click, settle
 from ui.qt import QPushButton, Qt
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def click_row(qtbot, view, row):

@@ -1,13 +1,9 @@
 """Starting a shift, one-tap status changes, and the timeline, driven as a user would."""
 
 from fieldapp import shifts
-from tests.ui.conftest import settle
+from tests.ui.conftest import click, end_shift, settle
 from ui.qt import Qt
 from ui.shift import TimelineModel
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def test_start_shift_then_tap_statuses(qtbot, open_window, officer):
@@ -50,12 +46,7 @@ def test_end_shift_after_confirming(qtbot, open_window, officer):
     shifts.start_shift(officer, "2M14")
     window = open_window(officer)
     view = window.view("shift")
-    qtbot.keyClick(view, Qt.Key.Key_E,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    from ui.qt import QMessageBox
-    box = view.findChild(QMessageBox, "confirmEndShift")
-    click(qtbot, box.button(QMessageBox.StandardButton.Yes))
-    settle(qtbot, window)
+    end_shift(qtbot, window, view)
     assert shifts.active_shift(officer) is None
     assert view.pages.currentIndex() == 0
 

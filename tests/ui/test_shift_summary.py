@@ -5,13 +5,9 @@ from datetime import timedelta
 from fieldapp import crc, encounters, followups, metrics, outreach, persons, shifts
 from fieldapp.shift_summary import summarize
 from fieldapp.timeutil import utc_now
-from tests.ui.conftest import settle
-from ui.qt import QLabel, QMessageBox, QPushButton, Qt
+from tests.ui.conftest import click, end_shift, settle
+from ui.qt import QLabel, QPushButton
 from ui.shift_summary import ShiftSummaryDialog, duration
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def a_worked_shift(officer):
@@ -53,11 +49,7 @@ def test_ending_the_shift_shows_what_the_crew_did(qtbot, open_window, officer):
     shift = a_worked_shift(officer)
     window = open_window(officer)
     view = window.view("shift")
-    qtbot.keyClick(view, Qt.Key.Key_E,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    box = view.findChild(QMessageBox, "confirmEndShift")
-    click(qtbot, box.button(QMessageBox.StandardButton.Yes))
-    settle(qtbot, window)
+    end_shift(qtbot, window, view)
 
     dialog = view.summary_dialog
     assert isinstance(dialog, ShiftSummaryDialog) and dialog.isVisible()
