@@ -7,10 +7,15 @@ writes nothing. Each service gets a search document and a card (everything a res
 as JSON); the card's hash tells which services changed, and only those are re-indexed.
 
 Search is SQLite FTS5 with prefix matching as you type: services whose name matches first,
-then the rest by bm25 (name 10, taxonomy terms 4, description 1). A search reads the index
-and one card per result. When a query matches nothing, a word that is not in the index is
-replaced by indexed words one edit away ("shleter" -> "shelter"), found through a table of
-one-letter deletions (the SymSpell idea) rather than by scanning the vocabulary.
+shortest name first, then the rest by bm25 (name 10, taxonomy terms 4, description 1). A
+search reads the index and one card per result. Each service's number (the index rowid)
+starts with the word count of its name, so the index already holds names in that order and
+the name tier reads its first results without scoring every match: for a name, where every
+matching word occurs once, bm25 orders by exactly that length.
+
+When a query matches nothing, a word that is not in the index is replaced by indexed words
+one edit away ("shleter" -> "shelter"), found through a table of one-letter deletions (the
+SymSpell idea) rather than by scanning the vocabulary.
 """
 
 import hashlib
@@ -38,7 +43,8 @@ FUZZY_MIN_LENGTH = 4
 BULK_ROWS = 5000
 EARTH_KM = 6371.0088
 PHONE_FIELDS = ("number", "extension", "type", "description")
-RANKED_PREFIX = 3  # a lone word shorter than this matches names only, unranked
+RANKED_PREFIX = 3  # a lone word shorter than this matches names only
+RANK_BITS = 32  # dir_doc.n = (words in the name << RANK_BITS) + a sequence number
 
 
 class Results(list):
@@ -204,18 +210,30 @@ def _join(*parts) -> str:
 
 
 def _sync_documents(db: Database, docs: dict[str, dict]):
+    """Write the search documents and cards that changed. A service is numbered in the
+    bucket of its name's word count (see the module docstring); one whose name changed
+    length, or that a cache from before this numbering holds, moves to its bucket."""
     existing = {sid: (n, digest) for n, sid, digest in
                 db.execute("SELECT n, service_id, content_hash FROM dir_doc")}
     removed = [sid for sid in existing if sid not in docs]
     added = [sid for sid in docs if sid not in existing]
     changed = [sid for sid in docs if sid in existing and existing[sid][1] != docs[sid]["hash"]]
-    next_n = max((n for n, _ in existing.values()), default=0) + 1
-    stale = [(existing[sid][0],) for sid in removed + changed]
+    bucket = {sid: _rank_bucket(doc) for sid, doc in docs.items()}
+    moved = [sid for sid in docs
+             if sid in existing and existing[sid][0] >> RANK_BITS != bucket[sid]]
+    rewrite = sorted(set(changed) | set(moved))
+    stale = [(existing[sid][0],) for sid in removed + rewrite]
     db.conn.executemany("DELETE FROM dir_fts WHERE rowid = ?", stale)
     db.conn.executemany("DELETE FROM dir_doc WHERE n = ?", stale)
     db.conn.executemany("DELETE FROM dir_card WHERE n = ?", stale)
-    numbered = [(existing[sid][0], sid) for sid in changed]
-    numbered += [(next_n + i, sid) for i, sid in enumerate(added)]
+    next_n = {}
+    for n, _ in existing.values():
+        next_n[n >> RANK_BITS] = max(next_n.get(n >> RANK_BITS, 0), n + 1)
+    numbered = [(existing[sid][0], sid) for sid in rewrite if sid not in moved]
+    for sid in sorted(added + moved, key=lambda sid: (bucket[sid], docs[sid]["name"], sid)):
+        n = next_n.get(bucket[sid]) or (bucket[sid] << RANK_BITS) + 1
+        next_n[bucket[sid]] = n + 1
+        numbered.append((n, sid))
     db.conn.executemany(
         "INSERT INTO dir_doc (n, service_id, content_hash, name, listed, always_open, le_dropoff,"
         " latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -227,6 +245,11 @@ def _sync_documents(db: Database, docs: dict[str, dict]):
         "INSERT INTO dir_fts (rowid, name, terms, description) VALUES (?, ?, ?, ?)",
         [(n, *docs[sid]["text"]) for n, sid in numbered if docs[sid]["listed"]])
     return sorted(added), sorted(changed), sorted(removed), len(docs) - len(added) - len(changed)
+
+
+def _rank_bucket(doc: dict) -> int:
+    """The words in a service's name (and alternate name): the first part of its number."""
+    return min(len(tokens(doc["text"][0])), 255)
 
 
 def _deletions(word: str) -> set[str]:
@@ -338,11 +361,12 @@ def _category_terms(db: Database, categories) -> list[str]:
 def _candidates(db, words, where, params, open_now, near, within_km, at, zone, limit):
     """(n, card) for matching services in result order.
 
-    Ranking is tiered: services whose name matches come first (ranked among themselves by
-    bm25 on the name), then the rest by bm25 over name, terms and description (weights
-    10, 4, 1). The name tier is a far smaller set to rank than every match, so a common word
-    stays fast on a large directory; the second tier runs only when the first is short.
-    Near a point, all matches go nearest first.
+    Ranking is tiered: services whose name matches come first, shortest name first (index
+    order, which is bm25 order on the name: see the module docstring), then the rest by
+    bm25 over name, terms and description (weights 10, 4, 1). The name tier is read in
+    index order without scoring, so a common word stays fast on a large directory; the
+    second tier runs only when the first is short. Near a point, all matches go nearest
+    first.
     """
     def fts(expression, order="rank"):
         return _select(expression, where, order), [expression, *params]
@@ -354,14 +378,13 @@ def _candidates(db, words, where, params, open_now, near, within_km, at, zone, l
     else:
         expression = words if isinstance(words, str) else match_expression(words)
         if not isinstance(words, str) and len(words) == 1 and len(words[0]) < RANKED_PREFIX:
-            # One or two typed letters match most of a large directory; ranking them all
-            # costs a full pass over the index for no useful order. Names only, in index
-            # order, until the next keystroke narrows it.
+            # One or two typed letters match most of a large directory, and most of it only
+            # by chance: names only, until the next keystroke narrows it.
             tiers = [fts("{name} : " + expression, "dir_fts.rowid")]
         elif near is not None:
             tiers = [fts(expression)]
         else:
-            tiers = [fts(f"{{name}} : ({expression})"), fts(expression)]
+            tiers = [fts(f"{{name}} : ({expression})", "dir_fts.rowid"), fts(expression)]
     return _filtered(db, tiers, open_now, near, within_km, at, zone, limit)
 
 

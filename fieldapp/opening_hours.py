@@ -365,6 +365,12 @@ def hours_today(rules_: list[Rule], at: datetime) -> str:
 
 def status(rules_: list[Rule], at: datetime) -> tuple[bool | None, str]:
     """(open at `at`, today's hours) from one look at yesterday's and today's spans."""
+    return _status(tuple(rules_), at)
+
+
+@lru_cache(maxsize=4096)
+def _status(rules_: tuple[Rule, ...], at: datetime) -> tuple[bool | None, str]:
+    """status, remembered: a page of search results repeats the same few schedules."""
     if not rules_:
         return None, "Hours not listed"
     if always_open(rules_):

@@ -56,6 +56,26 @@ def test_per_service_changes_are_detected(cache, two_services, tmp_path):
     assert [r["id"] for r in directory.search(cache, "detox")] == ["s3"]
 
 
+def test_services_are_numbered_by_the_length_of_their_name(cache, two_services, tmp_path,
+                                                           monkeypatch):
+    # The search's name tier reads the index in number order: shortest name first. A cache
+    # numbered before this scheme (1, 2, ...) moves to it on its next load, and the move is
+    # not reported as a change.
+    with monkeypatch.context() as before_the_scheme:
+        before_the_scheme.setattr(directory, "_rank_bucket", lambda doc: 0)
+        directory.replace_directory(cache, build(two_services, tmp_path, "a"))
+    assert sorted(n for (n,) in cache.execute("SELECT n FROM dir_doc")) == [1, 2]
+    words = {"s1": 2, "s2": 2}
+    two_services.files["services.csv"][0]["name"] = "Night Shelter for Families"
+    words["s1"] = 4
+    result = directory.replace_directory(cache, build(two_services, tmp_path, "b"))
+    assert (result["added"], result["changed"], result["removed"]) == ([], ["s1"], [])
+    numbers = dict(cache.execute("SELECT service_id, n FROM dir_doc").fetchall())
+    assert {sid: n >> directory.RANK_BITS for sid, n in numbers.items()} == words
+    assert [r["id"] for r in directory.search(cache, "food")] == ["s2"]
+    assert [r["id"] for r in directory.search(cache, "families")] == ["s1"]
+
+
 def test_failure_mid_load_leaves_the_old_directory(cache, two_services, tmp_path):
     directory.replace_directory(cache, build(two_services, tmp_path, "a"))
     before = snapshot(cache)

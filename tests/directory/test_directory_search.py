@@ -49,6 +49,21 @@ def test_ranking_name_then_terms_then_description(db):
     assert found[3:] == ["by-description"]
 
 
+def test_name_matches_come_shortest_name_first(cache, package, tmp_path):
+    # What bm25 on the name column orders by when each word occurs once: the name's length.
+    names = ["Shelter Beds for Families with Children", "Shelter", "Night Shelter",
+             "Shelter and Showers for Veterans", "Winter Shelter Overflow"]
+    for i, name in enumerate(names):
+        package.service(f"s{i}", name)
+    directory.replace_directory(cache, read_directory(package.write(tmp_path / "dir")))
+    found = [r["name"] for r in directory.search(cache, "shel", at=MONDAY_NOON)]
+    assert found == sorted(names, key=lambda n: len(n.split()))
+    bm25 = [n for (n,) in cache.execute(
+        "SELECT d.name FROM dir_fts JOIN dir_doc d ON d.n = dir_fts.rowid "
+        "WHERE dir_fts MATCH '{name} : \"shel\"*' ORDER BY rank")]
+    assert [len(n.split()) for n in found] == [len(n.split()) for n in bm25]
+
+
 def test_prefixes_match_as_you_type(db):
     # One or two letters: names only (unranked); from three letters on, the full ranked search.
     for typed in ("s", "sh"):
