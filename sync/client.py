@@ -480,19 +480,23 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
         table = rec["table"]
         if table not in P.PULLED_TABLES:
             continue
-        rt = RECORD_TYPES[table]
+        fields = rec["fields"]
         row = {"id": rec["id"], "created_hlc": rec["created_hlc"],
                "updated_hlc": rec["updated_hlc"], "author": rec["author"],
                "device": rec["device"], "server_version": rec["version"],
                "deleted": int(rec["deleted"]),
-               **{name: rec["fields"].get(name) for name in rt.field_names}}
+               **dict(zip(RECORD_TYPES[table].field_names,
+                          map(fields.get, RECORD_TYPES[table].field_names)))}
         if (table, rec["id"]) in pending:
             row = _rebase(db, table, row)
         groups.setdefault(table, []).append(row)
+    # Past the newest stamp the clock can read is past every stamp in the page.
+    for stamp in sorted({rec["updated_hlc"] for rec in records}, reverse=True):
         try:
-            session.clock.observe(rec["updated_hlc"])
+            session.clock.observe(stamp)
+            break
         except ValueError:
-            pass
+            continue
     written = 0
     with db.atomic():
         for table, rows in groups.items():

@@ -24,9 +24,9 @@ from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import disclosures
+from . import disclosures, record_sums
 from .accounts import Caller
-from .db import read_meta
+from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
 
 
@@ -40,6 +40,7 @@ class _Batch:
     caller: Caller
     seq: int
     records: dict[str, dict]  # id -> row (data and field_hlc parsed)
+    loaded_versions: dict[str, int] = field(default_factory=dict)  # as read, before this batch
     new: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     applied: list[dict] = field(default_factory=list)
@@ -62,7 +63,8 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     wanted |= {op["fields"].get(P.PARENT_FIELDS[op["table"]][0]) for op in ops
                if op["table"] in P.PARENT_FIELDS and isinstance(op["fields"], dict)}
     wanted.discard(None)
-    batch = _Batch(conn, caller, seq, _load(conn, [w for w in wanted if isinstance(w, str)]))
+    loaded = _load(conn, [w for w in wanted if isinstance(w, str)])
+    batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()})
 
     results, blocked = [], set()
     for op in ops:
@@ -100,8 +102,7 @@ def _write(conn, batch: _Batch) -> None:
         return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
                 "field_hlc": json.dumps(row["field_hlc"])}
 
-    if batch.new:
-        conn.execute(insert(record), [dumped(batch.records[i]) for i in batch.new])
+    insert_rows(conn, record, [dumped(batch.records[i]) for i in batch.new])
     changed = batch.dirty - batch.new
     if changed:
         columns = ("version", "change_seq", "deleted", "data", "field_hlc", "updated_hlc",
@@ -111,10 +112,17 @@ def _write(conn, batch: _Batch) -> None:
             .values({c: bindparam(f"b_{c}") for c in columns}),
             [{"b_id": i, **{f"b_{c}": v for c, v in dumped(batch.records[i]).items()
                             if c in columns}} for i in changed])
-    if batch.applied:
-        conn.execute(insert(applied_op), batch.applied)
-    if batch.conflicts:
-        conn.execute(insert(conflict), batch.conflicts)
+    insert_rows(conn, applied_op, batch.applied)
+    insert_rows(conn, conflict, batch.conflicts)
+    sums = record_sums.Changes()
+    for i in batch.dirty:
+        row = batch.records[i]
+        if i in batch.new:
+            sums.add(row["team"], row["table_name"], i, row["version"], row["change_seq"])
+        else:
+            sums.replace(row["team"], row["table_name"], i, batch.loaded_versions[i],
+                         row["version"], row["change_seq"])
+    sums.write(conn)
     _settle_conflicts(conn, batch)
     conn.execute(update(change_counter).where(change_counter.c.id == 1)
                  .values(value=batch.seq))
@@ -315,16 +323,20 @@ def _visible(caller: Caller, covered: dict | None = None):
     return [record.c.team.in_(caller.teams), readable]
 
 
-def _wire(row) -> dict:
-    return {"table": row["table_name"], "id": row["id"], "version": row["version"],
-            "deleted": bool(row["deleted"]), "created_hlc": row["created_hlc"],
-            "updated_hlc": row["updated_hlc"], "author": row["author"], "device": row["device"],
-            "fields": json.loads(row["data"])}
+def _wire(row) -> str:
+    """A record as wire JSON text. Its fields go out as stored (the JSON this server wrote),
+    not parsed and written again: the bulk of a pull page."""
+    head = json.dumps({"table": row["table_name"], "id": row["id"], "version": row["version"],
+                       "deleted": bool(row["deleted"]), "created_hlc": row["created_hlc"],
+                       "updated_hlc": row["updated_hlc"], "author": row["author"],
+                       "device": row["device"]}, ensure_ascii=False, separators=(",", ":"))
+    return f'{head[:-1]},"fields":{row["data"]}}}'
 
 
 def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     """Records this caller may see changed after `after`, in change order; parents that the
-    laptop's foreign keys need come first even when their own change is later.
+    laptop's foreign keys need come first even when their own change is later. The records
+    are wire JSON texts (_wire).
 
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
@@ -383,18 +395,20 @@ def compact(conn, before: str) -> dict:
     last_change = (select(applied_op.c.record_id, func.max(applied_op.c.applied_at).label("at"))
                    .group_by(applied_op.c.record_id).subquery())
     old = conn.execute(
-        select(record.c.id, record.c.change_seq)
+        select(record.c.id, record.c.change_seq, record.c.team)
         .join(last_change, last_change.c.record_id == record.c.id)
         .where(record.c.deleted.is_(True), last_change.c.at < before)).all()
     parents = set()
     for table_name, data in conn.execute(select(record.c.table_name, record.c.data).where(
             record.c.table_name.in_(list(P.PARENT_FIELDS)))):
         parents.add(json.loads(data).get(P.PARENT_FIELDS[table_name][0]))
-    discard = [(i, seq) for i, seq in old if i not in parents]
+    discard = [(i, seq) for i, seq, _ in old if i not in parents]
     top = max([horizon(conn), *(seq for _, seq in discard)])
     for start in range(0, len(discard), 1000):
         conn.execute(delete(record).where(
             record.c.id.in_([i for i, _ in discard[start:start + 1000]])))
+    if discard:
+        record_sums.rebuild(conn, sorted({team for i, _, team in old if i not in parents}))
     if conn.execute(update(meta).where(meta.c.key == "oldest_cursor")
                     .values(value=str(top))).rowcount == 0:
         conn.execute(insert(meta).values(key="oldest_cursor", value=str(top)))
@@ -402,7 +416,7 @@ def compact(conn, before: str) -> dict:
             "horizon": top}
 
 
-def fetch(conn, caller: Caller, ids: list[str]) -> list[dict]:
+def fetch(conn, caller: Caller, ids: list[str]) -> list[str]:
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(select(record).where(record.c.id.in_(ids), *_visible(caller, covered))
                         ).mappings().all()
@@ -418,14 +432,20 @@ def manifest(conn, caller: Caller) -> list[list]:
 
 
 def summary(conn, caller: Caller) -> dict:
-    """Count, order-independent hash, and newest change_seq of what this caller may see."""
+    """Count, order-independent hash, and newest change_seq of what this caller may see: the
+    sums kept for the tables the caller's role reads in their teams (record_sums), plus each
+    clinical note a release covers for them."""
+    tables = [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
     h = P.SetHash()
-    top = 0
-    for r in conn.execute(select(record.c.table_name, record.c.id, record.c.version,
-                                 record.c.change_seq).where(
-                                     *_visible(caller, disclosures.covered_notes(conn, caller)))):
-        h.add(r.table_name, r.id, r.version)
-        top = max(top, r.change_seq)
+    h.count, h.total, top = record_sums.read(conn, caller.teams, tables)
+    covered = disclosures.covered_notes(conn, caller)
+    if covered:
+        for r in conn.execute(select(record.c.table_name, record.c.id, record.c.version,
+                                     record.c.change_seq).where(
+                record.c.id.in_(list(covered)), record.c.team.in_(caller.teams),
+                record.c.table_name.not_in(tables))):
+            h.add(r.table_name, r.id, r.version)
+            top = max(top, r.change_seq)
     return {"count": h.count, "hash": h.hex, "cursor": top}
 
 

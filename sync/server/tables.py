@@ -30,6 +30,20 @@ change_counter = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# Per team and record table: how many records, the sum of their digests (protocol.SetHash,
+# mod 2**64, stored as a signed 64-bit integer), and the newest change_seq. Kept by every
+# transaction that writes `record` (all of which hold the change counter lock), so the
+# end-of-sync summary reads a few rows instead of the team's whole history.
+record_sum = Table(
+    "record_sum", metadata,
+    Column("team", String(64), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("top_seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("team", "table_name"),
+)
+
 app_user = Table(
     "app_user", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -1,0 +1,83 @@
+"""Each team's record count, hash sum and newest change_seq, per record table, kept as
+records are written: what the end-of-sync summary reads (protocol.SetHash over everything a
+caller may see), so a sync costs the same in a team's tenth year as in its first.
+
+A write adds its new version's digest and subtracts the one it replaced; the sum is mod
+2**64 (stored signed, as databases keep 64-bit integers). Every writer of `record` holds the
+change counter lock, so these rows change one transaction at a time.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import delete, insert, select, update
+
+from .. import protocol as P
+from .tables import record, record_sum
+
+MOD = 1 << 64
+
+
+def _signed(total: int) -> int:
+    return total - MOD if total >= MOD >> 1 else total
+
+
+class Changes:
+    """What one transaction did to record counts and sums, per (team, table)."""
+
+    def __init__(self):
+        self.count = defaultdict(int)
+        self.total = defaultdict(int)
+        self.top = defaultdict(int)
+
+    def add(self, team: str, table: str, record_id: str, version: int, seq: int) -> None:
+        key = (team, table)
+        self.count[key] += 1
+        self.total[key] += P.record_digest(table, record_id, version)
+        self.top[key] = max(self.top[key], seq)
+
+    def replace(self, team: str, table: str, record_id: str, old_version: int,
+                new_version: int, seq: int) -> None:
+        key = (team, table)
+        self.total[key] += (P.record_digest(table, record_id, new_version)
+                            - P.record_digest(table, record_id, old_version))
+        self.top[key] = max(self.top[key], seq)
+
+    def write(self, conn) -> None:
+        keys = set(self.count) | set(self.total)
+        if not keys:
+            return
+        teams = sorted({team for team, _ in keys})
+        now = {(r.team, r.table_name): r for r in conn.execute(
+            select(record_sum).where(record_sum.c.team.in_(teams)))}
+        for key in sorted(keys):
+            old = now.get(key)
+            values = {"count": (old.count if old else 0) + self.count[key],
+                      "total": _signed(((old.total if old else 0) + self.total[key]) % MOD),
+                      "top_seq": max(old.top_seq if old else 0, self.top[key])}
+            if old is None:
+                conn.execute(insert(record_sum).values(team=key[0], table_name=key[1], **values))
+            else:
+                conn.execute(update(record_sum).where(
+                    record_sum.c.team == key[0], record_sum.c.table_name == key[1])
+                    .values(**values))
+
+
+def rebuild(conn, teams: list[str] | None = None) -> None:
+    """Recount from `record` (all teams, or these): for a new table and after compaction."""
+    conn.execute(delete(record_sum).where(
+        *([record_sum.c.team.in_(teams)] if teams is not None else [])))
+    sums = Changes()
+    for r in conn.execute(select(record.c.team, record.c.table_name, record.c.id,
+                                 record.c.version, record.c.change_seq).where(
+            *([record.c.team.in_(teams)] if teams is not None else []))):
+        sums.add(r.team, r.table_name, r.id, r.version, r.change_seq)
+    sums.write(conn)
+
+
+def read(conn, teams, tables) -> tuple[int, int, int]:
+    """(count, hash sum, newest change_seq) of these teams' records in these tables."""
+    count = total = top = 0
+    for r in conn.execute(select(record_sum).where(record_sum.c.team.in_(list(teams)),
+                                                   record_sum.c.table_name.in_(list(tables)))):
+        count, total, top = count + r.count, total + r.total, max(top, r.top_seq)
+    return count, total % MOD, top
