@@ -1,5 +1,8 @@
-"""Sync throughput against a real local server (uvicorn + SQLite), each figure also as a ratio
-to inserting the same rows straight into the server database in the same run.
+"""Sync throughput against a real local server, each figure also as a ratio to inserting the
+same rows straight into the server database in the same run.
+
+The server runs as an agency runs it, `tandem-server serve` in its own process (one worker),
+on loopback; the laptops are this process.
 
 Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500;
 push_ops_per_s times the push phase, and whole_sync_after_push_ops_per_s the whole sync that
@@ -13,6 +16,8 @@ and dropped by the bench. The last line printed is one JSON object.
 import argparse
 import json
 import secrets
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,15 +28,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring  # noqa: E402
+import requests  # noqa: E402
 import keyring.backends.fail  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from fieldapp import changes  # noqa: E402
 from sync import client  # noqa: E402
+from sync import protocol as P  # noqa: E402
 from sync.server import accounts  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
-from sync.server.embedded import serve_in_thread  # noqa: E402
 from sync.server.tables import record  # noqa: E402
 
 N = 10_000
@@ -66,6 +72,34 @@ def fresh_database(work: Path, name: str, pg_admin: str | None):
         admin.dispose()
 
 
+@contextmanager
+def server_process(url: str):
+    """`tandem-server serve` on a free loopback port; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c", "from sync.server.cli import main; raise SystemExit(main())",
+               "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1],
+                               stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}{P.PREFIX}/health", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the agency server did not start") from None
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def baseline_insert(url: str, rows: list[dict]) -> float:
     """Rows per second inserting the pushed rows directly into a fresh server database."""
     engine = make_engine(url)
@@ -97,9 +131,8 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
     with engine.begin() as conn:
         accounts.add_user(conn, "ofc.a", "officer", ["mhst-1"], PASSWORD)
         accounts.add_user(conn, "ofc.b", "officer", ["mhst-1"], PASSWORD)
-    server = serve_in_thread(url)
-    try:
-        writer = client.login(work / "a", server.url, "ofc.a", PASSWORD)
+    with server_process(url) as server_url:
+        writer = client.login(work / "a", server_url, "ofc.a", PASSWORD)
         with writer.db.atomic():
             for i in range(N):
                 changes.create(writer, "encounter", encounter(i))
@@ -110,7 +143,7 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
         assert pushed["pushed"] == ops and pushed["check"] == "ok", pushed
 
         start = time.perf_counter()
-        reader = client.login(work / "b", server.url, "ofc.b", PASSWORD)
+        reader = client.login(work / "b", server_url, "ofc.b", PASSWORD)
         login_s = time.perf_counter() - start
         start = time.perf_counter()
         pulled = client.run_sync(reader)
@@ -119,10 +152,8 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
 
         with engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(record.select()).mappings()]
-        base_rows_per_s = baseline_insert(baseline_url, rows)
-    finally:
-        server.stop()
-        engine.dispose()
+    engine.dispose()
+    base_rows_per_s = baseline_insert(baseline_url, rows)
     push_ops_per_s = ops / pushed["push_s"]  # the push phase; its pull-back counts as pull
     sync_ops_per_s = ops / push_s
     pull_records_per_s = N / pull_s

@@ -24,6 +24,7 @@ import json
 import random
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -440,30 +441,45 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
 
 
 def _pull(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
+    """Pages after the cursor, each applied with its cursor in one transaction. While a page
+    is applied, the next one is already being asked for (the server works on it meanwhile);
+    a page fetched ahead is used only if the cursor it was asked after is the one reached."""
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
     cursor = int(cursor_text or 0)
-    while True:
-        try:
-            page = transport.call("GET", "/pull", params={"after": cursor, "limit": page_size})
-        except SyncFailed as e:
-            if e.code != "cursor_expired" or cursor == 0:
-                raise
-            cursor, summary.rebuilt = 0, True  # offline past the server's horizon
-            continue
-        if epoch is not None and page["epoch"] != epoch and cursor != 0:
-            cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
-            continue
-        epoch = page["epoch"]
-        summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
-                                 cursor=page["cursor"], epoch=epoch, summary=summary,
-                                 withdrawn=page.get("withdrawn", ()))
-        cursor = page["cursor"]
-        if not page["more"]:
-            return
+
+    def fetch(after: int) -> dict:
+        return transport.call("GET", "/pull", params={"after": after, "limit": page_size})
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
+        ahead: tuple[int, Future] | None = None
+        while True:
+            try:
+                page = (ahead[1].result() if ahead and ahead[0] == cursor else fetch(cursor))
+            except SyncFailed as e:
+                if e.code != "cursor_expired" or cursor == 0:
+                    raise
+                cursor, summary.rebuilt = 0, True  # offline past the server's horizon
+                continue
+            finally:
+                ahead = None
+            if epoch is not None and page["epoch"] != epoch and cursor != 0:
+                cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
+                continue
+            epoch = page["epoch"]
+            if page["more"]:
+                ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
+            summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
+                                     cursor=page["cursor"], epoch=epoch, summary=summary,
+                                     withdrawn=page.get("withdrawn", ()))
+            cursor = page["cursor"]
+            if not page["more"]:
+                return
 
 
 _PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
+_PULLED_META = ("id", "created_hlc", "updated_hlc", "author", "device", "server_version",
+                "deleted")
 
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
@@ -475,21 +491,18 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     pending = set(db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
         "WHERE state IN ('pending', 'rejected')").fetchall())
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[list]] = {}  # table -> rows, in _columns(table) order
     for rec in sorted(records, key=lambda r: r["table"] not in _PARENT_TABLES):
         table = rec["table"]
         if table not in P.PULLED_TABLES:
             continue
-        fields = rec["fields"]
-        row = {"id": rec["id"], "created_hlc": rec["created_hlc"],
-               "updated_hlc": rec["updated_hlc"], "author": rec["author"],
-               "device": rec["device"], "server_version": rec["version"],
-               "deleted": int(rec["deleted"]),
-               **dict(zip(RECORD_TYPES[table].field_names,
-                          map(fields.get, RECORD_TYPES[table].field_names)))}
+        values = [rec["id"], rec["created_hlc"], rec["updated_hlc"], rec["author"],
+                  rec["device"], rec["version"], int(rec["deleted"]),
+                  *map(rec["fields"].get, RECORD_TYPES[table].field_names)]
         if (table, rec["id"]) in pending:
-            row = _rebase(db, table, row)
-        groups.setdefault(table, []).append(row)
+            row = _rebase(db, table, dict(zip(_columns(table), values)))
+            values = [row[c] for c in _columns(table)]
+        groups.setdefault(table, []).append(values)
     # Past the newest stamp the clock can read is past every stamp in the page.
     for stamp in sorted({rec["updated_hlc"] for rec in records}, reverse=True):
         try:
@@ -513,18 +526,21 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     return written
 
 
-def _upsert(db, table: str, rows: list[dict], force: bool, summary: Summary) -> int:
-    columns = list(rows[0])
+def _columns(table: str) -> tuple[str, ...]:
+    return (*_PULLED_META, *RECORD_TYPES[table].field_names)
+
+
+def _upsert(db, table: str, values: list[list], force: bool, summary: Summary) -> int:
+    columns = _columns(table)
     sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
            f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT(id) DO UPDATE SET "
            + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
            + ("" if force else f" WHERE excluded.server_version >= [{table}].server_version"))
-    values = [[row[c] for c in columns] for row in rows]
     db.execute("SAVEPOINT pull_rows")
     try:
         db.conn.executemany(sql, values)
         db.execute("RELEASE pull_rows")
-        return len(rows)
+        return len(values)
     except Exception as e:  # a child whose parent this user cannot see: keep the rest
         if "FOREIGN KEY" not in str(e):
             raise
