@@ -62,11 +62,13 @@ def wrap(data_key: bytes, password: str, label: str, params: KdfParams | None = 
 
 
 def unwrap(wrapped: dict, password: str) -> bytes:
+    params = KdfParams(wrapped["n"], wrapped["r"], wrapped["p"])
+    key = _derive(password, base64.b64decode(wrapped["salt"]), params)
+    # cryptography is imported after the derivation, so the derivation never waits for it
+    # (it may be being imported on another thread, e.g. by the sign-in window's worker).
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    params = KdfParams(wrapped["n"], wrapped["r"], wrapped["p"])
-    key = _derive(password, base64.b64decode(wrapped["salt"]), params)
     try:
         return AESGCM(key).decrypt(
             base64.b64decode(wrapped["nonce"]), base64.b64decode(wrapped["wrapped"]),

@@ -111,13 +111,14 @@ def create_cache(data_dir: Path, profile: Profile, password: str,
 
 
 def unlock(data_dir: Path, username: str, password: str) -> Session:
-    """Open an existing cache with the user's password (works offline)."""
-    from .store import open_cache
-
+    """Open an existing cache with the user's password (works offline). The key is derived
+    before the cache's stack is imported, so the derivation starts at once."""
     path = paths.cache_path(data_dir, username)
     if not path.exists():
         raise TandemError(f"no cache for {username} in {data_dir}: sign in online first")
     data_key = keys.unwrap(keys.KeyStore(path).load(), password)
+    from .store import open_cache
+
     return _session(open_cache(path, data_key), data_dir, data_key)
 
 
