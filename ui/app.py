@@ -33,6 +33,7 @@ class Windows(QObject):
         self.auto_sync_seconds = auto_sync_seconds
         self.sign_in: SignInView | None = None
         self.main = None  # the MainWindow, once someone has signed in
+        self._frame = None  # a MainWindow's frame, made while the sign-in window is up
         if session is None:
             self.open_sign_in()
         else:
@@ -40,14 +41,25 @@ class Windows(QObject):
 
     def open_sign_in(self) -> None:
         self.sign_in = SignInView(self.data_dir)
+        self.sign_in.prepared.connect(self._build_frame)
         self.sign_in.signed_in.connect(self.open_main)
         _fit(self.sign_in)
         self.sign_in.show()
 
-    def open_main(self, session: Session) -> None:
-        from .mainwindow import MainWindow  # usually imported already, during the sign-in
+    def _build_frame(self) -> None:
+        """The main window's frame (nothing of anyone in it), hidden, on the UI thread, which is
+        otherwise idle while the worker derives the key; signing in then only fills it in.
+        A wrong password keeps it for the next try."""
+        from .mainwindow import MainWindow  # imported already, by the sign-in window's worker
 
-        self.main = MainWindow(session, self.theme, auto_sync_seconds=self.auto_sync_seconds)
+        if self.main is None and self._frame is None:
+            self._frame = MainWindow(None, self.theme, auto_sync_seconds=self.auto_sync_seconds)
+
+    def open_main(self, session: Session) -> None:
+        if self._frame is None:
+            self._build_frame()
+        self.main, self._frame = self._frame, None
+        self.main.open(session)
         self.main.session_lock.signed_out.connect(self.signed_out)
         _fit(self.main)
         self.main.show()

@@ -11,8 +11,6 @@ import sqlite3
 import sys
 import traceback
 
-import sqlcipher3
-
 from fieldapp.errors import TandemError
 
 from .qt import QApplication, QMessageBox, QWidget
@@ -24,6 +22,8 @@ def environment_message(error: BaseException) -> str | None:
     if isinstance(error, OSError) and error.errno == errno.ENOSPC or "disk is full" in text \
             or "database or disk is full" in text:
         return "The disk is full. Nothing was lost: free some space, then try again."
+    import sqlcipher3  # the cache's driver, imported when needed, not with the sign-in window
+
     if isinstance(error, (sqlite3.OperationalError, sqlcipher3.OperationalError)):
         if "locked" in text or "busy" in text:
             return ("The local database is busy (another Tandem window or a sync is using it). "

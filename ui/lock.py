@@ -83,9 +83,12 @@ class SessionLock(QObject):
     locked_changed = Signal(bool)
     signed_out = Signal()
 
-    def __init__(self, window: QMainWindow, session: Session, ctx: Context):
+    def __init__(self, window: QMainWindow, pages: QStackedWidget, session: Session,
+                 ctx: Context):
+        """`pages`: the window's central widget, its content as page 0; the lock screen is
+        added as page 1."""
         super().__init__(window)
-        self.window, self.ctx, self._session = window, ctx, session
+        self.window, self.pages, self.ctx, self._session = window, pages, ctx, session
         self.locked = False
         self._title = window.windowTitle()
         self._focus: QWidget | None = None
@@ -94,11 +97,7 @@ class SessionLock(QObject):
         self.screen = LockScreen(f"{profile.display_name or profile.username} ({profile.username})")
         self.screen.unlock_button.clicked.connect(self.try_unlock)
         self.screen.sign_out_button.clicked.connect(self.sign_out)
-        self.pages = QStackedWidget()
-        self.pages.setObjectName("lockPages")
-        self.pages.addWidget(window.takeCentralWidget())
-        self.pages.addWidget(self.screen)
-        window.setCentralWidget(self.pages)
+        pages.addWidget(self.screen)
         self.idle = QTimer(self, singleShot=True)
         self.idle.timeout.connect(lambda: self.lock(f"idle {self.idle.interval() / 60_000:g} min"))
         self.set_idle_ms(lock.DEFAULT_IDLE_MINUTES * 60_000)

@@ -54,7 +54,13 @@ def view_class(key: str):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, session: Session, theme: Theme, *, auto_sync_seconds: int = 120):
+    """Built in two steps so the app can make the frame while the password's key is derived:
+    `MainWindow(None, theme)` makes what every role's window has (header, screen stack, status
+    bar), hidden and holding nothing of anyone; `open(session)` then fills in who is signed in,
+    their role's navigation and home screen, the workers and the lock. `MainWindow(session,
+    theme)` does both at once."""
+
+    def __init__(self, session: Session | None, theme: Theme, *, auto_sync_seconds: int = 120):
         super().__init__()
         self.setWindowTitle("Tandem")
         try:
@@ -63,16 +69,14 @@ class MainWindow(QMainWindow):
         except FileNotFoundError:  # pragma: no cover - shipped with the app
             pass
         self.theme = theme
-        self.profile = session.profile
-        self.tasks = Tasks(session, lambda e: errors.show(e, self))
-        self.ctx = Context(self.tasks, self.profile)
-        self.screens = [s for s in SCREENS if self.profile.role in s[2]]
+        self.auto_sync_seconds = auto_sync_seconds
+        self.profile = None
         self.views: dict[str, QWidget] = {}
         self.nav_buttons = {}
         self.stack = QStackedWidget()
 
-        central = QWidget()
-        outer = QVBoxLayout(central)
+        content = QWidget()
+        outer = QVBoxLayout(content)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self._header())
@@ -81,10 +85,31 @@ class MainWindow(QMainWindow):
         body.addWidget(self._nav())
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
-        self.setCentralWidget(central)
-        self.status = SyncStatusBar(self.ctx, auto_sync_seconds)
+        self.pages = QStackedWidget()  # the content, and the lock screen over it once opened
+        self.pages.setObjectName("lockPages")
+        self.pages.addWidget(content)
+        self.setCentralWidget(self.pages)
+        self.status = SyncStatusBar()
         self.status.conflicts_clicked.connect(lambda: self.show_screen("conflicts"))
         self.setStatusBar(self.status)
+        self.resize(1366, 768)
+        self.ensurePolished()
+        if session is not None:
+            self.open(session)
+
+    def open(self, session: Session) -> None:
+        """Fill the frame in for the signed-in user and start the workers."""
+        self.profile = session.profile
+        self.tasks = Tasks(session, lambda e: errors.show(e, self))
+        self.ctx = Context(self.tasks, self.profile)
+        self.screens = [s for s in SCREENS if self.profile.role in s[2]]
+        who = (f"{self.profile.display_name or self.profile.username}"
+               f"  ({self.profile.username}) · team {self.profile.team}")
+        self.user_label.setText(who)
+        self.user_label.setToolTip(who)
+        self.role_label.setText(self.profile.role.upper())
+        self._nav_buttons()
+        self.status.start(self.ctx, self.auto_sync_seconds)
 
         shortcut(self, "Help: keyboard shortcuts", "F1", self.show_help)
         shortcut(self, "Sync now", "F5", self.status.sync_now)
@@ -94,9 +119,8 @@ class MainWindow(QMainWindow):
         # event the filter sees wraps its object in Python, and PySide then sets up that
         # object's type, enums included; building under the filter took ~50 ms longer.
         self.show_screen(HOME[self.profile.role])
-        self.session_lock = SessionLock(self, session, self.ctx)
+        self.session_lock = SessionLock(self, self.pages, session, self.ctx)
         shortcut(self, "Lock the screen", LOCK_KEYS, self.session_lock.lock_now)
-        self.resize(1366, 768)
         # What is alive once the window is up (modules, classes, Qt wrappers) lives as long as
         # the app: keep it out of every full garbage-collection pass, which stops all threads.
         QTimer.singleShot(0, gc.freeze)
@@ -106,14 +130,12 @@ class MainWindow(QMainWindow):
         header.setObjectName("header")
         name = QLabel("Tandem")
         name.setObjectName("appName")
-        who = QLabel(f"{self.profile.display_name or self.profile.username}"
-                     f"  ({self.profile.username}) · team {self.profile.team}")
+        who = QLabel()
         who.setObjectName("userBadge")
         # On a narrow screen the name gives way (its tooltip keeps it whole), never the buttons.
         who.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         who.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        who.setToolTip(who.text())
-        role = QLabel(self.profile.role.upper())
+        role = QLabel()
         role.setObjectName("roleBadge")
         self.user_label, self.role_label = who, role
         self.theme_button = button("", self.theme.toggle, name="themeButton")
@@ -140,9 +162,14 @@ class MainWindow(QMainWindow):
         nav = QFrame()
         nav.setObjectName("nav")
         nav.setFixedWidth(210)
-        v = QVBoxLayout(nav)
-        v.setContentsMargins(0, 8, 0, 8)
-        v.setSpacing(2)
+        self.nav_layout = QVBoxLayout(nav)
+        self.nav_layout.setContentsMargins(0, 8, 0, 8)
+        self.nav_layout.setSpacing(2)
+        self.nav_layout.addStretch(1)
+        return nav
+
+    def _nav_buttons(self) -> None:
+        """The role's screens, above the navigation's closing stretch."""
         for n, (key, title, _roles) in enumerate(self.screens, 1):
             b = button(f"{title}", lambda _=False, k=key: self.show_screen(k), name=f"nav_{key}",
                        checkable=True)
@@ -151,10 +178,8 @@ class MainWindow(QMainWindow):
             b.setAutoExclusive(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # focus stays in the screen, for its shortcuts
             self.nav_buttons[key] = b
-            v.addWidget(b)
+            self.nav_layout.insertWidget(n - 1, b)
             shortcut(self, f"Go to {title}", f"Ctrl+{n}", lambda _=False, k=key: self.show_screen(k))
-        v.addStretch(1)
-        return nav
 
     def view(self, key: str) -> QWidget:
         """The screen for `key`, made the first time it is needed."""

@@ -3,7 +3,8 @@
 
 The key derivation (~0.3 s) and any network call run on a worker, never on the UI thread.
 The window needs none of the cache's stack to show: that, and the main window, are imported on
-the DB worker once it is up (`prepare`), while the user types.
+the DB worker once it is up (`prepare`), while the user types; `prepared` then tells the app to
+build the main window's frame (ui.app), so signing in only fills it in.
 """
 
 from pathlib import Path
@@ -22,8 +23,8 @@ def prepare(_no_session) -> None:
     need, in the order signing in needs them (the key store and its keyring backend,
     cryptography, the cache's stack, the main window and the home screens). Whatever is not
     imported yet when Sign in is pressed carries on here while the net worker derives the key
-    (scrypt releases the GIL). The screens' modules only define classes: no Qt object is made
-    on this thread."""
+    (scrypt releases the GIL, and fieldapp derives it before importing anything more). The
+    screens' modules only define classes: no Qt object is made on this thread."""
     from fieldapp import keys
     keys.keyring_available()  # imports keyring and picks its backend
     from cryptography.hazmat.primitives.ciphers import aead  # noqa: F401
@@ -59,6 +60,7 @@ class SignInView(QWidget):
     """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers."""
 
     signed_in = Signal(object)
+    prepared = Signal()  # what signing in and the main window need is imported
 
     def __init__(self, data_dir: Path):
         super().__init__()
@@ -147,7 +149,8 @@ class SignInView(QWidget):
 
     def _prepare(self) -> None:
         if self.isVisible():
-            self.tasks.db(prepare).failure(self.errors.handle).run()
+            self.tasks.db(prepare).success(lambda _: self.prepared.emit()).failure(
+                self.errors.handle).run()
 
     def closeEvent(self, event) -> None:
         self.tasks.close()

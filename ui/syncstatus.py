@@ -47,9 +47,11 @@ class SyncStatusBar(QStatusBar):
 
     conflicts_clicked = Signal()
 
-    def __init__(self, ctx: Context, auto_sync_seconds: int = 120):
+    def __init__(self):
+        """Only the widgets (part of the window's frame, built while the key is derived);
+        `start` begins counting and syncing once someone is signed in."""
         super().__init__()
-        self.ctx = ctx
+        self.ctx: Context | None = None
         self.state = "offline"
         self.syncing = False
         self.connection = QLabel()
@@ -63,6 +65,9 @@ class SyncStatusBar(QStatusBar):
         self.addPermanentWidget(self.conflicts)
         self.addPermanentWidget(self.sync_button)
         self._set_connection("offline", "Offline")
+
+    def start(self, ctx: Context, auto_sync_seconds: int = 120) -> None:
+        self.ctx = ctx
         ctx.changed.connect(lambda _table: self.refresh())
         self._timer = QTimer(self, interval=5000, timeout=self.refresh)
         self._timer.start()

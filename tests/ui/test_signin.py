@@ -46,6 +46,35 @@ def test_offline_sign_in_opens_the_main_window_and_audits(qtbot, data_dir, cache
         s.close()
 
 
+def test_the_main_window_frame_is_built_during_sign_in_and_kept_after_a_wrong_password(
+        qtbot, data_dir, cached_user, theme):
+    windows = Windows(data_dir, theme)
+    view = windows.sign_in
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.prepared, timeout=20_000):
+        pass  # the worker has imported the main window: its frame is made, hidden
+    frame = windows._frame
+    assert frame is not None and not frame.isVisible() and windows.main is None
+    assert frame.user_label.text() == "" and frame.role_label.text() == ""
+    assert frame.nav_buttons == {} and frame.views == {}
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, cached_user)
+    qtbot.keyClicks(view.password, "wrong")
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
+    assert view.errors.shown() == {"password": "wrong password"}
+    assert windows._frame is frame and windows.main is None  # kept for the next try, unopened
+    qtbot.keyClicks(view.password, PASSWORD)
+    with qtbot.waitSignal(view.signed_in, timeout=10_000):
+        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    main = windows.main
+    qtbot.addWidget(main)
+    assert main is frame and windows._frame is None and main.isVisible()
+    assert "ofc.ramirez" in main.user_label.text() and main.role_label.text() == "OFFICER"
+    assert main.current_key == "shift"
+    qtbot.waitUntil(lambda: main.tasks.idle, timeout=10_000)
+
+
 def test_wrong_password_is_marked_on_the_password_field(qtbot, view, cached_user):
     view.acknowledge.setChecked(True)
     qtbot.keyClicks(view.username, cached_user)
