@@ -316,11 +316,14 @@ def _delete(batch: _Batch, op: dict, row: dict) -> dict:
 def _visible(caller: Caller, covered: dict | None = None):
     """Conditions for the records this caller may hold: the tables their role reads, in their
     teams, plus the clinical notes releases cover for them (disclosures.covered_notes)."""
-    tables = [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
-    readable = record.c.table_name.in_(tables)
+    readable = record.c.table_name.in_(_readable_tables(caller))
     if covered:
         readable = or_(readable, record.c.id.in_(list(covered)))
     return [record.c.team.in_(caller.teams), readable]
+
+
+def _readable_tables(caller: Caller) -> list[str]:
+    return [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
 
 
 def _wire(row) -> str:
@@ -435,7 +438,7 @@ def summary(conn, caller: Caller) -> dict:
     """Count, order-independent hash, and newest change_seq of what this caller may see: the
     sums kept for the tables the caller's role reads in their teams (record_sums), plus each
     clinical note a release covers for them."""
-    tables = [t for t in RECORD_TYPES if P.may_read(caller.role, t)]
+    tables = _readable_tables(caller)
     h = P.SetHash()
     h.count, h.total, top = record_sums.read(conn, caller.teams, tables)
     covered = disclosures.covered_notes(conn, caller)
