@@ -29,9 +29,7 @@ import json
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import keyring
 import keyring.backends.fail
 import requests
+from agency_server import agency_server
 from bench_sync import fresh_database
 from sqlalchemy import text
 
@@ -262,32 +261,6 @@ class Fleet:
             laptop.busy.release()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db_url: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "TANDEM_DB": db_url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "serve", "--port", str(port),
-                             "--workers", str(workers), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + P.PREFIX + "/health", timeout=2).ok:
-                return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
-
-
 def db_bytes(engine) -> tuple[int, dict[str, int]]:
     """The database's size, and each table's with its indexes and TOAST."""
     with engine.connect() as conn:
@@ -336,44 +309,42 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
     with engine.begin() as conn:
         for laptop in laptops:
             accounts.add_user(conn, laptop.username, "officer", [laptop.team], PASSWORD)
-    server, server_url = start_server(url, args.server_workers, work / "server.log")
     try:
-        fleet = Fleet(server_url, laptops, args.ops_per_sync)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(fleet.sign_in, laptops))
-        before, tables_before = db_bytes(engine)
-        health: list[float] = []
-        stop = threading.Event()
+        with agency_server(url, work / "server.log", args.server_workers) as server_url:
+            fleet = Fleet(server_url, laptops, args.ops_per_sync)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(fleet.sign_in, laptops))
+            before, tables_before = db_bytes(engine)
+            health: list[float] = []
+            stop = threading.Event()
 
-        def probe():
-            session = requests.Session()
-            while not stop.wait(0.2):
-                started = time.perf_counter()
-                ok = session.get(server_url + P.PREFIX + "/health", timeout=30).ok
-                if ok:
-                    health.append((time.perf_counter() - started) * 1000)
+            def probe():
+                session = requests.Session()
+                while not stop.wait(0.2):
+                    started = time.perf_counter()
+                    ok = session.get(server_url + P.PREFIX + "/health", timeout=30).ok
+                    if ok:
+                        health.append((time.perf_counter() - started) * 1000)
 
-        prober = threading.Thread(target=probe, daemon=True)
-        prober.start()
-        rng = random.Random(7)
-        start = time.monotonic()
-        due = [(start + rng.uniform(0, args.interval), n) for n in range(len(laptops))]
-        heapq.heapify(due)
-        with ThreadPoolExecutor(max_workers=args.threads) as pool:
-            while True:
-                when, n = heapq.heappop(due)
-                if when >= start + args.duration:
-                    break
-                time.sleep(max(0.0, when - time.monotonic()))
-                pool.submit(fleet.sync, laptops[n])
-                heapq.heappush(due, (when + args.interval, n))
-        elapsed = time.monotonic() - start
-        stop.set()
-        prober.join()
-        after, tables_after = db_bytes(engine)
+            prober = threading.Thread(target=probe, daemon=True)
+            prober.start()
+            rng = random.Random(7)
+            start = time.monotonic()
+            due = [(start + rng.uniform(0, args.interval), n) for n in range(len(laptops))]
+            heapq.heapify(due)
+            with ThreadPoolExecutor(max_workers=args.threads) as pool:
+                while True:
+                    when, n = heapq.heappop(due)
+                    if when >= start + args.duration:
+                        break
+                    time.sleep(max(0.0, when - time.monotonic()))
+                    pool.submit(fleet.sync, laptops[n])
+                    heapq.heappush(due, (when + args.interval, n))
+            elapsed = time.monotonic() - start
+            stop.set()
+            prober.join()
+            after, tables_after = db_bytes(engine)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
         engine.dispose()
     every = [ms for values in fleet.latency.values() for ms in values]
     shifts = fleet.ops_pushed / len(template)

@@ -16,8 +16,6 @@ and dropped by the bench. The last line printed is one JSON object.
 import argparse
 import json
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,16 +24,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keyring  # noqa: E402
-import requests  # noqa: E402
 import keyring.backends.fail  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from agency_server import agency_server  # noqa: E402
 from fieldapp import changes  # noqa: E402
 from sync import client  # noqa: E402
-from sync import protocol as P  # noqa: E402
 from sync.server import accounts  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 from sync.server.tables import record  # noqa: E402
@@ -72,34 +70,6 @@ def fresh_database(work: Path, name: str, pg_admin: str | None):
         admin.dispose()
 
 
-@contextmanager
-def server_process(url: str):
-    """`tandem-server serve` on a free loopback port; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-c", "from sync.server.cli import main; raise SystemExit(main())",
-               "serve", "--db", url, "--host", "127.0.0.1", "--port", str(port),
-               "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1],
-                               stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}{P.PREFIX}/health", timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the agency server did not start") from None
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def baseline_insert(url: str, rows: list[dict]) -> float:
     """Rows per second inserting the pushed rows directly into a fresh server database."""
     engine = make_engine(url)
@@ -131,7 +101,7 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
     with engine.begin() as conn:
         accounts.add_user(conn, "ofc.a", "officer", ["mhst-1"], PASSWORD)
         accounts.add_user(conn, "ofc.b", "officer", ["mhst-1"], PASSWORD)
-    with server_process(url) as server_url:
+    with agency_server(url, work / "server.log") as server_url:
         writer = client.login(work / "a", server_url, "ofc.a", PASSWORD)
         with writer.db.atomic():
             for i in range(N):

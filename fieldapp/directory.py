@@ -219,9 +219,9 @@ def _sync_documents(db: Database, docs: dict[str, dict]):
     added = [sid for sid in docs if sid not in existing]
     changed = [sid for sid in docs if sid in existing and existing[sid][1] != docs[sid]["hash"]]
     bucket = {sid: _rank_bucket(doc) for sid, doc in docs.items()}
-    moved = [sid for sid in docs
-             if sid in existing and existing[sid][0] >> RANK_BITS != bucket[sid]]
-    rewrite = sorted(set(changed) | set(moved))
+    moved = {sid for sid in docs
+             if sid in existing and existing[sid][0] >> RANK_BITS != bucket[sid]}
+    rewrite = sorted(set(changed) | moved)
     stale = [(existing[sid][0],) for sid in removed + rewrite]
     db.conn.executemany("DELETE FROM dir_fts WHERE rowid = ?", stale)
     db.conn.executemany("DELETE FROM dir_doc WHERE n = ?", stale)
@@ -230,7 +230,7 @@ def _sync_documents(db: Database, docs: dict[str, dict]):
     for n, _ in existing.values():
         next_n[n >> RANK_BITS] = max(next_n.get(n >> RANK_BITS, 0), n + 1)
     numbered = [(existing[sid][0], sid) for sid in rewrite if sid not in moved]
-    for sid in sorted(added + moved, key=lambda sid: (bucket[sid], docs[sid]["name"], sid)):
+    for sid in sorted([*added, *moved], key=lambda sid: (bucket[sid], docs[sid]["name"], sid)):
         n = next_n.get(bucket[sid]) or (bucket[sid] << RANK_BITS) + 1
         next_n[bucket[sid]] = n + 1
         numbered.append((n, sid))

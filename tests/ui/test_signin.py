@@ -24,15 +24,25 @@ def view(qtbot, data_dir):
     return v
 
 
+def type_password(qtbot, view, password):
+    """Type the password and press Return, with the username and banner as they are."""
+    qtbot.keyClicks(view.password, password)
+    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+
+
+def sign_in(qtbot, view, username, password):
+    """Acknowledge the banner, type both fields and press Return."""
+    view.acknowledge.setChecked(True)
+    qtbot.keyClicks(view.username, username)
+    type_password(qtbot, view, password)
+
+
 def test_offline_sign_in_opens_the_main_window_and_audits(qtbot, data_dir, cached_user, theme):
     windows = Windows(data_dir, theme)
     view = windows.sign_in
     qtbot.addWidget(view)
-    view.acknowledge.setChecked(True)
-    qtbot.keyClicks(view.username, cached_user)
-    qtbot.keyClicks(view.password, PASSWORD)
     with qtbot.waitSignal(view.signed_in, timeout=10_000):
-        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+        sign_in(qtbot, view, cached_user, PASSWORD)
     main = windows.main
     qtbot.addWidget(main)
     assert main.isVisible() and not view.isVisible()
@@ -57,16 +67,12 @@ def test_the_main_window_frame_is_built_during_sign_in_and_kept_after_a_wrong_pa
     assert frame is not None and not frame.isVisible() and windows.main is None
     assert frame.user_label.text() == "" and frame.role_label.text() == ""
     assert frame.nav_buttons == {} and frame.views == {}
-    view.acknowledge.setChecked(True)
-    qtbot.keyClicks(view.username, cached_user)
-    qtbot.keyClicks(view.password, "wrong")
-    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    sign_in(qtbot, view, cached_user, "wrong")
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert view.errors.shown() == {"password": "wrong password"}
     assert windows._frame is frame and windows.main is None  # kept for the next try, unopened
-    qtbot.keyClicks(view.password, PASSWORD)
     with qtbot.waitSignal(view.signed_in, timeout=10_000):
-        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+        type_password(qtbot, view, PASSWORD)
     main = windows.main
     qtbot.addWidget(main)
     assert main is frame and windows._frame is None and main.isVisible()
@@ -76,28 +82,21 @@ def test_the_main_window_frame_is_built_during_sign_in_and_kept_after_a_wrong_pa
 
 
 def test_wrong_password_is_marked_on_the_password_field(qtbot, view, cached_user):
-    view.acknowledge.setChecked(True)
-    qtbot.keyClicks(view.username, cached_user)
-    qtbot.keyClicks(view.password, "wrong")
-    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    sign_in(qtbot, view, cached_user, "wrong")
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert view.errors.shown() == {"password": "wrong password"}
     assert view.password.text() == ""
 
 
 def test_unknown_user_is_told_to_sign_in_online(qtbot, view):
-    view.acknowledge.setChecked(True)
-    qtbot.keyClicks(view.username, "new.user")
-    qtbot.keyClicks(view.password, "x")
-    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    sign_in(qtbot, view, "new.user", "x")
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert "agency server" in view.errors.shown()["server"]
 
 
 def test_banner_must_be_acknowledged(qtbot, view, cached_user):
     qtbot.keyClicks(view.username, cached_user)
-    qtbot.keyClicks(view.password, PASSWORD)
-    qtbot.keyClick(view.password, Qt.Key.Key_Return)
+    type_password(qtbot, view, PASSWORD)
     assert "acknowledge" in view.errors.shown()
     assert view.button.isEnabled()
 
@@ -106,8 +105,7 @@ def test_five_failures_lock_the_account(qtbot, view, cached_user, data_dir):
     view.acknowledge.setChecked(True)
     qtbot.keyClicks(view.username, cached_user)
     for _ in range(signin.MAX_FAILURES + 1):
-        qtbot.keyClicks(view.password, "wrong")
-        qtbot.keyClick(view.password, Qt.Key.Key_Return)
+        type_password(qtbot, view, "wrong")
         qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert signin.is_locked(data_dir, cached_user)
     assert "locked" in view.errors.shown()[""]
