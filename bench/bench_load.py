@@ -1,7 +1,7 @@
 """A county's fleet against one agency server on PostgreSQL: 300 laptops, each syncing every
 30 seconds, served by `tandem-server serve --workers N` on this machine.
 
-Each sync is what sync/client.py sends: POST /push (the laptop's next ops, if any), GET
+Each sync is what sync/engine.py sends: POST /push (the laptop's next ops, if any), GET
 /directory (resource-directory deltas), GET /pull (pages after the laptop's cursor) and GET
 /summary (the end-of-sync check). The ops come from a real shift worked through the laptop's
 own services (fieldapp: shift and status events, encounters finalized, CRC drop-off, follow-up

@@ -6,9 +6,9 @@ encounters written and pushed by a partner's laptop. In this process the real ap
 signed in through an online login, on the follow-ups screen) then, with a QTimer ticking every
 5 ms on the UI thread:
 - idle: does nothing for IDLE_S seconds (the baseline: the same timer's largest gap);
-- sync: "Sync now" pulls the ENCOUNTERS records (sync.client.run_sync on the network worker);
+- sync: "Sync now" pulls the ENCOUNTERS records (sync.engine.run_sync on the network worker);
 - directory: the server imports a DIRECTORY_SERVICES-service HSDS directory, then "Sync now"
-  brings it into the laptop (sync.client.pull_directory inside that sync).
+  brings it into the laptop (sync.engine.pull_directory inside that sync).
 Each phase is timed until the sync is done and every callback and refresh it caused has run.
 
 Last line: one JSON object (max_stall_ms_idle, max_stall_ms_sync, max_stall_ms_directory,
@@ -43,32 +43,32 @@ def server_process(work: Path) -> None:
     from directory_data import write_directory
 
     from fieldapp import changes
-    from sync import client
+    from sync import engine, online
     from sync.server import accounts
     from sync.server import directory as server_directory
     from sync.server.db import make_engine
     from sync.server.embedded import start_local_server
 
     server = start_local_server(work / "server")
-    engine = make_engine(server.db_url)
-    with engine.begin() as conn:
+    server_db = make_engine(server.db_url)
+    with server_db.begin() as conn:
         accounts.add_user(conn, "ofc.partner", "officer", [TEAM], PASSWORD)
         accounts.add_user(conn, "ofc.stall", "officer", [TEAM], PASSWORD)
-    partner = client.login(work / "partner", server.url, "ofc.partner", PASSWORD)
+    partner = online.login(work / "partner", server.url, "ofc.partner", PASSWORD)
     with partner.db.atomic():
         for i in range(ENCOUNTERS):
             changes.create(partner, "encounter", encounter(i))
-    client.run_sync(partner)
+    engine.run_sync(partner)
     partner.close()
     print(f"URL {server.url}", flush=True)
     for line in sys.stdin:
         if line.strip() == "directory":
             folder = write_directory(work / "hsds", DIRECTORY_SERVICES)
-            server_directory.import_directory(engine, folder)
+            server_directory.import_directory(server_db, folder)
             print("DONE", flush=True)
         elif line.strip() == "stop":
             break
-    engine.dispose()
+    server_db.dispose()
     server.stop()
 
 
@@ -121,14 +121,14 @@ def main() -> None:
 
 
 def measure(work: Path, url: str, server: subprocess.Popen) -> dict:
-    from sync import client
+    from sync import online
     from ui.app import application
     from ui.mainwindow import MainWindow
     from ui.qt import QTimer
     from ui.theme import Theme
 
     app = application()
-    session = client.login(work / "laptop", url, "ofc.stall", PASSWORD)
+    session = online.login(work / "laptop", url, "ofc.stall", PASSWORD)
     window = MainWindow(session, Theme(app), auto_sync_seconds=0)
     window.show()
     window.show_screen("followups")

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from agency_server import agency_server  # noqa: E402
 from fieldapp import changes  # noqa: E402
-from sync import client  # noqa: E402
+from sync import online  # noqa: E402
 from sync.server import accounts  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 from sync.server.tables import record  # noqa: E402
@@ -102,21 +102,21 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
         accounts.add_user(conn, "ofc.a", "officer", ["mhst-1"], PASSWORD)
         accounts.add_user(conn, "ofc.b", "officer", ["mhst-1"], PASSWORD)
     with agency_server(url, work / "server.log") as server_url:
-        writer = client.login(work / "a", server_url, "ofc.a", PASSWORD)
+        writer = online.login(work / "a", server_url, "ofc.a", PASSWORD)
         with writer.db.atomic():
             for i in range(N):
                 changes.create(writer, "encounter", encounter(i))
         ops = writer.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         start = time.perf_counter()
-        pushed = client.run_sync(writer, batch_size=BATCH)
+        pushed = engine.run_sync(writer, batch_size=BATCH)
         push_s = time.perf_counter() - start
         assert pushed["pushed"] == ops and pushed["check"] == "ok", pushed
 
         start = time.perf_counter()
-        reader = client.login(work / "b", server_url, "ofc.b", PASSWORD)
+        reader = online.login(work / "b", server_url, "ofc.b", PASSWORD)
         login_s = time.perf_counter() - start
         start = time.perf_counter()
-        pulled = client.run_sync(reader)
+        pulled = engine.run_sync(reader)
         pull_s = time.perf_counter() - start
         assert pulled["pulled"] == N and pulled["check"] == "ok", pulled
 

@@ -9,12 +9,12 @@ import requests
 from fieldapp.errors import TandemError
 from fieldapp.headless import open_session, read_password
 
-from . import client
+from . import engine, online
 
 
 def login(data_dir: Path, server_url: str, username: str) -> int:
     try:
-        session = client.login(data_dir, server_url, username, read_password())
+        session = online.login(data_dir, server_url, username, read_password())
     except (TandemError, requests.RequestException) as e:
         return _fail(f"sign-in failed: {e}")
     print(f"signed in as {username} ({session.profile.role}, teams "
@@ -29,7 +29,7 @@ def sync(data_dir: Path, username: str | None, *, as_json: bool = False) -> int:
     except TandemError as e:
         return _fail(str(e))
     try:
-        summary = client.run_sync(session)
+        summary = engine.run_sync(session)
     except (TandemError, requests.RequestException) as e:
         return _fail(f"sync failed: {e}")
     finally:

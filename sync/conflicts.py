@@ -11,7 +11,8 @@ import requests
 from fieldapp import review
 from fieldapp.session import Session
 
-from .client import NoServer, Transport, load_refresh_token
+from .credentials import load_refresh_token
+from .transport import NoServer, Transport
 
 
 def pull_conflicts(session: Session, http: requests.Session | None = None) -> int:

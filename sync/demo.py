@@ -17,7 +17,7 @@ import seeds
 from fieldapp import demo, paths
 from fieldapp.session import Session
 
-from . import client
+from . import online
 from .server import accounts
 from .server import directory as server_directory
 from .server.db import make_engine
@@ -36,10 +36,10 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
             _import_directory(engine)
         finally:
             engine.dispose()
-        session = client.login(data_dir, server.url, username, password, device_name="demo laptop")
+        session = online.login(data_dir, server.url, username, password, device_name="demo laptop")
         if new_server:
             demo.seed_case_data(session, today or date.today())
-        client.run_sync(session)
+        engine.run_sync(session)
     except BaseException:
         server.stop()
         raise

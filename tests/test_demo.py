@@ -3,7 +3,7 @@
 from datetime import date
 
 from fieldapp import assignments, demo, directory, followups, paths
-from sync import client
+from sync import engine, online
 from sync import demo as sync_demo
 
 TODAY = date(2026, 11, 21)
@@ -25,8 +25,8 @@ def test_demo_starts_server_signs_in_and_syncs(data_dir):
             "SELECT count(*) FROM person WHERE server_version > 0").fetchone()[0]
         assert seeded == people > 0
         # A partner's laptop signs in to the same demo server and pulls the team's records.
-        partner = client.login(data_dir, server.url, "ofc.whitfield", password)
-        client.run_sync(partner)
+        partner = online.login(data_dir, server.url, "ofc.whitfield", password)
+        engine.run_sync(partner)
         assert partner.db.execute("SELECT count(*) FROM person").fetchone()[0] == people
         partner.close()
     finally:

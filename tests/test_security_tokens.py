@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from fieldapp import lock, paths, signin
 from fieldapp.errors import TandemError, WrongPassword
-from sync import client
+from sync import credentials, engine, online, transport
 from tests.conftest import PASSWORD
 from tests.sync.conftest import Agency
 from ui.signin import sign_in as ui_sign_in
@@ -58,10 +58,10 @@ def every_file_under(root):
 def test_tokens_never_in_a_plain_file_or_log(agency, data_dir, keyring_kind, caplog, capfd):
     caplog.set_level(logging.DEBUG)  # requests, urllib3, uvicorn, ours: everything
     http = RecordingHttp()
-    session = client.login(data_dir, agency.url, USER, PASSWORD, http=http)
-    client.run_sync(session, http=http)
-    client.run_sync(session, http=http)
-    refresh = client.load_refresh_token(session)
+    session = online.login(data_dir, agency.url, USER, PASSWORD, http=http)
+    engine.run_sync(session, http=http)
+    engine.run_sync(session, http=http)
+    refresh = credentials.load_refresh_token(session)
     assert refresh in http.secrets and len(http.secrets) >= 2  # the refresh and an access token
     if keyring_kind is not None:
         assert refresh in keyring_kind.entries.values()
@@ -118,13 +118,13 @@ def test_failed_online_sign_ins_count_and_an_online_sign_in_lifts_the_lock(agenc
 
 
 def test_a_sign_in_the_server_refuses_counts_as_a_failure(agency, data_dir):
-    with pytest.raises(client.SyncFailed):
+    with pytest.raises(transport.SyncFailed):
         ui_sign_in(None, data_dir, USER, "wrong at the server", agency.url, True)
     assert not paths.user_dir(data_dir, USER).exists()  # nothing made for a refused first sign-in
     ui_sign_in(None, data_dir, USER, PASSWORD, agency.url, True)
     with agency.engine.begin() as conn:  # the agency disables the account
         conn.execute(text("UPDATE app_user SET disabled = true WHERE username = :u"), {"u": USER})
-    with pytest.raises(client.SyncFailed) as refused:
+    with pytest.raises(transport.SyncFailed) as refused:
         ui_sign_in(None, data_dir, USER, PASSWORD, agency.url, True)
     assert refused.value.code == "unauthorized"
     assert signin.failures_left(data_dir, USER) == signin.MAX_FAILURES - 1

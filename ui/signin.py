@@ -1,5 +1,5 @@
 """Sign-in: the use banner, username and password; offline for a user with a cache here, online
-(first sign-in on this laptop) through sync.client.login when a server is given.
+(first sign-in on this laptop) through sync.online.login when a server is given.
 
 The key derivation (~0.3 s) and any network call run on a worker, never on the UI thread.
 The window needs none of the cache's stack to show: that, and the main window, are imported on
@@ -42,10 +42,10 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
     if server:
         if not acknowledged:
             raise TandemError("acknowledge the use banner before signing in")
-        from sync import client  # only an online sign-in needs the sync engine (and requests)
+        from sync import online, transport  # only an online sign-in needs them (and requests)
         try:
-            session = client.login(data_dir, server, username, password)
-        except (WrongPassword, client.SyncFailed) as e:
+            session = online.login(data_dir, server, username, password)
+        except (WrongPassword, transport.SyncFailed) as e:
             if isinstance(e, WrongPassword) or e.code == "unauthorized":
                 signin.record_failure(data_dir, username)  # counted and audited like offline
             raise

@@ -1,7 +1,7 @@
 """The status bar: online or offline, changes waiting to sync, last sync, conflicts; Sync now.
 
 Counts are read on the DB worker; sync runs on the network worker through
-``sync.client.run_sync(session)``. The sync engine (and requests) is imported on the first
+``sync.engine.run_sync(session)``. The sync engine (and requests) is imported on the first
 sync, on the network worker, so it costs the window's start nothing.
 """
 
@@ -25,9 +25,9 @@ def read_counts(session) -> dict:
 
 def run_sync(session):
     """On the network worker: the sync engine is imported here, on its first use."""
-    from sync import client
+    from sync import engine
     with collection_paused():
-        return client.run_sync(session)
+        return engine.run_sync(session)
 
 
 def is_offline_error(error: BaseException) -> bool:
@@ -104,9 +104,9 @@ class SyncStatusBar(QStatusBar):
         self.ctx.changed.emit("sync")
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
-        from sync import client
+        from sync import transport
         self._sync_done()
-        if isinstance(error, client.NoServer):
+        if isinstance(error, transport.NoServer):
             self._set_connection("no_server", "Offline · no agency server: sign in online")
         elif is_offline_error(error):
             self._auto.setInterval(min(self._online_interval_ms, OFFLINE_RETRY_SECONDS * 1000))

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sync import client
+from sync import online
 from sync.server import accounts
 from sync.server.db import make_engine, migrate
 from sync.server.embedded import serve_in_thread
@@ -97,7 +97,7 @@ def laptop(agency, tmp_path):
         if add:
             agency.add_user(name, role, teams)
         data_dir = tmp_path / f"laptop-{name}-{len(opened)}"
-        session = client.login(data_dir, agency.url, name, PASSWORD)
+        session = online.login(data_dir, agency.url, name, PASSWORD)
         opened.append(session)
         return session
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fieldapp import changes
 from fieldapp.session import unlock
-from sync import client
+from sync import engine
 
 data_dir, username, password, follow_up_id = sys.argv[1:5]
 session = unlock(Path(data_dir), username, password)
@@ -18,4 +18,4 @@ while True:
             "note": f"contact {random.random()}"})
     note = changes.get(session, "follow_up", follow_up_id)["note"]
     changes.patch(session, "follow_up", follow_up_id, {"note": str(int(note or 0) + 1)})
-    client.run_sync(session, batch_size=random.choice([5, 60, 500]), backoff_s=0.05)
+    engine.run_sync(session, batch_size=random.choice([5, 60, 500]), backoff_s=0.05)

@@ -8,7 +8,7 @@ import requests
 
 from fieldapp import encounters, persons
 from fieldapp.records import RECORD_TYPES, ROLES
-from sync import client
+from sync import credentials, engine, transport
 from sync.server import cli
 
 from sync_helpers import outreach
@@ -19,9 +19,9 @@ READS = [("GET", "/pull", None), ("GET", "/summary", None), ("GET", "/manifest",
 
 
 def _token(agency, session):
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(session))
-    transport._refresh()
-    return transport.access_token
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    link._refresh()
+    return link.access_token
 
 
 def _call(agency, method, path, token=None, **kw):
@@ -38,7 +38,7 @@ def team_one(agency, laptop):
     encounter = encounters.save_encounter(clinician, {
         "presenting_situation": "welfare_check", "police_note": SECRET, "person_ids": [person]})
     encounters.add_clinical_note(clinician, encounter, SECRET)
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     return [r["id"] for r in agency.rows("SELECT id FROM record")]
 
 
@@ -76,7 +76,7 @@ def test_roles_of_the_same_team_see_what_their_role_reads(agency, laptop, team_o
 
 def test_every_endpoint_refuses_missing_bad_revoked_and_expired_tokens(agency, laptop):
     officer = laptop("ofc.ramirez")
-    refresh = client.load_refresh_token(officer)
+    refresh = credentials.load_refresh_token(officer)
     token = _token(agency, officer)
     every = [*READS, ("POST", "/push", {"ops": []}), ("POST", "/records", {"ids": []})]
     for method, path, body in every:
@@ -101,7 +101,7 @@ def test_audit_events_reach_the_server_and_stay_append_only(agency, laptop):
     officer = laptop("ofc.ramirez")
     person = persons.add_person(officer, {"kind": "alias", "alias": "Blue Jacket"})
     persons.view_person(officer, person)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     events = agency.rows("SELECT id, data, version FROM record WHERE table_name = 'audit_event'")
     actions = {json.loads(r["data"])["action"] for r in events}
     assert {"person.create", "person.view"} <= actions

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from fieldapp import assignments
-from sync import client
+from sync import engine
 from sync.server import cli
 
 TEAM = "mhst-1"
@@ -37,7 +37,7 @@ def test_cad_assignment_reaches_the_unit_laptop(agency, laptop, cad):
     again = post(agency, cad, CALL)  # a retry after a lost answer: no second assignment
     assert again.status_code == 200 and again.json() == {"id": answer.json()["id"],
                                                          "status": "duplicate"}
-    client.run_sync(officer)
+    engine.run_sync(officer)
     [item] = assignments.open_assignments(officer, unit="MHST-12")
     assert (item["source"], item["cad_incident"], item["priority"], item["status"]) == (
         "cad", "TPD-260514-0042", 1, "open")

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 import seeds
 from fieldapp import directory, followups, hsds, persons
 from fieldapp.store import open_cache
-from sync import client
+from sync import credentials, engine, transport
 from sync.server import cli
 from sync.server import directory as server_directory
 
@@ -49,7 +49,7 @@ def import_cli(agency, path, capsys) -> tuple[int, str, str]:
 
 def directory_version(session) -> int:
     row = session.db.execute("SELECT value FROM dir_meta WHERE key = ?",
-                             [client.DIRECTORY_VERSION]).fetchone()
+                             [engine.DIRECTORY_VERSION]).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -66,8 +66,8 @@ def by_id(results) -> dict[str, dict]:
     return {r["id"]: r for r in results}
 
 
-def transport_for(session, agency) -> client.Transport:
-    return client.Transport(agency.url, requests.Session(), client.load_refresh_token(session))
+def transport_for(session, agency) -> transport.Transport:
+    return transport.Transport(agency.url, requests.Session(), credentials.load_refresh_token(session))
 
 
 def test_laptop_gets_the_imported_directory_and_searches_it_like_a_local_import(
@@ -75,7 +75,7 @@ def test_laptop_gets_the_imported_directory_and_searches_it_like_a_local_import(
     result = server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     assert len(result.added) == 61 and result.version == 61 and not result.changed
     officer = laptop("ofc.directory")
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["directory_pulled"] == 61 and summary["directory_error"] is None
     assert directory_version(officer) == 61
 
@@ -99,7 +99,7 @@ def test_laptop_gets_the_imported_directory_and_searches_it_like_a_local_import(
     for name, role in (("peer.directory", "peer"), ("clin.directory", "clinician"),
                        ("sgt.directory", "supervisor")):
         other = laptop(name, role=role, teams=("mhst-1", "mhst-2"))
-        assert client.run_sync(other)["directory_pulled"] == 61
+        assert engine.run_sync(other)["directory_pulled"] == 61
         assert directory.search(other.db, "crisis", at=AT)
 
 
@@ -107,7 +107,7 @@ def test_hsds_reference_example_then_the_seeds_replace_it(agency, laptop, capsys
     code, out, _ = import_cli(agency, HSDS_EXAMPLE, capsys)
     assert code == 0 and "1 services" in out and "1 added" in out
     officer = laptop("ofc.example")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     (example,) = hsds.read_directory(HSDS_EXAMPLE).tables["dir_service"]
     assert names(officer) == {example["name"]}
     found = directory.search(officer.db, example["name"], at=AT)
@@ -115,14 +115,14 @@ def test_hsds_reference_example_then_the_seeds_replace_it(agency, laptop, capsys
 
     code, out, _ = import_cli(agency, seeds.DIRECTORY_DIR, capsys)
     assert code == 0 and "61 added, 0 changed, 1 removed, 0 unchanged" in out
-    assert client.run_sync(officer)["directory_pulled"] == 62
+    assert engine.run_sync(officer)["directory_pulled"] == 62
     assert example["name"] not in names(officer) and len(names(officer)) == 61
 
 
 def test_identical_reimport_changes_nothing_and_the_laptop_pulls_nothing(agency, laptop):
     server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     officer = laptop("ofc.again")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     stored = agency.rows("SELECT service_id, seq, content_hash FROM directory_service "
                          "ORDER BY service_id")
 
@@ -133,7 +133,7 @@ def test_identical_reimport_changes_nothing_and_the_laptop_pulls_nothing(agency,
                        "ORDER BY service_id") == stored
     assert agency.scalar("SELECT value FROM meta WHERE key = 'directory_version'") == "61"
 
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["directory_pulled"] == 0 and directory_version(officer) == 61
     page = transport_for(officer, agency).call("GET", "/directory", params={"since": 61})
     assert page["services"] == [] and page["version"] == 61 and not page["more"]
@@ -142,7 +142,7 @@ def test_identical_reimport_changes_nothing_and_the_laptop_pulls_nothing(agency,
 def test_one_renamed_service_is_one_change_on_the_laptop(agency, laptop, tmp_path, capsys):
     server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     officer = laptop("ofc.rename")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     copy = copy_of_seeds(tmp_path)
     renamed = {}
 
@@ -158,7 +158,7 @@ def test_one_renamed_service_is_one_change_on_the_laptop(agency, laptop, tmp_pat
 
     page = transport_for(officer, agency).call("GET", "/directory", params={"since": 61})
     assert [s["id"] for s in page["services"]] == [renamed["id"]]
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["directory_pulled"] == 1 and directory_version(officer) == 62
     assert "Saguaro Overnight Respite" in names(officer)
     assert renamed["name"] not in names(officer)
@@ -170,7 +170,7 @@ def test_one_renamed_service_is_one_change_on_the_laptop(agency, laptop, tmp_pat
 def test_a_removed_service_is_removed_on_the_laptop(agency, laptop, tmp_path, capsys):
     server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     officer = laptop("ofc.remove")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     copy = copy_of_seeds(tmp_path)
     gone = {}
 
@@ -189,7 +189,7 @@ def test_a_removed_service_is_removed_on_the_laptop(agency, laptop, tmp_path, ca
                          s=gone["id"]) in (True, 1)
 
     assert directory.search(officer.db, gone["name"], at=AT)[0]["id"] == gone["id"]
-    assert client.run_sync(officer)["directory_pulled"] == 1
+    assert engine.run_sync(officer)["directory_pulled"] == 1
     assert gone["name"] not in names(officer) and len(names(officer)) == 60
     assert gone["id"] not in {r["id"] for r in directory.search(officer.db, gone["name"], at=AT)}
     assert not officer.db.execute("SELECT count(*) FROM dir_service_at_location "
@@ -197,7 +197,7 @@ def test_a_removed_service_is_removed_on_the_laptop(agency, laptop, tmp_path, ca
 
     # A laptop that signs in now gets the 60 services, the removal as a no-op.
     late = laptop("ofc.late")
-    assert client.run_sync(late)["directory_pulled"] == 61
+    assert engine.run_sync(late)["directory_pulled"] == 61
     assert names(late) == names(officer)
 
 
@@ -205,7 +205,7 @@ def test_a_directory_that_cannot_be_read_leaves_the_old_one_in_service(
         agency, laptop, tmp_path, capsys):
     server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     officer = laptop("ofc.bad")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     stored = agency.rows("SELECT * FROM directory_service ORDER BY service_id")
 
     no_services = copy_of_seeds(tmp_path)
@@ -229,7 +229,7 @@ def test_a_directory_that_cannot_be_read_leaves_the_old_one_in_service(
 
     assert agency.rows("SELECT * FROM directory_service ORDER BY service_id") == stored
     assert agency.scalar("SELECT value FROM meta WHERE key = 'directory_version'") == "61"
-    assert client.run_sync(officer)["directory_pulled"] == 0
+    assert engine.run_sync(officer)["directory_pulled"] == 0
     assert len(names(officer)) == 61 and directory.search(officer.db, "crisis", at=AT)
 
 
@@ -264,16 +264,16 @@ def test_cli_prints_counts_and_every_rejected_row(agency, tmp_path, capsys):
 def test_directory_pages_and_needs_a_signed_in_caller(agency, laptop):
     server_directory.import_directory(agency.engine, seeds.DIRECTORY_DIR)
     officer = laptop("ofc.pages")
-    transport = transport_for(officer, agency)
-    assert client.pull_directory(officer, transport, page_size=7) == 61
+    link = transport_for(officer, agency)
+    assert engine.pull_directory(officer, link, page_size=7) == 61
     assert len(names(officer)) == 61 and directory_version(officer) == 61
-    pages = transport.requests_made
+    pages = link.requests_made
     assert pages >= 61 // 7
 
     answer = requests.get(f"{agency.url}/v1/directory", timeout=10)
     assert answer.status_code == 401
     answer = requests.get(f"{agency.url}/v1/directory", params={"since": -1},
-                          headers={"Authorization": f"Bearer {transport.access_token}"},
+                          headers={"Authorization": f"Bearer {link.access_token}"},
                           timeout=10)
     assert answer.status_code == 422
 
@@ -294,12 +294,12 @@ def test_a_failed_directory_step_still_syncs_case_data(agency, laptop):
                                          "due_on": "2026-06-01"})
     http = requests.Session()
     http.mount("http://", NoDirectoryEndpoint())
-    summary = client.run_sync(officer, http=http)
+    summary = engine.run_sync(officer, http=http)
     assert "404" in summary["directory_error"]
     assert summary["check"] == "ok"
     assert agency.scalar("SELECT count(*) FROM record WHERE table_name = 'follow_up'") == 1
     assert officer.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert names(officer) == set() and directory_version(officer) == 0
 
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["directory_pulled"] == 61 and summary["directory_error"] is None

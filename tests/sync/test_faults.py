@@ -17,7 +17,7 @@ import pytest
 
 from fieldapp import changes, schema, shifts
 from fieldapp.session import unlock
-from sync import client
+from sync import credentials, engine, transport
 from sync.server import record_sums
 from tests.conftest import PASSWORD
 
@@ -40,7 +40,7 @@ def test_1_lost_response_after_commit(agency, laptop):
     officer = laptop("ofc.ramirez")
     made = outreach(officer, 500)
     lossy = LoseResponses("/v1/push", times=1)
-    summary = client.run_sync(officer, http=http_with(lossy), backoff_s=0.01)
+    summary = engine.run_sync(officer, http=http_with(lossy), backoff_s=0.01)
     assert lossy.lost == 1
     assert summary["duplicates"] == 500 and summary["pushed"] == 500
     assert agency.scalar("SELECT count(*) FROM record") == 500
@@ -54,7 +54,7 @@ def test_1_lost_response_after_commit(agency, laptop):
 def test_2_laptop_killed_at_random_points_during_sync(agency, laptop, tmp_path):
     officer = laptop("ofc.ramirez")
     data_dir, follow_up_id = officer.data_dir, follow_up(officer)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     officer.close()
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
            "PYTHONPATH": str(HERE.parents[1])}
@@ -69,9 +69,9 @@ def test_2_laptop_killed_at_random_points_during_sync(agency, laptop, tmp_path):
         child.wait()
     session = unlock(data_dir, "ofc.ramirez", PASSWORD)
     try:
-        first = client.run_sync(session)
+        first = engine.run_sync(session)
         assert first["rejected"] == 0
-        summary = client.run_sync(session)
+        summary = engine.run_sync(session)
         assert summary["check"] == "ok"
         note = changes.get(session, "follow_up", follow_up_id)["note"]
         assert int(note) > 0
@@ -89,12 +89,12 @@ def test_5_two_laptops_edit_the_same_follow_up(agency, laptop):
     a = laptop("ofc.a")
     b = laptop("ofc.b")
     fid = follow_up(a)
-    client.run_sync(a), client.run_sync(b)
+    engine.run_sync(a), engine.run_sync(b)
     # different fields: both kept, no conflict
     changes.patch(a, "follow_up", fid, {"priority": 1})
     changes.patch(b, "follow_up", fid, {"assignee": "ofc.b"})
     for s in (a, b, a):
-        client.run_sync(s)
+        engine.run_sync(s)
     for s in (a, b):
         row = changes.get(s, "follow_up", fid)
         assert (row["priority"], row["assignee"]) == (1, "ofc.b")
@@ -104,7 +104,7 @@ def test_5_two_laptops_edit_the_same_follow_up(agency, laptop):
     changes.patch(a, "follow_up", fid, {"note": written[0]})
     changes.patch(b, "follow_up", fid, {"note": written[1]})
     for s in (a, b, a):
-        assert client.run_sync(s)["check"] == "ok"
+        assert engine.run_sync(s)["check"] == "ok"
     server = json.loads(agency.scalar("SELECT data FROM record WHERE id = :i", i=fid))
     copies = [changes.get(s, "follow_up", fid) for s in (a, b)]
     assert all(c["note"] == server["note"] for c in copies)
@@ -121,14 +121,14 @@ def test_6_two_laptops_write_1000_shift_events_in_the_same_millisecond(agency, l
     a = laptop("ofc.a")
     b = laptop("ofc.b")
     shift_id = shifts.start_shift(a, "MHST-1")
-    client.run_sync(a), client.run_sync(b)
+    engine.run_sync(a), engine.run_sync(b)
     monkeypatch.setattr("fieldapp.clock.time.time", lambda: 1_780_000_000.123)
     for s in (a, b):
         for i in range(1000):
             changes.create(s, "shift_event", {"shift_id": shift_id, "status": "available",
                                               "at": "2026-05-30T12:00:00.123Z"})
     for s in (a, b, a):
-        client.run_sync(s)
+        engine.run_sync(s)
     count = ("SELECT count(*) FROM record WHERE table_name = 'shift_event'")
     assert agency.scalar(count) == 2001  # 2,000 plus the in-service event of start_shift
     for s in (a, b):
@@ -152,7 +152,7 @@ def test_9_pending_ops_survive_an_app_upgrade_with_a_schema_migration(agency, la
     try:
         assert schema.schema_version(session.db) == "m999_test_upgrade"
         assert session.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 100
-        summary = client.run_sync(session)
+        summary = engine.run_sync(session)
         assert summary["pushed"] == 100 and summary["check"] == "ok"
         assert {r["id"] for r in agency.rows("SELECT id FROM record")} == set(made)
         _exactly_once(agency, session)
@@ -163,7 +163,7 @@ def test_9_pending_ops_survive_an_app_upgrade_with_a_schema_migration(agency, la
 def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agency, laptop):
     writers = [laptop(f"ofc.w{i}") for i in range(3)]
     reader = laptop("ofc.reader")
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(reader))
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(reader))
     done = threading.Event()
     errors = []
 
@@ -172,7 +172,7 @@ def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agenc
         try:
             for _ in range(12):
                 outreach(own, random.randint(5, 40))
-                client.run_sync(own, batch_size=random.choice([3, 17, 500]))
+                engine.run_sync(own, batch_size=random.choice([3, 17, 500]))
         except Exception as e:  # reported below
             errors.append(e)
         finally:
@@ -184,12 +184,12 @@ def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agenc
     seen, cursor, pages = set(), 0, 0
     while not done.is_set():
         done.set() if not any(t.is_alive() for t in threads) else None
-        page = transport.call("GET", "/pull", params={"after": cursor, "limit": 50})
+        page = link.call("GET", "/pull", params={"after": cursor, "limit": 50})
         assert page["cursor"] >= cursor
         seen |= {r["id"] for r in page["records"]}
         cursor, pages = page["cursor"], pages + 1
     while True:  # drain what the last writes left
-        page = transport.call("GET", "/pull", params={"after": cursor, "limit": 500})
+        page = link.call("GET", "/pull", params={"after": cursor, "limit": 500})
         seen |= {r["id"] for r in page["records"]}
         cursor = page["cursor"]
         if not page["more"]:
@@ -229,7 +229,7 @@ def test_3_server_killed_and_restarted_mid_batch(agency, laptop):
     def sync():
         own = officer.reopen()
         try:
-            result.update(client.run_sync(own, batch_size=500, backoff_s=0.3, max_attempts=10))
+            result.update(engine.run_sync(own, batch_size=500, backoff_s=0.3, max_attempts=10))
         except Exception as e:  # reported below
             errors.append(e)
         finally:
@@ -256,11 +256,11 @@ def test_8_delete_against_edit_keeps_the_record_flagged(agency, laptop):
     a = laptop("ofc.a")
     b = laptop("ofc.b")
     fid = follow_up(a)
-    client.run_sync(a), client.run_sync(b)
+    engine.run_sync(a), engine.run_sync(b)
     changes.patch(a, "follow_up", fid, {"status": "done"})
     changes.delete(b, "follow_up", fid)
     for s in (a, b, a):
-        assert client.run_sync(s)["check"] == "ok"
+        assert engine.run_sync(s)["check"] == "ok"
     assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=fid) in (0, False)
     for s in (a, b):
         assert changes.get(s, "follow_up", fid)["status"] == "done"
@@ -269,7 +269,7 @@ def test_8_delete_against_edit_keeps_the_record_flagged(agency, laptop):
     changes.delete(a, "follow_up", fid)
     changes.patch(b, "follow_up", fid, {"priority": 3})
     for s in (a, b, a):
-        assert client.run_sync(s)["check"] == "ok"
+        assert engine.run_sync(s)["check"] == "ok"
     for s in (a, b):
         assert changes.get(s, "follow_up", fid)["priority"] == 3
     assert agency.scalar("SELECT count(*) FROM conflict WHERE field = '_deleted'") == 2
@@ -280,17 +280,17 @@ def test_deleting_your_own_unsynced_record_is_no_conflict(agency, laptop):
     fid = follow_up(a)
     changes.patch(a, "follow_up", fid, {"priority": 3})
     changes.delete(a, "follow_up", fid)
-    assert client.run_sync(a)["check"] == "ok"
+    assert engine.run_sync(a)["check"] == "ok"
     assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=fid) in (1, True)
     assert agency.scalar("SELECT count(*) FROM conflict") == 0
     # the same after a sync: the laptop's own edits since its base never count against it
     gid = follow_up(a)
-    client.run_sync(a)
+    engine.run_sync(a)
     changes.patch(a, "follow_up", gid, {"priority": 2})
-    client.run_sync(a)
+    engine.run_sync(a)
     changes.patch(a, "follow_up", gid, {"priority": 1})
     changes.delete(a, "follow_up", gid)
-    assert client.run_sync(a)["check"] == "ok"
+    assert engine.run_sync(a)["check"] == "ok"
     assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=gid) in (1, True)
     assert agency.scalar("SELECT count(*) FROM conflict") == 0
 
@@ -298,7 +298,7 @@ def test_deleting_your_own_unsynced_record_is_no_conflict(agency, laptop):
 def test_new_server_epoch_rebuilds_the_copy_and_replays_the_outbox(agency, laptop):
     officer = laptop("ofc.ramirez")
     outreach(officer, 5)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     pending = outreach(officer, 3)
     with agency.engine.begin() as conn:  # the agency restored an older backup: a new epoch
         from sqlalchemy import text
@@ -306,7 +306,7 @@ def test_new_server_epoch_rebuilds_the_copy_and_replays_the_outbox(agency, lapto
                           "(SELECT id FROM record ORDER BY change_seq DESC LIMIT 2)"))
         conn.execute(text("UPDATE meta SET value = 'restored' WHERE key = 'epoch'"))
         record_sums.rebuild(conn)  # a backup's sums match its records
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["rebuilt"] and summary["check"] in ("ok", "repaired")
     server_ids = {r["id"] for r in agency.rows("SELECT id FROM record")}
     assert set(pending) <= server_ids
@@ -319,9 +319,9 @@ def test_4_pull_pages_cut_at_a_random_byte(agency, laptop):
     writer = laptop("ofc.a")
     reader = laptop("ofc.b")
     made = set(outreach(writer, 700))
-    client.run_sync(writer)
+    engine.run_sync(writer)
     cutter = CutResponses("/v1/pull", times=4, rng=random.Random(11))
-    summary = client.run_sync(reader, http=http_with(cutter), page_size=100, backoff_s=0.01)
+    summary = engine.run_sync(reader, http=http_with(cutter), page_size=100, backoff_s=0.01)
     assert cutter.cut == 4 and summary["check"] == "ok" and summary["repaired_rows"] == 0
     ids = {r[0] for r in reader.db.execute("SELECT id FROM outreach_contact")}
     assert ids == made
@@ -336,7 +336,7 @@ def test_4_an_interrupted_pull_leaves_the_cursor_behind_the_applied_rows(agency,
     writer = laptop("ofc.a")
     reader = laptop("ofc.b")
     outreach(writer, 500)
-    client.run_sync(writer)
+    engine.run_sync(writer)
     cutter = CutResponses("/v1/pull", times=50, rng=random.Random(5))
     cutter.remaining = 0
     original = cutter.send
@@ -348,7 +348,7 @@ def test_4_an_interrupted_pull_leaves_the_cursor_behind_the_applied_rows(agency,
 
     cutter.send = cut_from_third_page
     with pytest.raises(requests.ConnectionError):
-        client.run_sync(reader, http=http_with(cutter), page_size=100, max_attempts=1)
+        engine.run_sync(reader, http=http_with(cutter), page_size=100, max_attempts=1)
     cursor = int(reader.db.execute("SELECT pull_cursor FROM sync_state").fetchone()[0])
     assert 0 < cursor < agency.scalar("SELECT max(change_seq) FROM record")
     below = {r["id"] for r in agency.rows(
@@ -356,15 +356,15 @@ def test_4_an_interrupted_pull_leaves_the_cursor_behind_the_applied_rows(agency,
         c=cursor)}
     held = {r[0] for r in reader.db.execute("SELECT id FROM outreach_contact")}
     assert below <= held
-    assert client.run_sync(reader)["check"] == "ok"
+    assert engine.run_sync(reader)["check"] == "ok"
 
 
 def test_sync_counts_compressed_bytes_on_the_wire(agency, laptop):
     a = laptop("ofc.a")
     outreach(a, 300, note="Offered water, socks and a ride to the CRC")
-    pushed = client.run_sync(a)
+    pushed = engine.run_sync(a)
     b = laptop("ofc.b")
-    pulled = client.run_sync(b)
+    pulled = engine.run_sync(b)
     assert pulled["pulled"] >= 300
     # both directions go gzipped: fewer bytes cross the network than the JSON they carry
     assert 0 < pulled["wire_bytes_received"] < pulled["bytes_received"] / 3

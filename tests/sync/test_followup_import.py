@@ -7,7 +7,7 @@ import pytest
 
 from fieldapp import followup_import, persons
 from fieldapp.followup_import import ImportFileError, read_rows
-from sync import client
+from sync import engine
 from sync.server import cli
 
 TEAM = "mhst-1"
@@ -31,7 +31,7 @@ def test_good_file_creates_persons_and_follow_ups_that_reach_laptops(agency, lap
     officer = laptop("ofc.ramirez")
     known = persons.add_person(officer, {"kind": "named", "first_name": "Dana",
                                          "last_name": "Whitfield", "date_of_birth": "1988-03-02"})
-    client.run_sync(officer)
+    engine.run_sync(officer)
     code = run(agency, tmp_path,
                "\ufeff" + HEADER +  # a byte-order mark, as Excel writes it
                "WHITFIELD,dana,03/02/1988,2026-05-14,1,Discharged to shelter\n"
@@ -44,7 +44,7 @@ def test_good_file_creates_persons_and_follow_ups_that_reach_laptops(agency, lap
     assert follow_ups[known]["reason"] == "crc_discharge"
     new = [p for p in server(agency, "person") if p["id"] != known]
     assert [(p["first_name"], p["last_name"]) for p in new] == [("José", "Núñez")]
-    client.run_sync(officer)
+    engine.run_sync(officer)
     held = {r[0] for r in officer.db.execute("SELECT person_id FROM follow_up")}
     assert held == {known, new[0]["id"]}
 
@@ -112,6 +112,6 @@ def test_supervisor_imports_on_the_laptop_offline(agency, laptop):
     assert len(plan.follow_ups) == 1 and len(plan.persons) == 1
     again = followup_import.import_on_laptop(sergeant, data, TEAM)
     assert again.follow_ups == [] and len(again.skipped) == 1
-    summary = client.run_sync(sergeant)
+    summary = engine.run_sync(sergeant)
     assert summary["rejected"] == 0
     assert len(server(agency, "follow_up")) == 1

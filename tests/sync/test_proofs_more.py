@@ -23,7 +23,7 @@ from sync_helpers import outreach
 import fieldapp.clock
 from fieldapp import changes, followups, persons, shifts, timeutil
 from fieldapp.records import RECORD_TYPES
-from sync import client
+from sync import credentials, engine, transport
 from sync import protocol as P
 
 TEAM = "mhst-1"
@@ -109,7 +109,7 @@ class LaptopClock:
 
         monkeypatch.setattr(fieldapp.clock, "time", SimpleNamespace(time=laptop_time))
         monkeypatch.setattr(timeutil, "utc_now", laptop_utc_now)
-        monkeypatch.setattr(client, "utc_now", laptop_utc_now)
+        monkeypatch.setattr(engine, "utc_now", laptop_utc_now)
 
     @contextmanager
     def on(self, seconds: float):
@@ -131,7 +131,7 @@ def test_7_skewed_laptop_clocks_sync_merge_deterministically_and_are_flagged(
 
     def sync(name):
         with clock.on(SKEWS[name]):
-            result = client.run_sync(laptops[name])
+            result = engine.run_sync(laptops[name])
         assert result["rejected"] == 0 and result["check"] == "ok"
         summaries[name].append(result)
 
@@ -212,7 +212,7 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
         "person_id": person, "reason": "post_crisis_check", "due_on": "2026-06-01"})
         for _ in range(3)]
     outreach(home, 5)
-    client.run_sync(home), client.run_sync(away)
+    engine.run_sync(home), engine.run_sync(away)
 
     # away is offline for a long time and keeps working
     changes.patch(away, "follow_up", fids[0], {"note": "seen at the library"})
@@ -224,12 +224,12 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
     parent = followups.create_follow_up(home, {
         "person_id": person, "reason": "high_utilizer", "due_on": "2026-07-01"})
     followups.log_attempt(home, parent, "phone", "no_answer")
-    client.run_sync(home)
+    engine.run_sync(home)
     changes.patch(home, "follow_up", fids[0], {"priority": 1})
     for table, rid in (("follow_up", fids[2]), ("person", gone[0]), ("person", gone[1]),
                        ("follow_up", parent)):
         changes.delete(home, table, rid)
-    client.run_sync(home)
+    engine.run_sync(home)
 
     # the agency compacts: every tombstone without children goes, the horizon moves past them,
     # and so do access tokens that have expired (live ones keep working, below)
@@ -250,10 +250,10 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
                          a=fids[2], b=gone[0], c=gone[1]) == 0
     assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=parent) in (1, True)
 
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(away))
-    with pytest.raises(client.SyncFailed, match="410"):
-        transport.call("GET", "/pull", params={"after": away_cursor})
-    assert transport.call("GET", "/pull", params={"after": 0})["records"]  # 0 never expires
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(away))
+    with pytest.raises(transport.SyncFailed, match="410"):
+        link.call("GET", "/pull", params={"after": away_cursor})
+    assert link.call("GET", "/pull", params={"after": 0})["records"]  # 0 never expires
 
     # away comes back; while its sync runs the user writes more
     typist, typed = away.reopen(), {}
@@ -264,7 +264,7 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
 
     http = requests.Session()
     http.mount("http://", TypeWhilePulling(typing))
-    first = client.run_sync(away, http=http)
+    first = engine.run_sync(away, http=http)
     assert first["rebuilt"] and first["rejected"] == 0 and first["pushed"] == len(offline_ops)
     assert first["check"] in ("ok", "repaired")
     typed_ops = {op for (op,) in away.db.execute(
@@ -278,9 +278,9 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
         assert away.db.execute(f"SELECT count(*) FROM {table} WHERE id = ?",
                                [rid]).fetchone()[0] == 0
 
-    second = client.run_sync(away)
+    second = engine.run_sync(away)
     assert second["pushed"] == 2 and not second["rebuilt"] and second["check"] == "ok"
-    assert not client.run_sync(home)["rebuilt"]  # home's cursor was above the horizon
+    assert not engine.run_sync(home)["rebuilt"]  # home's cursor was above the horizon
     statuses = {r["op_id"]: json.loads(r["result"])["status"] for r in agency.rows(
         "SELECT op_id, result FROM applied_op WHERE device_id = :d", d=away.device_id)}
     assert set(statuses) == offline_ops | typed_ops
@@ -337,7 +337,7 @@ def test_10_three_laptops_random_edits_and_faults_converge(agency, laptop):
         https[-1].mount("http://", network)
     shift_ids = [shifts.start_shift(s, f"MHST-{n}") for n, s in enumerate(sessions)]
     for s in sessions:
-        client.run_sync(s)
+        engine.run_sync(s)
     written = [set() for _ in sessions]  # every op id each laptop wrote, across all examples
     stats = {"syncs": 0, "failed_syncs": 0}
     who = st.integers(0, 2)
@@ -405,7 +405,7 @@ def test_10_three_laptops_random_edits_and_faults_converge(agency, laptop):
             networks[i].rate, networks[i].rng = rate, rng
             stats["syncs"] += 1
             try:
-                client.run_sync(sessions[i], http=https[i], max_attempts=4, sleep=lambda _s: None)
+                engine.run_sync(sessions[i], http=https[i], max_attempts=4, sleep=lambda _s: None)
             except requests.ConnectionError:
                 stats["failed_syncs"] += 1  # gave up this time; nothing may be lost for it
             finally:
@@ -414,7 +414,7 @@ def test_10_three_laptops_random_edits_and_faults_converge(agency, laptop):
         def teardown(self):
             for _ in range(2):  # the quiet period: every laptop syncs twice, no faults
                 for i, s in enumerate(sessions):
-                    assert client.run_sync(s, http=https[i])["check"] == "ok"
+                    assert engine.run_sync(s, http=https[i])["check"] == "ok"
             assert_converged(agency, sessions)
             assert_applied_once(agency)
             for i, s in enumerate(sessions):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sync_helpers import follow_up, outreach
 
 from fieldapp import changes
-from sync import client
+from sync import engine
 from sync.server import record_sums
 from sync.server.cli import main
 from sync.server.tables import record_sum
@@ -28,12 +28,12 @@ def test_sums_match_a_recount_through_every_kind_of_write(agency, laptop, capsys
     outreach(other_team, 2)
     shared, gone = follow_up(a), follow_up(a)
     for session in (a, other_team, b):
-        assert client.run_sync(session)["check"] == "ok"
+        assert engine.run_sync(session)["check"] == "ok"
     changes.patch(a, "follow_up", shared, {"priority": 1})
     changes.patch(b, "follow_up", shared, {"priority": 3})  # the same field: a conflict
     changes.delete(b, "follow_up", gone)
     for session in (a, b, a, sergeant):
-        assert client.run_sync(session)["check"] == "ok"
+        assert engine.run_sync(session)["check"] == "ok"
     kept, recounted = kept_then_recounted(agency)
     assert kept == recounted
     assert {(team, table) for team, table, *_ in kept} >= {
@@ -43,6 +43,6 @@ def test_sums_match_a_recount_through_every_kind_of_write(agency, laptop, capsys
     assert '"discarded": 1' in capsys.readouterr().out
     kept, recounted = kept_then_recounted(agency)
     assert kept == recounted
-    assert client.run_sync(b)["check"] in ("ok", "repaired")
-    assert client.run_sync(sergeant)["check"] in ("ok", "repaired")
-    assert client.run_sync(b)["check"] == "ok"
+    assert engine.run_sync(b)["check"] in ("ok", "repaired")
+    assert engine.run_sync(sergeant)["check"] in ("ok", "repaired")
+    assert engine.run_sync(b)["check"] == "ok"

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fieldapp import changes, encounters, persons
 from fieldapp.errors import TandemError, ValidationError
-from sync import client
+from sync import credentials, engine, transport
 from sync.server import disclosures
 
 PHI = "PHI: disclosed opioid use, on methadone"
@@ -25,7 +25,7 @@ def _case(clinician):
     encounter = encounters.save_encounter(clinician, {
         "presenting_situation": "substance_use", "person_ids": [person]})
     note = encounters.add_clinical_note(clinician, encounter, PHI)
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     return person, note
 
 
@@ -36,7 +36,7 @@ def _release(clinician, person, recipient, expires_on=None, scope="clinical_note
         "recipient": recipient, "purpose": "coordinated follow-up",
         "signed_on": today - timedelta(days=1),
         "expires_on": expires_on or today + timedelta(days=30)})
-    summary = client.run_sync(clinician)
+    summary = engine.run_sync(clinician)
     assert summary["rejected"] == 0
     return rid
 
@@ -50,8 +50,8 @@ def _outbox(session):
 
 
 def _raw_pull(agency, session):
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(session))
-    return json.dumps(transport.call("GET", "/pull", params={"after": 0}))
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    return json.dumps(link.call("GET", "/pull", params={"after": 0}))
 
 
 def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(agency, laptop):
@@ -60,12 +60,12 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
     other = laptop("ofc.chen", "officer")
     person, note = _case(clinician)
 
-    assert client.run_sync(officer)["check"] == "ok"
+    assert engine.run_sync(officer)["check"] == "ok"
     assert _notes(officer) == [] and PHI not in _raw_pull(agency, officer)
     assert agency.scalar("SELECT count(*) FROM disclosure") == 0
 
     rid = _release(clinician, person, "user:ofc.ramirez")
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["check"] == "ok"  # the note came with the pull, not through a repair
     assert _notes(officer) == [PHI]
     logged = agency.rows("SELECT * FROM disclosure")
@@ -78,13 +78,13 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
         "SELECT detail FROM audit_event WHERE action = 'clinical_note.view'").fetchone()[0] \
         == "1 notes; disclosed under a release of information"
     # a reader the release does not name still gets nothing
-    assert client.run_sync(other)["check"] == "ok"
+    assert engine.run_sync(other)["check"] == "ok"
     assert _notes(other) == [] and PHI not in _raw_pull(agency, other)
 
     persons.revoke_release(clinician, rid)
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     outbox_before = _outbox(officer)
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
     # deleted locally, nothing to push back: only the pending read audit went out
@@ -100,21 +100,21 @@ def test_a_note_leaves_the_laptop_when_its_release_expires(agency, laptop, monke
     clinician = laptop("clin.okafor", "clinician")
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
-    client.run_sync(officer)  # the cursor passes the note before any release exists
+    engine.run_sync(officer)  # the cursor passes the note before any release exists
     rid = _release(clinician, person, "role:officer", expires_on=_utc_today())
-    assert client.run_sync(officer)["check"] == "ok"
+    assert engine.run_sync(officer)["check"] == "ok"
     assert _notes(officer) == [PHI]
 
     tomorrow = _utc_today() + timedelta(days=1)
     monkeypatch.setattr(disclosures, "today", lambda: tomorrow)
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
     rows = agency.rows("SELECT event, release_ids FROM disclosure ORDER BY id")
     assert [(r["event"], json.loads(r["release_ids"])) for r in rows] == [
         ("disclosed", [rid]), ("withdrawn", [])]
     # nothing more to withdraw on the next contact
-    assert client.run_sync(officer)["withdrawn"] == 0
+    assert engine.run_sync(officer)["withdrawn"] == 0
 
 
 def test_team_boundary_and_every_named_person_need_cover(agency, laptop):
@@ -126,16 +126,16 @@ def test_team_boundary_and_every_named_person_need_cover(agency, laptop):
     both = encounters.save_encounter(clinician, {
         "presenting_situation": "dispute", "person_ids": [person, second]})
     encounters.add_clinical_note(clinician, both, "about two people")
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     _release(clinician, person, "role:officer")
 
-    client.run_sync(officer)
+    engine.run_sync(officer)
     assert _notes(officer) == [PHI]  # the two-person note needs a release from each
-    client.run_sync(elsewhere)
+    engine.run_sync(elsewhere)
     assert _notes(elsewhere) == [] and PHI not in _raw_pull(agency, elsewhere)
 
     _release(clinician, second, "team:mhst-1")
-    assert client.run_sync(officer)["check"] == "ok"
+    assert engine.run_sync(officer)["check"] == "ok"
     assert sorted(_notes(officer)) == sorted([PHI, "about two people"])
 
 
@@ -144,9 +144,9 @@ def test_clinical_supervisor_reads_the_notes_of_their_teams(agency, laptop):
     supervisor = laptop("csup.ng", "clinical_supervisor", teams=("mhst-1",))
     stranger = laptop("csup.li", "clinical_supervisor", teams=("mhst-2",))
     _case(clinician)
-    assert client.run_sync(supervisor)["check"] == "ok"
+    assert engine.run_sync(supervisor)["check"] == "ok"
     assert _notes(supervisor) == [PHI]
-    client.run_sync(stranger)
+    engine.run_sync(stranger)
     assert _notes(stranger) == []
     assert agency.scalar("SELECT count(*) FROM disclosure") == 0  # not across a boundary
 
@@ -155,7 +155,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     clinician = laptop("clin.okafor", "clinician")
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     today = _utc_today()
     values = {"discloser": "x", "scope": "clinical_notes", "recipient": "user:ofc.ramirez",
               "purpose": "x", "signed_on": today, "expires_on": today + timedelta(days=9)}
@@ -168,7 +168,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
                                                             **changed})
 
     create_release(officer)  # an officer granting themselves access
-    assert client.run_sync(officer)["rejected"] == 1
+    assert engine.run_sync(officer)["rejected"] == 1
     error = officer.db.execute("SELECT last_error FROM outbox WHERE state = 'rejected'"
                                ).fetchone()[0]
     assert "only clinical_supervisor or clinician may record" in error
@@ -179,7 +179,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     create_release(clinician, recipient="MHST officers")
     create_release(clinician, scope="everything")
     create_release(clinician, recipient="role:mayor")
-    assert client.run_sync(clinician)["rejected"] == 3
+    assert engine.run_sync(clinician)["rejected"] == 3
     errors = sorted(r[0] for r in clinician.db.execute(
         "SELECT last_error FROM outbox WHERE state = 'rejected'"))
     assert any("recipient: must be user:<username>, role:<role> or team:<team>" in e
@@ -195,7 +195,7 @@ def test_disclosure_log_refuses_update_and_delete(agency, laptop):
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
     _release(clinician, person, "user:ofc.ramirez")
-    client.run_sync(officer)
+    engine.run_sync(officer)
     for sql in ("UPDATE disclosure SET reader = 'someone'", "DELETE FROM disclosure"):
         try:
             with agency.engine.begin() as conn:

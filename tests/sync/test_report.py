@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from fieldapp import crc, encounters, metrics, outreach, shifts
-from sync import client
+from sync import engine
 from sync.server import report
 
 T0 = datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc)
@@ -22,10 +22,10 @@ def test_server_report_matches_laptop_figures_and_holds_no_clinical_note(agency,
     crc.hand_off(officer, did, at=T0 + timedelta(minutes=36))
     crc.clear(officer, did, at=T0 + timedelta(minutes=45))
     outreach.log_contact(officer, services_offered=["food"], at=T0 + timedelta(hours=2))
-    client.run_sync(officer)
-    client.run_sync(clinician)
+    engine.run_sync(officer)
+    engine.run_sync(clinician)
     encounters.add_clinical_note(clinician, eid, "clinical detail that must not be copied")
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
 
     copied = report.record_tables(agency.engine)
     assert copied.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 0
@@ -51,7 +51,7 @@ def test_report_command_writes_each_format_and_refuses_bad_input(agency, laptop,
     did = crc.arrive(officer, "involuntary", at=T0)
     crc.hand_off(officer, did, at=T0 + timedelta(minutes=5))
     crc.clear(officer, did, at=T0 + timedelta(minutes=20))
-    client.run_sync(officer)
+    engine.run_sync(officer)
 
     def run(*args):
         return subprocess.run([sys.executable, "-m", "sync.server.cli", "report", "--db",

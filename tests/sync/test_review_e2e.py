@@ -9,7 +9,7 @@ from datetime import timedelta
 from fieldapp import changes, crc, encounters, review, shifts
 from fieldapp.records import RECORD_TYPES
 from fieldapp.timeutil import to_iso, utc_now
-from sync import client
+from sync import engine
 from sync import protocol as P
 from sync.conflicts import pull_conflicts
 
@@ -18,7 +18,7 @@ TEAM = "mhst-1"
 
 def sync(*sessions):
     for s in sessions:
-        summary = client.run_sync(s)
+        summary = engine.run_sync(s)
         assert summary["rejected"] == 0, summary
         assert summary["check"] == "ok", summary
 
@@ -148,7 +148,7 @@ def test_only_supervisors_may_sign_off(agency, laptop):
     # Written past the service's own check, as a tampered laptop could.
     changes.create(officer, "shift_review", {
         "team": TEAM, "shift_id": shift_id, "decision": "approved", "reviewed_at": at(0)})
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["rejected"] == 1
     reason = officer.db.execute(
         "SELECT last_error FROM outbox WHERE state = 'rejected'").fetchone()[0]

@@ -4,7 +4,7 @@ next contact, and the server logs both its order to wipe and the laptop's report
 import pytest
 
 from fieldapp import keys
-from sync import client
+from sync import credentials, engine, online, transport
 from sync.server import cli
 from tests.conftest import PASSWORD
 
@@ -20,15 +20,15 @@ def test_revoked_laptop_is_wiped_on_contact_and_the_server_logs_it(agency, lapto
                                                                   memory_keyring):
     officer = laptop("ofc.ramirez")
     outreach(officer, 2)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     held = dict(memory_keyring.entries)
     assert any(keys.KEYRING_SERVICE in str(k) for k in held)  # wrapped key and token stored
     unsent = outreach(officer, 3, note="typed after the revocation")
     device, path = officer.device_id, officer.cache_path
     assert cli.main(["--db", agency.db_url, "revoke-device", device]) == 0
 
-    with pytest.raises(client.DeviceRevoked):
-        client.run_sync(officer)
+    with pytest.raises(transport.DeviceRevoked):
+        engine.run_sync(officer)
 
     assert not path.parent.exists()
     assert held and not set(held) & set(memory_keyring.entries), memory_keyring.entries
@@ -44,8 +44,8 @@ def test_signing_in_again_on_a_revoked_laptop_wipes_it(agency, laptop):
     data_dir = path.parent.parent.parent
     officer.close()
     assert cli.main(["--db", agency.db_url, "revoke-device", device]) == 0
-    with pytest.raises(client.DeviceRevoked):
-        client.login(data_dir, agency.url, "ofc.ramirez", PASSWORD)
+    with pytest.raises(transport.DeviceRevoked):
+        online.login(data_dir, agency.url, "ofc.ramirez", PASSWORD)
     assert not path.exists()
     assert _wipe_log(agency, device) == ["told", "wiped"]
 
@@ -54,7 +54,7 @@ def test_wipe_report_needs_a_revoked_device_and_a_known_token(agency, laptop):
     import requests
 
     officer = laptop("ofc.ramirez")
-    token = client.load_refresh_token(officer)
+    token = credentials.load_refresh_token(officer)
     answer = requests.post(f"{agency.url}/v1/wiped", json={"refresh_token": token}, timeout=10)
     assert answer.status_code == 409 and "not revoked" in answer.json()["detail"]
     answer = requests.post(f"{agency.url}/v1/wiped", json={"refresh_token": "nope"}, timeout=10)

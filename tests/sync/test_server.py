@@ -10,7 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from fieldapp import encounters
-from sync import client, protocol
+from sync import credentials, engine, protocol, transport
 from sync.server import cli, tables
 from sync.server.db import make_engine, migrate
 
@@ -66,18 +66,18 @@ def test_officer_pull_never_contains_a_clinical_note(agency, laptop):
     officer = laptop("ofc.ramirez", "officer")
     encounter = encounters.save_encounter(clinician, {"presenting_situation": "welfare_check"})
     encounters.add_clinical_note(clinician, encounter, "PHI: disclosed substance use")
-    client.run_sync(clinician)
-    summary = client.run_sync(officer)
+    engine.run_sync(clinician)
+    summary = engine.run_sync(officer)
     assert summary["check"] == "ok"
     assert officer.db.execute("SELECT count(*) FROM encounter").fetchone()[0] == 1
     assert officer.db.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 0
     # and on the wire: the officer's raw pull, page by page
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(officer))
-    page = transport.call("GET", "/pull", params={"after": 0})
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    page = link.call("GET", "/pull", params={"after": 0})
     assert page["records"] and all(r["table"] != "clinical_note" for r in page["records"])
     assert "PHI" not in json.dumps(page)
     # the clinician's copy has it
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     assert clinician.db.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 1
 
 
@@ -87,8 +87,8 @@ def test_team_scope_and_supervisors_see_their_teams(agency, laptop):
     sergeant = laptop("sgt.k", "supervisor", teams=("mhst-1", "mhst-2"))
     outreach(one, 3)
     outreach(two, 2)
-    client.run_sync(one), client.run_sync(two)
-    client.run_sync(one), client.run_sync(two), client.run_sync(sergeant)
+    engine.run_sync(one), engine.run_sync(two)
+    engine.run_sync(one), engine.run_sync(two), engine.run_sync(sergeant)
     count = "SELECT count(*) FROM outreach_contact"
     assert one.db.execute(count).fetchone()[0] == 3
     assert two.db.execute(count).fetchone()[0] == 2
@@ -103,7 +103,7 @@ def test_writes_outside_the_users_scope_are_rejected_and_block_only_their_record
                        "'rec-x', 'append', ?, '{}', 0, '0000000000001-00000-d', 'now')",
                        [json.dumps({"team": "someone-else", "contacted_at": "2026-05-01T10:00:00Z"})])
     officer.db.conn.commit()
-    summary = client.run_sync(officer)
+    summary = engine.run_sync(officer)
     assert summary["rejected"] == 1 and summary["pushed"] == 2
     state, error = officer.db.execute(
         "SELECT state, last_error FROM outbox WHERE op_id = 'bad-op'").fetchone()
@@ -113,7 +113,7 @@ def test_writes_outside_the_users_scope_are_rejected_and_block_only_their_record
 
 def test_malformed_requests_get_4xx_with_a_message(agency, laptop):
     officer = laptop("ofc.ramirez")
-    token = client.Transport(agency.url, refresh_token=client.load_refresh_token(officer))
+    token = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
     token._refresh()
     auth = {"Authorization": f"Bearer {token.access_token}"}
     url = agency.url + protocol.PREFIX
@@ -161,17 +161,17 @@ def test_openapi_describes_the_api(agency):
 def test_revoked_device_is_wiped_on_next_contact(agency, laptop):
     officer = laptop("ofc.ramirez")
     outreach(officer, 1)
-    client.run_sync(officer)
+    engine.run_sync(officer)
     path = officer.cache_path
     assert cli.main(["--db", agency.db_url, "revoke-device", officer.device_id]) == 0
-    with pytest.raises(client.DeviceRevoked):
-        client.run_sync(officer)
+    with pytest.raises(transport.DeviceRevoked):
+        engine.run_sync(officer)
     assert not path.exists() and not path.with_name("key.json").exists()
 
 
 def test_refresh_token_is_kept_inside_the_encrypted_cache_without_a_keyring(agency, laptop):
     officer = laptop("ofc.ramirez")
-    token = client.load_refresh_token(officer)
+    token = credentials.load_refresh_token(officer)
     assert token and officer.db.execute("SELECT refresh_token FROM sync_credential").fetchone()[0] == token
     for f in officer.cache_path.parent.iterdir():
         assert token.encode() not in f.read_bytes(), f
@@ -179,15 +179,15 @@ def test_refresh_token_is_kept_inside_the_encrypted_cache_without_a_keyring(agen
 
 def test_refresh_token_goes_to_the_keyring_when_there_is_one(agency, laptop, memory_keyring):
     officer = laptop("ofc.ramirez")
-    token = client.load_refresh_token(officer)
+    token = credentials.load_refresh_token(officer)
     assert token in memory_keyring.entries.values()
     assert officer.db.execute("SELECT count(*) FROM sync_credential").fetchone()[0] == 0
 
 
 def test_plain_http_only_to_localhost():
     with pytest.raises(Exception, match="only to localhost"):
-        client.check_server_url("http://tandem.example.gov")
-    assert client.check_server_url("https://tandem.example.gov/") == "https://tandem.example.gov"
+        transport.check_server_url("http://tandem.example.gov")
+    assert transport.check_server_url("https://tandem.example.gov/") == "https://tandem.example.gov"
 
 
 class _stdin:

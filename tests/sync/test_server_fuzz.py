@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from fieldapp import encounters
-from sync import client
+from sync import credentials, engine, transport
 from sync.server.api import create_app
 
 from sync_helpers import outreach
@@ -35,13 +35,13 @@ def fuzz(agency, laptop):
     encounter = encounters.save_encounter(clinician, {"presenting_situation": "welfare_check",
                                                       "police_note": OTHER_TEAM})
     encounters.add_clinical_note(clinician, encounter, CLINICAL)
-    client.run_sync(clinician)
+    engine.run_sync(clinician)
     neighbour = laptop("ofc.diaz", "officer", teams=("mhst-2",))
     outreach(neighbour, 1, note="mhst-2 contact")
-    client.run_sync(neighbour)
-    transport = client.Transport(agency.url, refresh_token=client.load_refresh_token(neighbour))
-    transport._refresh()
-    return {"token": transport.access_token, "url": agency.url}
+    engine.run_sync(neighbour)
+    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(neighbour))
+    link._refresh()
+    return {"token": link.access_token, "url": agency.url}
 
 
 def _openapi() -> dict:

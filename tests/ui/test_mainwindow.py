@@ -131,7 +131,7 @@ def test_sync_now_without_a_server_says_so(qtbot, open_window, officer):
 
 def test_sync_now_syncs_with_a_real_server_on_the_network_worker(qtbot, open_window, data_dir,
                                                                   tmp_path):
-    from sync import client
+    from sync import online
     from sync.server import accounts
     from sync.server.db import make_engine
     from sync.server.embedded import start_local_server
@@ -141,7 +141,7 @@ def test_sync_now_syncs_with_a_real_server_on_the_network_worker(qtbot, open_win
         with engine.begin() as conn:
             accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
         engine.dispose()
-        session = client.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
+        session = online.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
         outreach.log_contact(session, supplies=["water"])
         window = open_window(session)
         assert "1 change waiting" in window.status.pending.text()
@@ -168,7 +168,7 @@ def test_a_hidden_screens_shortcut_does_nothing(qtbot, open_window, officer):
 
 def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir, tmp_path,
                                                          monkeypatch):
-    from sync import client
+    from sync import online
     from ui import syncstatus
     monkeypatch.setattr(syncstatus, "OFFLINE_RETRY_SECONDS", 1)
     from sync.server import accounts
@@ -181,7 +181,7 @@ def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir,
     with engine.begin() as conn:
         accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], "long enough pw")
     engine.dispose()
-    session = client.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
+    session = online.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
     port = int(server.url.rsplit(":", 1)[1])
     server.stop()  # the car drives into a dead zone
     outreach.log_contact(session, supplies=["water"])

@@ -1,4 +1,4 @@
-"""The laptop's half of the exchange: sign in, push the outbox, pull changes, check the sums.
+"""The laptop's sync engine: push the outbox, pull changes, check the sums.
 
 What this module guarantees, and how:
 - An op leaves the outbox only when the server's answer for it has been processed, in one
@@ -13,261 +13,33 @@ What this module guarantees, and how:
   own; a failure there is reported and the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported.
-- Network errors, timeouts, 429 and 5xx are retried with exponential backoff and full jitter.
 
-Callers run one sync at a time per device, on a Session opened in the syncing thread
-(`session.reopen()`).
+HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
+sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
+syncing thread (`session.reopen()`).
 """
 
-import gzip
 import json
-import random
-import shutil
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlparse
 
-import keyring
-import keyring.errors
 import requests
 
-from fieldapp import keys, service_docs
+from fieldapp import service_docs
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
-from fieldapp.session import Profile, Session, create_cache, unlock
+from fieldapp.session import Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
+from . import credentials
 from . import protocol as P
+from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-TIMEOUT = (10, 120)  # connect, read (seconds)
 SKEW_FLAG_S = 300
 
-
-class SyncFailed(TandemError):
-    """The server refused a request for a reason retrying will not fix; `code` is the
-    server's machine-readable reason (e.g. cursor_expired), when it gave one."""
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.code = code
-
-
-class NoServer(SyncFailed):
-    """This cache has never signed in online, so there is nowhere to sync."""
-
-
-class DeviceRevoked(SyncFailed):
-    """The agency revoked this device; its copy has been wiped."""
-
-
-@dataclass
-class Transport:
-    """HTTP to one agency server: retries with backoff and jitter, access-token refresh."""
-
-    server_url: str
-    http: requests.Session = field(default_factory=requests.Session)
-    refresh_token: str | None = None
-    access_token: str | None = None
-    max_attempts: int = 6
-    backoff_s: float = 0.5
-    backoff_cap_s: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
-    requests_made: int = 0
-    bytes_received: int = 0  # JSON, after gzip is undone
-    wire_bytes_received: int = 0  # as they crossed the network
-    wire_bytes_sent: int = 0
-    server_time: str | None = None
-
-    def __post_init__(self):
-        self.server_url = check_server_url(self.server_url)
-
-    def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
-        refreshed = False
-        for attempt in range(1, self.max_attempts + 1):
-            if auth and self.access_token is None:
-                self._refresh()
-            headers, data = {"Accept-Encoding": "gzip"}, None
-            if body is not None:
-                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-                data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
-                headers["Content-Type"] = "application/json"
-                if data is not raw:
-                    headers["Content-Encoding"] = "gzip"
-            if auth:
-                headers["Authorization"] = f"Bearer {self.access_token}"
-            try:
-                self.requests_made += 1
-                response = self.http.request(method, self.server_url + P.PREFIX + path,
-                                             data=data, params=params, headers=headers,
-                                             timeout=TIMEOUT)
-                self.bytes_received += len(response.content)
-                self.wire_bytes_received += response.raw.tell() if response.raw else 0
-                self.wire_bytes_sent += len(data or b"")
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError):
-                if attempt == self.max_attempts:
-                    raise
-                self._wait(attempt)
-                continue
-            if response.status_code == 401 and auth and not refreshed:
-                refreshed, self.access_token = True, None
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                if attempt == self.max_attempts:
-                    raise requests.ConnectionError(
-                        f"{self.server_url} kept answering {response.status_code}")
-                self._wait(attempt, response.headers.get("Retry-After"))
-                continue
-            payload = _payload(response)
-            if response.ok and "detail" in payload and len(payload) == 1:
-                # a 200 whose body does not parse: cut off in transit, so ask again
-                if attempt == self.max_attempts:
-                    raise requests.ConnectionError(f"{path}: the answer arrived damaged")
-                self._wait(attempt)
-                continue
-            if response.ok:
-                self.server_time = payload.get("server_time", self.server_time)
-                return payload
-            detail = payload.get("detail", response.reason)
-            if payload.get("code") == "device_revoked":
-                raise DeviceRevoked(str(detail))
-            raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
-                             payload.get("code")) from None
-        raise AssertionError("unreachable")
-
-    def _refresh(self) -> None:
-        if not self.refresh_token:
-            raise SyncFailed("not signed in to the agency server: run 'tandem login'")
-        try:
-            self.access_token = self.call("POST", "/refresh", auth=False,
-                                          body={"refresh_token": self.refresh_token}
-                                          )["access_token"]
-        except SyncFailed as e:
-            if isinstance(e, DeviceRevoked):
-                raise
-            raise SyncFailed(f"the agency server refused this sign-in ({e}); "
-                             "sign in again with 'tandem login'") from None
-
-    def _wait(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
-        if retry_after and retry_after.isdigit():
-            delay = max(delay, min(float(retry_after), self.backoff_cap_s))
-        self.sleep(delay)
-
-
-def _payload(response: requests.Response) -> dict:
-    try:
-        payload = response.json()
-    except ValueError:
-        return {"detail": f"unreadable answer: {response.text[:200]!r}"}
-    return payload if isinstance(payload, dict) else {"detail": str(payload)[:200]}
-
-
-def check_server_url(url: str) -> str:
-    """HTTPS always, plain HTTP only to this machine."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise TandemError(f"{url!r} is not a server address like https://tandem.agency.gov")
-    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS:
-        raise TandemError(f"{url}: plain HTTP is allowed only to localhost; use https://")
-    return url.rstrip("/")
-
-
-# --- credentials ----------------------------------------------------------------------------
-
-def _keyring_entry(session: Session) -> str:
-    return f"refresh-token:{session.cache_path.resolve()}"
-
-
-def save_refresh_token(session: Session, token: str) -> None:
-    """OS keyring when there is one, else inside the encrypted cache; never a plain file."""
-    if keys.keyring_available():
-        keyring.set_password(keys.KEYRING_SERVICE, _keyring_entry(session), token)
-        with session.db.atomic():
-            session.db.execute("DELETE FROM sync_credential")
-        return
-    with session.db.atomic():
-        session.db.execute("INSERT OR REPLACE INTO sync_credential (id, refresh_token) "
-                           "VALUES (1, ?)", [token])
-
-
-def load_refresh_token(session: Session) -> str | None:
-    if keys.keyring_available():
-        try:
-            token = keyring.get_password(keys.KEYRING_SERVICE, _keyring_entry(session))
-        except keyring.errors.KeyringError:
-            token = None
-        if token:
-            return token
-    row = session.db.execute("SELECT refresh_token FROM sync_credential WHERE id = 1").fetchone()
-    return row[0] if row else None
-
-
-def wipe(session: Session) -> None:
-    """A revoked device: remove this user's cache, its wrapped key and its token."""
-    path = session.cache_path
-    if keys.keyring_available():
-        try:
-            keyring.delete_password(keys.KEYRING_SERVICE, _keyring_entry(session))
-        except keyring.errors.PasswordDeleteError:
-            pass
-    session.close()
-    keys.KeyStore(path).delete()
-    shutil.rmtree(path.parent, ignore_errors=True)
-
-
-def _wipe_and_report(session: Session, transport: Transport, refresh_token: str | None) -> None:
-    """Wipe, then tell the server it is done (signed by the last refresh token) so the
-    agency's wipe log shows it; one try, since the copy is gone either way."""
-    wipe(session)
-    if not refresh_token:
-        return
-    transport.max_attempts = 1
-    try:
-        transport.call("POST", "/wiped", auth=False, body={"refresh_token": refresh_token})
-    except (SyncFailed, requests.RequestException):
-        pass
-
-
-def login(data_dir: Path, server_url: str, username: str, password: str, *,
-          device_name: str = "", http: requests.Session | None = None) -> Session:
-    """Sign in online: on first sign-in make the user's cache (profile from the server), then
-    register this device and keep the refresh token. Returns the open session."""
-    transport = Transport(server_url, http or requests.Session())
-    credentials = {"username": username, "password": password}
-    try:
-        session = unlock(data_dir, username, password)
-    except TandemError:
-        if (Path(data_dir) / "users" / username / "cache.db").exists():
-            raise
-        who = transport.call("POST", "/login", body=credentials, auth=False)["profile"]
-        profile = Profile(who["username"], who["role"], tuple(who["teams"]), who["display_name"])
-        session = create_cache(data_dir, profile, password)
-    try:
-        answer = transport.call("POST", "/login", auth=False, body={
-            **credentials, "device_id": session.device_id, "device_name": device_name})
-    except DeviceRevoked:
-        _wipe_and_report(session, transport, load_refresh_token(session))
-        raise
-    except BaseException:
-        session.close()
-        raise
-    who = answer["profile"]
-    with session.db.atomic():
-        session.db.execute("UPDATE sync_state SET server_url = ? WHERE id = 1",
-                           [transport.server_url])
-        session.db.execute("UPDATE profile SET role = ?, teams = ?, display_name = ? WHERE id = 1",
-                           [who["role"], json.dumps(who["teams"]), who["display_name"]])
-    save_refresh_token(session, answer["refresh_token"])
-    return session
-
-
-# --- one sync ---------------------------------------------------------------------------------
 
 @dataclass
 class Summary:
@@ -304,7 +76,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
     server_url = server_url or state[0]
     if not server_url:
         raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    transport = Transport(server_url, http or requests.Session(), load_refresh_token(session),
+    transport = Transport(server_url, http or requests.Session(), credentials.load_refresh_token(session),
                           max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
     try:
@@ -322,7 +94,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
         summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
     except DeviceRevoked:
-        _wipe_and_report(session, transport, transport.refresh_token)
+        credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
     with session.db.atomic():
         session.db.execute("UPDATE sync_state SET last_sync_at = ? WHERE id = 1", [now_iso()])
