@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from agency_server import agency_server  # noqa: E402
 from fieldapp import changes  # noqa: E402
-from sync import online  # noqa: E402
+from sync import engine, online  # noqa: E402
 from sync.server import accounts  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 from sync.server.tables import record  # noqa: E402
@@ -72,14 +72,14 @@ def fresh_database(work: Path, name: str, pg_admin: str | None):
 
 def baseline_insert(url: str, rows: list[dict]) -> float:
     """Rows per second inserting the pushed rows directly into a fresh server database."""
-    engine = make_engine(url)
-    migrate(engine)
+    server_db = make_engine(url)
+    migrate(server_db)
     start = time.perf_counter()
     for at in range(0, len(rows), BATCH):
-        with engine.begin() as conn:
+        with server_db.begin() as conn:
             conn.execute(insert(record), rows[at:at + BATCH])
     elapsed = time.perf_counter() - start
-    engine.dispose()
+    server_db.dispose()
     return len(rows) / elapsed
 
 
@@ -96,9 +96,9 @@ def main() -> None:
 
 
 def measure(work: Path, url: str, baseline_url: str) -> dict:
-    engine = make_engine(url)
-    migrate(engine)
-    with engine.begin() as conn:
+    server_db = make_engine(url)
+    migrate(server_db)
+    with server_db.begin() as conn:
         accounts.add_user(conn, "ofc.a", "officer", ["mhst-1"], PASSWORD)
         accounts.add_user(conn, "ofc.b", "officer", ["mhst-1"], PASSWORD)
     with agency_server(url, work / "server.log") as server_url:
@@ -120,9 +120,9 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
         pull_s = time.perf_counter() - start
         assert pulled["pulled"] == N and pulled["check"] == "ok", pulled
 
-        with engine.connect() as conn:
+        with server_db.connect() as conn:
             rows = [dict(r) for r in conn.execute(record.select()).mappings()]
-    engine.dispose()
+    server_db.dispose()
     base_rows_per_s = baseline_insert(baseline_url, rows)
     push_ops_per_s = ops / pushed["push_s"]  # the push phase; its pull-back counts as pull
     sync_ops_per_s = ops / push_s

@@ -17,7 +17,7 @@ import seeds
 from fieldapp import demo, paths
 from fieldapp.session import Session
 
-from . import online
+from . import engine, online
 from .server import accounts
 from .server import directory as server_directory
 from .server.db import make_engine
@@ -30,12 +30,12 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
     server = start_local_server(paths.server_dir(data_dir))
     try:
         username, password = demo.credentials()
-        engine = make_engine(server.db_url)
+        server_db = make_engine(server.db_url)
         try:
-            new_server = _add_roster(engine, password)
-            _import_directory(engine)
+            new_server = _add_roster(server_db, password)
+            _import_directory(server_db)
         finally:
-            engine.dispose()
+            server_db.dispose()
         session = online.login(data_dir, server.url, username, password, device_name="demo laptop")
         if new_server:
             demo.seed_case_data(session, today or date.today())
@@ -46,9 +46,9 @@ def start(data_dir: Path, today: date | None = None) -> tuple[Session, RunningSe
     return session, server
 
 
-def _add_roster(engine: Engine, password: str) -> bool:
+def _add_roster(server_db: Engine, password: str) -> bool:
     """Create the roster's accounts if the server has none yet; True when it was new."""
-    with engine.begin() as conn:
+    with server_db.begin() as conn:
         if conn.scalar(select(func.count()).select_from(app_user)):
             return False
         for user in seeds.load("roster")["users"]:
@@ -58,9 +58,9 @@ def _add_roster(engine: Engine, password: str) -> bool:
     return True
 
 
-def _import_directory(engine: Engine) -> None:
+def _import_directory(server_db: Engine) -> None:
     """Import the seed resource directory into the server if it has none yet."""
-    with engine.connect() as conn:
+    with server_db.connect() as conn:
         if server_directory.current_version(conn):
             return
-    server_directory.import_directory(engine, seeds.DIRECTORY_DIR)
+    server_directory.import_directory(server_db, seeds.DIRECTORY_DIR)
