@@ -10,6 +10,10 @@ from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
 VERSION = 1
 PREFIX = "/v1"
+# Each laptop request names its protocol version in this header (none: version 1); the server
+# answers 426 (code app_too_old) to a version older than MIN_CLIENT_VERSION.
+PROTOCOL_HEADER = "X-Tandem-Protocol"
+MIN_CLIENT_VERSION = 1
 
 PUSH_MAX_OPS = 500
 PUSH_MAX_BYTES = 1 << 20  # one batch's JSON before gzip

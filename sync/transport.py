@@ -3,22 +3,28 @@ retries with exponential backoff and full jitter for network errors, timeouts, 4
 and the access token refreshed from the refresh token when it runs out.
 
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
-machine-readable `code`), NoServer, DeviceRevoked.
+machine-readable `code`), NoServer, DeviceRevoked, SignInRejected, AppTooOld; a network failure
+is requests' own exception (`sync.failures` says which, in words a crew can act on). With a
+`cancel` (sync.cancel), another thread can stop it within moments, even mid-request.
 """
 
 import gzip
 import json
 import random
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlparse
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from fieldapp.errors import TandemError
 
 from . import protocol as P
+from .cancel import Cancel, Cancelled
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TIMEOUT = (10, 120)  # connect, read (seconds)
@@ -41,6 +47,23 @@ class DeviceRevoked(SyncFailed):
     """The agency revoked this device; its copy has been wiped."""
 
 
+class SignInRejected(SyncFailed):
+    """The server no longer accepts this laptop's sign-in (its refresh token): the user must
+    sign in online again."""
+
+
+class AppTooOld(SyncFailed):
+    """The server needs a newer version of the app (HTTP 426)."""
+
+
+class ServerTrouble(requests.ConnectionError):
+    """The server kept answering 5xx or 429 through every retry: reachable, not serving."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass
 class Transport:
     """HTTP to one agency server: retries with backoff and jitter, access-token refresh."""
@@ -53,6 +76,7 @@ class Transport:
     backoff_s: float = 0.5
     backoff_cap_s: float = 30.0
     sleep: Callable[[float], None] = time.sleep
+    cancel: Cancel | None = None
     requests_made: int = 0
     bytes_received: int = 0  # JSON, after gzip is undone
     wire_bytes_received: int = 0  # as they crossed the network
@@ -61,13 +85,25 @@ class Transport:
 
     def __post_init__(self):
         self.server_url = check_server_url(self.server_url)
+        if self.cancel is not None:
+            adapter = _Abortable()
+            self.http.mount("http://", adapter)
+            self.http.mount("https://", adapter)
+            self.cancel.on_cancel(adapter.abort)
+            self.sleep = self.cancel.sleep
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.cancelled
 
     def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
+            if self.cancel is not None:
+                self.cancel.check()
             if auth and self.access_token is None:
                 self._refresh()
-            headers, data = {"Accept-Encoding": "gzip"}, None
+            headers, data = {"Accept-Encoding": "gzip", P.PROTOCOL_HEADER: str(P.VERSION)}, None
             if body is not None:
                 raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
                 data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
@@ -85,7 +121,9 @@ class Transport:
                 self.wire_bytes_received += response.raw.tell() if response.raw else 0
                 self.wire_bytes_sent += len(data or b"")
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError):
+                    requests.exceptions.ContentDecodingError) as e:
+                if self.cancelled:
+                    raise Cancelled("the sync was stopped") from e
                 if attempt == self.max_attempts:
                     raise
                 self._wait(attempt)
@@ -95,8 +133,8 @@ class Transport:
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt == self.max_attempts:
-                    raise requests.ConnectionError(
-                        f"{self.server_url} kept answering {response.status_code}")
+                    raise ServerTrouble(f"{self.server_url} kept answering "
+                                        f"{response.status_code}", response.status_code)
                 self._wait(attempt, response.headers.get("Retry-After"))
                 continue
             payload = _payload(response)
@@ -112,6 +150,8 @@ class Transport:
             detail = payload.get("detail", response.reason)
             if payload.get("code") == "device_revoked":
                 raise DeviceRevoked(str(detail))
+            if response.status_code == 426 or payload.get("code") == "app_too_old":
+                raise AppTooOld(str(detail), "app_too_old")
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
                              payload.get("code")) from None
         raise AssertionError("unreachable")
@@ -124,16 +164,54 @@ class Transport:
                                           body={"refresh_token": self.refresh_token}
                                           )["access_token"]
         except SyncFailed as e:
-            if isinstance(e, DeviceRevoked):
+            if isinstance(e, (DeviceRevoked, AppTooOld)):
                 raise
-            raise SyncFailed(f"the agency server refused this sign-in ({e}); "
-                             "sign in again with 'tandem login'") from None
+            raise SignInRejected(f"the agency server refused this sign-in ({e}); "
+                                 "sign in again with 'tandem login'", e.code) from None
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.backoff_cap_s))
         self.sleep(delay)
+
+
+class _Abortable(HTTPAdapter):
+    """Keeps every connection it opens, so that `abort` (from another thread) can shut their
+    sockets: a read blocked on a silent server then ends at once instead of at its timeout."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections: list = []
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pools = self.poolmanager.pool_classes_by_scheme
+        self.poolmanager.pool_classes_by_scheme = {
+            scheme: self._tracking(pool) for scheme, pool in pools.items()}
+
+    def _tracking(self, pool_class):
+        adapter = self
+
+        class Tracking(pool_class):
+            def _new_conn(self):
+                conn = super()._new_conn()
+                with adapter._lock:
+                    adapter._connections.append(conn)
+                return conn
+        return Tracking
+
+    def abort(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def _payload(response: requests.Response) -> dict:

@@ -2,8 +2,9 @@
 is kept in the process between requests, so several workers can serve one PostgreSQL.
 
 Every malformed request gets a 4xx with a message: bodies over the limit 413 (checked before
-and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403. A database
-that is busy or unreachable answers 503 so the laptop retries.
+and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403, an app too
+old for this server 426. A database that is busy or unreachable answers 503 so the laptop
+retries.
 """
 
 import json
@@ -113,8 +114,28 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _plain(send, status: int, detail: str) -> None:
-    payload = json.dumps({"detail": detail, "code": "error"}).encode()
+class ProtocolCheck:
+    """ASGI middleware: a laptop request whose protocol version (P.PROTOCOL_HEADER; none means
+    1) is older than this server serves gets 426, code app_too_old, before anything else."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(P.PREFIX + "/"):
+            sent = dict(scope["headers"]).get(P.PROTOCOL_HEADER.lower().encode(), b"1")
+            if not sent.isdigit() or len(sent) > 6:
+                return await _plain(send, 400, f"{P.PROTOCOL_HEADER} must be a whole number")
+            if int(sent) < P.MIN_CLIENT_VERSION:
+                return await _plain(
+                    send, 426, f"this app speaks sync protocol {int(sent)}; the agency server "
+                    f"needs {P.MIN_CLIENT_VERSION} or newer: install the current Tandem",
+                    "app_too_old")
+        return await self.app(scope, receive, send)
+
+
+async def _plain(send, status: int, detail: str, code: str = "error") -> None:
+    payload = json.dumps({"detail": detail, "code": code}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode())]})
@@ -135,6 +156,7 @@ def create_app(db: str | Engine) -> FastAPI:
                   description="Sync and accounts for Tandem laptops.")
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
+    app.add_middleware(ProtocolCheck)
     app.add_middleware(AccessLog)  # outermost: logs 413s from BodyLimit too
 
     @app.exception_handler(ApiError)
