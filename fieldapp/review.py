@@ -402,6 +402,8 @@ def store_server_conflicts(session: Session, rows: list[dict]) -> int:
                 "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [c["id"], c["table_name"], c["record_id"], c["field"], c["kept_value"],
                  c["other_value"], c["detected_at"]]).rowcount
+    if new:
+        session.note_changed("conflict")
     return new
 
 

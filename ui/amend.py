@@ -252,7 +252,6 @@ class AmendDialog(QDialog):
         self.saved.setText(f"Amended {entry['title'].lower()}: "
                            f"{', '.join(pretty(f).lower() for f in fields)}. "
                            "The supervisor sees it after your next sync.")
-        self.ctx.changed.emit("amendment")
         self.refresh()  # picks the record again: what is stored now is the new baseline
 
     def _failed(self, error: BaseException) -> None:

@@ -52,6 +52,7 @@ class CrcView(QWidget):
         v.addWidget(self.pages, 1)
         self._tick = QTimer(self, interval=1000, timeout=self._update_clock)
         shortcut(self, "Next step: arrived / handed off / cleared", "Ctrl+Return", self.next_step)
+        ctx.watch(self, {"crc_dropoff"}, self.refresh)
         self.refresh()
 
     def _arrive_page(self) -> QWidget:
@@ -170,16 +171,15 @@ class CrcView(QWidget):
         self.errors.clear()
         self.arrive_button.setEnabled(False)
         kind = self.transport.checkedButton().property("value")
-        self.ctx.tasks.db(crc.arrive, kind, None, self.ctx.shift_id).success(
-            self._done).failure(self._failed).run()
+        self.ctx.tasks.db(crc.arrive, kind, None, self.ctx.shift_id).failure(
+            self._failed).run()  # the clock shows from the change signal
 
     def hand_off(self) -> None:
         if not self.dropoff:
             return
         self.errors.clear()
         self.ctx.tasks.db(crc.hand_off, self.dropoff["id"], None,
-                          self.reason.text().strip() or None).success(self._done).failure(
-            self._failed).run()
+                          self.reason.text().strip() or None).failure(self._failed).run()
 
     def clear(self) -> None:
         if not self.dropoff:
@@ -191,11 +191,6 @@ class CrcView(QWidget):
 
     def _cleared(self, _result) -> None:
         self.reason.clear()
-        self._done(None)
-
-    def _done(self, _result) -> None:
-        self.ctx.changed.emit("crc_dropoff")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.arrive_button.setEnabled(True)

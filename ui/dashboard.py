@@ -23,6 +23,9 @@ from .qt import (QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLa
 from .widgets import button, heading, pretty, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
+# The records the month's figures are read from (fieldapp.metrics).
+FIGURE_TABLES = {"assignment", "encounter", "crc_dropoff", "outreach_contact", "follow_up",
+                 "follow_up_attempt"}
 
 
 def system_time_zone() -> str:
@@ -192,6 +195,7 @@ class DashboardView(QWidget):
                  lambda: self.set_month(shift_month(self.month, -1)))
         shortcut(self, "Next month", "Alt+Right",
                  lambda: self.set_month(shift_month(self.month, 1)))
+        ctx.watch(self, FIGURE_TABLES, self.refresh)
         self.refresh()
 
     def _card(self, key: str, label: str) -> QFrame:

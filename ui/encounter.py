@@ -309,12 +309,16 @@ class EncounterView(QWidget):
         shortcut(self, "Start a new encounter", "Ctrl+N", self.new)
         self.ctx.tasks.db(latest_draft, self.clinician).success(self._restore).run()
         self.ctx.shift_changed.connect(lambda _shift: self.refresh())
+        ctx.watch(self, {"assignment", "shift", "person"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        """The form keeps what is typed; only the unit's assignments are reloaded."""
+        """The form keeps what is typed; only the unit's assignments, and the people on file
+        matching what is typed in the people box, are reloaded."""
         self.ctx.tasks.db(assignments.open_assignments, self.ctx.unit).success(
             self.assignment.set_assignments).run()
+        if self.person_text.text().strip():
+            self.search_people()
 
     def start_from_assignment(self, assignment_id: str) -> None:
         """Called from the assignments screen: a new encounter linked to that assignment."""
@@ -438,7 +442,6 @@ class EncounterView(QWidget):
 
     def _saved(self, _encounter_id: str) -> None:
         self.save_button.setEnabled(True)
-        self.ctx.changed.emit("encounter")
         self._clear_form()
         self.saved_label.setText(f"Encounter saved at {clock(now_iso())}")
 

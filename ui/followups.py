@@ -116,6 +116,7 @@ class FollowUpsView(QWidget):
         v.addLayout(top)
         v.addWidget(self.errors.general)
         v.addLayout(body, 1)
+        ctx.watch(self, {"follow_up", "follow_up_attempt", "person"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -157,6 +158,4 @@ class FollowUpsView(QWidget):
 
     def _logged(self, outcome: str) -> None:
         self.logged.setText(f"Logged: {pretty(outcome)}")
-        self.ctx.changed.emit("follow_up_attempt")
-        self.refresh()
         self._selected()

@@ -80,6 +80,7 @@ class OutreachView(QWidget):
         v.addWidget(QLabel("Recent contacts"))
         v.addWidget(recent_view, 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
+        ctx.watch(self, {"outreach_contact"}, self.refresh)
         self.refresh()
 
     def _toggles(self, values, kind: str, exclusive: bool = False) -> QButtonGroup:
@@ -124,8 +125,6 @@ class OutreachView(QWidget):
                 b.setChecked(False)
         self.place.clear()
         self.saved.setText(f"Contact saved at {clock(now_iso())}")
-        self.ctx.changed.emit("outreach_contact")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)
