@@ -18,8 +18,8 @@ _NAMES = {
     QtWidgets: """QAbstractButton QAbstractItemView QApplication QButtonGroup QCheckBox QComboBox
         QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
-        QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
+        QPlainTextEdit QProgressBar QPushButton QScrollArea QSizePolicy QSpinBox QSplitter
+        QStackedWidget QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

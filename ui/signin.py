@@ -35,6 +35,10 @@ def prepare(_no_session) -> None:
         mainwindow.view_class(key)
 
 
+class ServerUnreachable(TandemError):
+    """An online sign-in could not reach the agency server; the message says why and what to do."""
+
+
 def sign_in(_no_session, data_dir: Path, username: str, password: str, server: str,
             acknowledged: bool):
     """On the network worker: online when a server is given, else offline.
@@ -42,13 +46,18 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
     if server:
         if not acknowledged:
             raise TandemError("acknowledge the use banner before signing in")
-        from sync import online, transport  # only an online sign-in needs them (and requests)
+        import requests
+
+        from sync import failures, online, transport  # only an online sign-in needs them
         try:
             session = online.login(data_dir, server, username, password)
         except (WrongPassword, transport.SyncFailed) as e:
             if isinstance(e, WrongPassword) or e.code == "unauthorized":
                 signin.record_failure(data_dir, username)  # counted and audited like offline
             raise
+        except requests.RequestException as e:
+            failure = failures.classify(e, server)
+            raise ServerUnreachable(failure.text if failure else str(e)) from e
         signin.clear_lock_after_online_sign_in(session)
     else:
         session = signin.sign_in(data_dir, username, password, banner_acknowledged=acknowledged)
@@ -56,13 +65,17 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
     return session
 
 
+ACKNOWLEDGE = "Tick the box above to accept the terms of use, then sign in."
+
+
 class SignInView(QWidget):
-    """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers."""
+    """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers.
+    `notice`: what the last sign-out left to say (changes that stayed on this laptop)."""
 
     signed_in = Signal(object)
     prepared = Signal()  # what signing in and the main window need is imported
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, notice: str = ""):
         super().__init__()
         self.setWindowTitle("Tandem — sign in")
         self.data_dir = Path(data_dir)
@@ -81,7 +94,12 @@ class SignInView(QWidget):
         self.acknowledge.setObjectName("acknowledge")
         self.button = button("Sign in", self.submit, name="signIn", primary=True)
         self.password.returnPressed.connect(self.submit)
+        self.server.returnPressed.connect(self.submit)
         self.username.returnPressed.connect(self.password.setFocus)
+        self.notice = QLabel(notice)
+        self.notice.setObjectName("signOutNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(bool(notice))
 
         card = QFrame()
         card.setObjectName("signInCard")
@@ -96,6 +114,7 @@ class SignInView(QWidget):
         form.addRow("", self.errors.label("server"))
         v = QVBoxLayout(card)
         v.addWidget(heading("Sign in to Tandem"))
+        v.addWidget(self.notice)
         v.addWidget(banner)
         v.addWidget(self.acknowledge)
         v.addWidget(self.errors.label("acknowledge"))
@@ -112,7 +131,7 @@ class SignInView(QWidget):
             self.errors.show_one("username", "type your username")
             return
         if not self.acknowledge.isChecked():
-            self.errors.show_one("acknowledge", "acknowledge the use banner to sign in")
+            self.errors.show_one("acknowledge", ACKNOWLEDGE)
             return
         self.button.setEnabled(False)
         self.button.setText("Signing in…")
@@ -131,6 +150,9 @@ class SignInView(QWidget):
         self.password.clear()
         if isinstance(error, WrongPassword):
             self.errors.show_one("password", "wrong password")
+        elif getattr(error, "code", None) == "unauthorized":  # the server's answer to a login
+            self.errors.show_one("password", "The agency server did not accept this username "
+                                             "and password.")
         elif isinstance(error, signin.AccountLocked):
             self.errors.message(str(error))
         elif isinstance(error, KeyMissing) or (isinstance(error, TandemError)
@@ -138,6 +160,8 @@ class SignInView(QWidget):
             self.errors.show_one("server", f"No copy of {self.username.text().strip()}'s data "
                                            "on this laptop: enter the agency server to sign in "
                                            "online first.")
+        elif isinstance(error, ServerUnreachable):
+            self.errors.show_one("server", str(error))
         else:
             self.errors.handle(error)
 
@@ -155,3 +179,4 @@ class SignInView(QWidget):
     def closeEvent(self, event) -> None:
         self.tasks.close()
         super().closeEvent(event)
+
