@@ -37,7 +37,7 @@ def _run(data_dir: Path, started: float) -> int:
 
     app = application()
     qt_ready = time.perf_counter()
-    session, server = demo.start(data_dir)
+    session, server = demo.start(data_dir, port=0)  # a free port: never a running demo's
     demo_ready = time.perf_counter()
     result = {"version": __version__, "ok": False}
     try:
