@@ -47,6 +47,7 @@ class Windows(QObject):
         self.sign_in.signed_in.connect(self.open_main)
         _fit(self.sign_in)
         self.sign_in.show()
+        self.sign_in.activateWindow()  # typing goes to it, not to a window that is closing
 
     def _build_frame(self) -> None:
         """The main window's frame (nothing of anyone in it), hidden, on the UI thread, which is
@@ -65,6 +66,7 @@ class Windows(QObject):
         self.main.signed_out.connect(self.signed_out)
         _fit(self.main)
         self.main.show()
+        self.main.activateWindow()  # its shortcuts work at once
         if self.sign_in is not None:
             self.sign_in.close()
 

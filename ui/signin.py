@@ -15,7 +15,7 @@ from fieldapp.errors import KeyMissing, TandemError, WrongPassword
 from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
                  QWidget, Signal)
 from .tasks import Tasks
-from .widgets import FieldErrors, button, centred, heading
+from .widgets import FieldErrors, button, centred, heading, set_state
 
 
 def prepare(_no_session) -> None:
@@ -100,6 +100,7 @@ class SignInView(QWidget):
         self.notice.setObjectName("signOutNotice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(bool(notice))
+        set_state(self.notice, "attention", True)
 
         card = QFrame()
         card.setObjectName("signInCard")

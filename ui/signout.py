@@ -166,7 +166,7 @@ class Leave(QObject):
         elif left is None:
             notice = f"Some changes may still be on this laptop ({why})."
         else:
-            notice = (f"{changes_text(left)} {'stays' if left == 1 else 'stay'} on this laptop "
-                      f"({why}). {'It goes' if left == 1 else 'They go'} to the agency server "
+            notice = (f"{changes_text(left)} {'stays' if left == 1 else 'stay'} on this laptop: "
+                      f"{why}. {'It goes' if left == 1 else 'They go'} to the agency server "
                       f"when {self.user} next signs in on this laptop.")
         self.done.emit(notice)

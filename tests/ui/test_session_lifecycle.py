@@ -229,7 +229,7 @@ def test_sign_out_offline_says_what_stays_and_it_goes_at_the_next_sign_in(
     watcher, took = sign_out(qtbot, windows, lock_first=True)
     notice = notice_on(windows.sign_in)
     assert notice is not None and notice.isVisible() and notice.text() == (
-        "3 changes stay on this laptop (agency server not answering (connection refused)). "
+        "3 changes stay on this laptop: agency server not answering (connection refused). "
         "They go to the agency server when ofc.ramirez next signs in on this laptop.")
     assert pending(data_dir, "ofc.ramirez") == 3  # the contact, the lock and the sign-out
     assert took < LIMIT_S
@@ -292,8 +292,8 @@ def test_closing_the_window_offline_says_what_stays_before_it_closes(qtbot, data
     assert main.isVisible(), "closed without a word of the changes left on the laptop"
     page = main.leaving_page
     assert main.pages.currentWidget() is page  # no record on screen
-    assert page.text.text().startswith("3 changes stay on this laptop (this laptop has no "
-                                       "agency server yet)")
+    assert page.text.text().startswith("3 changes stay on this laptop: this laptop has no "
+                                       "agency server yet.")
     assert main.session.data_key == b"" and main.tasks.closed
     with qtbot.waitSignal(main.closed, timeout=5000):
         qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
