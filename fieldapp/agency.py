@@ -10,10 +10,12 @@ Laptop preferences of one user (theme, lock minutes) are `settings.py`'s, not th
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .errors import ValidationError
+from .timeutil import utc_now
 
 
 def _time_zone(value: Any) -> str:
@@ -91,6 +93,11 @@ def zone(db) -> ZoneInfo:
         return ZoneInfo(get(db, "time_zone"))
     except ZoneInfoNotFoundError:  # pragma: no cover - checked when set
         return ZoneInfo(SETTINGS["time_zone"].default)
+
+
+def today(db) -> date:
+    """Today's date in the agency's time zone (what is due today, overdue, in force)."""
+    return utc_now().astimezone(zone(db)).date()
 
 
 def store(db, values: dict[str, Any]) -> None:

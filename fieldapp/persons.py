@@ -6,7 +6,7 @@ every change does too (see changes.py).
 
 from datetime import date
 
-from . import changes
+from . import agency, changes
 from .errors import TandemError, ValidationError
 from .records import record_type, release_problems
 from .session import Session
@@ -78,7 +78,7 @@ def revoke_release(session: Session, release_id: str) -> None:
 
 
 def active_releases(session: Session, person_id: str, on: date | None = None) -> list[dict]:
-    day = (on or date.today()).isoformat()
+    day = (on or agency.today(session.db)).isoformat()
     rows = session.db.query(
         "SELECT * FROM release_of_information WHERE deleted = 0 AND person_id = ? "
         "AND revoked_at IS NULL AND signed_on <= ? AND expires_on >= ? ORDER BY expires_on",

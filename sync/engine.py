@@ -344,12 +344,18 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                     _wrote(session, summary, item["table"])
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
-        if settings:
+        if settings and settings != _stored_settings(db):
             agency.store(db, settings)
+            _wrote(session, summary, "agency_setting")
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])
     return written
+
+
+def _stored_settings(db) -> dict:
+    return {key: json.loads(value) for key, value in
+            db.execute("SELECT key, value FROM agency_setting")}
 
 
 def _columns(table: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from .qt import QEvent, QObject, QWidget, Signal
 from .tasks import Tasks
 
 DIRECTORY = "directory"  # in a change's tables when the resource directory changed
+TIME_ZONE = "time_zone"  # the agency's time zone changed: every screen that shows a time redraws
 
 
 class Context(QObject):
@@ -60,7 +61,7 @@ class _Watch(QObject):
         screen.installEventFilter(self)
 
     def _changed(self, tables: frozenset[str]) -> None:
-        if not tables & self.tables:
+        if not tables & self.tables and TIME_ZONE not in tables:
             return
         if self.screen.isVisible():
             self.refresh()

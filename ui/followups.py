@@ -3,7 +3,7 @@ tap the outcome); the selected person's history beside the list."""
 
 from datetime import date
 
-from fieldapp import followups, persons
+from fieldapp import agency, followups, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
@@ -17,7 +17,7 @@ QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
 def load(session, today: date | None = None) -> list[dict]:
     """Open follow-ups in working order (overdue, today, upcoming), each with who it is about."""
-    today = today or date.today()
+    today = today or agency.today(session.db)
     rows = []
     for when, found in (("Overdue", followups.overdue(session, today)),
                         ("Today", followups.due_today(session, today)),

@@ -4,11 +4,11 @@ and leaving (sign out, or closing the window: ui/signout.py)."""
 import gc
 import importlib
 
-from fieldapp import settings, shifts
+from fieldapp import agency, settings, shifts
 from fieldapp.session import Session
 
-from . import errors
-from .context import Context
+from . import errors, timefmt
+from .context import TIME_ZONE, Context
 from .help import HelpOverlay
 from .lock import LOCK_KEYS, SessionLock
 from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QSizePolicy, QStackedWidget, Qt,
@@ -53,6 +53,10 @@ VIEW_CLASSES = {
 
 def _theme_setting(session) -> str:
     return settings.get(session.db, "theme")
+
+
+def _agency_zone(session) -> str:
+    return agency.get(session.db, "time_zone")
 
 
 def view_class(key: str):
@@ -123,8 +127,7 @@ class MainWindow(QMainWindow):
         """Fill the frame in for the signed-in user and start the workers. `session` is used
         for its key only: the workers open their own connections."""
         self.profile, self.session = session.profile, session
-        self.tasks = Tasks(session, lambda e: errors.show(e, self),
-                           lambda tables: self.ctx.changed.emit(tables))
+        self.tasks = Tasks(session, lambda e: errors.show(e, self), self._changes)
         self.ctx = Context(self.tasks, self.profile)
         self.screens = [s for s in SCREENS if self.profile.role in s[2]]
         who = (f"{self.profile.display_name or self.profile.username}"
@@ -142,6 +145,7 @@ class MainWindow(QMainWindow):
         shortcut(self, "Switch day / night theme", "Ctrl+Shift+N", self.theme.toggle)
         self.tasks.db(shifts.active_shift).success(self.ctx.set_shift).run()
         self.tasks.db(_theme_setting).success(self._apply_theme).run()
+        self.tasks.db(_agency_zone).success(self._set_zone).run()
         self.theme.chosen.connect(self._save_theme)
         # The home screen is built before the lock's app-wide event filter is installed: every
         # event the filter sees wraps its object in Python, and PySide then sets up that
@@ -188,6 +192,16 @@ class MainWindow(QMainWindow):
         h.addWidget(help_button)
         h.addWidget(sign_out_button)
         return header
+
+    def _changes(self, tables: frozenset[str]) -> None:
+        """A job wrote `tables`: every screen hears it; a new agency setting may move the zone."""
+        self.ctx.changed.emit(tables)
+        if "agency_setting" in tables:
+            self.tasks.db(_agency_zone).success(self._set_zone).run()
+
+    def _set_zone(self, name: str) -> None:
+        if timefmt.set_zone(name):
+            self.ctx.changed.emit(frozenset({TIME_ZONE}))
 
     def _apply_theme(self, choice: str) -> None:
         if choice != self.theme.choice:

@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 _NAMES = {
     QtCore: """QAbstractListModel QAbstractTableModel QEvent QItemSelectionModel QModelIndex QObject
         QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
-        QTimeZone Signal Slot""",
+        Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
         QPalette QPen QShortcut""",
     QtWidgets: """QAbstractButton QAbstractItemView QApplication QButtonGroup QCheckBox QComboBox

@@ -3,12 +3,11 @@ return with a comment, and the work that goes out to the teams (assignments, the
 discharge list, single follow-ups). Everything reads and writes this laptop's copy through the DB worker, so it
 works offline; decisions sync like any record."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from fieldapp import assignments, changes, followup_import, followups, persons, review
 from fieldapp.records import FOLLOW_UP_REASONS, RECORD_TYPES, is_supervisor
-from fieldapp.timeutil import parse_iso
 
 from .amend import AmendDialog
 from .context import Context
@@ -17,7 +16,7 @@ from .models import RowsTableModel
 from .qt import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
-from .timefmt import clock, day_clock
+from .timefmt import clock, day, day_clock, today
 from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, pretty, record_table,
                       set_state, shortcut)
 
@@ -63,8 +62,7 @@ class QueueModel(RowsTableModel):
     COLUMNS = ("Shift", "Review", "Needs attention")
 
     def cells(self, row: dict) -> tuple:
-        started = parse_iso(row["started_at"]).astimezone()
-        return (f"{row['unit']} · {started.strftime('%a %d %b')}", STATE_TEXT[row["state"]],
+        return (f"{row['unit']} · {day(row['started_at'])}", STATE_TEXT[row["state"]],
                 " · ".join(FLAG_SHORT[f] for f in row["flags"]) or "—")
 
 
@@ -141,7 +139,7 @@ class FollowUpDialog(QDialog):
         self.reason = QComboBox()
         for r in FOLLOW_UP_REASONS:
             self.reason.addItem(pretty(r), r)
-        self.due = QLineEdit((date.today() + timedelta(days=1)).isoformat(),
+        self.due = QLineEdit((today() + timedelta(days=1)).isoformat(),
                              placeholderText="YYYY-MM-DD")
         self.due.setObjectName("followUpDue")
         self.priority = QComboBox()

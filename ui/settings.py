@@ -9,6 +9,7 @@ settings on this laptop (fieldapp.settings).
 
 from fieldapp import lock, settings
 
+from . import timefmt
 from .context import Context
 from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel,
                  QLineEdit, QSpinBox, QVBoxLayout, Qt)
@@ -97,6 +98,11 @@ class SettingsDialog(QDialog):
         v.addWidget(self.errors.label(lock.IDLE_SETTING))
         v.addWidget(self.lock_said)
 
+        self.zone = QLabel(f"Times are shown on the agency's clock: {timefmt.zone().key} "
+                           "(set on the agency server, for every laptop).")
+        self.zone.setObjectName("agencyZone")
+        self.zone.setWordWrap(True)
+
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -105,6 +111,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(server_box)
         layout.addWidget(theme_box)
         layout.addWidget(lock_box)
+        layout.addWidget(self.zone)
         layout.addWidget(close)
         self.resize(640, 0)
         ctx.tasks.db(current).success(self._show).run()

@@ -7,12 +7,12 @@ reaches every open screen by the same signal. The sync engine (and requests) is 
 the first sync, on the network worker, so it costs the window's start nothing.
 """
 
-from fieldapp.timeutil import parse_iso
 from sync.cancel import Cancel
 
 from .context import Context
 from .qt import QLabel, QStatusBar, QTimer, Signal
 from .tasks import collection_paused
+from .timefmt import local
 from .widgets import button, set_state
 
 
@@ -170,7 +170,7 @@ class SyncStatusBar(QStatusBar):
         self.pending.setText(f"{n} change{'s' if n != 1 else ''} waiting to sync")
         last = counts["last_sync_at"]
         self.last_sync.setText(
-            f"Last sync {parse_iso(last).astimezone().strftime('%a %H:%M')}" if last
+            f"Last sync {local(last).strftime('%a %H:%M')}" if last
             else "Never synced")
         c = counts["conflicts"]
         self.conflicts.setText(f"{c} conflict{'s' if c != 1 else ''} to review" if c

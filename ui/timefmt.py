@@ -1,14 +1,54 @@
-"""Stored UTC ISO times shown as the laptop's local clock time."""
+"""Stored UTC ISO times shown in the agency's time zone (fieldapp.agency), never the laptop's.
 
-from fieldapp.timeutil import parse_iso
+The zone is the one this laptop last received from the agency server: the main window sets it
+when someone signs in and again when a sync brings a new one (`set_zone`); before that, the
+setting's default. A crew in a car whose laptop clock says UTC still reads the agency's clock.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fieldapp import agency
+from fieldapp.timeutil import parse_iso, utc_now
+
+_zone = ZoneInfo(agency.SETTINGS["time_zone"].default)
+
+
+def set_zone(name: str) -> bool:
+    """Show times in the IANA zone `name` from now on; True if that changed anything."""
+    global _zone
+    new = ZoneInfo(name)
+    changed, _zone = new != _zone, new
+    return changed
+
+
+def zone() -> ZoneInfo:
+    return _zone
+
+
+def local(iso: str) -> datetime:
+    """A stored time as the agency's wall clock."""
+    return parse_iso(iso).astimezone(_zone)
+
+
+def now() -> datetime:
+    return utc_now().astimezone(_zone)
+
+
+def today() -> date:
+    return now().date()
 
 
 def clock(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime("%H:%M") if iso else ""
+    return local(iso).strftime("%H:%M") if iso else ""
 
 
 def day_clock(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime("%a %d %b %H:%M") if iso else ""
+    return local(iso).strftime("%a %d %b %H:%M") if iso else ""
+
+
+def day(iso: str | None) -> str:
+    return local(iso).strftime("%a %d %b") if iso else ""
 
 
 def age(minutes: float) -> str:

@@ -2,11 +2,13 @@
 laptop when it ends: proved with a real server (SQLite and PostgreSQL) and real caches."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from fieldapp import agency as fieldapp_agency
 from fieldapp import changes, encounters, persons
 from fieldapp.errors import TandemError, ValidationError
 from sync import credentials, engine, transport
@@ -16,7 +18,8 @@ PHI = "PHI: disclosed opioid use, on methadone"
 
 
 def _utc_today():
-    return datetime.now(UTC).date()
+    """Today on the agency's clock (its default zone), which release validity reads."""
+    return datetime.now(ZoneInfo(fieldapp_agency.SETTINGS["time_zone"].default)).date()
 
 
 def _case(clinician):
@@ -106,7 +109,7 @@ def test_a_note_leaves_the_laptop_when_its_release_expires(agency, laptop, monke
     assert _notes(officer) == [PHI]
 
     tomorrow = _utc_today() + timedelta(days=1)
-    monkeypatch.setattr(disclosures, "today", lambda: tomorrow)
+    monkeypatch.setattr(disclosures, "today", lambda _conn: tomorrow)
     summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
