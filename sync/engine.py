@@ -31,6 +31,7 @@ from typing import Callable
 import requests
 
 from fieldapp import agency, service_docs
+from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
@@ -129,7 +130,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
         skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
-    summary.pending = _pending(session)
+    summary.pending = pending_ops(session)
     return summary.as_dict()
 
 
@@ -145,12 +146,8 @@ def push_outbox(session: Session, *, http: requests.Session | None = None,
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
-    summary.pending = _pending(session)
+    summary.pending = pending_ops(session)
     return summary.as_dict()
-
-
-def _pending(session: Session) -> int:
-    return session.db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
 
 
 # --- the resource directory --------------------------------------------------------------------

@@ -180,4 +180,3 @@ class SignInView(QWidget):
     def closeEvent(self, event) -> None:
         self.tasks.close()
         super().closeEvent(event)
-

@@ -4,30 +4,26 @@ lost and nothing left behind.
 In order: every open form saves its draft, every timer stops and a sync under way is
 cancelled (no new work is queued), the window shows only this page, and the sign-out is
 audited. If changes are waiting and the laptop has an agency server, they are sent, with the
-count on screen, for at most SEND_SECONDS. Then both workers end (their connections close),
-the key is dropped, and `done` carries what the user must be told: nothing when everything
-went, else how many changes stay on this laptop and that they go at the user's next sign-in.
+count on screen, until SEND_SECONDS after the start at most. Then both workers end (their
+connections close), the key is dropped, and `done` carries what the user must be told:
+nothing when everything went, else how many changes stay on this laptop and that they go at
+the user's next sign-in.
 """
 
-from fieldapp import lock
+from fieldapp import changes, lock
 
 from .qt import QLabel, QObject, QProgressBar, QTimer, QVBoxLayout, QWidget, Signal
 from .widgets import button, centred, heading
 
-SEND_SECONDS = 7  # sending the outbox: the larger part of the 10 s a sign-out may take
+SEND_SECONDS = 7  # saving and sending: the larger part of the 10 s a sign-out may take
 STOP_SECONDS = 2  # then the workers have this long to end
 
 
 def outbox_state(session) -> dict:
     """On the DB worker: the changes waiting to sync, and whether there is a server to take them."""
-    return {"pending": session.db.execute(
-                "SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0],
+    return {"pending": changes.pending_ops(session),
             "server": session.db.execute(
                 "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]}
-
-
-def pending(session) -> int:
-    return outbox_state(session)["pending"]
 
 
 def send_outbox(session, cancel):
@@ -105,6 +101,7 @@ class Leave(QObject):
         w.show_page(self.page)
         self._deadline = QTimer(self, singleShot=True, interval=SEND_SECONDS * 1000,
                                 timeout=self._give_up)
+        self._deadline.start()
         if self.wiped:
             self._finish(0, notice=self.wiped)
             return
@@ -122,7 +119,6 @@ class Leave(QObject):
             from sync.cancel import Cancel
             self._cancel = Cancel()
             self.page.say(f"Sending {changes_text(n)} to the agency server…")
-            self._deadline.start()
             self.tasks.net(send_outbox, self._cancel).success(self._sent).failure(
                 self._not_sent).run()
 
@@ -143,7 +139,7 @@ class Leave(QObject):
         if failure is not None and failure.kind == "revoked":  # the copy is wiped: nothing stays
             self._finish(0, notice=failure.advice)
             return
-        self.tasks.db(pending).success(lambda n: self._finish(n, why)).failure(
+        self.tasks.db(changes.pending_ops).success(lambda n: self._finish(n, why)).failure(
             lambda e: self._finish(None, why)).run()
 
     def _give_up(self) -> None:
@@ -161,11 +157,9 @@ class Leave(QObject):
             self._cancel.cancel()
         self.tasks.close(STOP_SECONDS)
         lock.forget(self.window.session)
-        if left == 0:
-            pass
-        elif left is None:
+        if left is None:
             notice = f"Some changes may still be on this laptop ({why})."
-        else:
+        elif left:
             notice = (f"{changes_text(left)} {'stays' if left == 1 else 'stay'} on this laptop: "
                       f"{why}. {'It goes' if left == 1 else 'They go'} to the agency server "
                       f"when {self.user} next signs in on this laptop.")

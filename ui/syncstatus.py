@@ -37,7 +37,7 @@ OFFLINE_RETRY_SECONDS = 15
 
 
 class SyncStatusBar(QStatusBar):
-    """Always visible; refreshes its counts after every local change and every few seconds.
+    """Always visible; refreshes its counts after every change (a save, a sync) and sync.
 
     Syncs when the window opens, then on a timer; while offline it tries every
     OFFLINE_RETRY_SECONDS, so changes leave soon after the connection returns.
@@ -52,7 +52,6 @@ class SyncStatusBar(QStatusBar):
         super().__init__()
         self.ctx: Context | None = None
         self.state = "offline"
-        self.reason = None  # why offline: a sync.failures.Failure, once a sync has failed
         self.syncing = False
         self._cancel: Cancel | None = None
         self._stopped = False
@@ -71,9 +70,7 @@ class SyncStatusBar(QStatusBar):
 
     def start(self, ctx: Context, auto_sync_seconds: int = 120) -> None:
         self.ctx = ctx
-        ctx.changed.connect(lambda _tables: self.refresh())
-        self._timer = QTimer(self, interval=5000, timeout=self.refresh)
-        self._timer.start()
+        ctx.changed.connect(lambda _tables: self.refresh())  # every write, so no polling
         self._online_interval_ms = auto_sync_seconds * 1000
         self._auto = QTimer(self, interval=self._online_interval_ms, timeout=self._auto_sync)
         if auto_sync_seconds:
@@ -84,9 +81,8 @@ class SyncStatusBar(QStatusBar):
     def stop(self) -> None:
         """The session is ending: no more counting or syncing, and a sync under way stops."""
         self._stopped = True
-        for timer in (getattr(self, "_timer", None), getattr(self, "_auto", None)):
-            if timer is not None:
-                timer.stop()
+        if self.ctx is not None:
+            self._auto.stop()
         if self._cancel is not None:
             self._cancel.cancel()
 
@@ -124,7 +120,6 @@ class SyncStatusBar(QStatusBar):
         """What the sync wrote has gone out on the change signal already (ui.tasks)."""
         self._sync_done()
         self._auto.setInterval(self._online_interval_ms)
-        self.reason = None
         self._set_connection("online", "Online")
         self.refresh()
 
@@ -140,7 +135,6 @@ class SyncStatusBar(QStatusBar):
         elif failure.kind == "cancelled":
             pass
         else:
-            self.reason = failure
             if failure.retry:
                 self._auto.setInterval(min(self._online_interval_ms,
                                            OFFLINE_RETRY_SECONDS * 1000))
