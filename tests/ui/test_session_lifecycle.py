@@ -290,3 +290,17 @@ def test_closing_the_window_offline_says_what_stays_before_it_closes(qtbot, data
     with qtbot.waitSignal(main.closed, timeout=5000):
         qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
     assert not main.isVisible()
+
+
+def test_a_laptop_revoked_by_the_agency_is_signed_out_and_told_why(
+        qtbot, data_dir, open_windows, agency):
+    from sync.server import cli
+    windows, _contact = signed_in_as_the_demo_does(qtbot, open_windows, agency, data_dir)
+    main = windows.main
+    assert cli.main(["--db", agency.db_url, "revoke-device", main.session.device_id]) == 0
+    qtbot.keyClick(main, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: windows.main is None and windows.sign_in.isVisible(),
+                    timeout=ENDS_WITHIN_MS)
+    notice = notice_on(windows.sign_in)
+    assert notice.isVisible() and notice.text().startswith("The agency revoked this laptop")
+    assert not (data_dir / "users" / "ofc.ramirez").exists()  # its copy is wiped
