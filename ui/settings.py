@@ -12,8 +12,8 @@ from fieldapp import lock, settings
 from . import timefmt
 from .context import Context
 from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel,
-                 QLineEdit, QSpinBox, QVBoxLayout, Qt)
-from .widgets import FieldErrors, button, heading, set_state
+                 QLineEdit, QSpinBox, Qt, QTimer, QVBoxLayout)
+from .widgets import FieldErrors, button, heading
 
 THEME_WORDS = {"system": "Follow the system", "day": "Day", "night": "Night"}
 LOCK = settings.SETTINGS[lock.IDLE_SETTING]
@@ -43,6 +43,20 @@ def server_problem(error: BaseException, url: str) -> str | None:
     return None
 
 
+def _said(name: str) -> QLabel:
+    """A line under a setting saying what became of it (hidden while it has nothing to say)."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _say(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
 class SettingsDialog(QDialog):
     def __init__(self, ctx: Context, theme, session_lock, status, parent):
         super().__init__(parent)
@@ -55,9 +69,7 @@ class SettingsDialog(QDialog):
         self.server.setObjectName("serverAddress")
         self.check_button = button("Check and save", self.save_server, name="checkServer")
         self.server.returnPressed.connect(self.check_button.click)
-        self.server_said = QLabel()
-        self.server_said.setObjectName("serverSaid")
-        self.server_said.setWordWrap(True)
+        self.server_said = _said("serverSaid")
         row = QHBoxLayout()
         row.addWidget(self.server, 1)
         row.addWidget(self.check_button)
@@ -86,7 +98,7 @@ class SettingsDialog(QDialog):
         self.lock_minutes.setSuffix(" min")
         self.lock_minutes.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.lock_button = button("Save", self.save_lock, name="saveLock")
-        self.lock_said = QLabel()
+        self.lock_said = _said("lockSaid")
         lock_row = QHBoxLayout()
         lock_row.addWidget(QLabel("Lock after"))
         lock_row.addWidget(self.lock_minutes)
@@ -113,7 +125,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(lock_box)
         layout.addWidget(self.zone)
         layout.addWidget(close)
-        self.resize(640, 0)
+        self.setMinimumWidth(640)
         ctx.tasks.db(current).success(self._show).run()
 
     def _show(self, values: dict) -> None:
@@ -124,28 +136,27 @@ class SettingsDialog(QDialog):
     def save_server(self) -> None:
         url = self.server.text().strip()
         self.errors.clear()
-        self.server_said.clear()
+        _say(self.server_said, "")
         if not url:
             self.errors.show_one("server", "Type the agency server's address, "
                                            "e.g. https://tandem.your-agency.gov")
             return
         self.check_button.setEnabled(False)
         self.check_button.setText("Checking…")
-        self.server_said.setText(f"Contacting {url}…")
+        _say(self.server_said, f"Contacting {url}…")
         self.ctx.tasks.net(change_server, url).success(self._server_saved).failure(
             lambda e: self._server_refused(e, url)).run()
 
     def _server_saved(self, url: str) -> None:
         self._checked()
         self.server.setText(url)
-        self.server_said.setText(f"Saved. {url} answered and accepts this laptop's sign-in; "
-                                 "syncing now.")
-        set_state(self.server_said, "attention", False)
+        _say(self.server_said, f"Saved. {url} answered and accepts this laptop's sign-in; "
+                               "syncing now.")
         self.status.server_changed()
 
     def _server_refused(self, error: BaseException, url: str) -> None:
         self._checked()
-        self.server_said.clear()
+        _say(self.server_said, "")
         problem = server_problem(error, url)
         if problem is None:
             self.errors.handle(error)
@@ -155,6 +166,7 @@ class SettingsDialog(QDialog):
     def _checked(self) -> None:
         self.check_button.setEnabled(True)
         self.check_button.setText("Check and save")
+        QTimer.singleShot(0, self, self._fit)
 
     # -- the lock
     def save_lock(self) -> None:
@@ -165,4 +177,9 @@ class SettingsDialog(QDialog):
 
     def _lock_saved(self, minutes: int) -> None:
         self.session_lock.set_idle_minutes(minutes)
-        self.lock_said.setText(f"Saved: Tandem locks after {minutes} min without input.")
+        _say(self.lock_said, f"Saved: Tandem locks after {minutes} min without input.")
+        QTimer.singleShot(0, self, self._fit)
+
+    def _fit(self) -> None:
+        """Tall enough for what is said, wrapped at the dialog's width."""
+        self.resize(self.width(), self.layout().totalHeightForWidth(self.width()))
