@@ -33,6 +33,12 @@ def _apco_dispositions(value: Any) -> dict:
     return apco.check_mapping(value, apco.DISPOSITIONS, "disposition", ASSIGNMENT_DISPOSITIONS)
 
 
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
+        raise ValueError("must be text of 1–200 characters")
+    return value.strip()
+
+
 def _days(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
         raise ValueError("must be a whole number of days from 1 to 3650")
@@ -51,6 +57,9 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
     AgencySetting("time_zone", "America/Phoenix", _time_zone,
                   "the agency's time zone (IANA name): every time shown, computed or reported "
                   "on a laptop or the server reads in it"),
+    AgencySetting("agency_name", "Co-responder program", _name,
+                  "the agency's name, as other systems see it (the requester of FHIR "
+                  "referrals)"),
     AgencySetting("apco_incident_types", apco.DEFAULT_INCIDENT_TYPES, _apco_incident_types,
                   "the whole table (JSON) from local incident types (a CAD's call types, "
                   "Tandem's situations) to APCO common incident types; docs/cad-standards.md"),
