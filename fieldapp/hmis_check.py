@@ -100,7 +100,7 @@ def _read(path: Path, name: str, findings: list[Finding]) -> list[_Row] | None:
     file = path.name
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte order mark is allowed (the reference is silent)
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         findings.append(Finding(file, max(line - 1, 0), "", f"not UTF-8 (byte {e.start}, "

@@ -120,19 +120,29 @@ def export(engine, project_name: str, start: date, end: date, out: str | Path) -
 # ---- reading the agency's records ---------------------------------------------------------
 
 def _records(conn, teams: list[str], end: date, zone: ZoneInfo) -> dict[str, dict[str, dict]]:
-    """The teams' live outreach contacts up to the end of `end`, and their persons and
-    referrals: table -> id -> fields with the record's stamps and author."""
+    """The teams' live outreach contacts up to the end of `end` and their referrals, and the
+    persons the contacts name (whatever their team): table -> id -> fields, with the record's
+    stamps and author."""
     limit = datetime.combine(end + timedelta(days=1), time(0), zone)
     out: dict[str, dict[str, dict]] = {t: {} for t in ("outreach_contact", "person", "referral")}
-    rows = conn.execute(select(record).where(
-        record.c.team.in_(teams), record.c.table_name.in_(list(out)),
-        record.c.deleted.is_(False))).mappings()
-    for r in rows:
+
+    def keep(r) -> None:
         data = json.loads(r["data"])
         if r["table_name"] == "outreach_contact" and parse_iso(data["contacted_at"]) >= limit:
-            continue
+            return
         out[r["table_name"]][r["id"]] = {**data, "id": r["id"], "author": r["author"],
                                          "created": r["created_hlc"], "updated": r["updated_hlc"]}
+
+    for r in conn.execute(select(record).where(
+            record.c.team.in_(teams), record.c.table_name.in_(("outreach_contact", "referral")),
+            record.c.deleted.is_(False))).mappings():
+        keep(r)
+    named = sorted({c["person_id"] for c in out["outreach_contact"].values() if c.get("person_id")})
+    for start in range(0, len(named), 500):
+        for r in conn.execute(select(record).where(
+                record.c.id.in_(named[start:start + 500]), record.c.table_name == "person",
+                record.c.deleted.is_(False))).mappings():
+            keep(r)
     return out
 
 

@@ -16,7 +16,6 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime
-
 from typing import Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
