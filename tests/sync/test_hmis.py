@@ -157,6 +157,7 @@ def test_an_export_again_replaces_the_last_and_bad_requests_change_nothing(
     assert hmis_check.check(out) == []
     assert read(out, "Export")[0]["ExportStartDate"] == "2026-11-16"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    assert out.stat().st_mode & 0o077 == 0  # names and birth dates: the exporter's eyes only
 
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     for args, words in (

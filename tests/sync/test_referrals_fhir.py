@@ -192,3 +192,9 @@ def test_the_server_refuses_a_referral_made_on_nothing(agency, team):
 
 def _service(session, text: str) -> str:
     return laptop_directory.search(session.db, text)[0]["id"]
+
+
+def test_exports_are_readable_by_their_owner_only(agency, team, tmp_path, capsys):
+    assert cli.main(["--db", agency.db_url, "export-fhir", "--out",
+                     str(tmp_path / "r.json")]) == 0
+    assert (tmp_path / "r.json").stat().st_mode & 0o077 == 0

@@ -32,6 +32,8 @@ def test_typical_anonymous_contact_takes_at_most_six_interactions(qtbot, open_wi
     assert json.loads(contact["services_offered"]) == ["food"]
     assert json.loads(contact["supplies"]) == ["water", "hygiene_kit"]
     assert contact["referral"] == "shelter" and contact["person_id"] is None
+    # what the HMIS export needs came with no extra tap: the street defaults
+    assert (contact["living_situation"], contact["engaged"]) == ("unsheltered", 0)
     assert peer.db.execute("SELECT count(*) FROM outbox WHERE table_name = 'outreach_contact' "
                            "AND state = 'pending'").fetchone()[0] == 1
     # the form is ready for the next person, and the contact shows in the recent list
