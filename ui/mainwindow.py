@@ -30,6 +30,7 @@ SCREENS = (
     ("crc", "CRC drop-off", TEAM),
     ("outreach", "Outreach", EVERYONE),
     ("followups", "Follow-ups", EVERYONE),
+    ("referrals", "Referrals", EVERYONE),
     ("resources", "Resources", EVERYONE),
     ("conflicts", "Conflicts", EVERYONE),
 )
@@ -42,7 +43,8 @@ VIEW_CLASSES = {
     "shift": ("shift", "ShiftView"),
     "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
     "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
-    "followups": ("followups", "FollowUpsView"), "resources": ("resources", "ResourcesView"),
+    "followups": ("followups", "FollowUpsView"), "referrals": ("referrals", "ReferralsView"),
+    "resources": ("resources", "ResourcesView"),
     "conflicts": ("conflicts", "ConflictsView"),
 }
 

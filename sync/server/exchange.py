@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
-from fieldapp.records import RECORD_TYPES, RecordType, release_problems
+from fieldapp.records import RECORD_TYPES, RecordType, referral_problems, release_problems
 from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
@@ -196,6 +196,8 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
     if unstorable:
         raise ValidationError(rt.table, unstorable)
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
+        raise ValidationError(rt.table, problems)
+    if rt.table == "referral" and not partial and (problems := referral_problems(values)):
         raise ValidationError(rt.table, problems)
     return values
 
