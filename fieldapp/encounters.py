@@ -48,9 +48,10 @@ def add_clinical_note(session: Session, encounter_id: str, body: str) -> str:
         changes.audit(session, "clinical_note.write", outcome="denied")
         raise TandemError("only clinicians may write clinical notes")
     with session.db.atomic():
+        encounter = changes.get(session, "encounter", encounter_id)
         note_id = changes.create(session, "clinical_note", {
-            "encounter_id": encounter_id, "team": session.profile.team,
-            "body": body, "written_at": now_iso()})
+            "encounter_id": encounter_id, "team": encounter["team"], "body": body,
+            "written_at": now_iso(), "person_ids": encounter["person_ids"] or []})
         drafts.discard_draft(session, clinical_draft_key(encounter_id))
     return note_id
 
