@@ -36,6 +36,7 @@ NOTE_TABLE = "clinical_note"
 RELEASE_TABLE = "release_of_information"
 SCOPE = "clinical_notes"
 DISCLOSED, WITHDRAWN = "disclosed", "withdrawn"
+SYSTEM_ROLE = "system"  # the server acting for an agency tool (imports.system_caller)
 _CHUNK = 200  # LIKE terms per query
 
 
@@ -139,9 +140,10 @@ def log_served(conn, caller: Caller, rows, covered: dict[str, list[str]]) -> Non
 
 def release_write_problem(caller: Caller, kind: str, fields) -> str | None:
     """Why this caller may not make this change to a release, or None. Clinical staff record
-    releases (so no one grants themselves access); anyone on the team may record that the
-    person revoked one, which only narrows what is disclosed."""
-    if caller.role in P.CLINICAL_ROLES:
+    releases (so no one grants themselves access), and so does the server's own import of
+    signed forms (`tandem-server releases import`, run by the agency); anyone on the team may
+    record that the person revoked one, which only narrows what is disclosed."""
+    if caller.role in P.CLINICAL_ROLES or caller.role == SYSTEM_ROLE:
         return None
     if kind == "patch" and isinstance(fields, dict) and set(fields) == {"revoked_at"} \
             and fields["revoked_at"]:

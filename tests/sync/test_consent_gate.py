@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from fieldapp import encounters, persons
+from fieldapp import encounters, persons, releases
 from sync import engine
 from tests.conftest import PASSWORD
 
@@ -68,7 +68,7 @@ def _clinician_case(clinician, people: list[str]) -> tuple[str, str]:
 
 def _release(clinician, person: str, recipient: str = "role:officer") -> str:
     today = datetime.now(UTC).date()
-    rid = persons.add_release(clinician, person, {
+    rid = releases.add_release(clinician, person, {
         "discloser": "Adaeze Okafor, LPC", "scope": "clinical_notes", "recipient": recipient,
         "purpose": "coordinated follow-up", "signed_on": today - timedelta(days=1),
         "expires_on": today + timedelta(days=30)})
