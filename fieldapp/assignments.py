@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from . import changes
+from . import changes, shifts
 from .errors import TandemError, ValidationError
 from .records import record_type
 from .session import Session
@@ -28,12 +28,17 @@ def acknowledge(session: Session, assignment_id: str, at: datetime | str | None 
 
 def take(session: Session, assignment_id: str, unit: str, shift_id: str | None = None,
          at: datetime | str | None = None) -> None:
+    """Take the call for the unit; on a shift, the car goes en route in the same transaction."""
     current = changes.get(session, "assignment", assignment_id)
     if current["status"] not in ("open", "acknowledged"):
         raise TandemError(f"this assignment is already {current['status']}")
-    changes.patch(session, "assignment", assignment_id, {
-        "status": "taken", "unit": unit, "shift_id": shift_id,
-        "taken_at": when(at, "assignment", "taken_at")})
+    taken = when(at, "assignment", "taken_at")
+    with session.db.atomic():
+        changes.patch(session, "assignment", assignment_id, {
+            "status": "taken", "unit": unit, "shift_id": shift_id, "taken_at": taken})
+        if shift_id and shifts.current_status(session, shift_id) != "en_route":
+            shifts.set_status(session, shift_id, "en_route", at=taken,
+                              note=_call_name(current))
 
 
 def clear(session: Session, assignment_id: str, disposition: str,
@@ -63,3 +68,9 @@ def open_assignments(session: Session, unit: str | None = None) -> list[dict]:
         item["age_minutes"] = (now - parse_iso(item["received_at"])).total_seconds() / 60
         rows.append(item)
     return rows
+
+
+def _call_name(assignment: dict) -> str:
+    """How a status event names the call it is for."""
+    incident = f"{assignment['cad_incident']} " if assignment.get("cad_incident") else ""
+    return f"{incident}{assignment['summary']}"[:200]
