@@ -27,6 +27,7 @@ LIST_LIMIT = 200
 # Fields one record of a call lends another when they are joined and the other lacks them.
 _JOIN_FILL = ("assignment_id", "place", "lat", "lon", "disposition", "use_of_force_type",
               "cad_incident", "call_summary")
+_SIGNATURE = ("police_note_by", "police_note_at")
 _FLAGS = tuple(f.name for f in record_type("encounter").fields if f.type is bool)
 
 
@@ -62,6 +63,7 @@ def save_documentation(session: Session, encounter_id: str, values: dict, people
     """One save of the encounter form, all or nothing: people new to the file, the encounter
     (created, or only the fields changed since the form loaded `base`, so a partner's edits
     that arrived meanwhile stand), the clinician's note, and the assignment it clears."""
+    values = {k: v for k, v in values.items() if k not in _SIGNATURE}  # save_encounter's
     with session.db.atomic():
         person_ids = [p["id"] if p.get("id") else persons.add_person(session, p) for p in people]
         values = {**values, "person_ids": person_ids}

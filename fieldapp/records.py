@@ -53,6 +53,7 @@ class Field:
     references: str | None = None  # the table whose id this field holds
     minimum: float | None = None
     maximum: float | None = None
+    names_writer: bool = False  # holds the username of whoever writes it, and no other
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("finalized_at", datetime),
             _text("cad_incident", max_len=32),  # from the assignment, or typed
             _text("call_summary", max_len=2000),  # from the assignment
-            _text("police_note_by", max_len=64),  # who last wrote the police note, and when
+            # who last wrote the police note, and when
+            _text("police_note_by", max_len=64, names_writer=True),
             Field("police_note_at", datetime),
             _ref("joined_to", "encounter"),  # the same call, documented apart, joined later
         ), sensitive=True, merge_creates=True),

@@ -168,6 +168,10 @@ def _apply(batch: _Batch, op: dict) -> dict:
         return _rejected(problem)
     if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
         return _rejected("fields and base must be JSON objects")
+    for f in rt.fields:
+        if f.names_writer and op["fields"].get(f.name) not in (None, caller.username):
+            return _rejected(f"{f.name}: names who wrote it, so it can only be "
+                             f"{caller.username!r} in {caller.username}'s change")
     current = batch.records.get(record_id)
     if current is not None and current["table_name"] != table:
         return _rejected(f"id {record_id} belongs to a {current['table_name']} record")

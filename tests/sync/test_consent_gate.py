@@ -43,12 +43,12 @@ class Stranger:
                 return records
 
     def push(self, table: str, record_id: str, kind: str, fields: dict, base: dict | None = None,
-             base_version: int = 0) -> dict:
+             base_version: int = 0, hlc: str = LATE) -> dict:
         self.ops += 1
         answer = requests.post(f"{self.url}/v1/push", headers=self.headers, timeout=30, json={
             "ops": [{"op_id": f"stranger-op-{uuid.uuid4()}", "table": table,
                      "record_id": record_id, "kind": kind, "fields": fields,
-                     "base": base or {}, "base_version": base_version, "hlc": LATE}]})
+                     "base": base or {}, "base_version": base_version, "hlc": hlc}]})
         assert answer.status_code == 200, answer.text
         return answer.json()["results"][0]
 
