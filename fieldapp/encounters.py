@@ -95,25 +95,57 @@ def _clear_assignment(session: Session, encounter: dict) -> None:
 
 
 def form_for_assignment(session: Session, assignment_id: str) -> dict:
-    """The encounter form for an assignment's call: the call's encounter if this laptop has it
-    (the partner's, synced), else a new one starting with the assignment's place, summary and
-    CAD number."""
+    """The encounter form for an assignment's call: what was being typed for it, else the
+    call's encounter if this laptop has it (the partner's, synced), else a new one starting
+    with the assignment's place, summary and CAD number."""
     encounter_id = id_for_assignment(assignment_id)
-    if _exists(session, encounter_id):
+    if drafts.load_draft(session, draft_key(encounter_id)) or _exists(session, encounter_id):
         return form_for(session, encounter_id)
     a = changes.get(session, "assignment", assignment_id)
     values = {"assignment_id": assignment_id, "place": a["place"], "lat": a["lat"],
               "lon": a["lon"], "cad_incident": a["cad_incident"], "call_summary": a["summary"]}
-    return {"id": encounter_id, "values": values, "people": [], "base": None}
+    return {"id": encounter_id, "values": values, "people": [], "base": None,
+            "clinical_note": "", "call": None}
 
 
 def form_for(session: Session, encounter_id: str) -> dict:
-    """An encounter on file, opened to add to it (audited as a view): its values, its people,
-    and `base`, the values as loaded, which a save compares against."""
-    encounter = view_encounter(session, encounter_id)
-    values = {f: encounter[f] for f in record_type("encounter").field_names}
-    people = [changes.get(session, "person", p) for p in encounter["person_ids"] or []]
-    return {"id": encounter_id, "values": values, "people": people, "base": dict(values)}
+    """An encounter opened to add to it: what was being typed for it if a draft is waiting,
+    else the one on file (audited as a view). Its values, its people, `base` (the values as
+    first loaded, which a save compares against; None for a new one), `clinical_note` (a
+    clinician's unsaved note) and `call`, every note written on it so far (record_of_call)."""
+    draft = drafts.load_draft(session, draft_key(encounter_id))
+    if draft:
+        clinical = drafts.load_draft(session, clinical_draft_key(encounter_id)) or {}
+        on_file = draft.get("base") is not None and _exists(session, encounter_id)
+        return {**draft, "clinical_note": clinical.get("body", ""), "restored": True,
+                "call": record_of_call(session, encounter_id) if on_file else None}
+    call = record_of_call(session, encounter_id)
+    values = {f: call["encounter"][f] for f in record_type("encounter").field_names}
+    people = [{k: p.get(k) for k in persons.ON_FILE_FIELDS} for p in call["people"]]
+    return {"id": encounter_id, "values": values, "people": people, "base": dict(values),
+            "clinical_note": "", "call": call}
+
+
+def save_form_draft(session: Session, form: dict, clinical_note: str | None) -> None:
+    """What is typed in the encounter form (id, values, people, base), and a clinician's note
+    apart from it, kept until the form is saved."""
+    drafts.save_draft(session, draft_key(form["id"]), "encounter", form)
+    if clinical_note is not None:
+        drafts.save_draft(session, clinical_draft_key(form["id"]), "clinical_note",
+                          {"body": clinical_note})
+
+
+def latest_form(session: Session) -> dict | None:
+    """The encounter form last being typed, to reopen after a restart (form_for), if any."""
+    found = drafts.drafts(session, "encounter")
+    return form_for(session, found[0]["body"]["id"]) if found else None
+
+
+def discard_form_draft(session: Session, encounter_id: str) -> None:
+    """Drop what was typed for an encounter the form moved away from (its id changed)."""
+    with session.db.atomic():
+        drafts.discard_draft(session, draft_key(encounter_id))
+        drafts.discard_draft(session, clinical_draft_key(encounter_id))
 
 
 def finalize(session: Session, encounter_id: str) -> None:

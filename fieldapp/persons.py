@@ -31,6 +31,18 @@ def view_person(session: Session, person_id: str) -> dict:
     return person
 
 
+# What a form keeps of a person on file: enough to show them, and their id.
+ON_FILE_FIELDS = ("id", "kind", "first_name", "last_name", "alias", "description",
+                  "safety_cautions")
+
+
+def on_file(session: Session, person_id: str) -> dict:
+    """Someone on file picked for a form: read through view_person (an audited view), kept to
+    what the form shows."""
+    person = view_person(session, person_id)
+    return {k: person.get(k) for k in ON_FILE_FIELDS}
+
+
 def label(person: dict) -> str:
     """How the person is shown in lists: name, else alias, else description."""
     if person.get("kind") == "named":

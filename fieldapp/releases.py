@@ -17,7 +17,7 @@ from .persons import label
 from .records import record_type, release_problems
 from .session import Session
 from .timeutil import now_iso
-from .validation import stored_to_python
+from .validation import normalise, stored_to_python
 
 EXPIRY_WARNING_DAYS = 14  # a release this close to its end shows as expiring
 IN_FORCE, EXPIRING, EXPIRED, REVOKED, NOT_YET = (
@@ -37,6 +37,10 @@ def add_release(session: Session, person_id: str, values: dict) -> str:
         raise TandemError("only clinical staff may record a release of information")
     values = {"person_id": person_id, "signed_by": "the patient", **values}
     problems = release_problems(values)
+    try:  # one error naming every bad field
+        normalise(record_type("release_of_information"), values, partial=False)
+    except ValidationError as e:
+        problems = {**e.problems, **problems}
     if problems:
         raise ValidationError("release_of_information", problems)
     return changes.create(session, "release_of_information", values)

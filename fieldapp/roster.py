@@ -51,3 +51,12 @@ def car(session: Session, partner: str | None = None) -> dict:
         for key in out:
             out[key] = out[key] or (m or {}).get(key)
     return out
+
+
+def choices(session: Session) -> dict:
+    """What starting a shift offers: the partners, and the car each pick starts with (under
+    None, the car with no partner picked)."""
+    found = partners(session)
+    return {"partners": found,
+            "cars": {None: car(session), **{m["username"]: car(session, m["username"])
+                                            for m in found}}}
