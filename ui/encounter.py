@@ -45,6 +45,7 @@ from .timefmt import clock, day_clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
 DRAFT_DELAY_MS = 300
+WIDE_FLAGS_PX = 900  # the screen's width from which the flags sit in three columns
 SEARCH_DELAY_MS = 200
 # What the form shows; every other field of an encounter on file rides along unchanged.
 SHOWN = ("presenting_situation", "place", "disposition", "police_note", "assignment_id",
@@ -92,11 +93,10 @@ class AssignmentChoice(QComboBox):
         # a long CAD summary is cut in the box (whole in the list), never widening the form
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(40)
-        self.wanted: str | None = None  # kept until the list holds it (a restored draft)
         self.set_assignments([])
 
     def set_assignments(self, rows: list[dict]) -> None:
-        keep = self.currentData() or self.wanted
+        keep = self.currentData()
         self.blockSignals(True)
         self.clear()
         self.addItem("No assignment", None)
@@ -109,9 +109,13 @@ class AssignmentChoice(QComboBox):
         self.blockSignals(False)
 
     def choose(self, assignment_id: str | None) -> None:
+        """Pick the assignment. One not in the list stays linked: the unit's list has not
+        loaded yet (a restored draft), or the call is cleared (an encounter on file)."""
         index = self.findData(assignment_id) if assignment_id else 0
-        self.wanted = assignment_id if index < 0 else None
-        self.setCurrentIndex(max(0, index))
+        if index < 0:
+            self.addItem("This call's assignment (not open)", assignment_id)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
 
 
 def person_from_text(kind: str, text: str) -> dict:
@@ -154,6 +158,13 @@ class EncounterView(QWidget):
         self.call_label.setWordWrap(True)
         self.call_label.hide()
         v.addWidget(self.call_label)
+        self.notes_so_far = CallRecordView()
+        self.notes_so_far.setMinimumHeight(150)
+        self.notes_so_far.setMaximumHeight(240)
+        self.notes_so_far_box = QGroupBox("Notes so far (who wrote each, and when)")
+        QVBoxLayout(self.notes_so_far_box).addWidget(self.notes_so_far)
+        self.notes_so_far_box.hide()
+        v.addWidget(self.notes_so_far_box)
         v.addWidget(self.errors.general)
 
         situation = QGroupBox("Presenting situation")
@@ -222,22 +233,26 @@ class EncounterView(QWidget):
         v.addWidget(people)
 
         outcome = QGroupBox("Disposition and flags")
-        ov = QGridLayout(outcome)
+        ov = QVBoxLayout(outcome)
         self.disposition = QComboBox()
         self.disposition.addItem("Not yet", None)
         for d in DISPOSITIONS:
             self.disposition.addItem(pretty(d), d)
         self.disposition.currentIndexChanged.connect(self._changed)
-        ov.addWidget(QLabel("Disposition (clears the assignment)"), 0, 0)
-        ov.addWidget(self.disposition, 0, 1, 1, 2)
-        ov.addWidget(self.errors.label("disposition"), 1, 0, 1, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Disposition (clears the assignment)"))
+        row.addWidget(self.disposition, 1)
+        ov.addLayout(row)
+        ov.addWidget(self.errors.label("disposition"))
         self.flags: dict[str, QCheckBox] = {}
-        for n, f in enumerate(FLAGS):
+        for f in FLAGS:
             box = QCheckBox(FLAG_LABELS.get(f, pretty(f)))
             box.setObjectName(f"flag_{f}")
             box.toggled.connect(self._changed)
             self.flags[f] = box
-            ov.addWidget(box, 2 + n // 3, n % 3)
+        self.flag_grid = QGridLayout()
+        self._lay_out_flags(3)
+        ov.addLayout(self.flag_grid)
         self.force_type = QComboBox()
         self.force_type.addItem("Type of force…", None)
         for t in USE_OF_FORCE_TYPES:
@@ -245,17 +260,12 @@ class EncounterView(QWidget):
         self.force_type.currentIndexChanged.connect(self._changed)
         self.flags["use_of_force"].toggled.connect(self.force_type.setEnabled)
         self.force_type.setEnabled(False)
-        ov.addWidget(QLabel("Use of force type"), 6, 0)
-        ov.addWidget(self.force_type, 6, 1, 1, 2)
-        ov.addWidget(self.errors.label("use_of_force_type"), 7, 0, 1, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Use of force type"))
+        row.addWidget(self.force_type, 1)
+        ov.addLayout(row)
+        ov.addWidget(self.errors.label("use_of_force_type"))
         v.addWidget(outcome)
-
-        self.notes_so_far = CallRecordView()
-        self.notes_so_far.setMinimumHeight(160)
-        self.notes_so_far_box = QGroupBox("Notes so far (who wrote each, and when)")
-        QVBoxLayout(self.notes_so_far_box).addWidget(self.notes_so_far)
-        self.notes_so_far_box.hide()
-        v.addWidget(self.notes_so_far_box)
 
         self.police_label = QLabel("Police note")
         v.addWidget(self.police_label)
@@ -299,6 +309,18 @@ class EncounterView(QWidget):
         self.ctx.shift_changed.connect(lambda _shift: self.refresh())
         self.refresh()
 
+    def _lay_out_flags(self, columns: int) -> None:
+        self.flag_columns = columns
+        for n, box in enumerate(self.flags.values()):
+            self.flag_grid.addWidget(box, n // columns, n % columns)
+
+    def resizeEvent(self, event) -> None:
+        """Three columns of flags where they fit, two on a narrow screen (1024 px)."""
+        columns = 3 if event.size().width() >= WIDE_FLAGS_PX else 2
+        if columns != self.flag_columns:
+            self._lay_out_flags(columns)
+        super().resizeEvent(event)
+
     def refresh(self) -> None:
         """The form keeps what is typed; only the unit's assignments are reloaded."""
         self.ctx.tasks.db(assignments.open_assignments, self.ctx.unit).success(
@@ -325,7 +347,7 @@ class EncounterView(QWidget):
                   "place": self.place.text().strip() or None,
                   "disposition": self.disposition.currentData(),
                   "police_note": self.police_note.toPlainText() or None,
-                  "assignment_id": self.assignment.currentData() or self.assignment.wanted,
+                  "assignment_id": self.assignment.currentData(),
                   "use_of_force_type": self.force_type.currentData()
                   if self.flags["use_of_force"].isChecked() else None}
         values.update({f: box.isChecked() for f, box in self.flags.items()})

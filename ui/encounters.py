@@ -14,6 +14,7 @@ from .timefmt import day_clock
 from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
 
 SEARCH_DELAY_MS = 250
+SIDE_BY_SIDE_PX = 1000  # the screen's width from which the record sits beside the list
 
 
 class EncountersModel(RowsTableModel):
@@ -61,7 +62,7 @@ class EncountersView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
         self.record = CallRecordView("Select an encounter to read it.")
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
         split.addWidget(self.record)
         split.setStretchFactor(0, 3)
@@ -101,6 +102,17 @@ class EncountersView(QWidget):
         ctx.changed.connect(self._changed)
         ctx.shift_changed.connect(self._shift_changed)
         self._shift_changed(ctx.shift)
+
+    def resizeEvent(self, event) -> None:
+        """Side by side where the list keeps room for the call; the record under it on a
+        narrow screen (1024 px)."""
+        wide = event.size().width() >= SIDE_BY_SIDE_PX
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.split.orientation():
+            self.split.setOrientation(orientation)
+            room = event.size().width() if wide else event.size().height()
+            self.split.setSizes([room * 3 // 5, room * 2 // 5] if wide else [room // 3, room])
+        super().resizeEvent(event)
 
     def _shift_changed(self, shift) -> None:
         self.shift_button.setEnabled(bool(shift))

@@ -4,24 +4,25 @@ team's people too), record a signed one with each element the rule asks for, and
 the person revoked one. The agency server applies them (who receives which clinical notes)
 on the next sync."""
 
+from datetime import timedelta
+
 from fieldapp import persons, releases, roster
 from fieldapp.records import RELEASE_SCOPES, ROLES
 
 from .context import Context
 from .models import RowsListModel, RowsTableModel
-from .qt import (QComboBox, QDate, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QLabel,
-                 QLineEdit, QListView, QMessageBox, Qt, QTimer, QVBoxLayout, QWidget)
+from .qt import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
+                 QMessageBox, Qt, QTimer, QVBoxLayout, QWidget)
 from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, pretty, record_table,
                       shortcut)
 
 SEARCH_DELAY_MS = 200
-DEFAULT_MONTHS = 12  # a new release's end date, until the clinician sets the one signed
 
 
 def standing(row: dict) -> str:
     """Where a release stands, in words."""
     if row["status"] == releases.EXPIRING:
-        return f"Ends in {row['days_left']} day{'s' if row['days_left'] != 1 else ''}"
+        return f"⚠ Ends in {row['days_left']} day{'s' if row['days_left'] != 1 else ''}"
     if row["status"] == releases.IN_FORCE:
         return f"In force · {row['days_left']} days left"
     return row["status"].capitalize()
@@ -47,7 +48,7 @@ class ReleasesModel(RowsTableModel):
         ends = str(row["expires_on"]) + (f" or when {row['expiry_event']}"
                                          if row.get("expiry_event") else "")
         return (standing(row), recipient_words(row["recipient"]), row["purpose"],
-                f"{row['signed_on']} by {row.get('signed_by') or 'the patient'}", ends)
+                f"{row['signed_on']}\nby {row.get('signed_by') or 'the patient'}", ends)
 
 
 class PeopleModel(RowsListModel):
@@ -58,7 +59,7 @@ class PeopleModel(RowsListModel):
 class EndingModel(RowsListModel):
     def display(self, row: dict) -> str:
         return (f"{row['label']} → {recipient_words(row['recipient'])}: "
-                f"{standing(row).lower()} ({row['expires_on']})")
+                f"{standing(row)} ({row['expires_on']})")
 
 
 class ReleasesView(QWidget):
@@ -223,14 +224,17 @@ class ReleaseDialog(QDialog):
                             + " (what Tandem discloses)")
         self.purpose = QLineEdit(placeholderText="e.g. coordinated follow-up after CRC discharge")
         self.purpose.setObjectName("purpose")
-        today = QDate.currentDate()
-        self.signed_on = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
+        today = releases.today()
+        self.signed_on = QLineEdit(today.isoformat(), placeholderText="YYYY-MM-DD")
+        self.signed_on.setObjectName("signedOn")
         self.signed_by = QLineEdit("the patient")
-        self.expires_on = QDateEdit(today.addMonths(DEFAULT_MONTHS), calendarPopup=True,
-                                    displayFormat="yyyy-MM-dd")
+        self.expires_on = QLineEdit((today + timedelta(days=365)).isoformat(),
+                                    placeholderText="YYYY-MM-DD, the date written on the form")
+        self.expires_on.setObjectName("expiresOn")
         self.expiry_event = QLineEdit(placeholderText="optional: an event that ends it sooner, "
                                                       "e.g. discharge from the program")
         form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.addRow("Patient", QLabel(persons.label(person)))
         add_rows(form, self.errors, [
             ("Who discloses", self.discloser, "discloser"),
@@ -246,6 +250,7 @@ class ReleaseDialog(QDialog):
         buttons.accepted.disconnect()
         buttons.accepted.connect(self.save)
         v = QVBoxLayout(self)
+        v.addWidget(heading("Record a signed release (42 CFR §2.31)"))
         v.addWidget(self.errors.general)
         v.addLayout(form)
         v.addWidget(QLabel("The patient may revoke it at any time; record that here when "
@@ -274,9 +279,9 @@ class ReleaseDialog(QDialog):
         return {"discloser": self.discloser.text().strip(),
                 "recipient": self.recipient.currentData() or "",
                 "scope": ",".join(RELEASE_SCOPES), "purpose": self.purpose.text().strip(),
-                "signed_on": self.signed_on.date().toPython(),
+                "signed_on": self.signed_on.text().strip(),
                 "signed_by": self.signed_by.text().strip() or None,
-                "expires_on": self.expires_on.date().toPython(),
+                "expires_on": self.expires_on.text().strip(),
                 "expiry_event": self.expiry_event.text().strip() or None}
 
     def save(self) -> None:

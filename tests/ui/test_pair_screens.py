@@ -203,7 +203,7 @@ def test_the_clinician_records_sees_and_revokes_releases(qtbot, open_window, cli
     settle(qtbot, window)
     assert view.ending_view.isVisible()
     assert view.ending.display(view.ending.rows[0]).startswith(
-        "Dana Whitfield → team mhst-1: ends in 4 days")
+        "Dana Whitfield → team mhst-1: ⚠ Ends in 4 days")
     qtbot.keyClicks(view.search, "whit")
     qtbot.waitUntil(lambda: view.matches_view.isVisible(), timeout=5000)
     view.matches_view.setCurrentIndex(view.matches.index(0))
@@ -216,12 +216,16 @@ def test_the_clinician_records_sees_and_revokes_releases(qtbot, open_window, cli
     dialog = view.dialog
     dialog.recipient_kind.setCurrentIndex(dialog.recipient_kind.findData("user"))
     assert dialog.recipient.currentData() == "user:ofc.ramirez"
-    dialog.expires_on.setDate(dialog.signed_on.date().addDays(-1))
+    dialog.expires_on.setText(str(today - timedelta(days=1)))
     dialog.save()  # no purpose, an end before the signature: both marked, nothing saved
     settle(qtbot, window)
     assert set(dialog.errors.shown()) == {"purpose", "expires_on"} and dialog.isVisible()
     qtbot.keyClicks(dialog.purpose, "coordinated follow-up")
-    dialog.expires_on.setDate(dialog.signed_on.date().addDays(180))
+    dialog.expires_on.setText("31/12/2030")
+    dialog.save()  # not a date the rule reads: said next to it
+    settle(qtbot, window)
+    assert "must be a date like" in dialog.errors.shown()["expires_on"]
+    dialog.expires_on.setText(str(today + timedelta(days=180)))
     qtbot.keyClicks(dialog.expiry_event, "discharge from the program")
     dialog.save()
     settle(qtbot, window)
