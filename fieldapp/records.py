@@ -194,8 +194,9 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("body", required=True, max_len=NOTE_MAX),
             Field("written_at", datetime, required=True),
             # Whom the note is about: its encounter's people when it was written. A release
-            # discloses it only when it covers each of them (sync/server/disclosures.py).
-            Field("person_ids", list, references="person"),
+            # discloses it only when it covers each of them (sync/server/disclosures.py). Not
+            # checked against the laptop's people: one deleted since stays named, never dropped.
+            Field("person_ids", list),
         ), append_only=True, sensitive=True, clinical=True),
         RecordType("outreach_contact", (
             _text("team", required=True, max_len=64),

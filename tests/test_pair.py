@@ -189,3 +189,14 @@ def test_releases_show_where_each_stands_and_expiry_ahead_of_time(clinician, off
     assert releases.status({"revoked_at": None, "signed_on": "2099-01-01",
                             "expires_on": "2099-02-01"}, date(2026, 1, 1)) == ("not yet in force",
                                                                                None)
+
+
+def test_a_note_on_an_encounter_naming_someone_since_deleted_still_names_them(clinician):
+    gone = persons.add_person(clinician, {"kind": "alias", "alias": "Sparrow"})
+    kept = persons.add_person(clinician, {"kind": "alias", "alias": "Tex"})
+    eid = encounters.save_encounter(clinician, {"presenting_situation": "dispute",
+                                                "person_ids": [gone, kept]})
+    changes.delete(clinician, "person", gone)
+    encounters.add_clinical_note(clinician, eid, "Both were there.")
+    [note] = encounters.clinical_notes(clinician, eid)
+    assert note["person_ids"] == [gone, kept]  # dropping one would widen what it discloses
