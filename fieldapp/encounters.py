@@ -24,6 +24,7 @@ from .validation import normalise, stored_to_python
 _IDS = uuid.UUID("0f1d9a52-3c1e-4b8e-9a57-6f2d1c0e7b44")  # namespace of derived encounter ids
 RECENT_DAYS = 14  # the team's encounters the list offers besides this shift's
 LIST_LIMIT = 200
+NOT_HERE = "someone not on this laptop"
 # Fields one record of a call lends another when they are joined and the other lacks them.
 _JOIN_FILL = ("assignment_id", "place", "lat", "lon", "disposition", "use_of_force_type",
               "cad_incident", "call_summary")
@@ -226,7 +227,7 @@ def record_of_call(session: Session, encounter_id: str) -> dict:
                       detail=f"{len(notes)} notes; " + ("clinical role"
                               if session.profile.can_read_clinical
                               else "disclosed under a release of information"))
-    people = [changes.get(session, "person", p) for p in encounter["person_ids"] or []]
+    people = _people(session, encounter["person_ids"] or [])
     return {"encounter": encounter, "joined": records[1:], "people": people,
             "police_notes": police,
             "clinical_notes": [{"by": n["author"], "at": n["written_at"], "body": n["body"]}
@@ -271,11 +272,20 @@ def listing(session: Session, text: str = "", shift_id: str | None = None,
     out = []
     for row in rows:
         item = stored_to_python(record_type("encounter"), row)
-        item["people"] = [labels.get(p, "someone not on this laptop")
+        item["people"] = [labels.get(p, NOT_HERE)
                           for p in item["person_ids"] or []]
         item["clinical_notes"] = notes.get(row["id"], 0)
         out.append(item)
     return out
+
+
+def _people(session: Session, person_ids: list[str]) -> list[dict]:
+    """The encounter's people in its order; one no longer here (deleted since, or never
+    synced to this laptop) stays linked, shown as such."""
+    found = {r["id"]: stored_to_python(record_type("person"), r) for r in session.db.query(
+        f"SELECT * FROM person WHERE id IN ({', '.join('?' for _ in person_ids)})", person_ids)}
+    return [found.get(p) or {"id": p, "kind": "anonymous", "description": NOT_HERE}
+            for p in person_ids]
 
 
 def _labels(session: Session, person_ids: set[str]) -> dict[str, str]:

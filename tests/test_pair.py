@@ -200,3 +200,7 @@ def test_a_note_on_an_encounter_naming_someone_since_deleted_still_names_them(cl
     encounters.add_clinical_note(clinician, eid, "Both were there.")
     [note] = encounters.clinical_notes(clinician, eid)
     assert note["person_ids"] == [gone, kept]  # dropping one would widen what it discloses
+    call = encounters.record_of_call(clinician, eid)  # opening it still shows both
+    assert [persons.label(p) for p in call["people"]] == ["“Sparrow”", "“Tex”"]
+    form = encounters.form_for(clinician, eid)
+    assert [p["id"] for p in form["people"]] == [gone, kept]

@@ -90,7 +90,7 @@ def _check_car(unit: str | None, vehicle: str | None) -> None:
             raise AccountError(f"{name} {value!r} is longer than {CAR_MAX} characters")
 
 
-def roster(conn, caller: "Caller") -> list[dict]:
+def roster(conn, caller: Caller) -> list[dict]:
     """Everyone (not disabled) who shares a team with the caller: whom a shift can be started
     with, and the car each usually rides in. No team, no one."""
     out = []

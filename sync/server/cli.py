@@ -64,12 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         if name == "releases":
             actions = sub.add_subparsers(dest="action", required=True)
             listing = actions.add_parser("list", help="the releases on file, newest first")
+            listing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
             listing.add_argument("--team", default=None, help="one team's (default: every team)")
             listing.add_argument("--in-force", action="store_true",
                                  help="only those in force today (UTC date)")
             listing.add_argument("--json", action="store_true", help="one JSON object per line")
             importing = actions.add_parser(
                 "import", help="signed releases from a CSV file: all rows, or none")
+            importing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
             importing.add_argument("path")
             importing.add_argument("--team", required=True, help="the team the people belong to")
         if name == "revoke-device":
