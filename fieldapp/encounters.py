@@ -78,8 +78,9 @@ def save_documentation(session: Session, encounter_id: str, values: dict, people
 
 
 def _stored(name: str, value):
-    """A form value as stored, for comparing (no people and an empty list are the same)."""
-    if isinstance(value, (list, tuple)) and not value:
+    """A form value as stored, for comparing: no value, an unchecked flag, an empty list and
+    no people are all the same nothing."""
+    if isinstance(value, (list, tuple, bool)) and not value:
         value = None
     return normalise(record_type("encounter"), {name: value}, partial=True).get(name)
 

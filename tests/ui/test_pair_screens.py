@@ -30,9 +30,18 @@ def _search(qtbot, window, view, text):
     return [r["id"] for r in view.model.rows]
 
 
-def test_the_list_finds_and_reads_encounters_and_opens_one_to_add_a_note(
+def _pulled(source, target, table, record_id):
+    """A record of `source`'s cache in `target`'s, as sync.engine applies a pulled page."""
+    row = source.db[table].get(record_id)
+    with target.db.atomic():
+        target.db[table].insert({**row, "server_version": 1})
+
+
+def test_the_clinician_finds_the_officers_encounter_and_adds_her_note(
         qtbot, open_window, officer, clinician):
-    dana, eid = _case(clinician)
+    dana, eid = _case(officer, police_note="Talked him down from the railing.")
+    _pulled(officer, clinician, "person", dana)
+    _pulled(officer, clinician, "encounter", eid)
     encounters.add_clinical_note(clinician, eid, "Safety plan reviewed.")
     other = encounters.save_encounter(clinician, {"presenting_situation": "dispute",
                                                   "place": "Reid Park"})
@@ -49,6 +58,7 @@ def test_the_list_finds_and_reads_encounters_and_opens_one_to_add_a_note(
     settle(qtbot, window)
     text = view.record.toPlainText()
     assert "Dana Whitfield ⚠ startles at sirens" in text
+    assert "ofc.ramirez" in text and "Talked him down from the railing." in text
     assert "clin.okafor" in text and "Safety plan reviewed." in text
 
     qtbot.keyClick(view.table, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
@@ -65,7 +75,11 @@ def test_the_list_finds_and_reads_encounters_and_opens_one_to_add_a_note(
     notes = encounters.record_of_call(clinician, eid)["clinical_notes"]
     assert [(n["by"], n["body"]) for n in notes] == [
         ("clin.okafor", "Safety plan reviewed."), ("clin.okafor", "Called back: attending intake.")]
-    assert changes.get(clinician, "encounter", eid)["person_ids"] == [dana]
+    saved = changes.get(clinician, "encounter", eid)
+    assert (saved["person_ids"], saved["police_note_by"]) == ([dana], "ofc.ramirez")
+    assert not clinician.db.execute(  # her save sent nothing of his encounter back
+        "SELECT 1 FROM outbox WHERE table_name = 'encounter' AND record_id = ?",
+        [eid]).fetchone()
 
 
 def test_the_officer_adds_his_police_note_and_never_sees_her_clinical_one(
