@@ -7,7 +7,7 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
 
 
 class AssignmentsModel(RowsTableModel):
@@ -27,6 +27,7 @@ class AssignmentsView(QWidget):
         self.ctx = ctx
         self.model = AssignmentsModel()
         self.table = record_table(self.model, stretch=(2,))
+        fit_row_heights(self.table)  # long text wraps, never cut off
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().resizeSection(3, 260)
         self.errors = FieldErrors()
@@ -40,19 +41,22 @@ class AssignmentsView(QWidget):
         self.encounter_button = button("Encounter (Ctrl+E)", self.start_encounter,
                                        name="startEncounter")
         self.empty = QLabel("No open assignments for your unit.")
-        actions = QHBoxLayout()
+        actions = QHBoxLayout()  # two rows: whole labels on a 1024×768 screen
         actions.addWidget(self.ack_button)
         actions.addWidget(self.take_button)
         actions.addWidget(self.encounter_button)
         actions.addStretch(1)
-        actions.addWidget(self.disposition)
-        actions.addWidget(self.clear_button)
+        closing = QHBoxLayout()
+        closing.addWidget(QLabel("Clear with"))
+        closing.addWidget(self.disposition, 1)
+        closing.addWidget(self.clear_button)
         v = QVBoxLayout(self)
         v.addWidget(heading("Assignments"))
         v.addWidget(self.errors.general)
         v.addWidget(self.empty)
         v.addWidget(self.table, 1)
         v.addLayout(actions)
+        v.addLayout(closing)
         v.addWidget(self.errors.label("disposition"))
         shortcut(self, "Acknowledge the selected assignment", "Ctrl+K", self.acknowledge)
         shortcut(self, "Take the selected assignment", "Ctrl+T", self.take)

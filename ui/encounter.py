@@ -188,8 +188,8 @@ class EncounterView(QWidget):
             b.setProperty("toggle", True)
             b.setProperty("value", s)
             self.situation.addButton(b)
-            grid.addWidget(b, n // 4, n % 4)
-        grid.addWidget(self.errors.label("presenting_situation"), 2, 0, 1, 4)
+            grid.addWidget(b, n // 3, n % 3)
+        grid.addWidget(self.errors.label("presenting_situation"), 3, 0, 1, 3)
         self.situation.buttonToggled.connect(self._changed)
         v.addWidget(situation)
 
@@ -260,7 +260,7 @@ class EncounterView(QWidget):
             box.setObjectName(f"flag_{f}")
             box.toggled.connect(self._changed)
             self.flags[f] = box
-            ov.addWidget(box, 2 + n // 3, n % 3)
+            ov.addWidget(box, 2 + n // 2, 1 + n % 2)
         self.force_type = QComboBox()
         self.force_type.addItem("Type of force…", None)
         for t in USE_OF_FORCE_TYPES:
@@ -268,9 +268,10 @@ class EncounterView(QWidget):
         self.force_type.currentIndexChanged.connect(self._changed)
         self.flags["use_of_force"].toggled.connect(self.force_type.setEnabled)
         self.force_type.setEnabled(False)
-        ov.addWidget(QLabel("Use of force type"), 6, 0)
-        ov.addWidget(self.force_type, 6, 1, 1, 2)
-        ov.addWidget(self.errors.label("use_of_force_type"), 7, 0, 1, 3)
+        ov.addWidget(QLabel("Flags"), 2, 0, Qt.AlignmentFlag.AlignTop)
+        ov.addWidget(QLabel("Use of force type"), 7, 0)
+        ov.addWidget(self.force_type, 7, 1, 1, 2)
+        ov.addWidget(self.errors.label("use_of_force_type"), 8, 0, 1, 3)
         v.addWidget(outcome)
 
         v.addWidget(QLabel("Police note"))

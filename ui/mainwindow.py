@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
     def _nav(self) -> QFrame:
         nav = QFrame()
         nav.setObjectName("nav")
-        nav.setFixedWidth(210)
+        nav.setFixedWidth(180)
         self.nav_layout = QVBoxLayout(nav)
         self.nav_layout.setContentsMargins(0, 8, 0, 8)
         self.nav_layout.setSpacing(2)

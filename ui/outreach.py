@@ -11,9 +11,9 @@ from fieldapp.timeutil import now_iso
 from .context import Context
 from .models import RowsListModel
 from .qt import (QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView,
-                 QVBoxLayout, QWidget)
+                 Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, fit_rows, heading, pretty, shortcut, vertical_scroll
 
 SERVICES = ("shelter_info", "food", "medical_care", "mental_health", "substance_use_support",
             "housing_navigation", "id_documents", "benefits")
@@ -52,15 +52,22 @@ class OutreachView(QWidget):
         self.save_button = button("Save contact (Ctrl+S)", self.save, name="saveContact",
                                   primary=True)
         self.recent = RecentContactsModel()
-        recent_view = QListView()
-        recent_view.setModel(self.recent)
+        self.recent_view = QListView()  # as tall as its rows: the screen scrolls, not the list
+        self.recent_view.setModel(self.recent)
+        self.recent_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent.modelReset.connect(lambda: fit_rows(self.recent_view))
 
-        v = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Outreach contact"), 1)
         top.addWidget(self.saved)
-        v.addLayout(top)
-        v.addWidget(self.errors.general)
+        outer.addLayout(top)
+        outer.addWidget(self.errors.general)
+        # The taps scroll (upwards of 1024×768 they all show); the recent contacts stay below.
+        form = QWidget()
+        v = QVBoxLayout(form)
+        v.setContentsMargins(0, 0, 0, 0)
+        boxes = {}
         for title, group, field, cols in (("Services offered", self.services, "services_offered", 4),
                                           ("Supplies given", self.supplies, "supplies", 4),
                                           ("Referral", self.referral, "referral", 6),
@@ -70,15 +77,24 @@ class OutreachView(QWidget):
             grid.setContentsMargins(8, 4, 8, 4)
             for n, b in enumerate(group.buttons()):
                 grid.addWidget(b, n // cols, n % cols)
-            v.addWidget(box)
+            boxes[field] = box
+        for field in ("services_offered", "supplies", "referral"):
+            v.addWidget(boxes[field])
             v.addWidget(self.errors.label(field))
-        row = QHBoxLayout()
-        row.addWidget(self.place, 1)
-        row.addWidget(self.save_button)
-        v.addLayout(row)
-        v.addWidget(self.errors.label("place"))
+        # The outcome, the place and Save share a row: the form fits a 1024×768 screen.
+        finish = QGridLayout()
+        finish.addWidget(boxes["outcome"], 0, 0, 2, 1)
+        finish.addWidget(self.place, 0, 1)
+        finish.addWidget(self.save_button, 1, 1)
+        finish.addWidget(self.errors.label("outcome"), 2, 0)
+        finish.addWidget(self.errors.label("place"), 2, 1)
+        finish.setColumnStretch(0, 3)
+        finish.setColumnStretch(1, 2)
+        v.addLayout(finish)
         v.addWidget(QLabel("Recent contacts"))
-        v.addWidget(recent_view, 1)
+        v.addWidget(self.recent_view)
+        v.addStretch(1)
+        outer.addWidget(vertical_scroll(form), 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
         self.refresh()
 

@@ -9,7 +9,7 @@ from .context import Context
 from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
-from .widgets import button, heading, shortcut
+from .widgets import button, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
 
@@ -62,7 +62,7 @@ class ResourcesView(QWidget):
         self.list = QListView()
         self.list.setModel(self.results)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setWordWrap(True)
+        wrap_rows(self.list)
         self.list.selectionModel().currentChanged.connect(self._show_detail)
         self.count = QLabel()
         self.detail = QLabel("Select a result to see its details.")
@@ -82,10 +82,8 @@ class ResourcesView(QWidget):
         filters.addWidget(self.count)
         right = QVBoxLayout()
         right.addWidget(self.detail, 1)
-        copy = QHBoxLayout()
-        copy.addWidget(self.copy_phone)
-        copy.addWidget(self.copy_address)
-        right.addLayout(copy)
+        right.addWidget(self.copy_phone)  # one above the other: whole labels at 1024×768
+        right.addWidget(self.copy_address)
         right.addWidget(self.copied)
         body = QHBoxLayout()
         body.addWidget(self.list, 3)

@@ -7,8 +7,8 @@ from fieldapp.errors import TandemError, ValidationError
 from . import errors
 
 from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                 QHeaderView, QKeySequence, QLabel, QPushButton, Qt, QTableView, QVBoxLayout,
-                 QWidget)
+                 QHeaderView, QKeySequence, QLabel, QListView, QPushButton, QScrollArea, Qt,
+                 QTableView, QVBoxLayout, QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -63,6 +63,40 @@ def centred(widget: QWidget, card: QWidget) -> None:
     outer.addStretch(1)
     outer.addLayout(row)
     outer.addStretch(2)
+
+
+def vertical_scroll(content: QWidget) -> QScrollArea:
+    """`content` in a frameless area that scrolls up and down, never sideways: it is always as
+    wide as the screen gives it (its layout must fit 1024×768)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(content)
+    return area
+
+
+def wrap_rows(view: QListView) -> None:
+    """A list whose long rows wrap to its width (as many lines as they need), never scrolling
+    sideways."""
+    view.setWordWrap(True)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setUniformItemSizes(False)
+
+
+def fit_row_heights(table: QTableView) -> None:
+    """Rows as tall as their wrapped text (48 px at least, to touch), kept so as the columns'
+    widths change."""
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().setMinimumSectionSize(48)
+
+
+def fit_rows(view: QAbstractItemView) -> None:
+    """Make a list exactly as tall as its rows (in a screen that scrolls as a whole)."""
+    rows = view.model().rowCount()
+    height = sum(view.sizeHintForRow(row) for row in range(rows))
+    view.setFixedHeight(max(height + 2 * view.frameWidth(), 100))
 
 
 def heading(text: str) -> QLabel:
