@@ -20,7 +20,7 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
                  QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QTimeZone, QVBoxLayout, QWidget)
-from .widgets import button, heading, pretty, record_table, set_state, shortcut
+from .widgets import button, file_dialog, heading, pretty, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 
@@ -275,13 +275,10 @@ class DashboardView(QWidget):
     def choose_file(self, fmt: str) -> QFileDialog:
         """Ask where to save (Qt's own dialog, so it looks the same everywhere), then export."""
         team = self.selected_team or "all-teams"
-        dialog = QFileDialog(self, f"Export the {fmt.upper()} report")
+        dialog = file_dialog(self, f"Export the {fmt.upper()} report",
+                             f"{fmt.upper()} files (*.{fmt})", save=True)
         dialog.setObjectName("exportDialog")
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(fmt)
-        dialog.setNameFilter(f"{fmt.upper()} files (*.{fmt})")
-        dialog.setDirectory(str(Path.home()))
         dialog.selectFile(f"tandem-report-{self.month}-{team}.{fmt}")
         dialog.fileSelected.connect(lambda path: self.export_to(fmt, path))
         self.save_dialog = dialog

@@ -21,7 +21,7 @@ _NAMES = {
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
         QStyleOptionButton QStyleOptionSpinBox
         QPlainTextEdit QPushButton QScrollArea QScrollBar QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
+        QStatusBar QTableView QTextBrowser QToolButton QTreeView QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

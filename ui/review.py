@@ -14,12 +14,12 @@ from .amend import AmendDialog
 from .context import Context
 from .encounter import SEARCH_DELAY_MS, MatchesModel
 from .models import RowsTableModel
-from .qt import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
+from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout,
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
 from .timefmt import clock, day, day_clock
-from .widgets import (FieldErrors, add_rows, button, fit_row_heights, heading, ok_cancel, pretty,
-                      record_table, set_state, shortcut)
+from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_row_heights,
+                      heading, ok_cancel, pretty, record_table, set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -91,7 +91,7 @@ class AssignmentDialog(QDialog):
                                      ("Summary", self.summary, "summary"),
                                      ("Place", self.place, "place")))
         form.addRow(ok_cancel(self))
-        self.resize(520, 0)
+        fit_dialog(self, 520, 0)
 
     def values(self) -> dict:
         return {"source": "supervisor", "type": "scheduled_task",
@@ -155,7 +155,7 @@ class FollowUpDialog(QDialog):
                 ("Priority", self.priority, "priority"), ("Assign to", self.assignee, "assignee"),
                 ("Note", self.note, "note")))
         form.addRow(ok_cancel(self))
-        self.resize(560, 0)
+        fit_dialog(self, 560, 0)
         self.search()
 
     def search(self) -> None:
@@ -397,10 +397,13 @@ class ReviewView(QWidget):
                                    "follow_up")).failure(failed).run()
 
     def import_list(self, path: str | None = None) -> None:
+        """Import the CRC's discharge list at `path`; with none, ask for the file first."""
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "CRC discharge list", "",
-                                                  "CSV files (*.csv);;All files (*)")
-        if not path:
+            dialog = file_dialog(self, "CRC discharge list", "CSV files (*.csv);;All files (*)")
+            dialog.setObjectName("importDialog")
+            dialog.fileSelected.connect(self.import_list)
+            self.import_dialog = dialog
+            dialog.open()
             return
         self.errors.clear()
         self.ctx.tasks.db(read_and_import, path, self.ctx.profile.team).success(

@@ -11,7 +11,7 @@ from fieldapp.timeutil import to_iso
 from .qt import (QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QLabel,
                  QScrollArea, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import heading, pretty
+from .widgets import fit_dialog, heading, pretty
 
 
 def duration(minutes: float) -> str:
@@ -59,7 +59,7 @@ class ShiftSummaryDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        self.resize(1040, 600)
+        fit_dialog(self, 1040, 600)
 
     def _box(self, title: str, rows: list[tuple[str, str, str]]) -> QGroupBox:
         """A group of lines: (key, label, shown value)."""
