@@ -155,7 +155,7 @@ def render(out_dir: Path) -> list[Path]:
     settle()
     for theme_name in ("day", "night"):
         theme.apply(theme_name)
-        for key, _title, _roles in window.screens:
+        for key, *_ in window.screens:
             view = window.show_screen(key)
             settle()
             if key == "followups" and view.model.rowCount():
