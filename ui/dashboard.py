@@ -69,11 +69,12 @@ class FiguresModel(RowsTableModel):
     COLUMNS = ("Group", "Figure", "Value", "Definition")
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        row = self.row_at(index)
-        if row is not None and role == Qt.ItemDataRole.ToolTipRole:
-            return row["figure"].definition
-        if row is not None and role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            row = self.row_at(index)
+            return row["figure"].definition if row is not None else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) \
+                if index.column() == 2 else None
         return super().data(index, role)
 
     def set_figures(self, figures) -> None:

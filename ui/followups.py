@@ -49,9 +49,9 @@ class FollowUpsModel(RowsTableModel):
     PersonRole = Qt.ItemDataRole.UserRole + 2
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        row = self.row_at(index)
-        if role == self.PersonRole and row is not None:
-            return row["person_id"]
+        if role == self.PersonRole:
+            row = self.row_at(index)
+            return row["person_id"] if row is not None else None
         return super().data(index, role)
 
     def cells(self, row: dict) -> tuple:
