@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
+from . import apco
+
 # The bookkeeping columns every synced record carries, besides its own fields.
 META_COLUMNS = ("id", "created_hlc", "updated_hlc", "author", "device", "server_version", "deleted")
 
@@ -39,6 +41,21 @@ ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_message", "not_found", "declin
 PERSON_KINDS = ("named", "alias", "anonymous")
 TRANSPORT_KINDS = ("voluntary", "involuntary")
 REVIEW_DECISIONS = ("approved", "returned")
+# Where a person an outreach peer meets is living (HMIS element 4.12, Current Living Situation,
+# mapped to HUD's codes in sync/server/hmis.py); "unsheltered" is the street outreach default.
+LIVING_SITUATIONS = (
+    "unsheltered", "emergency_shelter", "safe_haven", "transitional_housing", "hotel_motel",
+    "staying_with_family", "staying_with_friends", "hospital", "psychiatric_facility",
+    "treatment_facility", "jail", "rental", "other", "unable_to_determine", "doesnt_know",
+    "prefers_not_to_answer",
+)
+# What a referral is for: HMIS (PATH referral types) and FHIR (SDOH categories) map from these.
+REFERRAL_CATEGORIES = (
+    "shelter", "housing", "mental_health", "crisis_care", "substance_use", "medical", "food",
+    "benefits", "health_insurance", "employment", "education", "transportation", "legal",
+    "id_documents", "other",
+)
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "completed")
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,12 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("acknowledged_at", datetime),
             Field("taken_at", datetime),
             Field("cleared_at", datetime),
+            # The CAD's own call type, and the APCO common codes (fieldapp/apco.py) it and the
+            # disposition map to; the NENA incident tracking id when the call came as an EIDO.
+            _text("incident_type", max_len=64),
+            Field("apco_incident_type", str, choices=tuple(apco.INCIDENT_TYPES)),
+            Field("apco_disposition", str, choices=tuple(apco.DISPOSITIONS)),
+            _text("incident_tracking_id", max_len=255),
         )),
         RecordType("person", (
             _text("team", required=True, max_len=64),
@@ -194,7 +217,25 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("referral"),
             _text("outcome"),
             _text("note", max_len=NOTE_MAX),
+            Field("living_situation", str, choices=LIVING_SITUATIONS),
+            _flag("engaged"),  # the person accepted case planning (HMIS date of engagement)
         ), append_only=True),
+        # A referral to a service in the resource directory, made on an encounter or an outreach
+        # contact; the crew or a sergeant moves its status on (fieldapp/referrals.py).
+        RecordType("referral", (
+            _text("team", required=True, max_len=64),
+            _ref("encounter_id", "encounter"),
+            _ref("outreach_contact_id", "outreach_contact"),
+            _ref("person_id", "person"),
+            _text("service_id", required=True, max_len=255),
+            _text("service_name", required=True),
+            _text("organization_name"),
+            Field("category", str, required=True, choices=REFERRAL_CATEGORIES),
+            Field("status", str, required=True, choices=REFERRAL_STATUSES),
+            Field("sent_at", datetime, required=True),
+            Field("status_changed_at", datetime),
+            _text("note", max_len=2000),
+        ), sensitive=True),
         RecordType("follow_up", (
             _text("team", required=True, max_len=64),
             _ref("person_id", "person", required=True),
@@ -281,6 +322,15 @@ def is_supervisor(role: str) -> bool:
 # a release in this form covers (sync/server/disclosures.py).
 RELEASE_SCOPES = ("clinical_notes",)
 RECIPIENT_KINDS = ("user", "role", "team")
+
+
+def referral_problems(values: dict) -> dict[str, str]:
+    """A new referral is made on exactly one encounter or outreach contact."""
+    made_on = [k for k in ("encounter_id", "outreach_contact_id") if values.get(k)]
+    if len(made_on) != 1:
+        return {"encounter_id": "a referral is made on exactly one encounter or outreach "
+                                "contact (encounter_id or outreach_contact_id)"}
+    return {}
 
 
 def release_problems(values: dict) -> dict[str, str]:

@@ -222,6 +222,35 @@ def m005_review(db: Database) -> None:
     """)
 
 
+@migrations()
+def m006_agency_settings(db: Database) -> None:
+    """The agency's settings as the server last sent them (fieldapp/agency.py)."""
+    db.execute("CREATE TABLE agency_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations()
+def m007_field_standards(db: Database) -> None:
+    """What the field's standards need (issue 18): APCO codes and the NENA incident id on
+    assignments; current living situation and engagement on outreach contacts (HMIS); and
+    referrals to directory services (FHIR)."""
+    db.executescript(f"""
+    ALTER TABLE assignment ADD COLUMN incident_type TEXT;
+    ALTER TABLE assignment ADD COLUMN apco_incident_type TEXT;
+    ALTER TABLE assignment ADD COLUMN apco_disposition TEXT;
+    ALTER TABLE assignment ADD COLUMN incident_tracking_id TEXT;
+    ALTER TABLE outreach_contact ADD COLUMN living_situation TEXT;
+    ALTER TABLE outreach_contact ADD COLUMN engaged INTEGER;
+    CREATE TABLE referral ({_M001_META},
+        team TEXT NOT NULL, encounter_id TEXT, outreach_contact_id TEXT, person_id TEXT,
+        service_id TEXT NOT NULL, service_name TEXT NOT NULL, organization_name TEXT,
+        category TEXT NOT NULL, status TEXT NOT NULL, sent_at TEXT NOT NULL,
+        status_changed_at TEXT, note TEXT);
+    CREATE INDEX referral_status ON referral(status, sent_at);
+    CREATE INDEX referral_encounter ON referral(encounter_id);
+    CREATE INDEX referral_contact ON referral(outreach_contact_id);
+    """)
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)

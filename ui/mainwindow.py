@@ -25,16 +25,17 @@ SUPERVISORS = {"supervisor", "clinical_supervisor", "admin"}
 # whoever is signed in; a screen a role does not see simply has no key for them. Listed in
 # the navigation in this order. The views are imported when first shown, to start fast.
 SCREENS = (
-    ("review", "Review", SUPERVISORS, "Ctrl+9"),
-    ("dashboard", "Dashboard", SUPERVISORS, "Ctrl+0"),
+    ("review", "Review", SUPERVISORS, "Ctrl+0"),
+    ("dashboard", "Dashboard", SUPERVISORS, "Ctrl+Shift+D"),
     ("shift", "Shift", EVERYONE, "Ctrl+1"),
     ("assignments", "Assignments", TEAM, "Ctrl+2"),
     ("encounter", "Encounter", TEAM, "Ctrl+3"),
     ("crc", "CRC drop-off", TEAM, "Ctrl+4"),
     ("outreach", "Outreach", EVERYONE, "Ctrl+5"),
     ("followups", "Follow-ups", EVERYONE, "Ctrl+6"),
-    ("resources", "Resources", EVERYONE, "Ctrl+7"),
-    ("conflicts", "Conflicts", EVERYONE, "Ctrl+8"),
+    ("referrals", "Referrals", EVERYONE, "Ctrl+7"),
+    ("resources", "Resources", EVERYONE, "Ctrl+8"),
+    ("conflicts", "Conflicts", EVERYONE, "Ctrl+9"),
 )
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
         "supervisor": "review", "clinical_supervisor": "review", "admin": "review"}
@@ -45,7 +46,8 @@ VIEW_CLASSES = {
     "shift": ("shift", "ShiftView"),
     "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
     "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
-    "followups": ("followups", "FollowUpsView"), "resources": ("resources", "ResourcesView"),
+    "followups": ("followups", "FollowUpsView"), "referrals": ("referrals", "ReferralsView"),
+    "resources": ("resources", "ResourcesView"),
     "conflicts": ("conflicts", "ConflictsView"),
 }
 

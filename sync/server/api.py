@@ -290,10 +290,11 @@ def create_app(db: str | Engine) -> FastAPI:
                           "epoch": read_meta(conn, "epoch")})
 
     @app.post("/api/v1/cad/assignments", status_code=201)
-    def cad_assignment(body: integrations.CadAssignment, response: Response,
+    def cad_assignment(body: integrations.CadCall, response: Response,
                        x_integration_key: str = Header(default="")):
-        """CAD posts a call for service for the integration's team; it reaches the units'
-        laptops on their next sync. 201 created; 200 when the incident was already posted."""
+        """CAD posts a call for service for the integration's team, in Tandem's shape or as a
+        NENA EIDO (JSON, with `eidoVersion`); it reaches the units' laptops on their next sync.
+        201 created; 200 when the incident was already posted; 422 naming each bad field."""
         with engine.begin() as conn:
             try:
                 source = integrations.authenticate(conn, x_integration_key)

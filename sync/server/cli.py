@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldapp import hmis_check
 from fieldapp.errors import ValidationError
 from fieldapp.followup_import import ImportFileError
 from fieldapp.hsds import DirectoryError
@@ -17,7 +18,8 @@ from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
-from . import accounts, config, directory, exchange, imports, integrations, logs, report
+from . import (accounts, agency_settings, config, directory, exchange, exports, fhir, hmis,
+               imports, integrations, logs, report)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -37,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
                        ("report", "write the monthly program report"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
-                       ("add-integration", "register a CAD integration; prints its key once")):
+                       ("add-integration", "register a CAD integration; prints its key once"),
+                       ("settings", "show or change the agency's settings (laptops get them "
+                                    "on their next sync)"),
+                       ("export-hmis", "write a street outreach project's HMIS CSV export "
+                                       "(FY2026) and check it"),
+                       ("check-hmis", "check an HMIS CSV export folder against the FY2026 "
+                                      "rules"),
+                       ("export-fhir", "write referrals as FHIR R4 ServiceRequest and Task "
+                                       "resources (one JSON Bundle)")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -63,6 +73,29 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("import-followups", "add-integration"):
             sub.add_argument("path" if name == "import-followups" else "name")
             sub.add_argument("--team", required=True, help="the team the records belong to")
+        if name == "settings":
+            sub.add_argument("action", nargs="?", choices=("list", "set", "unset"),
+                             default="list")
+            sub.add_argument("key", nargs="?")
+            sub.add_argument("value", nargs="?", help="for set: the value (text or JSON)")
+            sub.add_argument("--json", action="store_true", help="list as one JSON object")
+        if name == "export-hmis":
+            sub.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+            sub.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+            sub.add_argument("--project", required=True,
+                             help="a project named in the hmis_projects setting")
+            sub.add_argument("--out", required=True, type=Path, help="the folder to write")
+            sub.add_argument("--fy", type=int, default=2026, choices=(2026,),
+                             help="the HMIS CSV specification (FY2026, in force since "
+                                  "2025-10-01)")
+        if name == "check-hmis":
+            sub.add_argument("folder", type=Path)
+        if name == "export-fhir":
+            sub.add_argument("--from", dest="start", help="first day referrals were sent, "
+                                                           "YYYY-MM-DD (default: all)")
+            sub.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: all)")
+            sub.add_argument("--team", default=None, help="one team (default: every team)")
+            sub.add_argument("--out", required=True, type=Path, help="the JSON file to write")
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
@@ -129,6 +162,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"added integration {args.name} for team {args.team}; its key (shown only "
                   f"now, send it as the X-Integration-Key header):\n{key}")
             return 0
+        if args.command == "settings":
+            return _settings(engine, args)
+        if args.command == "export-hmis":
+            return _export_hmis(engine, args)
+        if args.command == "check-hmis":
+            return _report_findings(args.folder, hmis_check.check(args.folder))
+        if args.command == "export-fhir":
+            return _export_fhir(engine, args)
+    except (hmis.ExportError, fhir.ExportError) as e:
+        return _fail(f"{e}; nothing was written")
     except (ImportFileError, integrations.IntegrationError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
@@ -145,6 +188,74 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
                      f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")
     return 2
+
+
+def _settings(engine, args) -> int:
+    """`settings [list] [--json]`, `settings set KEY VALUE`, `settings unset KEY`."""
+    from fieldapp import agency
+
+    if args.action == "list":
+        with engine.connect() as conn:
+            values = agency_settings.read(conn)
+        if args.json:
+            print(json.dumps(values))
+        else:
+            for key, value in values.items():
+                print(f"{key} = {json.dumps(value)}    # {agency.SETTINGS[key].help}")
+        return 0
+    if not args.key or (args.action == "set") != (args.value is not None):
+        return _fail(f"settings {args.action} needs KEY" + (" and VALUE" if args.action == "set"
+                                                             else " only"))
+    with engine.begin() as conn:
+        if args.action == "set":
+            value = agency_settings.set_value(conn, args.key, args.value)
+            print(f"{args.key} = {json.dumps(value)}; laptops take it on their next sync")
+        else:
+            agency_settings.unset(conn, args.key)
+            print(f"{args.key} is back to its default, "
+                  f"{json.dumps(agency.SETTINGS[args.key].default)}")
+    return 0
+
+
+def _export_hmis(engine, args) -> int:
+    """Write the export, log it, and check it: exit 1 if the checker finds anything."""
+    start = hmis.parse_day(args.start, "--from")
+    end = hmis.parse_day(args.end, "--to")
+    done = hmis.export(engine, args.project, start, end, args.out)
+    findings = hmis_check.check(done["folder"])
+    rows = done["rows"]
+    exports.record(engine, "export.hmis", done["teams"][0], (
+        f"project {args.project!r} {start}..{end} (FY{args.fy}) export {done['export_id']}: "
+        f"{rows['Client']} clients, {rows['Enrollment']} enrollments, "
+        f"{rows['CurrentLivingSituation']} contacts, {rows['Exit']} exits, "
+        f"{rows['Services']} services; {len(findings)} findings; to {done['folder']}"),
+        outcome="success" if not findings else "failure")
+    print(f"wrote HMIS export {done['export_id']} of {args.project!r} for {start} to {end} "
+          f"to {done['folder']}: " + ", ".join(f"{name} {n}" for name, n in rows.items() if n))
+    return _report_findings(done["folder"], findings)
+
+
+def _report_findings(folder: Path, findings: list) -> int:
+    for finding in findings:
+        print(f"{folder}: {finding}", file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} finding(s): the export breaks the HMIS CSV FY2026 rules above",
+              file=sys.stderr)
+        return 1
+    print(f"{folder}: passes the HMIS CSV FY2026 checks")
+    return 0
+
+
+def _export_fhir(engine, args) -> int:
+    start = hmis.parse_day(args.start, "--from") if args.start else None
+    end = hmis.parse_day(args.end, "--to") if args.end else None
+    done = fhir.export(engine, args.out, start=start, end=end, team=args.team)
+    exports.record(engine, "export.fhir", args.team or "agency", (
+        f"{done['referrals']} referrals ({start or 'start'}..{end or 'now'}, team "
+        f"{args.team or 'all'}) as {done['resources']} FHIR R4 resources to {done['file']}"))
+    print(f"wrote {done['referrals']} referrals as {done['resources']} FHIR R4 resources "
+          f"to {done['file']}")
+    return 0
 
 
 def _serve(args) -> int:

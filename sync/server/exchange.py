@@ -19,12 +19,12 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
-from fieldapp.records import RECORD_TYPES, RecordType, release_problems
+from fieldapp.records import RECORD_TYPES, RecordType, referral_problems, release_problems
 from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import disclosures, record_sums
+from . import agency_settings, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -197,6 +197,8 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
         raise ValidationError(rt.table, unstorable)
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
         raise ValidationError(rt.table, problems)
+    if rt.table == "referral" and not partial and (problems := referral_problems(values)):
+        raise ValidationError(rt.table, problems)
     return values
 
 
@@ -343,7 +345,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
 
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
-    device was sent whose cover has ended, for the laptop to delete."""
+    device was sent whose cover has ended, for the laptop to delete. Every page carries the
+    agency's settings (`agency`), so laptops follow a change on their next sync."""
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered))
@@ -378,6 +381,7 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     cursor = max([after, *(r["change_seq"] for r in rows)])
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
+            "agency": agency_settings.read(conn),
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 

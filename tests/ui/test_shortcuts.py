@@ -9,6 +9,8 @@ from tests.conftest import make_session
 from tests.ui.conftest import settle
 from ui.qt import QKeySequence, Qt
 
+SCREEN_KEYS = [f"Ctrl+{digit}" for digit in "1234567890"] + ["Ctrl+Shift+D"]
+
 
 def press(qtbot, window, keys: str) -> None:
     combo = QKeySequence(keys)[0]
@@ -17,7 +19,7 @@ def press(qtbot, window, keys: str) -> None:
 
 
 def test_a_key_opens_the_same_screen_whatever_the_role(qtbot, open_window, data_dir):
-    """Ctrl+0 … Ctrl+9 pressed in each role's window: a key that opens a screen opens that same
+    """Every screen key pressed in each role's window: a key that opens a screen opens that same
     screen for every role (once, Ctrl+3 was Encounter for an officer and Shift for a sergeant)."""
     opens: dict[str, dict[str, str]] = {}  # key -> role -> screen it opened
     for role in ROLES:
@@ -26,8 +28,7 @@ def test_a_key_opens_the_same_screen_whatever_the_role(qtbot, open_window, data_
             window = open_window(session)
             home = window.current_key
             seen = {key for key, *_ in window.screens}
-            for digit in "1234567890":
-                keys = f"Ctrl+{digit}"
+            for keys in SCREEN_KEYS:
                 press(qtbot, window, keys)
                 if window.current_key != home:
                     opens.setdefault(keys, {})[role] = window.current_key
