@@ -89,7 +89,6 @@ def wrap_rows(view: QListView) -> None:
 def fit_row_heights(table: QTableView) -> None:
     """Rows as tall as their wrapped text, 48 px at least (to touch), whatever the width."""
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.verticalHeader().setResizeContentsPrecision(0)
     table.verticalHeader().setMinimumSectionSize(48)
 
 
@@ -230,9 +229,6 @@ def record_table(model, stretch: tuple[int, ...] = ()) -> QTableView:
     table.verticalHeader().setDefaultSectionSize(48)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    # Widths from the rows on screen: measuring every row on each restyle (a theme switch
-    # restyles every table) made switching day and night take seconds.
-    header.setResizeContentsPrecision(0)
     for column in stretch:
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
     return table

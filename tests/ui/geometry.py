@@ -6,8 +6,8 @@ failing test says what to fix.
 """
 
 from ui.qt import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSpinBox,
-                   QCheckBox, QComboBox, QGroupBox, QHeaderView, QLabel, QLineEdit, QScrollBar, QStyle,
-                   QStyleOptionButton, QStyleOptionSpinBox, QTableView, QWidget)
+                   QCheckBox, QComboBox, QGroupBox, QHeaderView, QLabel, QLineEdit, QScrollBar,
+                   QStyle, QStyleOptionButton, QStyleOptionSpinBox, QTableView, QWidget)
 
 TOUCH = 44
 
