@@ -35,12 +35,25 @@ def seeded(data_dir, role: str):
     if role != "peer":
         demo.seed_case_data(session, date.today())
     directory.replace_directory(session.db, hsds.read_directory(seeds.DIRECTORY_DIR))
+    if role == "officer":  # yesterday's shift, with the drop-offs its summary lists
+        worked_shift(session, utc_now() - timedelta(hours=20))
     if role in ("officer", "clinician"):
         shift = shifts.start_shift(session, "MHST-11", "V-2214", [], at=utc_now() - timedelta(
             hours=2))
         if role == "clinician":
             crc.arrive(session, "voluntary", shift_id=shift, at=utc_now() - timedelta(minutes=8))
     return session
+
+
+def worked_shift(session, start) -> None:
+    """An ended shift with a drop-off inside the target and one over it."""
+    shift = shifts.start_shift(session, "MHST-11", "V-2214", [], at=start)
+    for minutes, check_in in ((30, 0.1), (200, 12.4)):
+        dropoff = crc.arrive(session, "involuntary", shift_id=shift,
+                             at=start + timedelta(minutes=minutes))
+        crc.hand_off(session, dropoff, at=start + timedelta(minutes=minutes + check_in),
+                     delay_reason="intake queue" if check_in > 7 else None)
+    shifts.end_shift(session, shift, at=start + timedelta(hours=10))
 
 
 def wait(qtbot, window) -> None:
@@ -103,7 +116,7 @@ def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
     try:
         window = open_window(sergeant)
         crew = open_window(officer)
-        summary = shift_summary.summarize(officer, shifts.active_shift(officer)["id"])
+        summary = shift_summary.summarize_last(officer)
         dashboard = window.show_screen("dashboard")
         makers = {
             "new assignment": (window, lambda: AssignmentDialog(window, "MHST-11")),
