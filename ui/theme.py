@@ -1,7 +1,7 @@
 """Day and night themes: follow the system color scheme until the user chooses (one shortcut,
 or Settings); the choice is the user's `theme` setting."""
 
-from resources import text as resource_text
+from resources import stylesheet
 
 from .qt import QApplication, QObject, Qt, Signal
 
@@ -33,7 +33,7 @@ class Theme(QObject):
         if name == self.name:
             return
         self.name = name
-        self._app.setStyleSheet(resource_text("base.qss") + resource_text(f"{name}.qss"))
+        self._app.setStyleSheet(stylesheet(name))
         self.changed.emit(name)
 
     @property

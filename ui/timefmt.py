@@ -1,4 +1,5 @@
-"""Stored UTC ISO times shown in the agency's time zone (fieldapp.agency), never the laptop's.
+"""Stored UTC ISO times shown on the agency's clock (fieldapp.agency), never the laptop's, and
+dates in the app's one date format ("Fri 27 Nov").
 
 The zone is the one this laptop last received from the agency server: the main window sets it
 when someone signs in and again when a sync brings a new one (`set_zone`); before that, the
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from fieldapp import agency
 from fieldapp.timeutil import parse_iso, utc_now
+
+DAY = "%a %d %b"
 
 _zone = ZoneInfo(agency.SETTINGS["time_zone"].default)
 
@@ -44,11 +47,22 @@ def clock(iso: str | None) -> str:
 
 
 def day_clock(iso: str | None) -> str:
-    return local(iso).strftime("%a %d %b %H:%M") if iso else ""
+    return local(iso).strftime(f"{DAY} %H:%M") if iso else ""
 
 
-def day(iso: str | None) -> str:
-    return local(iso).strftime("%a %d %b") if iso else ""
+def day(value: str | date | None) -> str:
+    """A date ('2026-11-27' or a date) as 'Fri 27 Nov'; a stored time as its day on the
+    agency's clock."""
+    if not value:
+        return ""
+    if isinstance(value, str) and "T" in value:
+        return local(value).strftime(DAY)
+    return (value if isinstance(value, date) else date.fromisoformat(value)).strftime(DAY)
+
+
+def day_or_time(value: str | None) -> str:
+    """A stored date or time, whichever it is, in the app's format ('Fri 27 Nov [14:05]')."""
+    return day_clock(value) if value and "T" in value else day(value)
 
 
 def age(minutes: float) -> str:

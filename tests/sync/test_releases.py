@@ -2,14 +2,12 @@
 laptop when it ends: proved with a real server (SQLite and PostgreSQL) and real caches."""
 
 import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from fieldapp import agency as fieldapp_agency
-from fieldapp import changes, encounters, persons
+from fieldapp import changes, encounters, persons, releases
 from fieldapp.errors import TandemError, ValidationError
 from sync import credentials, engine, transport
 from sync.server import disclosures
@@ -17,9 +15,9 @@ from sync.server import disclosures
 PHI = "PHI: disclosed opioid use, on methadone"
 
 
-def _utc_today():
+def _agency_today():
     """Today on the agency's clock (its default zone), which release validity reads."""
-    return datetime.now(ZoneInfo(fieldapp_agency.SETTINGS["time_zone"].default)).date()
+    return releases.today()
 
 
 def _case(clinician):
@@ -33,8 +31,8 @@ def _case(clinician):
 
 
 def _release(clinician, person, recipient, expires_on=None, scope="clinical_notes"):
-    today = _utc_today()
-    rid = persons.add_release(clinician, person, {
+    today = _agency_today()
+    rid = releases.add_release(clinician, person, {
         "discloser": "Crisis clinician, Connections Health", "scope": scope,
         "recipient": recipient, "purpose": "coordinated follow-up",
         "signed_on": today - timedelta(days=1),
@@ -84,7 +82,7 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
     assert engine.run_sync(other)["check"] == "ok"
     assert _notes(other) == [] and PHI not in _raw_pull(agency, other)
 
-    persons.revoke_release(clinician, rid)
+    releases.revoke_release(clinician, rid)
     engine.run_sync(clinician)
     outbox_before = _outbox(officer)
     summary = engine.run_sync(officer)
@@ -104,11 +102,11 @@ def test_a_note_leaves_the_laptop_when_its_release_expires(agency, laptop, monke
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
     engine.run_sync(officer)  # the cursor passes the note before any release exists
-    rid = _release(clinician, person, "role:officer", expires_on=_utc_today())
+    rid = _release(clinician, person, "role:officer", expires_on=_agency_today())
     assert engine.run_sync(officer)["check"] == "ok"
     assert _notes(officer) == [PHI]
 
-    tomorrow = _utc_today() + timedelta(days=1)
+    tomorrow = _agency_today() + timedelta(days=1)
     monkeypatch.setattr(disclosures, "today", lambda _conn: tomorrow)
     summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
@@ -159,12 +157,12 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
     engine.run_sync(officer)
-    today = _utc_today()
+    today = _agency_today()
     values = {"discloser": "x", "scope": "clinical_notes", "recipient": "user:ofc.ramirez",
               "purpose": "x", "signed_on": today, "expires_on": today + timedelta(days=9)}
 
     with pytest.raises(TandemError, match="clinical staff"):  # the laptop says so first
-        persons.add_release(officer, person, values)
+        releases.add_release(officer, person, values)
     # a laptop that skipped the check (an old version, a crafted op) meets the server's
     def create_release(session, **changed):
         changes.create(session, "release_of_information", {"person_id": person, **values,
@@ -178,7 +176,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     assert _notes(officer) == []
 
     with pytest.raises(ValidationError):
-        persons.add_release(clinician, person, {**values, "recipient": "MHST officers"})
+        releases.add_release(clinician, person, {**values, "recipient": "MHST officers"})
     create_release(clinician, recipient="MHST officers")
     create_release(clinician, scope="everything")
     create_release(clinician, recipient="role:mayor")
