@@ -33,12 +33,14 @@ def server_command(db_url: str, *args: str, code: Path = ROOT, stdin: str | None
 
 
 @contextmanager
-def serving(db_url: str, log: Path, *, code: Path = ROOT, env: dict | None = None):
-    """`tandem-server serve` on a free loopback port until the block ends; yields its URL.
+def serving(db_url: str, log: Path, *, code: Path = ROOT, env: dict | None = None,
+            port: int = 0):
+    """`tandem-server serve` on `port` (a free one if 0) until the block ends; yields its URL.
     Its JSON-lines log (one line per request) goes to `log`."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if not port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     process = subprocess.Popen(
         [*command(code, "sync.server.cli"), "--db", db_url, "serve", "--port", str(port)],
         cwd=code, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
