@@ -222,6 +222,12 @@ def m005_review(db: Database) -> None:
     """)
 
 
+@migrations()
+def m006_agency_settings(db: Database) -> None:
+    """The agency's settings as the server last sent them (fieldapp/agency.py)."""
+    db.execute("CREATE TABLE agency_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)

@@ -27,7 +27,7 @@ from typing import Callable
 
 import requests
 
-from fieldapp import service_docs
+from fieldapp import agency, service_docs
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
@@ -243,7 +243,8 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
                                      cursor=page["cursor"], epoch=epoch, summary=summary,
-                                     withdrawn=page.get("withdrawn", ()))
+                                     withdrawn=page.get("withdrawn", ()),
+                                     settings=page.get("agency"))
             cursor = page["cursor"]
             if not page["more"]:
                 return
@@ -255,10 +256,11 @@ _PULLED_META = ("id", "created_hlc", "updated_hlc", "author", "device", "server_
 
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
-           cursor: int | None = None, epoch: str | None = None, withdrawn=()) -> int:
+           cursor: int | None = None, epoch: str | None = None, withdrawn=(),
+           settings: dict | None = None) -> int:
     """Write pulled rows (rebasing pending local edits), delete the clinical records whose
-    release no longer covers this user (`withdrawn`; no outbox ops), and the cursor, in one
-    transaction."""
+    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings
+    and the cursor, in one transaction."""
     db = session.db
     pending = set(db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
@@ -292,6 +294,8 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                     f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
+        if settings:
+            agency.store(db, settings)
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])

@@ -18,7 +18,8 @@ from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
 from .. import protocol as P
-from . import accounts, config, directory, exchange, imports, integrations, logs, report
+from . import (accounts, agency_settings, config, directory, exchange, imports, integrations, logs,
+               report)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -38,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
                        ("report", "write the monthly program report"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
-                       ("add-integration", "register a CAD integration; prints its key once")):
+                       ("add-integration", "register a CAD integration; prints its key once"),
+                       ("settings", "show or change the agency's settings (laptops get them "
+                                    "on their next sync)")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("import-followups", "add-integration"):
             sub.add_argument("path" if name == "import-followups" else "name")
             sub.add_argument("--team", required=True, help="the team the records belong to")
+        if name == "settings":
+            sub.add_argument("action", nargs="?", choices=("list", "set", "unset"),
+                             default="list")
+            sub.add_argument("key", nargs="?")
+            sub.add_argument("value", nargs="?", help="for set: the value (text or JSON)")
+            sub.add_argument("--json", action="store_true", help="list as one JSON object")
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"added integration {args.name} for team {args.team}; its key (shown only "
                   f"now, send it as the X-Integration-Key header):\n{key}")
             return 0
+        if args.command == "settings":
+            return _settings(engine, args)
     except (ImportFileError, integrations.IntegrationError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
@@ -149,6 +160,33 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
                      f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")
     return 2
+
+
+def _settings(engine, args) -> int:
+    """`settings [list] [--json]`, `settings set KEY VALUE`, `settings unset KEY`."""
+    from fieldapp import agency
+
+    if args.action == "list":
+        with engine.connect() as conn:
+            values = agency_settings.read(conn)
+        if args.json:
+            print(json.dumps(values))
+        else:
+            for key, value in values.items():
+                print(f"{key} = {json.dumps(value)}    # {agency.SETTINGS[key].help}")
+        return 0
+    if not args.key or (args.action == "set") != (args.value is not None):
+        return _fail(f"settings {args.action} needs KEY" + (" and VALUE" if args.action == "set"
+                                                             else " only"))
+    with engine.begin() as conn:
+        if args.action == "set":
+            value = agency_settings.set_value(conn, args.key, args.value)
+            print(f"{args.key} = {json.dumps(value)}; laptops take it on their next sync")
+        else:
+            agency_settings.unset(conn, args.key)
+            print(f"{args.key} is back to its default, "
+                  f"{json.dumps(agency.SETTINGS[args.key].default)}")
+    return 0
 
 
 def _serve(args) -> int:

@@ -24,7 +24,7 @@ from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import disclosures, record_sums
+from . import agency_settings, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -343,7 +343,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
 
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
-    device was sent whose cover has ended, for the laptop to delete."""
+    device was sent whose cover has ended, for the laptop to delete. Every page carries the
+    agency's settings (`agency`), so laptops follow a change on their next sync."""
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered))
@@ -378,6 +379,7 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     cursor = max([after, *(r["change_seq"] for r in rows)])
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
+            "agency": agency_settings.read(conn),
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 
