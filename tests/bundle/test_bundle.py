@@ -50,9 +50,9 @@ def bundle(tmp_path_factory, say) -> Path:
         cwd=ROOT, capture_output=True, text=True)
     assert built.returncode == 0, f"pyinstaller build.spec failed:\n{built.stderr[-6000:]}"
     folder = out / "dist" / f"tandem-{__version__}"
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
     say(f"built {folder.name} from build.spec in {time.monotonic() - started:.0f} s: "
-        f"{size / 2**20:.1f} MiB in {sum(1 for _ in folder.rglob('*'))} files")
+        f"{sum(p.stat().st_size for p in files) / 2**20:.1f} MiB in {len(files)} files")
     return folder
 
 
