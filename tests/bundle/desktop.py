@@ -28,7 +28,7 @@ def require(*programs: str) -> None:
     missing = [p for p in programs if shutil.which(p) is None]
     if missing:
         raise DesktopError(f"missing {', '.join(missing)}: tests/run installs them "
-                           "(apt-get install xvfb xdotool x11-utils)")
+                           "(its packages list)")
 
 
 class Xvfb:

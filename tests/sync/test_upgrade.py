@@ -62,7 +62,8 @@ if work == "offline":  # each kind of op: create, patch, append; and a draft typ
     shifts.set_status(session, shift, "en_route", note="typed offline before the upgrade")
     person = db.execute("SELECT id FROM person ORDER BY id LIMIT 1").fetchone()[0]
     persons.update_person(session, person, {"safety_cautions": "dog in the yard; added offline"})
-    follow_up = db.execute("SELECT id FROM follow_up WHERE status = 'open' ORDER BY id").fetchone()[0]
+    follow_up = db.execute("SELECT id FROM follow_up WHERE status = 'open' ORDER BY id"
+                           ).fetchone()[0]
     followups.log_attempt(session, follow_up, "visit", "left_message", note="card on the door")
 if work in ("offline", "peer"):
     outreach.log_contact(session, supplies=["water", "socks"], note="under the 22nd St bridge")
