@@ -10,6 +10,7 @@ signed in, synced and signed out.
 
 import configparser
 import json
+import os
 import subprocess
 import sys
 import time
@@ -150,7 +151,8 @@ def install_deb(deb: Path, root: Path) -> None:
     for package in installed:  # their file lists, empty: this root holds none of their files
         (admin / "info" / f"{package}.list").touch()
     done = subprocess.run(["dpkg", f"--root={root}", "--force-not-root", "-i", str(deb)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True,  # dpkg wants ldconfig on its PATH
+                          env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
     assert done.returncode == 0, f"dpkg -i {deb.name} failed:\n{done.stdout}{done.stderr}"
 
 
