@@ -8,17 +8,40 @@ offline too. A laptop that has never synced uses the defaults.
 Laptop preferences of one user (theme, lock minutes) are `settings.py`'s, not these.
 """
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from . import apco, hmis_project
 from .errors import ValidationError
+from .records import ASSIGNMENT_DISPOSITIONS
 
 
 def _time_zone(value: Any) -> str:
     if not isinstance(value, str) or value not in available_timezones():
         raise ValueError("must be an IANA time zone name such as America/Phoenix")
+    return value
+
+
+def _apco_incident_types(value: Any) -> dict:
+    return apco.check_mapping(value, apco.INCIDENT_TYPES, "local incident types")
+
+
+def _apco_dispositions(value: Any) -> dict:
+    return apco.check_mapping(value, apco.DISPOSITIONS, "disposition", ASSIGNMENT_DISPOSITIONS)
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
+        raise ValueError("must be text of 1–200 characters")
+    return value.strip()
+
+
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ValueError("must be a whole number of days from 1 to 3650")
     return value
 
 
@@ -34,6 +57,22 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
     AgencySetting("time_zone", "America/Phoenix", _time_zone,
                   "the agency's time zone (IANA name): every time shown, computed or reported "
                   "on a laptop or the server reads in it"),
+    AgencySetting("agency_name", "Co-responder program", _name,
+                  "the agency's name, as other systems see it (the requester of FHIR "
+                  "referrals)"),
+    AgencySetting("apco_incident_types", apco.DEFAULT_INCIDENT_TYPES, _apco_incident_types,
+                  "the whole table (JSON) from local incident types (a CAD's call types, "
+                  "Tandem's situations) to APCO common incident types; docs/cad-standards.md"),
+    AgencySetting("apco_dispositions", apco.DEFAULT_DISPOSITIONS, _apco_dispositions,
+                  "the whole table (JSON) from a crew's dispositions to APCO common "
+                  "disposition codes; docs/cad-standards.md"),
+    AgencySetting("hmis_projects", {}, hmis_project.check_projects,
+                  "the HMIS street outreach projects (JSON: name -> organization, CoC code, "
+                  "geocode, funders, teams, …) that 'tandem-server export-hmis' writes; "
+                  "docs/hmis.md"),
+    AgencySetting("hmis_exit_after_days", 90, _days,
+                  "an outreach enrollment exits on its last contact once this many days pass "
+                  "with no other contact (HMIS export)"),
 ]}
 
 
@@ -67,9 +106,10 @@ def effective(stored: dict[str, Any]) -> dict[str, Any]:
     values = {}
     for key, setting in SETTINGS.items():
         try:
-            values[key] = setting.check(stored[key]) if key in stored else setting.default
+            values[key] = (setting.check(stored[key]) if key in stored
+                           else copy.deepcopy(setting.default))
         except (ValueError, TypeError):
-            values[key] = setting.default
+            values[key] = copy.deepcopy(setting.default)
     return values
 
 
