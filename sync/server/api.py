@@ -25,6 +25,7 @@ from .. import protocol as P
 from . import accounts, directory, exchange, integrations
 from .db import make_engine, read_meta
 from .logs import AccessLog
+from .versions import VersionGate
 
 
 class Op(BaseModel):
@@ -129,12 +130,13 @@ def _json(payload, records: list[str] | None = None) -> Response:
     return Response(text, media_type="application/json")
 
 
-def create_app(db: str | Engine) -> FastAPI:
+def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> FastAPI:
     engine = make_engine(db) if isinstance(db, str) else db
     app = FastAPI(title="Tandem agency server", version=str(P.VERSION),
-                  description="Sync and accounts for Tandem laptops.")
+                  description="Sync and accounts for Tandem laptops. " + VersionGate.__doc__)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
+    app.add_middleware(VersionGate, oldest=min_app_version)  # before a body is read
     app.add_middleware(AccessLog)  # outermost: logs 413s from BodyLimit too
 
     @app.exception_handler(ApiError)
