@@ -16,7 +16,7 @@ from .directory import haversine_km
 from .errors import TandemError, ValidationError
 from .records import AGE_GROUPS, TRANSPORT_KINDS
 from .session import Session
-from .timeutil import parse_iso, to_iso, utc_now
+from .timeutil import parse_date, parse_iso, to_iso, utc_now
 
 OPEN_HOURS = 12  # a notice older than this with no drop-off is no longer "in progress"
 ETA_MAX_MINUTES = 240
@@ -183,7 +183,7 @@ def _person(session: Session, person_id: str) -> dict | None:
 def _age(person: dict) -> int | None:
     today = utc_now().date()
     if person.get("date_of_birth"):
-        born = person["date_of_birth"]
+        born = parse_date(str(person["date_of_birth"]))
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if person.get("birth_year"):
         return today.year - person["birth_year"]
