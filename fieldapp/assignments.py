@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import datetime
 
-from . import agency, apco, changes
+from . import agency, apco, changes, shifts
 from .errors import TandemError, ValidationError
 from .records import record_type
 from .session import Session
@@ -36,12 +36,17 @@ def acknowledge(session: Session, assignment_id: str, at: datetime | str | None 
 
 def take(session: Session, assignment_id: str, unit: str, shift_id: str | None = None,
          at: datetime | str | None = None) -> None:
+    """Take the call for the unit; on a shift, the car goes en route in the same transaction."""
     current = changes.get(session, "assignment", assignment_id)
     if current["status"] not in ("open", "acknowledged"):
         raise TandemError(f"this assignment is already {current['status']}")
-    changes.patch(session, "assignment", assignment_id, {
-        "status": "taken", "unit": unit, "shift_id": shift_id,
-        "taken_at": when(at, "assignment", "taken_at")})
+    taken = when(at, "assignment", "taken_at")
+    with session.db.atomic():
+        changes.patch(session, "assignment", assignment_id, {
+            "status": "taken", "unit": unit, "shift_id": shift_id, "taken_at": taken})
+        if shift_id and shifts.current_status(session, shift_id) != "en_route":
+            shifts.set_status(session, shift_id, "en_route", at=taken,
+                              note=_call_name(current))
 
 
 def clear(session: Session, assignment_id: str, disposition: str,
@@ -84,3 +89,9 @@ def by_incident_type(rows: list[dict]) -> list[tuple[str, list[dict]]]:
     sizes = Counter({code: len(found) for code, found in groups.items()})
     ordered = sorted(groups, key=lambda code: (code == "", -sizes[code], code))
     return [(apco.label(code, apco.INCIDENT_TYPES), groups[code]) for code in ordered]
+
+
+def _call_name(assignment: dict) -> str:
+    """How a status event names the call it is for."""
+    incident = f"{assignment['cad_incident']} " if assignment.get("cad_incident") else ""
+    return f"{incident}{assignment['summary']}"[:200]

@@ -309,7 +309,7 @@ def _encounters(reader: "_Reader") -> dict:
         "person_ids, presenting_situation, disposition, use_of_force, pickup_order_attempted, "
         "pickup_order_served, emergency_petition, deflection, warm_handoff_crisis_line, "
         "connected_to_care, stabilized_on_scene",
-        "started_at >= :start AND started_at < :end")
+        "started_at >= :start AND started_at < :end AND joined_to IS NULL")
     situations = Counter(r["presenting_situation"] for r in rows)
     dispositions = Counter(r["disposition"] for r in rows)
     pickup = [r for r in rows if r["pickup_order_attempted"] or r["pickup_order_served"]]

@@ -76,6 +76,7 @@ class Field:
     references: str | None = None  # the table whose id this field holds
     minimum: float | None = None
     maximum: float | None = None
+    names_writer: bool = False  # holds the username of whoever writes it, and no other
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class RecordType:
     append_only: bool = False
     sensitive: bool = False  # views and changes leave audit events
     clinical: bool = False  # reaches clinicians only, or a reader a release covers
+    # Two laptops may create it under one id (an encounter's id is derived from its
+    # assignment's): the server merges a second create field by field instead of refusing it.
+    merge_creates: bool = False
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -180,6 +184,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("signed_on", date, required=True),
             Field("expires_on", date, required=True),
             Field("revoked_at", datetime),
+            _text("signed_by", max_len=200),  # the patient, or who signed for them
+            _text("expiry_event", max_len=500),  # an event that ends it before expires_on
         ), sensitive=True),
         RecordType("encounter", (
             _text("team", required=True, max_len=64),
@@ -204,12 +210,22 @@ RECORD_TYPES: dict[str, RecordType] = {
             _flag("stabilized_on_scene"),
             _text("police_note", max_len=NOTE_MAX),
             Field("finalized_at", datetime),
-        ), sensitive=True),
+            _text("cad_incident", max_len=32),  # from the assignment, or typed
+            _text("call_summary", max_len=2000),  # from the assignment
+            # who last wrote the police note, and when
+            _text("police_note_by", max_len=64, names_writer=True),
+            Field("police_note_at", datetime),
+            _ref("joined_to", "encounter"),  # the same call, documented apart, joined later
+        ), sensitive=True, merge_creates=True),
         RecordType("clinical_note", (
             _ref("encounter_id", "encounter", required=True),
             _text("team", required=True, max_len=64),
             _text("body", required=True, max_len=NOTE_MAX),
             Field("written_at", datetime, required=True),
+            # Whom the note is about: its encounter's people when it was written. A release
+            # discloses it only when it covers each of them (sync/server/disclosures.py). Not
+            # checked against the laptop's people: one deleted since stays named, never dropped.
+            Field("person_ids", list),
         ), append_only=True, sensitive=True, clinical=True),
         RecordType("outreach_contact", (
             _text("team", required=True, max_len=64),
@@ -264,6 +280,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("team", required=True, max_len=64),
             _ref("encounter_id", "encounter"),
             _ref("shift_id", "shift"),
+            _ref("person_id", "person"),  # whom the drop-off is for
             Field("transport", str, required=True, choices=TRANSPORT_KINDS),
             Field("arrived_at", datetime, required=True),
             Field("handed_off_at", datetime),

@@ -252,7 +252,35 @@ def m007_field_standards(db: Database) -> None:
 
 
 @migrations()
-def m008_crc_link(db: Database) -> None:
+def m008_pair(db: Database) -> None:
+    """The pair in the car documents one call together: an encounter takes its assignment's
+    CAD number and summary, keeps who wrote the police note and when, and can be joined to
+    another record of the same call; a clinical note names whom it is about; a drop-off whom
+    it is for; a release who signed it and the event that ends it. The team roster (who may
+    ride together, their usual unit and vehicle) is reference data from the server."""
+    db.executescript("""
+    ALTER TABLE encounter ADD COLUMN cad_incident TEXT;
+    ALTER TABLE encounter ADD COLUMN call_summary TEXT;
+    ALTER TABLE encounter ADD COLUMN police_note_by TEXT;
+    ALTER TABLE encounter ADD COLUMN police_note_at TEXT;
+    ALTER TABLE encounter ADD COLUMN joined_to TEXT;
+    CREATE INDEX encounter_started ON encounter(started_at);
+    CREATE INDEX encounter_assignment ON encounter(assignment_id);
+    CREATE INDEX encounter_joined ON encounter(joined_to);
+    ALTER TABLE clinical_note ADD COLUMN person_ids TEXT;
+    CREATE INDEX clinical_note_encounter ON clinical_note(encounter_id, written_at);
+    ALTER TABLE crc_dropoff ADD COLUMN person_id TEXT;
+    ALTER TABLE release_of_information ADD COLUMN signed_by TEXT;
+    ALTER TABLE release_of_information ADD COLUMN expiry_event TEXT;
+    CREATE INDEX release_person ON release_of_information(person_id, expires_on);
+    CREATE TABLE roster_member (
+        username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL,
+        teams TEXT NOT NULL, unit TEXT, vehicle TEXT);
+    """)
+
+
+@migrations()
+def m009_crc_link(db: Database) -> None:
     """The CRC link (issue 19): the pre-arrival notice a unit sends, the CRC's half of the
     drop-off clock (stamped on the intake board), the drop-off's notice, and the CRC's
     status as last pulled (one row)."""

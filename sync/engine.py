@@ -10,7 +10,8 @@ What this module guarantees, and how:
   and replayed, and the end-of-sync check removes rows the server no longer has.
 - The resource directory (reference data) comes before the case pull, as the services changed
   since the laptop's directory version, applied with that version in one transaction of its
-  own; a failure there is reported and the case sync goes on.
+  own; so does the team roster (roster.py), fetched whole; a failure there is reported and
+  the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported.
 
@@ -34,7 +35,7 @@ from fieldapp.records import RECORD_TYPES
 from fieldapp.session import Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
-from . import credentials
+from . import credentials, roster
 from . import protocol as P
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
@@ -61,6 +62,8 @@ class Summary:
     directory_pulled: int = 0  # resource directory services received (changed or removed)
     directory_error: str | None = None  # the directory step failed; case data synced anyway
     withdrawn: int = 0  # clinical records deleted because their release no longer covers us
+    roster: int = 0  # members of the team roster received
+    roster_error: str | None = None  # the roster step failed; case data synced anyway
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
 
@@ -89,6 +92,12 @@ def run_sync(session: Session, server_url: str | None = None, *,
             raise
         except TandemError as e:
             summary.directory_error = str(e)
+        try:
+            summary.roster = roster.pull_roster(session, transport)
+        except DeviceRevoked:
+            raise
+        except TandemError as e:
+            summary.roster_error = str(e)
         started = time.perf_counter()
         _pull(session, transport, page_size, summary)
         summary.pull_s = round(time.perf_counter() - started, 3)

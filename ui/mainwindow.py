@@ -27,12 +27,14 @@ SCREENS = (
     ("shift", "Shift", EVERYONE),
     ("assignments", "Assignments", TEAM),
     ("encounter", "Encounter", TEAM),
+    ("encounters", "Recent encounters", TEAM),
     ("crc", "CRC drop-off", TEAM),
     ("outreach", "Outreach", EVERYONE),
     ("followups", "Follow-ups", EVERYONE),
     ("referrals", "Referrals", EVERYONE),
     ("resources", "Resources", EVERYONE),
     ("conflicts", "Conflicts", EVERYONE),
+    ("releases", "Releases", {"clinician", "clinical_supervisor"}),
 )
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
         "supervisor": "review", "clinical_supervisor": "review", "admin": "review"}
@@ -42,6 +44,7 @@ VIEW_CLASSES = {
     "review": ("review", "ReviewView"), "dashboard": ("dashboard", "DashboardView"),
     "shift": ("shift", "ShiftView"),
     "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
+    "encounters": ("encounters", "EncountersView"), "releases": ("releases", "ReleasesView"),
     "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
     "followups": ("followups", "FollowUpsView"), "referrals": ("referrals", "ReferralsView"),
     "resources": ("resources", "ResourcesView"),
@@ -176,12 +179,14 @@ class MainWindow(QMainWindow):
             b = button(f"{title}", lambda _=False, k=key: self.show_screen(k), name=f"nav_{key}",
                        checkable=True)
             b.setProperty("nav", True)
-            b.setToolTip(f"Ctrl+{n}")
             b.setAutoExclusive(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # focus stays in the screen, for its shortcuts
             self.nav_buttons[key] = b
             self.nav_layout.insertWidget(n - 1, b)
-            shortcut(self, f"Go to {title}", f"Ctrl+{n}", lambda _=False, k=key: self.show_screen(k))
+            if n <= 9:  # Ctrl+1 … Ctrl+9; a tenth screen is reached by its button
+                b.setToolTip(f"Ctrl+{n}")
+                shortcut(self, f"Go to {title}", f"Ctrl+{n}",
+                         lambda _=False, k=key: self.show_screen(k))
 
     def view(self, key: str) -> QWidget:
         """The screen for `key`, made the first time it is needed."""

@@ -10,13 +10,13 @@ the main window while the key is derived.
 from PySide6 import QtCore, QtGui, QtWidgets
 
 _NAMES = {
-    QtCore: """QAbstractListModel QAbstractTableModel QEvent QItemSelectionModel QModelIndex QObject
-        QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
+    QtCore: """QAbstractListModel QAbstractTableModel QDate QEvent QItemSelectionModel QModelIndex
+        QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
         QTimeZone Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
         QPalette QPen QShortcut""",
     QtWidgets: """QAbstractButton QAbstractItemView QApplication QButtonGroup QCheckBox QComboBox
-        QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
+        QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
         QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
         QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",

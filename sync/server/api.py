@@ -278,6 +278,14 @@ def create_app(db: str | Engine) -> FastAPI:
             caller = as_caller(conn, access_token)
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
 
+    @app.get(f"{P.PREFIX}/roster")
+    def roster(access_token: str = Depends(bearer)):
+        """Everyone on the caller's teams: username, display name, role, the teams shared
+        with the caller, and the unit and vehicle each usually rides in."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return {"members": accounts.roster(conn, caller)}
+
     @app.get(f"{P.PREFIX}/directory")
     def directory_changes(since: int = Query(0, ge=0, le=2**62),
                           limit: int = Query(P.DIRECTORY_PAGE, ge=1, le=P.DIRECTORY_PAGE_MAX),

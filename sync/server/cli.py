@@ -19,7 +19,7 @@ from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
 from . import (accounts, agency_settings, config, directory, exchange, exports, fhir, hmis,
-               imports, integrations, logs, report)
+               imports, integrations, logs, releases, report)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                        ("check-hmis", "check an HMIS CSV export folder against the FY2026 "
                                       "rules"),
                        ("export-fhir", "write referrals as FHIR R4 ServiceRequest and Task "
-                                       "resources (one JSON Bundle)")):
+                                       "resources (one JSON Bundle)"),
+                       ("set-car", "set the unit and vehicle a user usually rides in"),
+                       ("releases", "list releases of information, or import them from CSV")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -63,6 +65,24 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--team", required=True, action="append",
                              help="a team the user belongs to (repeat for supervisors)")
             sub.add_argument("--display-name", default="")
+        if name in ("add-user", "set-car"):
+            if name == "set-car":
+                sub.add_argument("name")
+            sub.add_argument("--unit", default=None, help="the unit (call sign) usually ridden in")
+            sub.add_argument("--vehicle", default=None, help="the vehicle usually driven")
+        if name == "releases":
+            actions = sub.add_subparsers(dest="action", required=True)
+            listing = actions.add_parser("list", help="the releases on file, newest first")
+            listing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+            listing.add_argument("--team", default=None, help="one team's (default: every team)")
+            listing.add_argument("--in-force", action="store_true",
+                                 help="only those in force today (UTC date)")
+            listing.add_argument("--json", action="store_true", help="one JSON object per line")
+            importing = actions.add_parser(
+                "import", help="signed releases from a CSV file: all rows, or none")
+            importing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+            importing.add_argument("path")
+            importing.add_argument("--team", required=True, help="the team the people belong to")
         if name == "revoke-device":
             sub.add_argument("device_id")
         if name == "compact":
@@ -122,10 +142,28 @@ def main(argv: list[str] | None = None) -> int:
             password = sys.stdin.readline().rstrip("\n")
             with engine.begin() as conn:
                 user_id = accounts.add_user(conn, args.name, args.role, args.team, password,
-                                            args.display_name)
+                                            args.display_name, args.unit, args.vehicle)
             print(f"added user {args.name} (id {user_id}, role {args.role}, "
                   f"teams {', '.join(args.team)})")
             return 0
+        if args.command == "set-car":
+            with engine.begin() as conn:
+                accounts.set_car(conn, args.name, args.unit, args.vehicle)
+            print(f"{args.name} usually rides in unit {args.unit or '(none)'}, vehicle "
+                  f"{args.vehicle or '(none)'}; laptops learn it on their next sync")
+            return 0
+        if args.command == "releases" and args.action == "list":
+            with engine.connect() as conn:
+                found = releases.listing(conn, args.team, args.in_force)
+            for r in found:
+                print(json.dumps(r, ensure_ascii=False) if args.json else releases.line(r))
+            if not args.json:
+                print(f"{len(found)} release(s)", file=sys.stderr)
+            return 0
+        if args.command == "releases":
+            plan = releases.import_file(engine, args.path, args.team)
+            print("\n".join(plan.summary_lines()))
+            return 1 if plan.problems else 0
         if args.command == "revoke-device":
             with engine.begin() as conn:
                 revoked = accounts.revoke_device(conn, args.device_id)

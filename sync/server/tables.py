@@ -62,6 +62,8 @@ app_user = Table(
     Column("teams", Text, nullable=False),  # JSON list
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", String(40), nullable=False),
+    Column("unit", String(32)),  # the car this user usually rides in: a shift's defaults
+    Column("vehicle", String(32)),
 )
 
 device = Table(

@@ -1,15 +1,15 @@
 """The CRC link (issue 19): intake board sessions, the CRC's posted status, and an index for
 the board's read of recent notices.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
