@@ -84,13 +84,16 @@ def update(session: Session, notice_id: str, *, transport: str, age_group: str,
            pickup_order: bool = False, emergency_petition: bool = False,
            person_name: str = "") -> dict:
     """Change a notice already sent (a new ETA, a caution learned on the way); the CRC sees
-    it on the unit's next sync. Returns the fields that changed."""
+    it on the unit's next sync. With no ETA entered, the one sent stays. Returns the fields
+    that changed."""
     notice = changes.get(session, "crc_notice", notice_id)
     if notice["cancelled_at"]:
         raise TandemError("this notice was cancelled; send a new one")
-    eta, source = _eta(session, eta_minutes, notice["encounter_id"])
+    eta = {}
+    if eta_minutes is not None:
+        eta["eta_at"], eta["eta_source"] = _eta(session, eta_minutes, notice["encounter_id"])
     return changes.patch(session, "crc_notice", notice_id, {
-        "eta_at": eta, "eta_source": source,
+        **eta,
         **_content(session, transport, age_group, safety_cautions, pickup_order,
                    emergency_petition, person_name)})
 
