@@ -31,7 +31,7 @@ REFRESH_SECONDS = 5
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "Cache-Control": "no-store"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 STATUS_WORDS = {"open": "Open", "at_capacity": "At capacity", "diverting": "Diverting"}
@@ -167,11 +167,13 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _cross_site(request: Request) -> Response | None:
-    """A POST from another site is refused (belt and braces beside SameSite and the token)."""
+    """A POST from another site is refused (belt and braces beside SameSite and the token):
+    the browser's Sec-Fetch-Site where it sends one, else its Origin."""
+    site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    if request.headers.get("sec-fetch-site") == "cross-site" or (
-            origin is not None and origin != own):
+    if (site is not None and site not in ("same-origin", "none")) or (
+            site is None and origin is not None and origin != own):
         return _text("cross-site request refused", 403)
     return None
 
@@ -311,7 +313,9 @@ def _row(r: dict, zone: ZoneInfo, now: datetime, csrf: str) -> str:
              ("Safety cautions", r["safety_cautions"] or "None given")]
     if r["person_name"]:
         facts.insert(0, ("Name", r["person_name"]))
-    listed = "".join(f"<div><dt>{k}</dt><dd>{escape(v)}</dd></div>" for k, v in facts)
+    listed = "".join(
+        f'<div><dt>{k}</dt><dd{cls}>{escape(v)}</dd></div>' for k, v in facts
+        for cls in [' class="caution"' if k == "Safety cautions" and r["safety_cautions"] else ""])
     actions = ""
     if csrf and r["state"] in ("incoming", "arrived"):
         buttons = []
@@ -319,8 +323,7 @@ def _row(r: dict, zone: ZoneInfo, now: datetime, csrf: str) -> str:
             buttons.append(_action(rid, "arrived", "Arrived", csrf, r["unit"]))
         buttons.append(_action(rid, "checked-in", "Check-in complete", csrf, r["unit"]))
         actions = f'<div class="actions">{"".join(buttons)}</div>'
-    caution = " caution" if r["safety_cautions"] else ""
-    return (f'<article class="notice {r["state"]}{caution}" id="n-{rid}" '
+    return (f'<article class="notice {r["state"]}" id="n-{rid}" '
             f'aria-labelledby="t-{rid}" data-state="{r["state"]}">'
             f'<h3 id="t-{rid}">{heading} <span class="line">{line}</span></h3>'
             f'<dl>{listed}</dl>{actions}</article>')

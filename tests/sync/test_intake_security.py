@@ -157,8 +157,9 @@ def test_a_form_without_its_token_or_from_another_site_changes_nothing(agency, s
                            ).status_code == 403
     assert board.http.post(path, data={"csrf": board.csrf}, allow_redirects=False, headers={
         "Origin": "https://evil.example"}).status_code == 403
-    assert board.http.post(path, data={"csrf": board.csrf}, allow_redirects=False, headers={
-        "Sec-Fetch-Site": "cross-site"}).status_code == 403
+    for site in ("cross-site", "same-site"):
+        assert board.http.post(path, data={"csrf": board.csrf}, allow_redirects=False, headers={
+            "Sec-Fetch-Site": site}).status_code == 403
     assert agency.scalar("SELECT count(*) FROM record WHERE table_name = 'crc_checkin'") == 0
     for bad in ("not-an-id", "0" * 36, notice + "x"):
         assert board.stamp(bad, "checked-in").status_code in (404, 409)
