@@ -8,7 +8,7 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
 
 
 class AssignmentsModel(RowsTableModel):
@@ -37,6 +37,7 @@ class AssignmentsView(QWidget):
         self.ctx = ctx
         self.model = AssignmentsModel()
         self.table = record_table(self.model, stretch=(3,))
+        fit_row_heights(self.table)  # long text wraps, never cut off
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().resizeSection(4, 260)
         self.group = QCheckBox("Group by APCO type")
@@ -55,13 +56,15 @@ class AssignmentsView(QWidget):
         self.encounter_button = button("Encounter (Ctrl+E)", self.start_encounter,
                                        name="startEncounter")
         self.empty = QLabel("No open assignments for your unit.")
-        actions = QHBoxLayout()
+        actions = QHBoxLayout()  # two rows: whole labels on a 1024×768 screen
         actions.addWidget(self.ack_button)
         actions.addWidget(self.take_button)
         actions.addWidget(self.encounter_button)
         actions.addStretch(1)
-        actions.addWidget(self.disposition)
-        actions.addWidget(self.clear_button)
+        closing = QHBoxLayout()
+        closing.addWidget(QLabel("Clear with"))
+        closing.addWidget(self.disposition, 1)
+        closing.addWidget(self.clear_button)
         v = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Assignments"), 1)
@@ -72,6 +75,7 @@ class AssignmentsView(QWidget):
         v.addWidget(self.empty)
         v.addWidget(self.table, 1)
         v.addLayout(actions)
+        v.addLayout(closing)
         v.addWidget(self.errors.label("disposition"))
         shortcut(self, "Acknowledge the selected assignment", "Ctrl+K", self.acknowledge)
         shortcut(self, "Take the selected assignment", "Ctrl+T", self.take)

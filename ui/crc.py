@@ -196,7 +196,8 @@ class CrcView(QWidget):
     def _update_clock(self) -> None:
         if self.dropoff is None:
             return
-        elapsed = self.elapsed()
+        # Whole seconds, so the clock and what is left always add up to the target.
+        elapsed = int(self.elapsed())
         state = clock_state(elapsed, self.target_seconds)
         self.clock.setText(mmss(elapsed))
         set_state(self.clock, "state", state)

@@ -176,8 +176,8 @@ class EncounterView(QWidget):
             b.setProperty("toggle", True)
             b.setProperty("value", s)
             self.situation.addButton(b)
-            grid.addWidget(b, n // 4, n % 4)
-        grid.addWidget(self.errors.label("presenting_situation"), 2, 0, 1, 4)
+            grid.addWidget(b, n // 3, n % 3)
+        grid.addWidget(self.errors.label("presenting_situation"), 3, 0, 1, 3)
         self.situation.buttonToggled.connect(self._changed)
         v.addWidget(situation)
 

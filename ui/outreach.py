@@ -15,9 +15,9 @@ from fieldapp.timeutil import now_iso
 from .context import Context
 from .models import RowsListModel
 from .qt import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                 QLineEdit, QListView, QVBoxLayout, QWidget)
+                 QLineEdit, QListView, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, fit_rows, heading, pretty, shortcut, vertical_scroll
 
 SERVICES = ("shelter_info", "food", "medical_care", "mental_health", "substance_use_support",
             "housing_navigation", "id_documents", "benefits")
@@ -70,21 +70,28 @@ class OutreachView(QWidget):
         self.save_button = button("Save contact (Ctrl+S)", self.save, name="saveContact",
                                   primary=True)
         self.recent = RecentContactsModel()
-        self.recent_view = QListView()
+        self.recent_view = QListView()  # as tall as its rows: the screen scrolls, not the list
         self.recent_view.setModel(self.recent)
+        self.recent_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent.modelReset.connect(lambda: fit_rows(self.recent_view))
         self.recent_view.setToolTip("Recent contacts, newest first")
         self.refer_button = button("Refer selected contact… (Ctrl+R)", self.refer,
                                    name="referContact")
         self.refer_button.setToolTip("Refer the person of the contact selected below to a "
                                      "directory service")
 
-        v = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Outreach contact"), 1)
         top.addWidget(self.saved)
         top.addWidget(self.refer_button)
-        v.addLayout(top)
-        v.addWidget(self.errors.general)
+        outer.addLayout(top)
+        outer.addWidget(self.errors.general)
+        # The whole form scrolls as a page (upwards of 1024×768 the taps all show), the recent
+        # contacts under it.
+        form = QWidget()
+        v = QVBoxLayout(form)
+        v.setContentsMargins(0, 0, 0, 0)
         for title, group, field, cols in (("Services offered", self.services, "services_offered", 4),
                                           ("Supplies given", self.supplies, "supplies", 4),
                                           ("Referral", self.referral, "referral", 6),
@@ -103,7 +110,10 @@ class OutreachView(QWidget):
         row.addWidget(self.save_button)
         v.addLayout(row)
         v.addWidget(self.errors.label("place"))
-        v.addWidget(self.recent_view, 1)
+        v.addWidget(QLabel("Recent contacts"))
+        v.addWidget(self.recent_view)
+        v.addStretch(1)
+        outer.addWidget(vertical_scroll(form), 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
         shortcut(self, "Refer the selected contact to a service", "Ctrl+R", self.refer)
         self._reset_living()

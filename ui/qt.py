@@ -14,12 +14,14 @@ _NAMES = {
         QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
         QTimeZone Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
-        QPalette QPen QShortcut""",
-    QtWidgets: """QAbstractButton QAbstractItemView QApplication QButtonGroup QCheckBox QComboBox
+        QPalette QPen QShortcut QWheelEvent""",
+    QtWidgets: """QAbstractButton QAbstractItemView QAbstractScrollArea QAbstractSlider
+        QAbstractSpinBox QApplication QButtonGroup QCheckBox QComboBox
         QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
-        QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
-        QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
+        QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
+        QStyleOptionButton QStyleOptionSpinBox
+        QPlainTextEdit QPushButton QScrollArea QScrollBar QSizePolicy QSpinBox QSplitter QStackedWidget
+        QStatusBar QTableView QTextBrowser QToolButton QTreeView QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

@@ -157,7 +157,7 @@ def render(out_dir: Path) -> list[Path]:
     settle()
     for theme_name in ("day", "night"):
         theme.apply(theme_name)
-        for key, _title, _roles in window.screens:
+        for key, *_ in window.screens:
             if key in PAIR_SCREENS:
                 continue
             view = window.show_screen(key)
