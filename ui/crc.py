@@ -94,7 +94,7 @@ class CrcView(QWidget):
             self.ctx, lambda: self.transport.checkedButton().property("value"), self.refresh)
         self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
                                     self.arrive, name="arrive", primary=True)
-        self.arrive_button.setMinimumHeight(96)
+        self.arrive_button.setMinimumHeight(64)
         self.source_label = QLabel()
         self.source_label.setObjectName("subheading")
         self.source_label.setWordWrap(True)
