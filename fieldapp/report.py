@@ -467,6 +467,7 @@ def _month_name(report: Report) -> str:
 
 
 def _period_text(report: Report) -> str:
+    first = report.period.start
     last = report.period.local_date(report.period.end) - timedelta(days=1)
-    return (f"{report.period.start:%-d %b %Y} to {last:%-d %b %Y} "
+    return (f"{first.day} {first:%b %Y} to {last.day} {last:%b %Y} "
             f"({report.period.zone})")

@@ -15,7 +15,9 @@ import requests
 from urllib3.exceptions import NameResolutionError
 
 from .cancel import Cancelled
-from .transport import AppTooOld, DeviceRevoked, NoServer, ServerTrouble, SignInRejected, SyncFailed
+from . import protocol as P
+from .transport import (DeviceRevoked, NoServer, ServerTrouble, SignInRejected, SyncFailed,
+                        VersionMismatch)
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,9 @@ def classify(error: BaseException, server_url: str | None = None) -> Failure | N
         return Failure("revoked", "this laptop was revoked",
                        "The agency revoked this laptop and its copy of your data was wiped. "
                        "Call agency IT.", False)
-    if isinstance(error, AppTooOld):
-        return Failure("too_old", "this app is too old for the agency server",
-                       "Install the current Tandem; your changes stay on this laptop until "
-                       "then.", False)
+    if isinstance(error, VersionMismatch):  # its message says which side, and what version
+        kind = "server_too_old" if error.code == P.SERVER_TOO_OLD else "too_old"
+        return Failure(kind, str(error), "Your changes stay on this laptop until then.", False)
     if isinstance(error, SignInRejected) or (isinstance(error, SyncFailed)
                                              and error.code == "unauthorized"):
         return Failure("sign_in_rejected", "sign-in rejected: sign in online again",

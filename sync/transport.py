@@ -2,10 +2,15 @@
 retries with exponential backoff and full jitter for network errors, timeouts, 429 and 5xx,
 and the access token refreshed from the refresh token when it runs out.
 
+Every request names this laptop's version and protocol (protocol.LAPTOP_HEADERS); an answer
+from a server speaking an older protocol, or a refusal of this laptop as too old, stops the
+exchange before anything is sent (VersionMismatch).
+
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
-machine-readable `code`), NoServer, DeviceRevoked, SignInRejected, AppTooOld; a network failure
-is requests' own exception (`sync.failures` says which, in words a crew can act on). With a
-`cancel` (sync.cancel), another thread can stop it within moments, even mid-request.
+machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch, SignInRejected; a
+network failure is requests' own exception (`sync.failures` says which, in words a crew can
+act on). With a `cancel` (sync.cancel), another thread can stop it within moments, even
+mid-request.
 """
 
 import gzip
@@ -52,16 +57,17 @@ class SignInRejected(SyncFailed):
     sign in online again."""
 
 
-class AppTooOld(SyncFailed):
-    """The server needs a newer version of the app (HTTP 426)."""
-
-
 class ServerTrouble(requests.ConnectionError):
     """The server kept answering 5xx or 429 through every retry: reachable, not serving."""
 
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
+
+
+class VersionMismatch(SyncFailed):
+    """This laptop and the server cannot sync until one is updated; the message says which
+    and to what version. Nothing was sent: the outbox waits, and the laptop works offline."""
 
 
 @dataclass
@@ -103,7 +109,7 @@ class Transport:
                 self.cancel.check()
             if auth and self.access_token is None:
                 self._refresh()
-            headers, data = {"Accept-Encoding": "gzip", P.PROTOCOL_HEADER: str(P.VERSION)}, None
+            headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
                 raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
                 data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
@@ -144,14 +150,16 @@ class Transport:
                     raise requests.ConnectionError(f"{path}: the answer arrived damaged")
                 self._wait(attempt)
                 continue
+            if response.ok and (behind := P.server_behind(response.headers)):
+                raise VersionMismatch(behind, P.SERVER_TOO_OLD)
             if response.ok:
                 self.server_time = payload.get("server_time", self.server_time)
                 return payload
             detail = payload.get("detail", response.reason)
             if payload.get("code") == "device_revoked":
                 raise DeviceRevoked(str(detail))
-            if response.status_code == 426 or payload.get("code") == "app_too_old":
-                raise AppTooOld(str(detail), "app_too_old")
+            if payload.get("code") in (P.UPDATE_REQUIRED, P.SERVER_TOO_OLD):
+                raise VersionMismatch(str(detail), payload["code"])
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
                              payload.get("code")) from None
         raise AssertionError("unreachable")
@@ -164,7 +172,7 @@ class Transport:
                                           body={"refresh_token": self.refresh_token}
                                           )["access_token"]
         except SyncFailed as e:
-            if isinstance(e, (DeviceRevoked, AppTooOld)):
+            if isinstance(e, (DeviceRevoked, VersionMismatch)):
                 raise
             raise SignInRejected(f"the agency server refused this sign-in ({e}); "
                                  "sign in again with 'tandem login'", e.code) from None

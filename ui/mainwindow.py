@@ -32,7 +32,7 @@ SCREENS = (
     ("shift", "Shift", EVERYONE, "Ctrl+1"),
     ("assignments", "Assignments", TEAM, "Ctrl+2"),
     ("encounter", "Encounter", TEAM, "Ctrl+3"),
-    ("encounters", "Recent encounters", TEAM, "Ctrl+Shift+R"),
+    ("encounters", "Encounter list", TEAM, "Ctrl+Shift+R"),
     ("crc", "CRC drop-off", TEAM, "Ctrl+4"),
     ("outreach", "Outreach", EVERYONE, "Ctrl+5"),
     ("followups", "Follow-ups", EVERYONE, "Ctrl+6"),

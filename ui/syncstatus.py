@@ -142,6 +142,10 @@ class SyncStatusBar(QStatusBar):
             self._set_connection(state, f"Offline · {failure.short}", failure.advice)
             if failure.kind == "revoked":
                 self.revoked.emit(failure.advice)
+            elif not quiet and not failure.retry:  # asked for, and only a person can fix it
+                from fieldapp.errors import TandemError
+                from . import errors
+                errors.show(TandemError(failure.text), self.window())
         self.refresh()
 
     def _sync_done(self) -> None:

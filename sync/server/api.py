@@ -2,9 +2,8 @@
 is kept in the process between requests, so several workers can serve one PostgreSQL.
 
 Every malformed request gets a 4xx with a message: bodies over the limit 413 (checked before
-and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403, an app too
-old for this server 426. A database that is busy or unreachable answers 503 so the laptop
-retries.
+and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403. A database
+that is busy or unreachable answers 503 so the laptop retries.
 """
 
 import json
@@ -23,9 +22,10 @@ from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, directory, exchange, integrations
+from . import accounts, directory, exchange, intake_web, integrations
 from .db import make_engine, read_meta
 from .logs import AccessLog
+from .versions import VersionGate
 
 
 class Op(BaseModel):
@@ -114,28 +114,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-class ProtocolCheck:
-    """ASGI middleware: a laptop request whose protocol version (P.PROTOCOL_HEADER; none means
-    1) is older than this server serves gets 426, code app_too_old, before anything else."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith(P.PREFIX + "/"):
-            sent = dict(scope["headers"]).get(P.PROTOCOL_HEADER.lower().encode(), b"1")
-            if not sent.isdigit() or len(sent) > 6:
-                return await _plain(send, 400, f"{P.PROTOCOL_HEADER} must be a whole number")
-            if int(sent) < P.MIN_CLIENT_VERSION:
-                return await _plain(
-                    send, 426, f"this app speaks sync protocol {int(sent)}; the agency server "
-                    f"needs {P.MIN_CLIENT_VERSION} or newer: install the current Tandem",
-                    "app_too_old")
-        return await self.app(scope, receive, send)
-
-
-async def _plain(send, status: int, detail: str, code: str = "error") -> None:
-    payload = json.dumps({"detail": detail, "code": code}).encode()
+async def _plain(send, status: int, detail: str) -> None:
+    payload = json.dumps({"detail": detail, "code": "error"}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode())]})
@@ -150,13 +130,13 @@ def _json(payload, records: list[str] | None = None) -> Response:
     return Response(text, media_type="application/json")
 
 
-def create_app(db: str | Engine) -> FastAPI:
+def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> FastAPI:
     engine = make_engine(db) if isinstance(db, str) else db
     app = FastAPI(title="Tandem agency server", version=str(P.VERSION),
-                  description="Sync and accounts for Tandem laptops.")
+                  description="Sync and accounts for Tandem laptops. " + VersionGate.__doc__)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
-    app.add_middleware(ProtocolCheck)
+    app.add_middleware(VersionGate, oldest=min_app_version)  # before a body is read
     app.add_middleware(AccessLog)  # outermost: logs 413s from BodyLimit too
 
     @app.exception_handler(ApiError)
@@ -338,5 +318,6 @@ def create_app(db: str | Engine) -> FastAPI:
             response.status_code = 200
         return result
 
+    app.include_router(intake_web.router(engine))  # the CRC intake board (HTML)
     app.state.engine = engine
     return app

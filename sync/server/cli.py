@@ -18,8 +18,9 @@ from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
-from . import (accounts, agency_settings, config, directory, exchange, exports, fhir, hmis,
-               imports, integrations, logs, releases, report)
+from .. import protocol as P
+from . import (accounts, agency_settings, config, crc_report, directory, exchange, exports,
+               fhir, hmis, imports, integrations, logs, releases, report)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("compact", "discard old tombstones; laptops offline longer rebuild"),
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
                        ("report", "write the monthly program report"),
+                       ("crc-report", "write the CRC's monthly law-enforcement drop-off report "
+                                      "(check-in times by hour and weekday)"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
                        ("add-integration", "register a CAD integration; prints its key once"),
                        ("settings", "show or change the agency's settings (laptops get them "
@@ -59,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                              help=f"worker processes (default ${config.WORKERS}, else 1)")
             sub.add_argument("--log-level", choices=config.LOG_LEVELS,
                              help=f"default ${config.LOG_LEVEL}, else info")
+            sub.add_argument("--min-app-version", metavar="VERSION",
+                             help="the oldest Tandem a laptop may sync with (default "
+                                  f"${config.MIN_APP_VERSION}, else {P.OLDEST_LAPTOP})")
         if name == "add-user":
             sub.add_argument("name")
             sub.add_argument("--role", required=True, choices=ROLES)
@@ -116,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: all)")
             sub.add_argument("--team", default=None, help="one team (default: every team)")
             sub.add_argument("--out", required=True, type=Path, help="the JSON file to write")
+        if name == "crc-report":
+            sub.add_argument("--month", required=True, help="YYYY-MM, in the agency's time zone")
+            sub.add_argument("--format", required=True, choices=crc_report.FORMATS)
+            sub.add_argument("--out", required=True, type=Path, help="the file to write")
+            sub.add_argument("--crc-target-minutes", type=float,
+                             default=Parameters.crc_target_minutes)
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
@@ -192,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
                                tz=args.tz, parameters=parameters)
             print(f"wrote the {args.month} report for {args.team or 'the whole program'} "
                   f"to {out}")
+            return 0
+        if args.command == "crc-report":
+            out = crc_report.write(engine, args.month, args.format, args.out,
+                                   args.crc_target_minutes)
+            print(f"wrote the CRC drop-off report for {args.month} to {out}")
             return 0
         if args.command == "import-followups":
             plan = imports.import_followups(engine, args.path, args.team)
@@ -308,29 +325,35 @@ def _serve(args) -> int:
     workers = (args.workers if args.workers is not None
                else config.env_int(config.WORKERS, 1, minimum=1, maximum=64))
     level = args.log_level or config.env_choice(config.LOG_LEVEL, "info", config.LOG_LEVELS)
+    oldest = args.min_app_version or config.env_str(config.MIN_APP_VERSION, P.OLDEST_LAPTOP)
+    try:
+        P.parse_version(oldest)
+    except ValueError as e:
+        return _fail(f"--min-app-version / {config.MIN_APP_VERSION}: {e}")
     if not 0 < port < 65536:
         return _fail(f"--port {port} is not a TCP port")
     if workers < 1:
         return _fail(f"--workers {workers}: must be 1 or more")
     print(json.dumps({"serving": f"http://{host}:{port}", "db": _safe(args.db),
-                      "workers": workers}), flush=True)
+                      "workers": workers, "min_app_version": oldest}), flush=True)
     options = {"host": host, "port": port, "log_config": logs.config(level),
                "access_log": False}
     if workers > 1:
-        os.environ[config.DB] = args.db  # each worker process builds its app from it
+        os.environ[config.DB] = args.db  # each worker process builds its app from these
+        os.environ[config.MIN_APP_VERSION] = oldest
         # A worker importing the app on a busy host can take longer than uvicorn's 5 s default.
         uvicorn.run("sync.server.cli:app_from_env", factory=True, workers=workers,
                     timeout_worker_healthcheck=30, **options)
     else:
         from .api import create_app
-        uvicorn.run(create_app(args.db), **options)
+        uvicorn.run(create_app(args.db, oldest), **options)
     return 0
 
 
 def app_from_env():
     """The app for each uvicorn worker process (--workers > 1)."""
     from .api import create_app
-    return create_app(os.environ[config.DB])
+    return create_app(os.environ[config.DB], os.environ[config.MIN_APP_VERSION])
 
 
 def _safe(url: str) -> str:

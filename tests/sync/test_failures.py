@@ -1,8 +1,8 @@
 """Why a sync did not happen, read from what really goes wrong: a port nobody listens on, a
 server that never answers, a name that does not resolve, HTTPS to a plain-HTTP server, a
 server that keeps failing or hangs up, a refused sign-in, a revoked laptop, an app too old.
-Each is met for real and classified from the exception the transport raises. Also the
-protocol check, tried as a stranger would, and stopping a sync from another thread."""
+Each is met for real and classified from the exception the transport raises. Also stopping a
+sync from another thread, mid-request."""
 
 import http.server
 import socket
@@ -10,14 +10,13 @@ import threading
 import time
 
 import pytest
-import requests
 
 from fieldapp import changes, outreach
 from sync import credentials, engine, failures
-from sync import protocol as P
 from sync import transport as T
 from sync.cancel import Cancel, Cancelled
 from sync.server import cli
+from sync.server.embedded import serve_in_thread
 
 
 
@@ -135,30 +134,21 @@ def test_a_revoked_laptop_is_told_so(agency, laptop):
     assert failures.classify(raised.value).kind == "revoked"
 
 
-def test_an_app_older_than_the_server_needs_is_told_to_update(agency, laptop, monkeypatch):
+def test_an_app_older_than_the_server_needs_is_told_to_update(agency, laptop):
     officer = laptop("ofc.ramirez")
     outreach.log_contact(officer, supplies=["water"])
-    monkeypatch.setattr(P, "MIN_CLIENT_VERSION", P.VERSION + 1)  # the server moved on
-    with pytest.raises(T.AppTooOld) as raised:
-        engine.run_sync(officer)
-    assert failures.classify(raised.value).kind == "too_old"
+    gated = serve_in_thread(agency.db_url, min_app_version="99.0")  # the server moved on
+    try:
+        with officer.db.atomic():
+            officer.db.execute("UPDATE sync_state SET server_url = ?", [gated.url])
+        with pytest.raises(T.VersionMismatch) as raised:
+            engine.run_sync(officer)
+    finally:
+        gated.stop()
+    found = failures.classify(raised.value)
+    assert (found.kind, found.retry) == ("too_old", False)
+    assert found.short.startswith("update Tandem to sync") and "99.0" in found.short
     assert changes.pending_ops(officer) == 1  # kept for the updated app to send
-
-
-def test_the_protocol_check_as_a_stranger_tries_it(agency, monkeypatch):
-    health = f"{agency.url}/v1/health"
-    assert requests.get(health).status_code == 200  # no header: protocol 1
-    assert requests.get(health, headers={P.PROTOCOL_HEADER: "1"}).status_code == 200
-    for bad in ("abc", "-1", "1.5", "9" * 40, ""):
-        answer = requests.get(health, headers={P.PROTOCOL_HEADER: bad})
-        assert answer.status_code == 400, bad
-        assert "whole number" in answer.json()["detail"]
-    monkeypatch.setattr(P, "MIN_CLIENT_VERSION", 2)
-    answer = requests.post(f"{agency.url}/v1/login", json={"username": "x", "password": "y"},
-                           headers={P.PROTOCOL_HEADER: "1"})
-    assert answer.status_code == 426 and answer.json()["code"] == "app_too_old"
-    assert requests.get(health, headers={P.PROTOCOL_HEADER: "2"}).status_code == 200
-    assert requests.get(f"{agency.url}/openapi.json").status_code == 200  # not the laptop API
 
 
 def test_a_cancelled_sync_stops_at_once_even_mid_request(silent):

@@ -24,7 +24,9 @@ SIZES = ((1024, 768), (1366, 768))
 THEMES = ("day", "night")
 ROLES = {"officer": ("ofc.ramirez", ("mhst-1",)), "clinician": ("clin.okafor", ("mhst-1",)),
          "peer": ("peer.jackson", ("outreach-1",)),
-         "supervisor": ("sgt.morales", ("mhst-1", "co-resp-2", "outreach-1"))}
+         "supervisor": ("sgt.morales", ("mhst-1", "co-resp-2", "outreach-1")),
+         # the role with the most screens
+         "clinical_supervisor": ("dr.hale", ("mhst-1", "co-resp-2"))}
 
 
 def seeded(data_dir, role: str):
