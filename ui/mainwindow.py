@@ -183,11 +183,10 @@ class MainWindow(QMainWindow):
         self._theme_text(self.theme.name)
         self.theme.changed.connect(self._theme_text)
         help_button = button("Help (F1)", self.show_help, name="helpButton")
-        settings_button = button("Settings", self.show_settings, name="settingsButton")
-        settings_button.setToolTip("Agency server, theme, lock (Ctrl+,)")
-        sign_out_button = button("Sign out", self.sign_out, name="headerSignOut")
-        sign_out_button.setToolTip("Sign out, to switch user: your changes are sent first")
-        for b in (self.theme_button, help_button, settings_button, sign_out_button):
+        settings_button = button("⚙", self.show_settings, name="settingsButton")
+        settings_button.setToolTip("Settings: agency server, theme, lock (Ctrl+,)")
+        settings_button.setAccessibleName("Settings")
+        for b in (self.theme_button, help_button, settings_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         h = QHBoxLayout(header)
         h.setContentsMargins(8, 4, 8, 4)
@@ -198,7 +197,6 @@ class MainWindow(QMainWindow):
         h.addWidget(self.theme_button)
         h.addWidget(settings_button)
         h.addWidget(help_button)
-        h.addWidget(sign_out_button)
         return header
 
     def _changes(self, tables: frozenset[str]) -> None:
@@ -282,6 +280,7 @@ class MainWindow(QMainWindow):
     def show_settings(self):
         from .settings import SettingsDialog
         dialog = SettingsDialog(self.ctx, self.theme, self.session_lock, self.status, self)
+        dialog.sign_out_button.clicked.connect(self.sign_out)
         self.settings_dialog = dialog
         dialog.open()
         return dialog

@@ -1,4 +1,5 @@
-"""Settings (Ctrl+,): the agency server's address, the theme, and the minutes before the lock.
+"""Settings (Ctrl+,): the agency server's address, the theme, and the minutes before the lock;
+and signing out, to switch user (also on the lock screen).
 
 The address is saved only after the server at it answered as a Tandem agency server and
 accepted this laptop's sign-in (sync.online.change_server, on the network worker); if the
@@ -115,8 +116,14 @@ class SettingsDialog(QDialog):
         self.zone.setObjectName("agencyZone")
         self.zone.setWordWrap(True)
 
+        self.sign_out_button = button("Sign out (switch user)", name="settingsSignOut")
+        self.sign_out_button.setToolTip("Your changes are sent to the agency server first")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.sign_out_button)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Settings"))
         layout.addWidget(self.errors.general)
@@ -124,7 +131,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(theme_box)
         layout.addWidget(lock_box)
         layout.addWidget(self.zone)
-        layout.addWidget(close)
+        layout.addLayout(bottom)
         self.setMinimumWidth(640)
         ctx.tasks.db(current).success(self._show).run()
 
