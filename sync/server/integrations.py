@@ -13,7 +13,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Column, String, Table, insert, select
 
 from fieldapp.errors import ValidationError
@@ -54,6 +54,16 @@ class CadAssignment(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     unit: str | None = Field(None, max_length=32, description="the unit dispatched, if any")
     received_at: datetime | None = None
+
+    @field_validator("received_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            try:
+                to_iso(value)
+            except OverflowError:
+                raise ValueError("out of range once in UTC") from None
+        return value
 
 
 def add_integration(conn, name: str, team: str) -> str:
