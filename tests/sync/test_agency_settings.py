@@ -36,7 +36,7 @@ def agency_zone(session) -> str:
 def test_every_pull_page_carries_them(agency, laptop, capsys):
     officer = laptop("ofc.page")
     settings(agency.db_url, "set", "time_zone", "Europe/Dublin", capsys=capsys)
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    link = credentials.transport_for(officer)
     page = link.call("GET", "/pull", params={"after": 0, "limit": 1})
     assert page["agency"] == {"time_zone": "Europe/Dublin"}
     assert requests.get(f"{agency.url}/v1/pull", timeout=10).status_code == 401

@@ -50,7 +50,7 @@ def _outbox(session):
 
 
 def _raw_pull(agency, session):
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    link = credentials.transport_for(session)
     return json.dumps(link.call("GET", "/pull", params={"after": 0}))
 
 

@@ -39,7 +39,7 @@ def fuzz(agency, laptop):
     neighbour = laptop("ofc.diaz", "officer", teams=("mhst-2",))
     outreach(neighbour, 1, note="mhst-2 contact")
     engine.run_sync(neighbour)
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(neighbour))
+    link = credentials.transport_for(neighbour)
     link._refresh()
     return {"token": link.access_token, "url": agency.url}
 
