@@ -64,7 +64,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
             applied_op.c.device_id == caller.device_id, applied_op.c.op_id.in_(op_ids)))}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
-               and isinstance(ref[2], str)}
+               and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
     loaded = _load(conn, list(wanted))
     batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()},
                    stamp_limit_ms=clock_limit_ms(conn))

@@ -144,6 +144,7 @@ def _failed(conn, attempt: _Attempt, username: str, address: str, what: str,
             refused: Refused):
     """Audit a failed attempt (already charged) and any lockout it caused; commit; raise."""
     known = attempt.user is not None
+    throttle.failed(conn, attempt.keys, attempt.settings)
     account = throttle.state(conn, attempt.keys[0], attempt.settings)
     audit.record(conn, "signin", actor=username if known else "unknown user",
                  target=attempt.keys[0] if known else "", outcome="failure", address=address,

@@ -2,7 +2,8 @@
 unsuccessful logon attempts).
 
 Each attempt is charged as a failure before its password is checked (`admit`), so guesses
-sent in parallel see each other; a right password then takes the charge back (`settle`).
+sent in parallel see each other; a right password then takes the charge back (`settle`), a
+wrong one starts its wait (`failed`).
 The first failure of an account costs nothing, each later one doubles the wait before the
 next attempt (1, 2, 4 … seconds), and the agency's `signin_lockout_failures` locks the
 account for `signin_lockout_minutes`, doubled by each further failure (at most a day), until a
@@ -98,6 +99,19 @@ def admit(conn, keys: list[str], settings: dict, now: datetime | None = None) ->
         conn.execute(update(signin_throttle).where(signin_throttle.c.key == key).values(
             failures=failures, last_failure_at=to_iso(now),
             blocked_until=to_iso(now + timedelta(seconds=wait)) if wait else None))
+
+
+def failed(conn, keys: list[str], settings: dict, now: datetime | None = None) -> None:
+    """The attempt failed: its wait runs from now, not from when it was admitted (checking
+    the password took part of it)."""
+    now = now or utc_now()
+    for key in keys:
+        row = conn.execute(select(signin_throttle.c.failures).where(
+            signin_throttle.c.key == key)).first()
+        wait = wait_s(row.failures, policy(key, settings)) if row else 0
+        if wait:
+            conn.execute(update(signin_throttle).where(signin_throttle.c.key == key).values(
+                blocked_until=to_iso(now + timedelta(seconds=wait))))
 
 
 def settle(conn, keys: list[str], right: bool) -> None:
