@@ -45,12 +45,13 @@ def test_a_user_enrols_an_app_and_each_code_works_once(required):
     assert started["uri"].startswith("otpauth://totp/Tandem:ofc.ramirez?")
     app = pyotp.parse_uri(started["uri"])  # the authenticator app scanning the QR code
     assert app.secret == started["secret"]
-    first = post(agency, "/login", {**login, "code": app.now()})
+    code = app.now()
+    first = post(agency, "/login", {**login, "code": code})
     assert first.status_code == 200, first.text
     codes = first.json()["recovery_codes"]
     assert len(codes) == len(set(codes)) == 10 and first.json()["refresh_token"]
     # the same code again (a replay), no code, a wrong code
-    assert post(agency, "/login", {**login, "code": app.now()}).json()["code"] == \
+    assert post(agency, "/login", {**login, "code": code}).json()["code"] == \
         "second_factor_wrong"
     time.sleep(1.1)  # the failure's back-off
     assert post(agency, "/login", login).json()["code"] == "second_factor_required"
