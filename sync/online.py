@@ -83,3 +83,15 @@ def start_enrolment(server_url: str, username: str, password: str, *,
     transport = Transport(server_url, http or requests.Session())
     return transport.call("POST", "/two-factor/enrol", auth=False,
                           body={"username": username, "password": password})
+
+
+def server_of(data_dir: Path, username: str, password: str) -> str:
+    """The agency server this user's cache signs in to."""
+    session = unlock(data_dir, username, password)
+    try:
+        server = session.db.execute("SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    finally:
+        session.close()
+    if not server:
+        raise TandemError("enter the agency server's address to sign in online")
+    return server
