@@ -48,8 +48,10 @@ def add_clinical_note(session: Session, encounter_id: str, body: str) -> str:
         changes.audit(session, "clinical_note.write", outcome="denied")
         raise TandemError("only clinicians may write clinical notes")
     with session.db.atomic():
+        team = session.db.execute("SELECT team FROM encounter WHERE id = ?",
+                                  [encounter_id]).fetchone()  # a note is its encounter's team's
         note_id = changes.create(session, "clinical_note", {
-            "encounter_id": encounter_id, "team": session.profile.team,
+            "encounter_id": encounter_id, "team": team[0] if team else session.profile.team,
             "body": body, "written_at": now_iso()})
         drafts.discard_draft(session, clinical_draft_key(encounter_id))
     return note_id

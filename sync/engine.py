@@ -81,6 +81,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
     transport = credentials.transport_for(session, server_url, http, max_attempts=max_attempts,
                                           backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
+    window = agency.get(session.db, "retention_days")
     try:
         started = time.perf_counter()
         _push(session, transport, batch_size, summary)
@@ -95,7 +96,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
         _pull(session, transport, page_size, summary)
         summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
-        if retention.due(session):
+        if retention.due(session) or agency.get(session.db, "retention_days") != window:
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
