@@ -36,6 +36,7 @@ from .logs import AccessLog
 # stores them as sent; free text is any Unicode but NUL (an unpaired surrogate gets 400).
 _NAME = r"^[!-~]+$"
 _TEXT = r"^[^\x00]*$"
+JSON_INT_MAX = 2**53 - 1  # the largest integer every JSON parser reads exactly
 
 
 class Op(BaseModel):
@@ -46,21 +47,25 @@ class Op(BaseModel):
     kind: str = Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")
     fields: dict[str, Any]
     base: dict[str, Any] = {}
-    base_version: int = Field(ge=0, le=2**62, strict=True)
+    base_version: int = Field(ge=0, le=JSON_INT_MAX)
     hlc: str = Field(min_length=1, max_length=80, pattern=_NAME,
                      description="clock stamp: <13-digit ms>-<5-digit counter>-<device>")
 
+    @field_validator("base_version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value):
+        """JSON Schema's integer takes 3 and 3.0, not true, false or "3" (pydantic would)."""
+        if isinstance(value, (bool, str)):
+            raise ValueError(f"must be an integer, not {json.dumps(value)}")
+        return value
+
 
 class PushBody(BaseModel):
+    """An op id that comes twice in a batch is one op: the second gets the first's result,
+    as `duplicate`, like any op id the server has seen."""
+
     model_config = ConfigDict(extra="forbid")
     ops: list[Op] = Field(max_length=P.PUSH_MAX_OPS)
-
-    @field_validator("ops")
-    @classmethod
-    def _distinct_ids(cls, ops: list[Op]) -> list[Op]:
-        if len({op.op_id for op in ops}) != len(ops):
-            raise ValueError("an op_id appears twice in this batch")
-        return ops
 
 
 class LoginBody(BaseModel):
@@ -351,7 +356,7 @@ def create_app(db: str | Engine) -> FastAPI:
         return _json({"results": results, "server_time": now_iso()})
 
     @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 410))
-    def pull(after: int = Query(0, ge=0, le=2**62),
+    def pull(after: int = Query(0, ge=0, le=JSON_INT_MAX),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
              access_token: str = Depends(bearer)):
         """Records the caller may see changed after the cursor `after`, oldest change first."""
@@ -390,7 +395,7 @@ def create_app(db: str | Engine) -> FastAPI:
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
 
     @app.get(f"{P.PREFIX}/directory", responses=_errors(401, 403))
-    def directory_changes(since: int = Query(0, ge=0, le=2**62),
+    def directory_changes(since: int = Query(0, ge=0, le=JSON_INT_MAX),
                           limit: int = Query(P.DIRECTORY_PAGE, ge=1, le=P.DIRECTORY_PAGE_MAX),
                           access_token: str = Depends(bearer)):
         """Resource directory services changed after version `since` (reference data, the
