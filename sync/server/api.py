@@ -8,6 +8,7 @@ description (`_errors`): bodies over the limit 413 (checked before and after gzi
 laptop retries.
 """
 
+import asyncio
 import json
 import zlib
 from typing import Annotated, Any
@@ -289,35 +290,40 @@ def create_app(db: str | Engine) -> FastAPI:
     def address(request: Request) -> str:
         return request.client.host if request.client else "unknown"
 
-    def refused(e: login.Refused) -> ApiError:
+    async def refused(e: login.Refused) -> ApiError:
+        """A refused sign-in; a throttled one is answered only after login.THROTTLED_DELAY_S,
+        an idle coroutine here, so a guesser's burst slows to a crawl without using a thread."""
+        if e.status == 429:
+            await asyncio.sleep(login.THROTTLED_DELAY_S)
         headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
         return ApiError(e.status, e.detail, e.code, headers)
 
     @app.post(f"{P.PREFIX}/login", responses=_errors(401, 403, 429))
-    def sign_in(body: LoginBody, request: Request):
+    async def sign_in(body: LoginBody, request: Request):
         """Check the password and second factor (throttled per account and address); with a
         device id, also register the device and issue a token chain. The first sign-in after
         enrolment also returns the user's recovery codes, once."""
         try:
-            return login.sign_in(engine, username=body.username, password=body.password,
-                                 code=body.code, device_id=body.device_id,
-                                 device_name=body.device_name, address=address(request))
+            return await run_in_threadpool(
+                login.sign_in, engine, username=body.username, password=body.password,
+                code=body.code, device_id=body.device_id, device_name=body.device_name,
+                address=address(request))
         except login.Refused as e:
-            raise refused(e) from None
+            raise await refused(e) from None
         except accounts.DeviceRevoked as e:
             raise revoked(e) from None
         except accounts.AccountError as e:
             raise ApiError(401, str(e), "unauthorized") from None
 
     @app.post(f"{P.PREFIX}/two-factor/enrol", responses=_errors(401, 409, 429))
-    def enrol(body: EnrolBody, request: Request):
+    async def enrol(body: EnrolBody, request: Request):
         """Start enrolling an authenticator app for a user who has none: the secret and its
         otpauth URI (for a QR code). The next sign-in with the app's code completes it."""
         try:
-            return login.enrol(engine, username=body.username, password=body.password,
-                               address=address(request))
+            return await run_in_threadpool(login.enrol, engine, username=body.username,
+                                           password=body.password, address=address(request))
         except login.Refused as e:
-            raise refused(e) from None
+            raise await refused(e) from None
 
     @app.post(f"{P.PREFIX}/refresh", responses=_errors(401, 403))
     def refresh(body: RefreshBody, request: Request):

@@ -20,6 +20,11 @@ from . import accounts, agency_settings, audit, throttle, two_factor
 from .db import read_meta
 
 
+# A throttled attempt's answer waits this long (sync/server/api.py): a guesser with a few
+# connections gets a few answers a second, and the server spends nothing while it waits.
+THROTTLED_DELAY_S = 1.0
+
+
 @dataclass
 class Refused(Exception):
     """A sign-in the server refuses: the HTTP status, a machine-readable code, what to tell
@@ -127,10 +132,13 @@ def _admit(engine: Engine, username: str, address: str, action: str) -> _Attempt
         try:
             throttle.admit(conn, keys, settings)
         except throttle.Throttled as e:
-            audit.record(conn, action, actor=username if user else "unknown user",
-                         target=keys[0] if user else "", outcome="refused", address=address,
-                         detail={"throttled": e.key.split(":")[0].rstrip("?"),
-                                 "retry_after_s": e.retry_after, "locked": e.locked})
+            if e.first:  # one event per wait: the refusals after it until it ends are its own
+                audit.record(conn, action, actor=username if user else "unknown user",
+                             target=keys[0] if user else "", outcome="refused",
+                             address=address, detail={
+                                 "throttled": e.key.split(":")[0].rstrip("?"),
+                                 "retry_after_s": e.retry_after, "locked": e.locked,
+                                 "note": "later attempts in this wait are refused unlogged"})
             refused = Refused(429, "throttled", (
                 "too many failed sign-ins" + (" from this address" if e.key == keys[1] else "")
                 + f"; try again in {_duration(e.retry_after)}"), e.retry_after)

@@ -112,14 +112,16 @@ admin_audit = Table(
     Index("admin_audit_at", "at"),
 )
 
-# Failed sign-ins per account ("user:<name>") and per client address ("address:<ip>"), and
-# until when each is refused (sync/server/throttle.py).
+# Failed sign-ins per account ("user:<name>") and per client address ("address:<ip>"), until
+# when each is refused, and the wait whose refusals are already in the audit trail
+# (sync/server/throttle.py).
 signin_throttle = Table(
     "signin_throttle", metadata,
     Column("key", String(120), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", String(40), nullable=False),
     Column("blocked_until", String(40)),
+    Column("audited_until", String(40)),
 )
 
 # A user's TOTP second factor (sync/server/two_factor.py): the shared secret (base32),

@@ -10,8 +10,8 @@ account for `signin_lockout_minutes`, doubled by each further failure (at most a
 right password or an administrator (`tandem-server throttle clear`). An address gets
 ADDRESS_FREE failures before any wait and locks at ADDRESS_LOCKOUT, so one machine cannot
 spray many accounts. A count fades after a day with no failure. An attempt that must wait is
-refused (429 with Retry-After) before any password is checked, so it costs the server almost
-nothing.
+refused (429 with Retry-After) before any password is checked, and only the first refusal of
+each wait is written (to the audit trail), so a flood of guesses costs the server a read each.
 """
 
 import hashlib
@@ -42,11 +42,13 @@ class Policy:
 
 
 class Throttled(Exception):
-    """This attempt must wait `retry_after` seconds; `key` is what is throttled."""
+    """This attempt must wait `retry_after` seconds; `key` is what is throttled. `first`: the
+    first refusal of this wait (the audit trail records one event per wait, so a flood of
+    refused guesses writes nothing)."""
 
-    def __init__(self, key: str, retry_after: int, locked: bool):
+    def __init__(self, key: str, retry_after: int, locked: bool, first: bool):
         super().__init__(f"{key} must wait {retry_after} s")
-        self.key, self.retry_after, self.locked = key, retry_after, locked
+        self.key, self.retry_after, self.locked, self.first = key, retry_after, locked, first
 
 
 def account_key(username: str, exists: bool) -> str:
@@ -79,19 +81,13 @@ def wait_s(failures: int, rule: Policy) -> int:
 
 def admit(conn, keys: list[str], settings: dict, now: datetime | None = None) -> None:
     """Charge one failure to each key, or raise Throttled (charging nothing) if any must
-    still wait. Call in a short transaction of its own, before checking the password."""
+    still wait. Call in a short transaction of its own, before checking the password. A
+    refusal only reads, but for the first of a wait, which marks it audited."""
     now = now or utc_now()
-    rows = {}
+    _refuse_if_waiting(conn, keys, settings, now, locked=False)
     for key in keys:
         _ensure(conn, key, now)
-        rows[key] = conn.execute(select(signin_throttle).where(signin_throttle.c.key == key)
-                                 .with_for_update()).mappings().one()
-    waits = [(math.ceil((parse_iso(r["blocked_until"]) - now).total_seconds()), key)
-             for key, r in rows.items() if r["blocked_until"] and parse_iso(r["blocked_until"]) > now]
-    if waits:
-        retry_after, key = max(waits)
-        raise Throttled(key, retry_after,
-                        rows[key]["failures"] >= policy(key, settings).lockout)
+    rows = _refuse_if_waiting(conn, keys, settings, now, locked=True)  # a parallel attempt
     for key, r in rows.items():
         faded = parse_iso(r["last_failure_at"]) < now - FADE
         failures = (0 if faded else r["failures"]) + 1
@@ -99,6 +95,25 @@ def admit(conn, keys: list[str], settings: dict, now: datetime | None = None) ->
         conn.execute(update(signin_throttle).where(signin_throttle.c.key == key).values(
             failures=failures, last_failure_at=to_iso(now),
             blocked_until=to_iso(now + timedelta(seconds=wait)) if wait else None))
+
+
+def _refuse_if_waiting(conn, keys: list[str], settings: dict, now: datetime,
+                       locked: bool) -> dict:
+    query = select(signin_throttle).where(signin_throttle.c.key.in_(keys))
+    rows = {r["key"]: r for r in conn.execute(query.with_for_update() if locked else query
+                                              ).mappings()}
+    waits = [(math.ceil((parse_iso(r["blocked_until"]) - now).total_seconds()), key)
+             for key, r in rows.items()
+             if r["blocked_until"] and parse_iso(r["blocked_until"]) > now]
+    if not waits:
+        return rows
+    retry_after, key = max(waits)
+    row = rows[key]
+    first = row["audited_until"] != row["blocked_until"]
+    if first:
+        conn.execute(update(signin_throttle).where(signin_throttle.c.key == key)
+                     .values(audited_until=row["blocked_until"]))
+    raise Throttled(key, retry_after, row["failures"] >= policy(key, settings).lockout, first)
 
 
 def failed(conn, keys: list[str], settings: dict, now: datetime | None = None) -> None:

@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("failures", sa.Integer, nullable=False),
         sa.Column("last_failure_at", sa.String(40), nullable=False),
         sa.Column("blocked_until", sa.String(40)),
+        sa.Column("audited_until", sa.String(40)),
     )
     op.create_table(
         "two_factor",
