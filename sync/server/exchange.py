@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
+from fieldapp.clock import format_stamp
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES, RecordType, release_problems
-from fieldapp.clock import format_stamp
 from fieldapp.timeutil import now_iso, utc_now
 from fieldapp.validation import normalise
 
@@ -303,7 +303,8 @@ def _patch(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
         return _rejected(str(e))
     if "team" in values and values["team"] != row["data"].get("team"):
         return _rejected("team: a record stays in the team it was created in")
-    if (parent := _parent(rt.table, values)) and parent[2] != row["data"].get(parent[0]):
+    if ((parent := _parent(rt.table, values)) and parent[0] in values
+            and parent[2] != row["data"].get(parent[0])):  # moved to another parent
         name, parent_table, parent_id = parent
         moved_to = batch.records.get(parent_id)
         if (moved_to is None or moved_to["table_name"] != parent_table
