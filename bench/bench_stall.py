@@ -44,7 +44,7 @@ def server_process(work: Path) -> None:
 
     from fieldapp import changes
     from sync import engine, online
-    from sync.server import accounts, agency_settings
+    from sync.server import accounts
     from sync.server import directory as server_directory
     from sync.server.db import make_engine
     from sync.server.embedded import start_local_server
@@ -52,7 +52,6 @@ def server_process(work: Path) -> None:
     server = start_local_server(work / "server")
     server_db = make_engine(server.db_url)
     with server_db.begin() as conn:
-        agency_settings.set_value(conn, "two_factor", "optional")  # the bench has no phone
         accounts.add_user(conn, "ofc.partner", "officer", [TEAM], PASSWORD)
         accounts.add_user(conn, "ofc.stall", "officer", [TEAM], PASSWORD)
     partner = online.login(work / "partner", server.url, "ofc.partner", PASSWORD)

@@ -18,7 +18,7 @@ from fieldapp import demo, paths
 from fieldapp.session import Session
 
 from . import engine, online
-from .server import accounts, agency_settings
+from .server import accounts
 from .server import directory as server_directory
 from .server.db import make_engine
 from .server.embedded import RunningServer, start_local_server
@@ -51,8 +51,6 @@ def _add_roster(server_db: Engine, password: str) -> bool:
     with server_db.begin() as conn:
         if conn.scalar(select(func.count()).select_from(app_user)):
             return False
-        # The demo runs on this laptop with fictional accounts and no one's phone.
-        agency_settings.set_value(conn, "two_factor", "optional")
         for user in seeds.load("roster")["users"]:
             teams = user.get("teams") or [user["team"]]
             accounts.add_user(conn, user["username"], user["role"], teams, password,
