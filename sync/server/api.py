@@ -54,7 +54,7 @@ class Op(BaseModel):
 
     @field_validator("base_version", mode="before")
     @classmethod
-    def _not_a_boolean(cls, value):
+    def _a_json_integer(cls, value):
         """JSON Schema's integer takes 3 and 3.0, not true, false or "3" (pydantic would)."""
         if isinstance(value, (bool, str)):
             raise ValueError(f"must be an integer, not {json.dumps(value)}")

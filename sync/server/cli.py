@@ -275,7 +275,7 @@ def _two_factor(engine, args) -> int:
     print(f"Scan this with {args.name}'s authenticator app (or type the key "
           f"{started['secret']}):\n")
     segno.make(started["uri"], error="m").terminal(compact=True)
-    print(f"\nThen type the 6-digit code the app shows: ", end="", flush=True)
+    print("\nThen type the 6-digit code the app shows: ", end="", flush=True)
     code = sys.stdin.readline().strip()
     with engine.begin() as conn:
         found = two_factor.factor(conn, user["id"])
