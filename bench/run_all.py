@@ -34,11 +34,13 @@ RUNS = {
     "bench_sync": ("bench_sync.py", []),
     "bench_sync_pg": ("bench_sync.py", ["--pg", PG]),
     "bench_load": ("bench_load.py", ["--pg", PG]),
+    "bench_guessing": ("bench_guessing.py", ["--pg", PG]),
 }
 QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
+    "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
 # (run, JSON key, what it is, target, the key of its same-run baseline ratio or None).
@@ -91,6 +93,13 @@ FIGURES = [
     ("bench_load", "errors", "fleet load, failed requests", "0", None),
     ("bench_load", "db_bytes_per_1000_shifts", "database growth per 1,000 shifts (bytes)", "—",
      None),
+    ("bench_guessing", "sqlite_burst_pull_p99_ms", "another user's pull p99 while a password "
+     "guesser is held back, SQLite (ms)", "≤ 2× idle", "sqlite_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "postgresql_burst_pull_p99_ms", "another user's pull p99 while a "
+     "password guesser is held back, PostgreSQL (ms)", "≤ 2× idle",
+     "postgresql_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "sqlite_guesses_checked_401", "wrong guesses whose password was checked "
+     "before the 429s (SQLite)", "5 (the lockout)", None),
 ]
 
 

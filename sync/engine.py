@@ -31,12 +31,12 @@ from typing import Callable
 
 import requests
 
-from fieldapp import agency, crc_notice, service_docs
+from fieldapp import agency, crc_notice, retention, service_docs
 from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
-from fieldapp.session import Session
+from fieldapp.session import Profile, Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
 from . import credentials, roster
@@ -71,6 +71,8 @@ class Summary:
     roster_error: str | None = None  # the roster step failed; case data synced anyway
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
+    scope_changed: bool = False  # the user's role or teams changed: the copy was redrawn
+    purged: int = 0  # closed records past the agency's retention window taken off the laptop
     tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
     pending: int = 0  # changes still waiting on this laptop when the sync ended
 
@@ -89,8 +91,7 @@ def _transport(session: Session, server_url: str | None, http: requests.Session 
         "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
     if not server_url:
         raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    return Transport(server_url, http or requests.Session(),
-                     credentials.load_refresh_token(session), cancel=cancel, **retries)
+    return credentials.transport_for(session, server_url, http, cancel=cancel, **retries)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
@@ -103,6 +104,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
     transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
                            backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
+    window = agency.get(session.db, "retention_days")
     try:
         started = time.perf_counter()
         _push(session, transport, batch_size, summary)
@@ -122,11 +124,19 @@ def run_sync(session: Session, server_url: str | None = None, *,
         except DeviceRevoked:
             raise
         except TandemError as e:
+            if transport.cancelled:
+                raise
             summary.roster_error = str(e)
         started = time.perf_counter()
         _pull(session, transport, page_size, summary)
         summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
+        if summary.scope_changed:  # records beyond the new role or teams went
+            _wrote(session, summary, *P.PULLED_TABLES)
+        if retention.due(session) or agency.get(session.db, "retention_days") != window:
+            summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
+            if summary.purged:
+                _wrote(session, summary, *P.PULLED_TABLES)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -291,6 +301,9 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
                 continue
             epoch = page["epoch"]
+            if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
+                cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
+                continue  # cursor: pull again from the start
             if page["more"]:
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
@@ -301,6 +314,22 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
             cursor = page["cursor"]
             if not page["more"]:
                 return
+
+
+def _scope_changed(session: Session, scope: dict | None) -> bool:
+    """When the server says the user's role or teams changed, take off the laptop what the
+    new scope may not hold and keep the new profile; True if that happened."""
+    profile = session.profile
+    if not scope or (scope["role"], list(scope["teams"])) == (profile.role, list(profile.teams)):
+        return False
+    readable = {t for t in P.PULLED_TABLES if P.may_read(scope["role"], t)}
+    retention.narrow_to_scope(session, readable, list(scope["teams"]))
+    with session.db.atomic():
+        session.db.execute("UPDATE profile SET role = ?, teams = ? WHERE id = 1",
+                           [scope["role"], json.dumps(list(scope["teams"]))])
+    session.profile = Profile(profile.username, scope["role"], tuple(scope["teams"]),
+                              profile.display_name)
+    return True
 
 
 _PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
@@ -349,10 +378,14 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                               [item["id"]]).rowcount:
                     summary.withdrawn += 1
                     _wrote(session, summary, item["table"])
+        if _any_purged(db):  # a purged record pulled again is counted as a row again
+            db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                                [(rec["table"], rec["id"]) for rec in records])
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
         if settings and settings != _stored_settings(db):
             agency.store(db, settings)
+            session.clock.max_ahead_ms = agency.get(db, "clock_skew_max_minutes") * 60_000
             _wrote(session, summary, "agency_setting")
         before = crc_notice.status(db)
         crc_notice.store_status(db, crc_status)
@@ -416,14 +449,30 @@ def _rebase(db, table: str, row: dict) -> dict:
     return row
 
 
+def _any_purged(db) -> bool:
+    return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
+
+
 def local_hash(session: Session) -> P.SetHash:
-    """The same count and hash the server computes, over rows the server has confirmed."""
+    """The same count and hash the server computes, over rows the server has confirmed and
+    those the retention window took off this laptop."""
     h = P.SetHash()
+    for (table, record_id), version in _confirmed(session).items():
+        h.add(table, record_id, version)
+    return h
+
+
+def _confirmed(session: Session) -> dict[tuple[str, str], int]:
+    """(table, id) -> server version of every record this laptop counts as held."""
+    held = {}
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            h.add(table, record_id, version)
-    return h
+            held[(table, record_id)] = version
+    for table, record_id, version in session.db.execute(
+            "SELECT table_name, record_id, server_version FROM purged"):
+        held.setdefault((table, record_id), version)
+    return held
 
 
 def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
@@ -451,11 +500,7 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
 def _repair(session: Session, transport: Transport, summary: Summary) -> int:
     """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
-    held = {}
-    for table in P.PULLED_TABLES:
-        for record_id, version in session.db.execute(
-                f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            held[(table, record_id)] = version
+    held = _confirmed(session)
     pending = set(session.db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
         "WHERE state IN ('pending', 'rejected')").fetchall())
@@ -468,6 +513,8 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
     db = session.db
     with db.atomic():
         for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
+            db.execute("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                       [table, record_id])
             db.execute("SAVEPOINT drop_row")
             try:
                 db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])

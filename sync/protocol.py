@@ -5,6 +5,10 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 """
 
 import hashlib
+import json
+import math
+import re
+from typing import Any
 
 from fieldapp import __version__
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
@@ -59,7 +63,26 @@ PARENT_FIELDS = {
 # A conflict on this pseudo-field records a delete that met a concurrent edit.
 DELETE_FIELD = "_deleted"
 
+# A clock stamp (fieldapp/clock.py): 13-digit wall milliseconds, 5-digit counter, device id.
+STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
 
+
+def strict_json(text: str | bytes) -> Any:
+    """JSON as RFC 8259 has it: NaN, Infinity and numbers too large for a float are refused
+    (json.JSONDecodeError), since strict parsers on the other end refuse them too."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _no_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not a JSON value (send null, or a finite number)",
+                               name, 0)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise json.JSONDecodeError(f"{text} is out of range for a number", text, 0)
+    return value
 
 
 def may_read(role: str, table: str) -> bool:

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 from urllib.parse import urlparse
 
 import requests
@@ -78,6 +78,7 @@ class Transport:
     http: requests.Session = field(default_factory=requests.Session)
     refresh_token: str | None = None
     access_token: str | None = None
+    tokens: "RotatingTokens | None" = None  # keeps each rotated refresh token (credentials)
     max_attempts: int = 6
     backoff_s: float = 0.5
     backoff_cap_s: float = 30.0
@@ -137,7 +138,8 @@ class Transport:
             if response.status_code == 401 and auth and not refreshed:
                 refreshed, self.access_token = True, None
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
+            if (response.status_code == 429 and auth) or response.status_code >= 500:
+                # a throttled sign-in (429 without auth) is the user's to wait for, not ours
                 if attempt == self.max_attempts:
                     raise ServerTrouble(f"{self.server_url} kept answering "
                                         f"{response.status_code}", response.status_code)
@@ -165,23 +167,45 @@ class Transport:
         raise AssertionError("unreachable")
 
     def _refresh(self) -> None:
+        """A new access token. The refresh token rotates: with `tokens`, the next one is
+        proposed and stored before asking, and kept once the server agrees, so a lost answer
+        or a crash never leaves this laptop holding only a token the server retired."""
+        proposed = None
+        if self.tokens is not None:
+            self.refresh_token, proposed = self.tokens.propose()
         if not self.refresh_token:
             raise SyncFailed("not signed in to the agency server: run 'tandem login'")
+        body = {"refresh_token": self.refresh_token}
+        if proposed:
+            body["next_refresh_token"] = proposed
         try:
-            self.access_token = self.call("POST", "/refresh", auth=False,
-                                          body={"refresh_token": self.refresh_token}
-                                          )["access_token"]
+            answer = self.call("POST", "/refresh", auth=False, body=body)
         except SyncFailed as e:
             if isinstance(e, (DeviceRevoked, VersionMismatch)):
                 raise
             raise SignInRejected(f"the agency server refused this sign-in ({e}); "
-                                 "sign in again with 'tandem login'", e.code) from None
+                                 "sign in again online", e.code) from None
+        self.access_token = answer["access_token"]
+        if answer.get("refresh_token"):
+            if self.tokens is not None:
+                self.tokens.rotated(answer["refresh_token"])
+            self.refresh_token = answer["refresh_token"]
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.backoff_cap_s))
         self.sleep(delay)
+
+
+class RotatingTokens(Protocol):
+    """Where a laptop keeps its refresh token while it rotates (sync/credentials.py)."""
+
+    def propose(self) -> tuple[str | None, str]:
+        """(the current token, the next one, stored before the server is asked)."""
+
+    def rotated(self, token: str) -> None:
+        """The server agreed: `token` is now the current one."""
 
 
 class _Abortable(HTTPAdapter):

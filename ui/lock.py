@@ -8,7 +8,7 @@ by an application-wide event filter that restarts a single-shot timer on every k
 wheel or touch. Signing out is the window's (`MainWindow.sign_out`, ui/signout.py).
 """
 
-from fieldapp import lock, signin
+from fieldapp import lock, reauth, signin
 from fieldapp.errors import WrongPassword
 from fieldapp.session import Session
 
@@ -178,8 +178,10 @@ class SessionLock(QObject):
         self.screen.busy(False)
         if isinstance(error, WrongPassword):
             self.screen.errors.show_one("password", str(error))
-        elif isinstance(error, signin.AccountLocked):
-            self.screen.errors.message(str(error))
+        elif isinstance(error, (signin.AccountLocked, reauth.OnlineSignInRequired)):
+            self.screen.errors.message(str(error) + ("; sign out, then sign in online (your "
+                                                     "drafts are kept)" if isinstance(
+                error, reauth.OnlineSignInRequired) else ""))
             self.screen.unlock_button.setEnabled(False)
             self.screen.password.setEnabled(False)
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from .. import protocol as P
+from . import agency_settings
 from .api import create_app
 from .db import make_engine, migrate
 
@@ -54,11 +55,14 @@ def serve_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0,
 def start_local_server(directory: Path, port: int = 0) -> RunningServer:
     """The demo's server: an embedded SQLite database in `directory`, initialised if new,
     served on loopback `port` (0: a free one). Returns the running server (its `.url`,
-    `.stop()`)."""
+    `.stop()`). Its accounts are fictional and on this laptop, so it asks for no second
+    factor."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{directory / 'agency.db'}"
     engine = make_engine(url)
     migrate(engine)
+    with engine.begin() as conn:
+        agency_settings.set_value(conn, "two_factor", "optional")
     engine.dispose()
     return serve_in_thread(url, port=port)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fieldapp import changes, encounters, persons, releases
 from fieldapp.errors import TandemError, ValidationError
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import disclosures
 
 PHI = "PHI: disclosed opioid use, on methadone"
@@ -51,7 +51,7 @@ def _outbox(session):
 
 
 def _raw_pull(agency, session):
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    link = credentials.transport_for(session)
     return json.dumps(link.call("GET", "/pull", params={"after": 0}))
 
 
