@@ -80,6 +80,12 @@ FIGURES = [
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",
      "≥ 10,000 records/s", "pull_ratio_to_direct_insert"),
+    ("bench_signout", "signout_online_s", "sign-out with 500 changes waiting, server up: sent "
+     "first (s)", "< 10 s", "ratio_online_to_nothing_waiting"),
+    ("bench_signout", "signout_refused_s", "sign-out with 500 changes waiting, server down (s)",
+     "< 10 s", "ratio_refused_to_nothing_waiting"),
+    ("bench_signout", "signout_silent_s", "sign-out with 500 changes waiting, server silent: "
+     "the send cut off at its deadline (s)", "< 10 s", "ratio_silent_to_nothing_waiting"),
     ("bench_load", "requests_per_s", "fleet load: 300 laptops syncing every 30 s (requests/s)",
      "—", None),
     ("bench_load", "p99_ms", "fleet load, p99 latency of sync requests (ms)", "< 200 ms",

@@ -11,12 +11,14 @@ Laptop preferences of one user (theme, lock minutes) are `settings.py`'s, not th
 import copy
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import apco, hmis_project
 from .errors import ValidationError
 from .records import ASSIGNMENT_DISPOSITIONS
+from .timeutil import utc_now
 
 
 def _time_zone(value: Any) -> str:
@@ -187,6 +189,11 @@ def zone(db) -> ZoneInfo:
         return ZoneInfo(get(db, "time_zone"))
     except ZoneInfoNotFoundError:  # pragma: no cover - checked when set
         return ZoneInfo(SETTINGS["time_zone"].default)
+
+
+def today(db) -> date:
+    """Today's date in the agency's time zone (what is due today, overdue, in force)."""
+    return utc_now().astimezone(zone(db)).date()
 
 
 def store(db, values: dict[str, Any]) -> None:

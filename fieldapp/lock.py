@@ -67,16 +67,19 @@ def unlock(session: Session, password: str, now: datetime | None = None) -> None
     signin.record_success(session, "unlock", now)
 
 
-def record_sign_out(session: Session) -> None:
+def record_sign_out(session: Session, detail: str | None = None) -> None:
+    """`detail`: how the session ended when it was not the sign-out button ('closed the app')."""
     with session.db.atomic():
-        changes.audit(session, "sign_out")
+        changes.audit(session, "sign_out", detail=detail)
 
 
 def forget(session: Session) -> None:
-    """Drop this session's secrets: its data key and its connection to the cache. (Python
-    cannot overwrite the key's bytes; with no reference left the memory is freed.)"""
+    """Drop this session's secrets: its data key, and its connection to the cache if it is
+    still open. A session handed over by the thread that opened it (the sign-in worker's)
+    arrives closed, so nothing here touches another thread's connection. (Python cannot
+    overwrite the key's bytes; with no reference left the memory is freed.)"""
     session.data_key = b""
-    session.db.close()
+    session.close()
 
 
 def _audit(session: Session, action: str, now: datetime, outcome: str,

@@ -50,12 +50,18 @@ class Profile:
 
 @dataclass
 class Session:
+    """One connection to the user's cache. A connection belongs to the thread that opened it
+    (`reopen()` gives another thread its own); `changed` names the tables written through
+    this connection since the last `take_changed()`, so the app can tell open screens."""
+
     db: Database
     profile: Profile
     device_id: str
     clock: HybridClock
     data_dir: Path
     data_key: bytes = field(repr=False, default=b"")
+    changed: set[str] = field(repr=False, default_factory=set)
+    closed: bool = field(repr=False, default=False)
 
     @property
     def username(self) -> str:
@@ -83,8 +89,20 @@ class Session:
         return _session(open_cache(self.cache_path, self.data_key, migrate=False), self.data_dir,
                         self.data_key)
 
+    def note_changed(self, *tables: str) -> None:
+        self.changed.update(tables)
+
+    def take_changed(self) -> frozenset[str]:
+        """The tables written since the last call, and start counting afresh."""
+        taken, self.changed = frozenset(self.changed), set()
+        return taken
+
     def close(self) -> None:
-        self.db.close()
+        """Close the connection, in the thread that opened it; closing again does nothing
+        (from any thread), so whoever holds a closed session may call it."""
+        if not self.closed:
+            self.db.close()
+            self.closed = True
 
 
 def create_cache(data_dir: Path, profile: Profile, password: str,

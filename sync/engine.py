@@ -14,6 +14,9 @@ What this module guarantees, and how:
   the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported.
+- Every table the sync wrote (pulled, withdrawn, repaired; `conflict` for conflicts met in the
+  push, `directory` for the resource directory) is in the summary's `tables` and noted on the
+  session as it is committed, so open screens redraw even when a later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -23,12 +26,13 @@ syncing thread (`session.reopen()`).
 import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
 
 from fieldapp import agency, crc_notice, retention, service_docs
+from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
@@ -37,6 +41,7 @@ from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
 from . import credentials, roster
 from . import protocol as P
+from .cancel import Cancel
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
@@ -68,21 +73,36 @@ class Summary:
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
     scope_changed: bool = False  # the user's role or teams changed: the copy was redrawn
     purged: int = 0  # closed records past the agency's retention window taken off the laptop
+    tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
+    pending: int = 0  # changes still waiting on this laptop when the sync ended
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "tables": sorted(self.tables)}
+
+
+def _wrote(session: Session, summary: Summary, *tables: str) -> None:
+    summary.tables.update(tables)
+    session.note_changed(*tables)
+
+
+def _transport(session: Session, server_url: str | None, http: requests.Session | None,
+               cancel: Cancel | None, **retries) -> Transport:
+    server_url = server_url or session.db.execute(
+        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    if not server_url:
+        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
+    return credentials.transport_for(session, server_url, http, cancel=cancel, **retries)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
-             sleep: Callable[[float], None] = time.sleep) -> dict:
+             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
-    check the sums; returns the summary as a dict."""
-    state = session.db.execute(
-        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()
-    server_url = server_url or state[0]
-    if not server_url:
-        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    transport = credentials.transport_for(session, server_url, http, max_attempts=max_attempts,
-                                          backoff_s=backoff_s, sleep=sleep)
+    check the sums; returns the summary as a dict. `cancel` stops it from another thread
+    (sync.cancel.Cancelled); what was committed by then stays."""
+    transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
+                           backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
     window = agency.get(session.db, "retention_days")
     try:
@@ -91,22 +111,32 @@ def run_sync(session: Session, server_url: str | None = None, *,
         summary.push_s = round(time.perf_counter() - started, 3)
         try:
             summary.directory_pulled = pull_directory(session, transport)
+            if summary.directory_pulled:
+                _wrote(session, summary, "directory")
         except DeviceRevoked:
             raise
         except TandemError as e:
+            if transport.cancelled:
+                raise
             summary.directory_error = str(e)
         try:
             summary.roster = roster.pull_roster(session, transport)
         except DeviceRevoked:
             raise
         except TandemError as e:
+            if transport.cancelled:
+                raise
             summary.roster_error = str(e)
         started = time.perf_counter()
         _pull(session, transport, page_size, summary)
         summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
+        if summary.scope_changed:  # records beyond the new role or teams went
+            _wrote(session, summary, *P.PULLED_TABLES)
         if retention.due(session) or agency.get(session.db, "retention_days") != window:
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
+            if summary.purged:
+                _wrote(session, summary, *P.PULLED_TABLES)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -119,7 +149,24 @@ def run_sync(session: Session, server_url: str | None = None, *,
         skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
-    return summary.__dict__.copy()
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
+
+
+def push_outbox(session: Session, *, http: requests.Session | None = None,
+                cancel: Cancel | None = None, max_attempts: int = 3) -> dict:
+    """Only the push: what leaving (sign-out, closing the app) needs, so that nothing typed
+    stays on the laptop when the server can be reached. Returns the summary as a dict, with
+    `pending`: the changes still waiting."""
+    transport = _transport(session, None, http, cancel, max_attempts=max_attempts)
+    summary = Summary()
+    try:
+        _push(session, transport, P.PUSH_MAX_OPS, summary)
+    except DeviceRevoked:
+        credentials.wipe_and_report(session, transport, transport.refresh_token)
+        raise
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
 
 
 # --- the resource directory --------------------------------------------------------------------
@@ -211,6 +258,7 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                 summary.pushed += 1
                 for c in result.get("conflicts", []):
                     summary.conflicts += 1
+                    _wrote(session, summary, "conflict")
                     db.execute(
                         "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
                         "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -321,24 +369,37 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     written = 0
     with db.atomic():
         for table, rows in groups.items():
-            written += _upsert(db, table, rows, force, summary)
+            if (upserted := _upsert(db, table, rows, force, summary)):
+                written += upserted
+                _wrote(session, summary, table)
         for item in withdrawn:
             if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
-                summary.withdrawn += db.execute(
-                    f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
+                if db.execute(f"DELETE FROM [{item['table']}] WHERE id = ?",
+                              [item["id"]]).rowcount:
+                    summary.withdrawn += 1
+                    _wrote(session, summary, item["table"])
         if _any_purged(db):  # a purged record pulled again is counted as a row again
             db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
                                 [(rec["table"], rec["id"]) for rec in records])
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
-        if settings:
+        if settings and settings != _stored_settings(db):
             agency.store(db, settings)
             session.clock.max_ahead_ms = agency.get(db, "clock_skew_max_minutes") * 60_000
+            _wrote(session, summary, "agency_setting")
+        before = crc_notice.status(db)
         crc_notice.store_status(db, crc_status)
+        if crc_notice.status(db) != before:
+            _wrote(session, summary, "crc_status")
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])
     return written
+
+
+def _stored_settings(db) -> dict:
+    return {key: json.loads(value) for key, value in
+            db.execute("SELECT key, value FROM agency_setting")}
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -458,6 +519,7 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
             try:
                 db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
                 db.execute("RELEASE drop_row")
+                _wrote(session, summary, table)
             except Exception as e:
                 if "FOREIGN KEY" not in str(e):
                     raise

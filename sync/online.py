@@ -6,6 +6,8 @@ The server answers a missing or wrong code with SyncFailed codes `second_factor_
 `second_factor_wrong` or `enrolment_required` (no authenticator yet: `start_enrolment`, then
 sign in with the app's first code, whose answer carries the recovery codes, shown once);
 too many failures with `throttled`.
+
+And moving a signed-in laptop to the agency server's new address (Settings, `change_server`).
 """
 
 import json
@@ -19,8 +21,8 @@ from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.session import Profile, Session, create_cache, unlock
 
-from .credentials import load_refresh_token, save_refresh_token, wipe_and_report
-from .transport import DeviceRevoked, Transport
+from .credentials import load_refresh_token, save_refresh_token, transport_for, wipe_and_report
+from .transport import DeviceRevoked, SyncFailed, Transport
 
 
 def login(data_dir: Path, server_url: str | None, username: str, password: str, *,
@@ -43,7 +45,7 @@ def login(data_dir: Path, server_url: str | None, username: str, password: str, 
             if session:
                 session.close()
             raise TandemError("enter the agency server's address to sign in online")
-    transport = Transport(server_url, http or requests.Session())
+    transport = Transport(server_url, http or requests.Session(), max_attempts=3)  # someone waits
     body = {"username": username, "password": password,
             "device_id": session.device_id if session else new_id(), "device_name": device_name}
     if code:
@@ -95,3 +97,20 @@ def server_of(data_dir: Path, username: str, password: str) -> str:
     if not server:
         raise TandemError("enter the agency server's address to sign in online")
     return server
+
+
+def change_server(session: Session, server_url: str, *,
+                  http: requests.Session | None = None) -> str:
+    """Point this laptop at the agency server's new address, after checking it: it must answer
+    as a Tandem agency server and accept this laptop's sign-in (its refresh token, so it is
+    the same agency, not merely a server). Raises what the check met (the address stays as
+    it was); returns the address as saved."""
+    transport = transport_for(session, server_url, http, max_attempts=2, backoff_s=0.2)
+    health = transport.call("GET", "/health", auth=False)
+    if health.get("status") != "ok" or "epoch" not in health:
+        raise SyncFailed(f"{transport.server_url} answered, but not as a Tandem agency server")
+    transport.call("GET", "/summary")  # signed in: refreshes the access token, or refuses it
+    with session.db.atomic():
+        session.db.execute("UPDATE sync_state SET server_url = ? WHERE id = 1",
+                           [transport.server_url])
+    return transport.server_url

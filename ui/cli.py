@@ -71,8 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             return sync_commands.login(data_dir, args.server, args.user, args.code)
         return sync_commands.sync(data_dir, args.user, as_json=args.json)
     if args.command == "demo":
+        from fieldapp.errors import TandemError
         from ui import app
-        session, server = demo_module.start(data_dir)
+        try:
+            session, server = demo_module.start(data_dir)
+        except TandemError as e:
+            print(f"tandem: {e}", file=sys.stderr)
+            return 1
         try:
             return app.run(data_dir, session=session)
         finally:

@@ -18,7 +18,7 @@ from fieldapp.errors import KeyMissing, TandemError, WrongPassword
 from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
                  QWidget, Signal)
 from .tasks import Tasks
-from .widgets import FieldErrors, button, centred, heading
+from .widgets import FieldErrors, button, centred, heading, set_state
 
 
 def prepare(_no_session) -> None:
@@ -36,6 +36,10 @@ def prepare(_no_session) -> None:
     from . import mainwindow
     for key in sorted(set(mainwindow.HOME.values())):
         mainwindow.view_class(key)
+
+
+class ServerUnreachable(TandemError):
+    """An online sign-in could not reach the agency server; the message says why and what to do."""
 
 
 def sign_in(_no_session, data_dir: Path, username: str, password: str, server: str,
@@ -63,9 +67,14 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
     return session
 
 
+ACKNOWLEDGE = "Tick the box above to accept the terms of use, then sign in."
+
+
 def _online(data_dir: Path, server: str | None, username: str, password: str, code: str,
             recovery_codes: list | None):
-    from sync import online, transport  # only an online sign-in needs them (and requests)
+    import requests
+
+    from sync import failures, online, transport  # only an online sign-in needs them
     try:
         session = online.login(data_dir, server, username, password, code=code or None,
                                on_recovery_codes=None if recovery_codes is None
@@ -74,6 +83,11 @@ def _online(data_dir: Path, server: str | None, username: str, password: str, co
         if isinstance(e, WrongPassword) or e.code in ("unauthorized", "second_factor_wrong"):
             signin.record_failure(data_dir, username)  # counted and audited like offline
         raise
+    except requests.RequestException as e:
+        if server is None:  # the caller says offline sign-in needs the server now
+            raise
+        failure = failures.classify(e, server)
+        raise ServerUnreachable(failure.text if failure else str(e)) from e
     signin.clear_lock_after_online_sign_in(session)
     return session
 
@@ -87,12 +101,13 @@ def start_enrolment(_no_session, data_dir: Path, username: str, password: str, s
 
 
 class SignInView(QWidget):
-    """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers."""
+    """Emits `signed_in(session)`; that session's connection is closed, only reopened by workers.
+    `notice`: what the last sign-out left to say (changes that stayed on this laptop)."""
 
     signed_in = Signal(object)
     prepared = Signal()  # what signing in and the main window need is imported
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, notice: str = ""):
         super().__init__()
         self.setWindowTitle("Tandem — sign in")
         self.data_dir = Path(data_dir)
@@ -116,7 +131,13 @@ class SignInView(QWidget):
         self.acknowledge.setObjectName("acknowledge")
         self.button = button("Sign in", self.submit, name="signIn", primary=True)
         self.password.returnPressed.connect(self.submit)
+        self.server.returnPressed.connect(self.submit)
         self.username.returnPressed.connect(self.password.setFocus)
+        self.notice = QLabel(notice)
+        self.notice.setObjectName("signOutNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(bool(notice))
+        set_state(self.notice, "attention", True)
 
         card = QFrame()
         card.setObjectName("signInCard")
@@ -133,6 +154,7 @@ class SignInView(QWidget):
         form.addRow("", self.errors.label("code"))
         v = QVBoxLayout(card)
         v.addWidget(heading("Sign in to Tandem"))
+        v.addWidget(self.notice)
         v.addWidget(banner)
         v.addWidget(self.acknowledge)
         v.addWidget(self.errors.label("acknowledge"))
@@ -149,7 +171,7 @@ class SignInView(QWidget):
             self.errors.show_one("username", "type your username")
             return
         if not self.acknowledge.isChecked():
-            self.errors.show_one("acknowledge", "acknowledge the use banner to sign in")
+            self.errors.show_one("acknowledge", ACKNOWLEDGE)
             return
         self.button.setEnabled(False)
         self.button.setText("Signing in…")
@@ -188,6 +210,9 @@ class SignInView(QWidget):
             self.code.setFocus()
         elif isinstance(error, WrongPassword):
             self.errors.show_one("password", "wrong password")
+        elif getattr(error, "code", None) == "unauthorized":  # the server's answer to a login
+            self.errors.show_one("password", "The agency server did not accept this username "
+                                             "and password.")
         elif isinstance(error, signin.AccountLocked):
             self.errors.message(str(error))
         elif isinstance(error, KeyMissing) or (isinstance(error, TandemError)
@@ -195,6 +220,8 @@ class SignInView(QWidget):
             self.errors.show_one("server", f"No copy of {self.username.text().strip()}'s data "
                                            "on this laptop: enter the agency server to sign in "
                                            "online first.")
+        elif isinstance(error, ServerUnreachable):
+            self.errors.show_one("server", str(error))
         else:
             self.errors.handle(error)
 

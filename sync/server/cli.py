@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--team", default=None, help="one team (default: the program)")
             sub.add_argument("--format", required=True, choices=("csv", "pdf", "json"))
             sub.add_argument("--out", required=True, type=Path, help="the file to write")
-            sub.add_argument("--tz", default="America/Phoenix",
-                             help="the agency's IANA time zone (default America/Phoenix)")
+            sub.add_argument("--tz", default=None,
+                             help="an IANA time zone (default: the agency's time_zone setting)")
             sub.add_argument("--crc-target-minutes", type=float,
                              default=Parameters.crc_target_minutes)
             sub.add_argument("--booking-baseline-minutes", type=float,
@@ -221,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "report":
             parameters = Parameters(args.crc_target_minutes, args.booking_baseline_minutes)
+            if args.tz is None:
+                with engine.connect() as conn:
+                    args.tz = agency_settings.read(conn)["time_zone"]
             out = report.write(engine, args.month, args.team, args.format, args.out,
                                tz=args.tz, parameters=parameters)
             _audit(engine, "report.exported", str(out), {
