@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fieldapp.session import Session
 
-from . import errors
+from . import errors, probe
 from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
@@ -84,6 +84,7 @@ def run(data_dir: Path, session: Session | None = None) -> int:
     """Open the app; with a session (the demo) the main window opens signed in."""
     app = application()
     errors.install_excepthook()
+    probe.install(app)  # only when TANDEM_PROBE is set (the acceptance suite)
     theme = Theme(app)
     windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
     code = app.exec()

@@ -19,7 +19,8 @@ _NAMES = {
         QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
         QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
+        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget
+        QAbstractSpinBox QScrollBar QStyle QStyleOptionSpinBox QTextEdit""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

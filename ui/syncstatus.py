@@ -7,6 +7,7 @@ sync, on the network worker, so it costs the window's start nothing.
 
 from fieldapp.timeutil import parse_iso
 
+from . import probe
 from .context import Context
 from .qt import QLabel, QStatusBar, QTimer, Signal
 from .tasks import collection_paused
@@ -97,7 +98,8 @@ class SyncStatusBar(QStatusBar):
         self.ctx.tasks.net(run_sync).success(self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
-    def _synced(self, _result) -> None:
+    def _synced(self, result) -> None:
+        probe.event("sync", ok=True, summary=result)
         self._sync_done()
         self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
@@ -105,6 +107,7 @@ class SyncStatusBar(QStatusBar):
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
         from sync import transport
+        probe.event("sync", ok=False, error=type(error).__name__, message=str(error))
         self._sync_done()
         if isinstance(error, transport.NoServer):
             self._set_connection("no_server", "Offline · no agency server: sign in online")
