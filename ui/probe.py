@@ -161,8 +161,8 @@ def _describe_window(w: QWidget, index: int, patterns) -> dict:
     out = {**_window_fields(w), "index": index, "rect": _rect(w.frameGeometry()),
            "inner": _rect(w.geometry()), "active": w.isActiveWindow(),
            "modal": w.isModal(), "screen": _current_screen(w), "widgets": []}
-    for child in [w, *w.findChildren(QWidget)]:
-        if child.isVisible() and _wanted(child):
+    for child in [w, *w.findChildren(QWidget)]:  # a dialog's widgets belong to the dialog
+        if child.isVisible() and child.window() is w and _wanted(child):
             out["widgets"].append(_describe(child, index, patterns))
     return out
 

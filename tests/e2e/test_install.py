@@ -1,0 +1,117 @@
+"""Defect 14: README command 1 on a fresh Debian 12 with a display must open a window.
+
+Qt's xcb platform plugin is loaded at run time; every other test runs offscreen, so nothing
+noticed that command 1 did not install the libraries it links. Two proofs:
+- every shared library the plugin (and the Qt modules the app imports) loads comes from a
+  package that command 1 installs, or one of their dependencies, or one a fresh Debian has
+  (priority required or important) — read from this machine's dpkg database;
+- command 1's own last step, `tandem demo`, run on a real X server with no platform chosen
+  (Qt picks xcb, as on a laptop), maps its window: `xdotool search --sync` finds it.
+"""
+
+import re
+import subprocess
+from pathlib import Path
+
+import PySide6
+
+from tests.e2e.harness import ROOT, SMALL
+
+QT = Path(PySide6.__file__).parent
+LINKED = (QT / "Qt/plugins/platforms/libqxcb.so", QT / "QtGui.abi3.so",
+          QT / "QtWidgets.abi3.so")
+
+
+def command_1_packages() -> list[str]:
+    """The packages README command 1 installs with apt-get."""
+    readme = (ROOT / "README.md").read_text()
+    command = next(line for line in readme.splitlines()
+                   if "apt-get install" in line and "tandem demo" in line)
+    listed = re.search(r"apt-get install -y ([^&]+)&&", command)
+    assert listed, f"no apt-get install in README command 1: {command}"
+    return listed.group(1).split()
+
+
+def _installed() -> tuple[dict, dict]:
+    """Installed packages -> (priority, dependency clauses); virtual package -> providers."""
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package}\t${db:Status-Status}\t${Priority}\t${Provides}\t"
+         "${Pre-Depends}, ${Depends}\n"], capture_output=True, text=True, check=True).stdout
+    packages, providers = {}, {}
+    for line in out.splitlines():
+        name, status, priority, provides, depends = line.split("\t")
+        if status != "installed":
+            continue
+        packages[name] = (priority, [c.strip() for c in depends.split(",") if c.strip()])
+        for virtual in filter(None, (p.strip().split(" ")[0] for p in provides.split(","))):
+            providers.setdefault(virtual, []).append(name)
+    return packages, providers
+
+
+def _closure(roots, packages, providers) -> set[str]:
+    """The roots and everything they depend on (Depends, Pre-Depends), as installed here."""
+    seen, todo = set(), [r for r in roots if r in packages]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for clause in packages[name][1]:
+            for alternative in clause.split("|"):
+                wanted = alternative.strip().split(" ")[0].split(":")[0]
+                chosen = [wanted] if wanted in packages else providers.get(wanted, [])
+                if chosen:
+                    todo.append(chosen[0])
+                    break
+    return seen
+
+
+def _owner(path: str) -> str | None:
+    """The Debian package that ships a library file (merged /usr: try both spellings)."""
+    real = str(Path(path).resolve())
+    for candidate in dict.fromkeys((path, real, *(p[4:] if p.startswith("/usr/") else "/usr" + p
+                                                   for p in (path, real)))):
+        found = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+        if found.returncode == 0:
+            return found.stdout.split(":")[0].split(",")[0].strip()
+    return None
+
+
+def test_defect_14_readme_command_1_installs_what_qt_xcb_loads():
+    packages, providers = _installed()
+    listed = command_1_packages()
+    base = [n for n, (priority, _) in packages.items() if priority in ("required", "important")]
+    allowed = _closure(base + listed, packages, providers)
+    unknown = [p for p in listed if p not in packages]
+    assert not unknown, f"command 1 installs {unknown}, which tests/run did not install here"
+    missing, uncovered = [], {}
+    for linked in LINKED:
+        for line in subprocess.run(["ldd", str(linked)], capture_output=True, text=True,
+                                   check=True).stdout.splitlines():
+            if "not found" in line:
+                missing.append(f"{linked.name}: {line.strip()}")
+                continue
+            found = re.match(r"\s*\S+ => (/\S+)", line)
+            if not found or found.group(1).startswith(str(QT)):
+                continue  # Qt's own libraries come with the PySide6 wheel
+            owner = _owner(found.group(1))
+            if owner not in allowed:
+                uncovered.setdefault(owner or "no package", set()).add(Path(found.group(1)).name)
+    assert not missing, f"libraries Qt's xcb platform needs are not installed: {missing}"
+    assert not uncovered, (
+        "README command 1 does not install these packages that Qt's xcb platform loads "
+        f"(package: libraries): {uncovered}; command 1 installs {listed}")
+
+
+def test_readme_command_1_opens_a_window_on_xcb(world):
+    """`tandem demo`, as command 1 runs it: no platform chosen, a display set."""
+    laptop = world.laptop("readme", SMALL, env={"QT_QPA_PLATFORM": None})
+    laptop.start("demo", wait=False)
+    windows = laptop.x.mapped_windows("^Tandem$", timeout=120)
+    assert windows, "no Tandem window was mapped"
+    geometry = laptop.x.xdotool("getwindowgeometry", windows[0])
+    assert "Geometry:" in geometry
+    ready = laptop.wait_event("ready", timeout=10)
+    assert ready["platform"] == "xcb"
+    assert laptop.running, f"the demo exited: {laptop.stderr.read_text()[-1500:]}"
+    assert not laptop.problems()
