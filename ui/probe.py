@@ -27,10 +27,10 @@ import threading
 import time
 import traceback
 
-from .qt import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox,
-                 QEvent, QGroupBox, QLabel, QLineEdit, QMessageBox, QModelIndex, QObject,
-                 QPlainTextEdit, QRect, QScrollBar, QStackedWidget, QStyle, QStyleOptionSpinBox,
-                 Qt, QTableView, QTextEdit, QTimer, QWidget)
+from .qt import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox,
+                 QComboBox, QEvent, QGroupBox, QLabel, QLineEdit, QMessageBox, QModelIndex, QObject,
+                 QPlainTextEdit, QRadioButton, QRect, QScrollBar, QStackedWidget, QStyle,
+                 QStyleOptionButton, QStyleOptionSpinBox, Qt, QTableView, QTextEdit, QTimer, QWidget)
 
 ENV = "TANDEM_PROBE"
 POLL_MS = 100
@@ -161,10 +161,22 @@ def _describe_window(w: QWidget, index: int, patterns) -> dict:
     out = {**_window_fields(w), "index": index, "rect": _rect(w.frameGeometry()),
            "inner": _rect(w.geometry()), "active": w.isActiveWindow(),
            "modal": w.isModal(), "screen": _current_screen(w), "widgets": []}
+    pages = {view: key for key, view in (getattr(w, "views", None) or {}).items()}
     for child in [w, *w.findChildren(QWidget)]:  # a dialog's widgets belong to the dialog
         if child.isVisible() and child.window() is w and _wanted(child):
-            out["widgets"].append(_describe(child, index, patterns))
+            described = _describe(child, index, patterns)
+            described["screen"] = _page_of(child, pages)
+            out["widgets"].append(described)
     return out
+
+
+def _page_of(w: QWidget, pages: dict) -> str | None:
+    """The key of the main window's screen the widget is on, if it is on one."""
+    while w is not None:
+        if w in pages:
+            return pages[w]
+        w = w.parentWidget()
+    return None
 
 
 _READ = (QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QTextEdit, QComboBox,
@@ -186,6 +198,8 @@ def _describe(w: QWidget, window: int, patterns) -> dict:
          "hint": [w.sizeHint().width(), w.sizeHint().height()]}
     if isinstance(w, QAbstractButton):
         d.update(text=w.text(), checkable=w.isCheckable(), checked=w.isChecked())
+        if isinstance(w, (QCheckBox, QRadioButton)):
+            d["click_area"] = _click_area(w)
     elif isinstance(w, QLabel):
         d.update(text=w.text(), wrap=w.wordWrap())
     elif isinstance(w, QLineEdit):
@@ -214,6 +228,15 @@ def _describe(w: QWidget, window: int, patterns) -> dict:
 def _scrollbars(w) -> dict:
     return {"horizontal": w.horizontalScrollBar().isVisible(),
             "vertical": w.verticalScrollBar().isVisible()}
+
+
+def _click_area(w) -> list[int]:
+    """Where a click toggles a check box or radio button: its box and its words."""
+    option = QStyleOptionButton()
+    w.initStyleOption(option)
+    element = (QStyle.SubElement.SE_CheckBoxClickRect if isinstance(w, QCheckBox)
+               else QStyle.SubElement.SE_RadioButtonClickRect)
+    return _global(w, w.style().subElementRect(element, option, w))
 
 
 def _spin_arrows(w: QAbstractSpinBox) -> list[list[int]]:
@@ -257,8 +280,7 @@ def _item_view(view: QAbstractItemView, patterns) -> dict:
     if table:
         header = view.horizontalHeader()
         out["columns"] = [{"title": model.headerData(c, Qt.Orientation.Horizontal),
-                           "width": header.sectionSize(c),
-                           "needed": max(header.sectionSizeHint(c), view.sizeHintForColumn(c))}
-                          for c in columns]
+                           "width": header.sectionSize(c), "title_width": header.sectionSizeHint(c),
+                           "content_width": view.sizeHintForColumn(c)} for c in columns]
     return out
 

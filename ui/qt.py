@@ -20,7 +20,8 @@ _NAMES = {
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
         QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
         QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget
-        QAbstractSpinBox QScrollBar QStyle QStyleOptionSpinBox QTextEdit""",
+        QAbstractSpinBox QRadioButton QScrollBar QStyle QStyleOptionButton QStyleOptionSpinBox
+        QTextEdit""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

@@ -30,8 +30,8 @@ def xservers(tmp_path_factory):
 
 
 class World:
-    """Everything one test started: X servers taken from the module's pool, agency servers,
-    laptops. `close` stops them all, keeping artifacts first when the test failed."""
+    """Everything a test (or a module) started: X servers taken from the module's pool, agency
+    servers, laptops. `keep` saves screenshots and logs; `close` stops it all."""
 
     def __init__(self, xservers: XServers, template, workdir):
         self.xservers, self.template, self.workdir = xservers, template, workdir
@@ -55,10 +55,11 @@ class World:
         self.laptops.append(laptop)
         return laptop
 
-    def close(self, failed: bool, node_name: str) -> None:
-        if failed:
-            where = keep_artifacts(node_name, self.laptops, self.agencies, self.screens)
-            print(f"\nscreenshots and logs kept in {where}")
+    def keep(self, node_name: str) -> None:
+        where = keep_artifacts(node_name, self.laptops, self.agencies, self.screens)
+        print(f"\nscreenshots and logs kept in {where}")
+
+    def close(self) -> None:
         for laptop in self.laptops:
             laptop.stop()
         for agency in self.agencies:
@@ -67,10 +68,32 @@ class World:
             self.xservers.give_back(x)
 
 
+def _failed(node) -> bool:
+    return any(getattr(node, f"e2e_{when}", None) is not None
+               and getattr(node, f"e2e_{when}").failed for when in ("setup", "call"))
+
+
 @pytest.fixture
 def world(request, xservers, agency_template, tmp_path):
+    """What one test starts, stopped when it ends."""
     w = World(xservers, agency_template, tmp_path)
     yield w
-    failed = any(getattr(request.node, f"e2e_{when}", None) is not None
-                 and getattr(request.node, f"e2e_{when}").failed for when in ("setup", "call"))
-    w.close(failed, request.node.nodeid)
+    if _failed(request.node):
+        w.keep(request.node.nodeid)
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def module_world(request, xservers, agency_template, tmp_path_factory):
+    """What a module's tests share (laptops signed in once), stopped after the last one."""
+    w = World(xservers, agency_template, tmp_path_factory.mktemp("world"))
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def kept_on_failure(request, module_world):
+    """A test on the module's world: its screens and logs are kept if it fails."""
+    yield module_world
+    if _failed(request.node):
+        module_world.keep(request.node.nodeid)

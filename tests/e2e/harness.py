@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import requests
@@ -200,13 +201,23 @@ def server_command(*args, db: Path, stdin: str | None = None) -> str:
 
 
 def make_agency_database(path: Path) -> Path:
-    """A new agency database: schema, the suite's roster, the seed resource directory."""
+    """A new agency database: schema, the suite's roster, the seed resource directory, and
+    the CRC's discharge list for team mhst-1 (follow-ups overdue, due today and upcoming)."""
     server_command("init", db=path)
     for username, role, teams, name in ROSTER:
         server_command("add-user", username, "--role", role, *[a for t in teams
                        for a in ("--team", t)], "--display-name", name, db=path,
                        stdin=PASSWORD + "\n")
     server_command("import-directory", str(ROOT / "seeds" / "directory"), db=path)
+    today = date.today()
+    discharges = path.with_name("discharges.csv")
+    discharges.write_text(
+        "first_name,last_name,discharged_on,due_on,priority,reason\n"
+        f"Maximiliano,Montenegro-Villasenor,{today - timedelta(days=4)},"
+        f"{today - timedelta(days=2)},1,crc_discharge\n"
+        f"Ray,Ortiz,{today - timedelta(days=1)},{today},2,post_crisis_check\n"
+        f"Dolores,Haskins,{today},{today + timedelta(days=3)},3,crc_discharge\n")
+    server_command("import-followups", str(discharges), "--team", "mhst-1", db=path)
     return path
 
 
@@ -295,10 +306,13 @@ class Snapshot:
 
     def find(self, name: str | None = None, cls: str | None = None, text: str | None = None,
              window: dict | None = None, shown: bool = False,
-             placeholder: str | None = None) -> list[dict]:
-        """Widgets by objectName, class, text or placeholder (regexes searched in them)."""
+             placeholder: str | None = None, screen: str | None = None) -> list[dict]:
+        """Widgets by objectName, class, text or placeholder (regexes searched in them), and
+        the main window's screen they are on."""
         out = []
         for w in self.widgets:
+            if screen is not None and w.get("screen") != screen:
+                continue
             if name is not None and w["name"] != name:
                 continue
             if cls is not None and w["class"] != cls:
@@ -644,12 +658,24 @@ class Laptop:
         self.key("ctrl+shift+l")
         self.click_widget(name="signOut")
 
-    def go(self, title: str) -> Snapshot:
-        """Click a screen's button in the navigation, wait until that screen shows."""
-        mark = self.mark()
-        self.click_widget(cls="QPushButton", text=f"^{re.escape(title)}$")
-        self.wait_event("screen", after=mark, what=f"the {title} screen")
-        return self.snapshot()
+    def go(self, key: str) -> Snapshot:
+        """Click a screen's button in the navigation (nav_KEY); wait until that screen shows."""
+        self.click_widget(name=f"nav_{key}")
+        return self.wait_for(lambda s: s if s.screen_key() == key else None,
+                             f"the {key} screen")
+
+    def nav_keys(self) -> list[str]:
+        """The screens this user's navigation offers, top to bottom."""
+        buttons = [w for w in self.snapshot().find(cls="QPushButton")
+                   if w["name"].startswith("nav_")]
+        return [w["name"][4:] for w in sorted(buttons, key=lambda w: w["rect"][1])]
+
+    def toggle_theme(self) -> str:
+        """Ctrl+Shift+N; returns the theme the header's button then offers to switch to."""
+        before = self.snapshot().text("themeButton")
+        self.key("ctrl+shift+n")
+        return self.wait_for(lambda s: s.text("themeButton") != before and
+                             s.text("themeButton"), "the theme to switch")
 
 
 def keep_artifacts(node_name: str, laptops, agencies, xservers) -> Path:

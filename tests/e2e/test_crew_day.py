@@ -54,13 +54,13 @@ def test_a_crew_day(world):
                     summary="Man on the bridge rail, talking about jumping",
                     place="Broadway Blvd bridge over the Tucson Wash")
     sync_now(officer)
-    officer.go("Assignments")
+    officer.go("assignments")
     officer.click_row(INCIDENT, cls="QTableView")
     officer.key("ctrl+k")
     officer.row(rf"{INCIDENT}.*Acknowledged", cls="QTableView")
     officer.key("ctrl+t")
     officer.row(rf"{INCIDENT}.*Taken", cls="QTableView")
-    officer.go("Shift")
+    officer.go("shift")
     tap_status(officer, "en_route", "En route")
     tap_status(officer, "on_scene", "On scene")
     sync_now(officer)
@@ -68,7 +68,7 @@ def test_a_crew_day(world):
     # The clinician writes the encounter from the call, with her clinical note.
     clinician = clinician_laptop
     sync_now(clinician)
-    clinician.go("Assignments")
+    clinician.go("assignments")
     clinician.click_row(INCIDENT, cls="QTableView")
     mark = clinician.mark()
     clinician.key("ctrl+e")
@@ -88,7 +88,7 @@ def test_a_crew_day(world):
     # The agency server dies mid-shift; the car carries on offline.
     agency.kill()
     tap_status(officer, "transporting", "Transporting")
-    officer.go("CRC drop-off")
+    officer.go("crc")
     officer.key("ctrl+Return")
     officer.wait_widget(name="handOff", shown=True)
     officer.key("ctrl+Return")
@@ -108,7 +108,7 @@ def test_a_crew_day(world):
     sync_now(officer)
 
     # The officer clears the call and ends the shift.
-    officer.go("Assignments")
+    officer.go("assignments")
     officer.click_row(INCIDENT, cls="QTableView")
     officer.choose(officer.snapshot().combo("Transported CRC voluntary"),
                    "Transported CRC voluntary")
@@ -116,7 +116,7 @@ def test_a_crew_day(world):
     officer.wait_for(lambda s: not any(r["match"] for v in s.find(cls="QTableView")
                                        for r in v["rows"]), "the call to leave the open list",
                      find=[INCIDENT])
-    officer.go("Shift")
+    officer.go("shift")
     officer.key("ctrl+shift+e")
     officer.click_widget(cls="QPushButton", text="Yes")
     officer.wait_window("Shift summary")
