@@ -257,6 +257,14 @@ class Agency:
         except requests.RequestException:
             return False
 
+    def move(self) -> str:
+        """Stop, and serve the same database on another port (the agency moved it)."""
+        self.stop()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+        return self.url
+
     def kill(self) -> None:
         """Killed, not stopped: SIGKILL, as when the server's machine loses power."""
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -395,10 +403,11 @@ class Laptop:
         self.runs = 0
 
     # -- process
-    def start(self, *args, wait: bool = True) -> "Laptop":
-        """Start `tandem [--data-dir D] ARGS` on this laptop's X server, on the xcb platform."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def _env(self) -> dict:
+        """This laptop's environment: its X server, its own home (no keyring: the wrapped
+        key goes to a file beside the cache), the probe; `env` given to the laptop wins."""
         home = self.dir / "home"
+        (home / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
         env = {**self.x.env, "QT_QPA_PLATFORM": "xcb", "TANDEM_PROBE": str(self.probe),
                "HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share"),
                "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
@@ -406,8 +415,18 @@ class Laptop:
                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
                "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", **self.extra_env}
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        env = {k: v for k, v in env.items() if v is not None}  # None: leave it unset
-        (home / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
+        return {k: v for k, v in env.items() if v is not None}  # None: leave it unset
+
+    def command(self, *args, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+        """A headless `tandem` command on this laptop's data folder (login, sync, doctor)."""
+        return subprocess.run([str(BIN / "tandem"), "--data-dir", str(self.data_dir), *args],
+                              input=stdin, capture_output=True, text=True, env=self._env(),
+                              timeout=timeout)
+
+    def start(self, *args, wait: bool = True) -> "Laptop":
+        """Start `tandem [--data-dir D] ARGS` on this laptop's X server, on the xcb platform."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        env = self._env()
         self.runs += 1
         self._events_seen = len(self.events())
         for path in (self.stdout, self.stderr):

@@ -11,9 +11,8 @@ traceback.
 """
 
 import json
-import subprocess
 
-from tests.e2e.harness import BIN, PASSWORD, SMALL, WIDE
+from tests.e2e.harness import PASSWORD, SMALL, WIDE
 
 INCIDENT = "CAD-2026-114233"
 UNIT = "MHST-11"
@@ -193,11 +192,8 @@ def test_a_crew_day(world):
     for laptop, users in ((officer_laptop, ("ofc.ramirez", "sgt.morales")),
                           (clinician_laptop, ("clin.okafor",))):
         laptop.stop()
-        doctor = subprocess.run(
-            [str(BIN / "tandem"), "--data-dir", str(laptop.data_dir), "doctor", "--json"],
-            input="".join(f"{u}:{PASSWORD}\n" for u in users), capture_output=True, text=True,
-            env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-                 "HOME": str(laptop.dir / "home"), "PATH": "/usr/bin:/bin"}, timeout=120)
+        doctor = laptop.command("doctor", "--json",
+                                stdin="".join(f"{u}:{PASSWORD}\n" for u in users))
         report = json.loads(doctor.stdout)
         pending = {c["user"]: c.get("pending_ops") for c in report["caches"]}
         assert pending == dict.fromkeys(users, 0), f"changes left on a laptop: {pending}"
