@@ -103,6 +103,14 @@ def test_defect_14_readme_command_1_installs_what_qt_xcb_loads():
         f"(package: libraries): {uncovered}; command 1 installs {listed}")
 
 
+def test_tests_run_installs_command_1s_packages():
+    """CI starts from nothing: what command 1 installs, tests/run installs too, so the checks
+    here run against command 1's list and not against what a machine happened to have."""
+    run = (ROOT / "tests" / "run").read_text()
+    listed = re.search(r"packages=\(([^)]*)\)", run).group(1).split()
+    assert not set(command_1_packages()) - set(listed)
+
+
 def test_readme_command_1_opens_a_window_on_xcb(world):
     """`tandem demo`, as command 1 runs it: no platform chosen, a display set."""
     laptop = world.laptop("readme", SMALL, env={"QT_QPA_PLATFORM": None})
