@@ -129,6 +129,12 @@ def _screen_key(page: QWidget) -> str:
     return page.objectName()
 
 
+def _busy(window: QWidget) -> bool:
+    """Work queued on the window's workers, or a result not yet shown."""
+    tasks = getattr(window, "tasks", None)
+    return tasks is not None and not getattr(tasks, "idle", True)
+
+
 def _current_screen(window: QWidget) -> str | None:
     """The key of the main window's screen now visible, if this window has screens."""
     views = getattr(window, "views", None) or {}
@@ -158,9 +164,11 @@ def _window_fields(w: QWidget) -> dict:
 
 
 def _describe_window(w: QWidget, index: int, patterns) -> dict:
-    out = {**_window_fields(w), "index": index, "rect": _rect(w.frameGeometry()),
+    out = {**_window_fields(w), "index": index, "wid": int(w.winId()),
+           "rect": _rect(w.frameGeometry()),
            "inner": _rect(w.geometry()), "active": w.isActiveWindow(),
-           "modal": w.isModal(), "screen": _current_screen(w), "widgets": []}
+           "modal": w.isModal(), "screen": _current_screen(w), "busy": _busy(w),
+           "widgets": []}
     pages = {view: key for key, view in (getattr(w, "views", None) or {}).items()}
     for child in [w, *w.findChildren(QWidget)]:  # a dialog's widgets belong to the dialog
         if child.isVisible() and child.window() is w and _wanted(child):

@@ -66,6 +66,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def spawn(argv: list[str], log: Path, err: Path | None = None, **options) -> subprocess.Popen:
+    """A process in its own session (stopped with its children), its output appended to
+    `log` (and `err`, when given, for stderr)."""
+    with log.open("a") as out, (err or log).open("a") as errors:
+        return subprocess.Popen(argv, stdout=out, stderr=errors, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **options)
+
+
 def _stop(process: subprocess.Popen | None, grace: float = 10.0) -> None:
     """SIGTERM the process group, then SIGKILL what is left."""
     if process is None or process.poll() is not None:
@@ -92,20 +100,16 @@ class XServer:
         self.env.pop("QT_QPA_PLATFORM", None)
         workdir.mkdir(parents=True, exist_ok=True)
         self.log = workdir / f"xvfb-{number}.log"
-        self.xvfb = subprocess.Popen(
-            ["Xvfb", self.display, "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp",
-             "-noreset"], stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+        self.xvfb = spawn(["Xvfb", self.display, "-screen", "0", f"{size[0]}x{size[1]}x24",
+                           "-nolisten", "tcp", "-noreset"], self.log)
         self.wm = None
         try:
             wait_until(lambda: self.xvfb.poll() is not None or self._answers(),
                        f"Xvfb on {self.display}", 15)
             if self.xvfb.poll() is not None:
                 raise RuntimeError(f"Xvfb {self.display} exited: {self.log.read_text()[-500:]}")
-            self.wm = subprocess.Popen(
-                ["openbox", "--sm-disable", "--config-file", str(OPENBOX_RC)], env=self.env,
-                stdout=(workdir / f"openbox-{number}.log").open("w"), stderr=subprocess.STDOUT,
-                start_new_session=True)
+            self.wm = spawn(["openbox", "--sm-disable", "--config-file", str(OPENBOX_RC)],
+                            workdir / f"openbox-{number}.log", env=self.env)
             wait_until(self._wm_running, f"openbox on {self.display}", 15)
         except BaseException:
             self.stop()
@@ -133,9 +137,11 @@ class XServer:
     def xdotool(self, *args) -> str:
         return self.run("xdotool", *map(str, args)).stdout
 
-    def screenshot(self, path: Path) -> Path:
+    def screenshot(self, path: Path, palette: bool = False) -> Path:
+        """The whole screen as a PNG; with `palette`, 256 colours (half the size, for docs)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.run("import", "-display", self.display, "-window", "root", str(path))
+        self.run("import", "-display", self.display, "-window", "root",
+                 f"PNG8:{path}" if palette else str(path))
         return path
 
     def clipboard(self) -> str:
@@ -240,10 +246,8 @@ class Agency:
         self.starts += 1
         with self.log.open("a") as log:
             log.write(f"--- start {self.starts}\n")
-        self.process = subprocess.Popen(
-            [str(BIN / "tandem-server"), "--db", f"sqlite:///{self.db}", "serve",
-             "--port", str(self.port)], env=self.env, stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = spawn([str(BIN / "tandem-server"), "--db", f"sqlite:///{self.db}",
+                              "serve", "--port", str(self.port)], self.log, env=self.env)
         wait_until(self._healthy, f"the agency server at {self.url} to answer /health", 30,
                    last=lambda: self.log.read_text()[-300:])
         return self
@@ -432,10 +436,8 @@ class Laptop:
         for path in (self.stdout, self.stderr):
             with path.open("a") as f:
                 f.write(f"--- run {self.runs}: tandem {' '.join(args)}\n")
-        self.process = subprocess.Popen(
-            [str(BIN / "tandem"), "--data-dir", str(self.data_dir), *args], env=env,
-            stdout=self.stdout.open("a"), stderr=self.stderr.open("a"),
-            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = spawn([str(BIN / "tandem"), "--data-dir", str(self.data_dir), *args],
+                             self.stdout, self.stderr, env=env)
         if wait:
             ready = self.wait_event("ready", timeout=60)
             assert ready["platform"] == "xcb", f"the app runs on {ready['platform']}, not xcb"
@@ -456,7 +458,7 @@ class Laptop:
                           f"last events: {self.events()[-5:]}") from None
 
     # -- what it says
-    def events(self, kind: str | None = None, since_start: bool = False) -> list[dict]:
+    def events(self, kind: str | None = None) -> list[dict]:
         """The probe's events so far (read on from where the last call stopped)."""
         try:
             with self.probe.open("rb") as f:
@@ -467,8 +469,7 @@ class Laptop:
         end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next call
         self._offset += end
         self._events += [json.loads(line) for line in chunk[:end].splitlines() if line]
-        events = self._events[self._events_seen:] if since_start else self._events
-        return [e for e in events if kind is None or e["event"] == kind]
+        return [e for e in self._events if kind is None or e["event"] == kind]
 
     def mark(self) -> int:
         """A point in the event log; `wait_event(after=mark)` looks only at what came later."""
@@ -531,7 +532,34 @@ class Laptop:
                                       "or frozen UI thread does not answer)")
         if "error" in answer:
             raise AssertionError(f"the probe failed in {self.name}'s app: {answer['error']}")
+        for window in answer["windows"]:
+            self._place(window)
         return Snapshot(answer)
+
+    def _place(self, window: dict) -> None:
+        """Put a window's geometry where the X server shows it. Qt's idea of a window's place
+        can lag the window manager's (a dialog opened just after the lock screen went away
+        reads (0, 0) while it shows centred), and a click there would miss it."""
+        out = self.x.run("xdotool", "getwindowgeometry", str(window["wid"]), check=False).stdout
+        found = re.search(r"Position: (-?\d+),(-?\d+).*\n.*Geometry: (\d+)x(\d+)", out)
+        if not found:
+            return
+        x, y, width, height = map(int, found.groups())
+        window["rect"] = [x, y, width, height]  # undecorated: the frame is the window
+        dx, dy = x - window["inner"][0], y - window["inner"][1]
+        if not (dx or dy):
+            return
+
+        def moved(r):
+            return [r[0] + dx, r[1] + dy, r[2], r[3]] if r else r
+        window["inner"] = moved(window["inner"])
+        for w in window["widgets"]:
+            for key in ("rect", "shown", "viewport", "click_area"):
+                if key in w:
+                    w[key] = moved(w[key])
+            w["arrows"] = [moved(a) for a in w.get("arrows", [])]
+            for row in w.get("rows", []):
+                row["rect"], row["shown"] = moved(row["rect"]), moved(row["shown"])
 
     def wait_for(self, check, what: str, timeout: float = 20.0, find=(),
                  errors_ok: bool = False):
@@ -550,6 +578,11 @@ class Laptop:
             return check(snap)
         return wait_until(attempt, f"{what} on {self.name}'s laptop", timeout, 0.25,
                           last=lambda: last[0].summary() if last else "nothing")
+
+    def wait_idle(self, timeout: float = 20.0) -> Snapshot:
+        """Until no window has work queued or results not yet shown (loads, saves)."""
+        return self.wait_for(lambda s: s if not any(w.get("busy") for w in s.windows) else None,
+                             "the app to finish its queued work", timeout)
 
     def wait_widget(self, timeout: float = 20.0, **query) -> dict:
         return self.wait_for(lambda s: (s.find(**query) or [None])[0],
@@ -577,7 +610,17 @@ class Laptop:
                                f"an enabled widget {query}", timeout)
         if widget["shown"] is None or widget["shown"][3] < widget["rect"][3]:
             widget = self.scroll_into_view(**query)
-        self.click(widget)
+        self.click(self._settled(widget, query))
+        return widget
+
+    def _settled(self, widget: dict, query: dict) -> dict:
+        """The widget once it stays put between two looks: a window just mapped may still be
+        moved by the window manager, and a click at its old place would miss."""
+        for _ in range(20):
+            again = next((w for w in self.snapshot().find(**query) if w["enabled"]), None)
+            if again is None or again["shown"] == widget["shown"]:
+                return widget
+            widget = again
         return widget
 
     def scroll_into_view(self, **query) -> dict:
@@ -641,8 +684,8 @@ class Laptop:
         self.key("ctrl+a")
         self.type(text)
 
-    def screenshot(self, path: Path) -> Path:
-        return self.x.screenshot(path)
+    def screenshot(self, path: Path, palette: bool = False) -> Path:
+        return self.x.screenshot(path, palette)
 
     # -- the sign-in screen
     def sign_in(self, username: str, password: str = PASSWORD, server: str | None = None,

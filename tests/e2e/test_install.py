@@ -5,8 +5,8 @@ noticed that command 1 did not install the libraries it links. Two proofs:
 - every shared library the plugin (and the Qt modules the app imports) loads comes from a
   package that command 1 installs, or one of their dependencies, or one a fresh Debian has
   (priority required or important) — read from this machine's dpkg database;
-- command 1's own last step, `tandem demo`, run on a real X server with no platform chosen
-  (Qt picks xcb, as on a laptop), maps its window: `xdotool search --sync` finds it.
+- the app, run on a real X server with no platform chosen (Qt picks xcb, as on a laptop),
+  maps its window: `xdotool search --sync` finds it.
 """
 
 import re
@@ -66,15 +66,23 @@ def _closure(roots, packages, providers) -> set[str]:
     return seen
 
 
-def _owner(path: str) -> str | None:
-    """The Debian package that ships a library file (merged /usr: try both spellings)."""
-    real = str(Path(path).resolve())
-    for candidate in dict.fromkeys((path, real, *(p[4:] if p.startswith("/usr/") else "/usr" + p
-                                                   for p in (path, real)))):
-        found = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-        if found.returncode == 0:
-            return found.stdout.split(":")[0].split(",")[0].strip()
-    return None
+def _owners(paths: set[str]) -> dict[str, str]:
+    """The Debian package that ships each library file, from one `dpkg -S` (merged /usr: a
+    file may be registered under /lib or /usr/lib, or under its symlink's target)."""
+    spellings = {}
+    for path in paths:
+        real = str(Path(path).resolve())
+        for candidate in (path, real):
+            spellings[candidate] = path
+            other = candidate[4:] if candidate.startswith("/usr/") else "/usr" + candidate
+            spellings[other] = path
+    out = subprocess.run(["dpkg", "-S", *spellings], capture_output=True, text=True).stdout
+    owners = {}
+    for line in out.splitlines():
+        package, _, shipped = line.partition(": ")
+        if shipped in spellings:
+            owners.setdefault(spellings[shipped], package.split(",")[0].split(":")[0].strip())
+    return owners
 
 
 def test_defect_14_readme_command_1_installs_what_qt_xcb_loads():
@@ -84,7 +92,7 @@ def test_defect_14_readme_command_1_installs_what_qt_xcb_loads():
     allowed = _closure(base + listed, packages, providers)
     unknown = [p for p in listed if p not in packages]
     assert not unknown, f"command 1 installs {unknown}, which tests/run did not install here"
-    missing, uncovered = [], {}
+    missing, libraries = [], set()
     for linked in LINKED:
         for line in subprocess.run(["ldd", str(linked)], capture_output=True, text=True,
                                    check=True).stdout.splitlines():
@@ -92,11 +100,14 @@ def test_defect_14_readme_command_1_installs_what_qt_xcb_loads():
                 missing.append(f"{linked.name}: {line.strip()}")
                 continue
             found = re.match(r"\s*\S+ => (/\S+)", line)
-            if not found or found.group(1).startswith(str(QT)):
-                continue  # Qt's own libraries come with the PySide6 wheel
-            owner = _owner(found.group(1))
-            if owner not in allowed:
-                uncovered.setdefault(owner or "no package", set()).add(Path(found.group(1)).name)
+            if found and not found.group(1).startswith(str(QT)):
+                libraries.add(found.group(1))  # Qt's own libraries come with the wheel
+    owners = _owners(libraries)
+    uncovered = {}
+    for library in sorted(libraries):
+        owner = owners.get(library)
+        if owner not in allowed:
+            uncovered.setdefault(owner or "no package", set()).add(Path(library).name)
     assert not missing, f"libraries Qt's xcb platform needs are not installed: {missing}"
     assert not uncovered, (
         "README command 1 does not install these packages that Qt's xcb platform loads "
@@ -111,15 +122,16 @@ def test_tests_run_installs_command_1s_packages():
     assert not set(command_1_packages()) - set(listed)
 
 
-def test_readme_command_1_opens_a_window_on_xcb(world):
-    """`tandem demo`, as command 1 runs it: no platform chosen, a display set."""
+def test_the_app_maps_its_window_on_xcb_with_no_platform_chosen(world):
+    """`tandem` as a laptop runs it: a display set, no platform chosen, so Qt loads xcb.
+    (`tandem demo`, command 1's last step, runs on xcb in test_defects_session.py.)"""
     laptop = world.laptop("readme", SMALL, env={"QT_QPA_PLATFORM": None})
-    laptop.start("demo", wait=False)
-    windows = laptop.x.mapped_windows("^Tandem$", timeout=120)
+    laptop.start(wait=False)
+    windows = laptop.x.mapped_windows("^Tandem — sign in$", timeout=60)
     assert windows, "no Tandem window was mapped"
     geometry = laptop.x.xdotool("getwindowgeometry", windows[0])
     assert "Geometry:" in geometry
     ready = laptop.wait_event("ready", timeout=10)
     assert ready["platform"] == "xcb"
-    assert laptop.running, f"the demo exited: {laptop.stderr.read_text()[-1500:]}"
+    assert laptop.running, f"the app exited: {laptop.stderr.read_text()[-1500:]}"
     assert not laptop.problems()
