@@ -28,9 +28,10 @@ import time
 import traceback
 
 from .qt import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox,
-                 QComboBox, QEvent, QGroupBox, QLabel, QLineEdit, QMessageBox, QModelIndex, QObject,
-                 QPlainTextEdit, QRadioButton, QRect, QScrollBar, QStackedWidget, QStyle,
-                 QStyleOptionButton, QStyleOptionSpinBox, Qt, QTableView, QTextEdit, QTimer, QWidget)
+                 QComboBox, QEvent, QGroupBox, QLabel, QLineEdit, QMessageBox, QModelIndex,
+                 QObject, QPlainTextEdit, QRadioButton, QRect, QScrollBar, QStackedWidget, QStyle,
+                 QStyleOptionButton, QStyleOptionSpinBox, Qt, QTableView, QTextEdit, QTimer,
+                 QWidget)
 
 ENV = "TANDEM_PROBE"
 POLL_MS = 100

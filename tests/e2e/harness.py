@@ -503,6 +503,20 @@ class Laptop:
                 for e in self.events()[after:] if e["event"] == "dialog" and (
                     e["name"] in ERROR_DIALOGS or e.get("icon") == "Critical")]
 
+    def sync_now(self, attempts: int = 3) -> dict:
+        """F5 and the sync it runs. A sync already under way (the automatic one, perhaps still
+        failing from a moment ago) takes the key press; its failure is followed by another
+        press, as a user would."""
+        for attempt in range(attempts):
+            mark = self.mark()
+            self.key("F5")
+            done = self.wait_sync(mark, ok=None)
+            if done["ok"]:
+                return done
+            time.sleep(1)
+        raise AssertionError(f"{self.name}'s sync failed {attempts} times: "
+                             f"{done.get('error')}: {done.get('message')}")
+
     def problems(self) -> list[str]:
         """Tracebacks and error dialogs: what a crew should never see."""
         out = [e["text"] for e in self.events("traceback")] + self.error_dialogs()
@@ -598,8 +612,9 @@ class Laptop:
         x, y = target if isinstance(target, tuple) else centre(target)
         width, height = self.x.size
         if not (0 <= x < width and 0 <= y < height):
-            raise AssertionError(f"cannot click {target if isinstance(target, tuple) else Snapshot.label(target)}: "
-                                 f"({x}, {y}) is off the {width}×{height} screen")
+            what = target if isinstance(target, tuple) else Snapshot.label(target)
+            raise AssertionError(f"cannot click {what}: ({x}, {y}) is off the {width}×{height} "
+                                 "screen")
         self.x.xdotool("mousemove", x, y, "click", button)
 
     def click_widget(self, timeout: float = 20.0, **query) -> dict:

@@ -101,12 +101,6 @@ def dialog(shots: Shots, laptop: Laptop, name: str, open_it, title: str) -> None
         shots.attempt(f"{name} ({theme})", shot)
 
 
-def sync(laptop: Laptop) -> None:
-    mark = laptop.mark()
-    laptop.key("F5")
-    laptop.wait_sync(mark)
-
-
 def officer_day(shots: Shots, officer: Laptop, agency: Agency) -> None:
     """Sign in, a shift under way: the call taken, an encounter half written, a drop-off on
     the clock; every screen and the officer's dialogs."""
@@ -119,7 +113,7 @@ def officer_day(shots: Shots, officer: Laptop, agency: Agency) -> None:
     shots.take(officer, "signin-day")
     officer.click_widget(name="signIn")
     officer.wait_signed_in(ROLES["officer"])
-    sync(officer)
+    officer.sync_now()
     officer.fill("MHST-11", placeholder="e.g. 2M14")
     officer.fill("4471", placeholder="e.g. 4471")
     officer.fill("clin.okafor", placeholder="partner's username")
@@ -191,13 +185,13 @@ def officer_day(shots: Shots, officer: Laptop, agency: Agency) -> None:
         officer.go("shift")
         officer.click_widget(name="lastShiftSummary")
     dialog(shots, officer, "officer-shift-summary", summary, "Shift summary")
-    sync(officer)
+    officer.sync_now()
 
 
 def sergeant_day(shots: Shots, sergeant: Laptop, agency: Agency) -> None:
     sergeant.start()
     sergeant.sign_in(ROLES["sergeant"], server=agency.url)
-    sync(sergeant)
+    sergeant.sync_now()
 
     def pick_shift(key):
         if key == "review":
@@ -221,14 +215,14 @@ def sergeant_day(shots: Shots, sergeant: Laptop, agency: Agency) -> None:
     sergeant.type("Add the hand-off time, and what he said about the ramada.")
     sergeant.key("alt+r")
     sergeant.row(r"MHST-11.*Returned", cls="QTableView")
-    sync(sergeant)
+    sergeant.sync_now()
 
 
 def officer_returned(shots: Shots, officer: Laptop) -> None:
     """The officer back on the laptop: the returned shift, and its amendment."""
     officer.start()
     officer.sign_in(ROLES["officer"])
-    sync(officer)
+    officer.sync_now()
     for theme in THEMES:
         def notice(theme=theme):
             set_theme(officer, theme)

@@ -18,13 +18,6 @@ INCIDENT = "CAD-2026-114233"
 UNIT = "MHST-11"
 
 
-def sync_now(laptop) -> dict:
-    """F5, then wait for that sync to finish."""
-    mark = laptop.mark()
-    laptop.key("F5")
-    return laptop.wait_sync(mark)
-
-
 def tap_status(laptop, status: str, words: str) -> None:
     """Tap a status button on the shift screen; the current status then reads `words`."""
     laptop.click_widget(name=f"status_{status}")
@@ -46,13 +39,13 @@ def test_a_crew_day(world):
     officer.fill("clin.okafor", placeholder="partner's username")
     officer.key("ctrl+Return")
     officer.wait_widget(name="status_en_route", shown=True)
-    sync_now(officer)
+    officer.sync_now()
 
     # Dispatch posts a call for the unit; it reaches both laptops by sync.
     agency.post_cad(cad_key, incident=INCIDENT, priority=1, unit=UNIT,
                     summary="Man on the bridge rail, talking about jumping",
                     place="Broadway Blvd bridge over the Tucson Wash")
-    sync_now(officer)
+    officer.sync_now()
     officer.go("assignments")
     officer.click_row(INCIDENT, cls="QTableView")
     officer.key("ctrl+k")
@@ -62,11 +55,11 @@ def test_a_crew_day(world):
     officer.go("shift")
     tap_status(officer, "en_route", "En route")
     tap_status(officer, "on_scene", "On scene")
-    sync_now(officer)
+    officer.sync_now()
 
     # The clinician writes the encounter from the call, with her clinical note.
     clinician = clinician_laptop
-    sync_now(clinician)
+    clinician.sync_now()
     clinician.go("assignments")
     clinician.click_row(INCIDENT, cls="QTableView")
     mark = clinician.mark()
@@ -103,8 +96,8 @@ def test_a_crew_day(world):
 
     # The server is back, on the same address; both laptops catch up.
     agency.start()
-    sync_now(clinician)
-    sync_now(officer)
+    clinician.sync_now()
+    officer.sync_now()
 
     # The officer clears the call and ends the shift.
     officer.go("assignments")
@@ -120,25 +113,25 @@ def test_a_crew_day(world):
     officer.click_widget(cls="QPushButton", text="Yes")
     officer.wait_window("Shift summary")
     officer.click_widget(cls="QPushButton", text="Close")
-    sync_now(officer)
+    officer.sync_now()
 
     # Switch user on the officer's laptop: the sergeant reviews and returns the shift.
     officer.sign_out()
     sergeant = officer_laptop
     sergeant.sign_in("sgt.morales", server=agency.url)
-    sync_now(sergeant)
+    sergeant.sync_now()
     sergeant.row(UNIT, name="", cls="QTableView")
     sergeant.click_row(UNIT, cls="QTableView")
     sergeant.click_widget(name="reviewComment")
     sergeant.type("Add what he said about the bridge to the police note.")
     sergeant.key("alt+r")
     sergeant.row(rf"{UNIT}.*Returned", cls="QTableView")
-    sync_now(sergeant)
+    sergeant.sync_now()
     sergeant.sign_out()
 
     # The officer signs back in (offline sign-in on this laptop) and amends the encounter.
     officer.sign_in("ofc.ramirez")
-    sync_now(officer)
+    officer.sync_now()
     officer.wait_widget(name="returnedComment", shown=True)
     officer.click_widget(name="amendRecord")
     officer.wait_window("Amend a record")
@@ -151,20 +144,20 @@ def test_a_crew_day(world):
     officer.key("ctrl+s")
     officer.wait_widget(name="amendSaved", text="^Amended")
     officer.click_widget(name="closeAmend")
-    sync_now(officer)
+    officer.sync_now()
     officer.sign_out()
 
     # The sergeant approves the amended shift.
     sergeant.sign_in("sgt.morales")
-    sync_now(sergeant)
+    sergeant.sync_now()
     sergeant.row(rf"{UNIT}.*Amended", cls="QTableView")
     sergeant.click_row(UNIT, cls="QTableView")
     sergeant.click_widget(name="approveShift")
     sergeant.wait_for(lambda s: not any(r["match"] for v in s.find(cls="QTableView")
                                         for r in v["rows"]),
                       "the approved shift to leave the review queue", find=[UNIT])
-    sync_now(sergeant)
-    sync_now(clinician)
+    sergeant.sync_now()
+    clinician.sync_now()
 
     # The server holds every change exactly once.
     def records(table):

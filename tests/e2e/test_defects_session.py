@@ -5,11 +5,13 @@ does not refresh what is on screen), 9 (two time zones), 13 (the sign-in screen)
 """
 
 import re
+import subprocess
 import time
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.e2e.harness import PASSWORD, SMALL, WIDE, Timeout, wait_until
+from tests.e2e.harness import PASSWORD, WIDE, Timeout, wait_until
 
 AGENCY_ZONE = ZoneInfo("America/Phoenix")  # the agency's zone; no daylight saving time
 DEMO_PASSWORD = "tandem-demo-2026"  # seeds/roster.json: every demo account's
@@ -147,15 +149,12 @@ def test_defect_03_the_server_address_can_be_changed_in_the_app(world):
     laptop.key("ctrl+a")
     laptop.type(new)
     laptop.click_widget(cls="QPushButton", screen=key, text=r"(?i)save|check|apply|use")
-    mark = laptop.mark()
-    laptop.key("F5")
-    laptop.wait_sync(mark)
+    laptop.sync_now()
     assert connection(laptop.snapshot()).startswith("● Online")
 
 
 def listening_port(pid: int) -> int:
     """The TCP port a process listens on (the demo's embedded server), from `ss`."""
-    import subprocess
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         if f"pid={pid}," in line:
@@ -197,15 +196,10 @@ def test_defect_04_a_sync_refreshes_the_screen_on_show_and_keeps_its_selection(w
     officer.wait_sync(0)
     problems = []
 
-    def sync_now(laptop):
-        mark = laptop.mark()
-        laptop.key("F5")
-        laptop.wait_sync(mark)
-
     officer.go("assignments")
     agency.post_cad(key, incident="CAD-2026-2001", priority=2, summary="Welfare check, "
                     "elderly woman not answering the door", place="E 22nd St and S 4th Ave")
-    sync_now(officer)
+    officer.sync_now()
     try:
         officer.row("CAD-2026-2001", cls="QTableView", timeout=5)
     except Timeout:
@@ -215,7 +209,7 @@ def test_defect_04_a_sync_refreshes_the_screen_on_show_and_keeps_its_selection(w
     officer.click_row("CAD-2026-2001", cls="QTableView")
     agency.post_cad(key, incident="CAD-2026-2002", priority=1, summary="Man in crisis at the "
                     "bus shelter", place="Ronstadt Transit Center")
-    sync_now(officer)
+    officer.sync_now()
     try:
         snap = officer.wait_for(lambda s: s if sum(v["row_count"] for v in s.find(
             cls="QTableView", screen="assignments")) == 2 else None, "both calls listed", 5,
@@ -234,8 +228,8 @@ def test_defect_04_a_sync_refreshes_the_screen_on_show_and_keeps_its_selection(w
     sergeant.sign_in("sgt.morales", server=agency.url)
     sergeant.wait_sync(0)
     sergeant.go("review")
-    end_a_shift_headless(agency, "MHST-31")
-    sync_now(sergeant)
+    end_a_shift_headless(agency, "MHST-31", world.workdir / "unit-laptop")
+    sergeant.sync_now()
     try:
         sergeant.row("MHST-31", cls="QTableView", timeout=5)
     except Timeout:
@@ -243,15 +237,11 @@ def test_defect_04_a_sync_refreshes_the_screen_on_show_and_keeps_its_selection(w
     assert not problems, "\n".join(problems)
 
 
-def end_a_shift_headless(agency, unit: str) -> None:
+def end_a_shift_headless(agency, unit: str, data_dir: Path) -> None:
     """A unit's laptop (signed in through the real client in this process) starts and ends a
     shift and syncs it: what a sergeant's review list waits for."""
-    import tempfile
-    from pathlib import Path
-
     from fieldapp import shifts
     from sync import engine, online
-    data_dir = Path(tempfile.mkdtemp(prefix="tandem-unit-"))
     session = online.login(data_dir, agency.url, "ofc.ramirez", PASSWORD)
     try:
         shift_id = shifts.start_shift(session, unit, "4471")
