@@ -404,6 +404,7 @@ class Laptop:
         self._events: list[dict] = []
         self._offset = 0
         self._events_seen = 0
+        self._errors_reported = 0  # error dialogs before this event were already reported
         self.runs = 0
 
     # -- process
@@ -575,18 +576,17 @@ class Laptop:
             for row in w.get("rows", []):
                 row["rect"], row["shown"] = moved(row["rect"]), moved(row["shown"])
 
-    def wait_for(self, check, what: str, timeout: float = 20.0, find=(),
-                 errors_ok: bool = False):
+    def wait_for(self, check, what: str, timeout: float = 20.0, find=()):
         """Take snapshots until `check(snapshot)` returns something true; returns it. An error
-        dialog shown meanwhile ends the wait with its text, unless `errors_ok`."""
+        dialog the app showed (since the last one reported) ends the wait with its text."""
         last: list[Snapshot] = []
-        mark = self.mark()
 
         def attempt():
-            errors = [] if errors_ok else self.error_dialogs(mark)
+            errors = self.error_dialogs(self._errors_reported)
             if errors:
-                raise AssertionError(f"an error dialog appeared on {self.name}'s laptop while "
-                                     f"waiting for {what}: {errors[0]}")
+                self._errors_reported = self.mark()
+                raise AssertionError(f"an error dialog appeared on {self.name}'s laptop (seen "
+                                     f"while waiting for {what}): {errors[0]}")
             snap = self.snapshot(find)
             last[:] = [snap]
             return check(snap)

@@ -136,19 +136,22 @@ def test_defect_03_the_server_address_can_be_changed_in_the_app(world):
     laptop.wait_sync(0)
     old = agency.url
     new = agency.move()
-    settings = [w for w in laptop.snapshot().find(cls="QPushButton")
-                if w["name"].startswith("nav_") and re.search(r"(?i)settings", w["text"])]
-    assert settings, "no settings screen in the app to change the agency server's address"
+    settings = laptop.snapshot().find(cls="QPushButton", text=r"(?i)settings", shown=True)
+    assert settings, "no Settings in the app (a screen or a button) to change the server address"
     laptop.click(settings[0])
-    snap = laptop.wait_for(lambda s: s if s.screen_key() else None, "the settings screen")
-    key = snap.screen_key()
-    fields = [w for w in snap.find(cls="QLineEdit", screen=key, shown=True)
-              if w["length"] == len(old) and w["editable"]]
-    assert fields, f"the settings screen shows no field holding the server's address {old}"
-    laptop.click(fields[0])
+
+    def address_field(s):
+        return next(((s, w) for w in s.find(cls="QLineEdit", shown=True) if w["editable"]
+                     and not w["password"] and w["length"] == len(old)), None)
+    snap, field = laptop.wait_for(address_field, f"a field holding the address {old}", 10)
+    laptop.click(field)
     laptop.key("ctrl+a")
     laptop.type(new)
-    laptop.click_widget(cls="QPushButton", screen=key, text=r"(?i)save|check|apply|use")
+    window = snap.windows[field["window"]]
+    save = snap.find(cls="QPushButton", window=window, screen=field["screen"], shown=True,
+                     text=r"(?i)save|check|apply|use")
+    assert save, f"nothing beside the address field saves it: {snap.summary()}"
+    laptop.click(save[0])
     laptop.sync_now()
     assert connection(laptop.snapshot()).startswith("● Online")
 
