@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fieldapp.session import Session
 
-from . import errors, input_policy
+from . import errors, input_policy, probe
 from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
@@ -89,6 +89,7 @@ def run(data_dir: Path, session: Session | None = None) -> int:
     """Open the app; with a session (the demo) the main window opens signed in."""
     app = application()
     errors.install_excepthook()
+    probe.install(app)  # only when TANDEM_PROBE is set (the acceptance suite)
     theme = Theme(app)
     if session is not None:
         session.close()  # in this thread, which opened it; the window's workers open their own

@@ -20,8 +20,8 @@ _NAMES = {
         QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
         QStyleOptionButton QStyleOptionSpinBox
-        QPlainTextEdit QProgressBar QPushButton QScrollArea QScrollBar QSizePolicy QSpinBox
-        QSplitter QStackedWidget QStatusBar QTableView QTextBrowser QToolButton QTreeView
+        QPlainTextEdit QProgressBar QPushButton QRadioButton QScrollArea QScrollBar QSizePolicy QSpinBox
+        QSplitter QStackedWidget QStatusBar QTableView QTextBrowser QTextEdit QToolButton QTreeView
         QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}

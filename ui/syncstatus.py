@@ -9,6 +9,7 @@ the first sync, on the network worker, so it costs the window's start nothing.
 
 from sync.cancel import Cancel
 
+from . import probe
 from .context import Context
 from .qt import QLabel, QStatusBar, QTimer, Signal
 from .tasks import collection_paused
@@ -116,8 +117,9 @@ class SyncStatusBar(QStatusBar):
         self.ctx.tasks.net(run_sync, self._cancel).success(self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
-    def _synced(self, _summary: dict) -> None:
+    def _synced(self, summary: dict) -> None:
         """What the sync wrote has gone out on the change signal already (ui.tasks)."""
+        probe.event("sync", ok=True, summary=summary)
         self._sync_done()
         self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
@@ -125,6 +127,7 @@ class SyncStatusBar(QStatusBar):
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
         from sync import failures  # loaded with the sync that failed
+        probe.event("sync", ok=False, error=type(error).__name__, message=str(error))
         self._sync_done()
         failure = failures.classify(error)
         if failure is None:  # not about the connection: a bug, or the server refused
