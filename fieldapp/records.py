@@ -25,6 +25,7 @@ SHIFT_STATUSES = (
 # CRC's half of a drop-off's clock (crc_checkin).
 ROLES = ("officer", "clinician", "peer", "supervisor", "admin", "clinical_supervisor",
          "crc_intake")
+LAPTOP_ROLES = tuple(r for r in ROLES if r != "crc_intake")  # who signs in to the desktop app
 # Roles that read clinical records of their teams; anyone else only what a release covers.
 CLINICAL_ROLES = frozenset({"clinician", "clinical_supervisor"})
 PRESENTING_SITUATIONS = (

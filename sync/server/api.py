@@ -13,7 +13,6 @@ import json
 import zlib
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -32,6 +31,11 @@ from . import accounts, agency_settings, directory, exchange, intake_web, integr
 from .db import make_engine, read_meta
 from .logs import AccessLog
 from .versions import VersionGate
+
+try:  # PostgreSQL's COPY raises psycopg's own DataError, which SQLAlchemy does not wrap
+    from psycopg import DataError as CopyDataError
+except ModuleNotFoundError:  # a server on SQLite alone (the desktop bundle's demo) has no psycopg
+    CopyDataError = DataError
 
 
 # Identifiers, names and stamps are printable ASCII (no NUL, no space), so every database
@@ -250,7 +254,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                              "send UTF-8 text", "code": "error"}, 400)
 
     @app.exception_handler(DataError)
-    @app.exception_handler(psycopg.DataError)  # raised by COPY, which SQLAlchemy does not wrap
+    @app.exception_handler(CopyDataError)
     async def _bad_value(_request: Request, exc: Exception):
         why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return JSONResponse({"detail": f"a value in the request cannot be stored: {why}",
@@ -421,17 +425,22 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             return _json({**directory.changes(conn, since, limit),
                           "epoch": read_meta(conn, "epoch")})
 
+    def integration_source(x_integration_key: str = Header(default="")):
+        """The integration a key belongs to; checked before the body, so a stranger learns
+        nothing of what a valid body is (401 whatever was posted)."""
+        with engine.begin() as conn:
+            try:
+                return integrations.authenticate(conn, x_integration_key)
+            except integrations.IntegrationError as e:
+                raise ApiError(401, str(e), "unauthorized") from None
+
     @app.post("/api/v1/cad/assignments", status_code=201, responses=_errors(401))
     def cad_assignment(body: integrations.CadCall, response: Response,
-                       x_integration_key: str = Header(default="")):
+                       source=Depends(integration_source)):
         """CAD posts a call for service for the integration's team, in Tandem's shape or as a
         NENA EIDO (JSON, with `eidoVersion`); it reaches the units' laptops on their next sync.
         201 created; 200 when the incident was already posted; 422 naming each bad field."""
         with engine.begin() as conn:
-            try:
-                source = integrations.authenticate(conn, x_integration_key)
-            except integrations.IntegrationError as e:
-                raise ApiError(401, str(e), "unauthorized") from None
             try:
                 result = integrations.post_assignment(conn, source, body)
             except ValidationError as e:  # the same 422 shape as a body that fails its schema

@@ -61,7 +61,8 @@ class Call(_Component):
 class Incident(_Component):
     incidentTypeCommonRegistryText: str = Field(
         min_length=1, max_length=16,
-        description="an APCO ANS 2.103.2-2019 common incident type (EIDO-IncidentType-Common)")
+        description="an APCO ANS 2.103.2-2019 common incident type (EIDO-IncidentType-Common)",
+        json_schema_extra={"enum": sorted(apco.INCIDENT_TYPES)})  # checked by _known_type
     incidentTypeInternalCode: str | None = Field(None, max_length=64)
     incidentTypeInternalText: str | None = Field(None, max_length=500)
     internalIncidentId: str | None = Field(None, max_length=255)

@@ -63,8 +63,9 @@ class CadAssignment(BaseModel):
     incident_type: str | None = Field(None, max_length=64,
                                       description="the CAD's own call type, mapped to an APCO "
                                                   "code through the agency's table")
-    apco_incident_type: str | None = Field(None, description="an APCO ANS 2.103.2 common "
-                                                             "incident type, if the CAD has one")
+    apco_incident_type: str | None = Field(
+        None, description="an APCO ANS 2.103.2 common incident type, if the CAD has one",
+        json_schema_extra={"enum": [None, *sorted(apco.INCIDENT_TYPES)]})  # see _known_type
 
     @field_validator("received_at")
     @classmethod

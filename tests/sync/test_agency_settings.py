@@ -51,5 +51,7 @@ def test_bad_values_and_unknown_keys_are_refused_and_change_nothing(agency, caps
     code, _, err = settings(agency.db_url, "set", "time_zone", capsys=capsys)
     assert code == 2 and "needs KEY and VALUE" in err
     code, out, _ = settings(agency.db_url, "list", "--json", capsys=capsys)
-    assert code == 0 and json.loads(out) == laptop_agency.effective({})
+    # Unchanged: the defaults, but for what the fixture sets for every test agency.
+    assert code == 0 and json.loads(out) == {**laptop_agency.effective({}),
+                                             "two_factor": "optional", "retention_days": 3650}
     assert json.loads(out)["time_zone"] == "America/Phoenix"

@@ -7,12 +7,10 @@ import pytest
 import requests
 
 from fieldapp import encounters, persons
-from fieldapp.records import RECORD_TYPES, ROLES
-from sync.protocol import INTAKE_ROLE
+from fieldapp.records import LAPTOP_ROLES, RECORD_TYPES
 
 # Roles that sign in on a laptop; CRC intake accounts get no token at all
 # (tests/sync/test_intake_security.py).
-LAPTOP_ROLES = tuple(r for r in ROLES if r != INTAKE_ROLE)
 from sync import credentials, engine
 from sync.server import cli
 

@@ -35,9 +35,9 @@ def test_supervisor_home_is_the_review_queue(open_window, data_dir):
 
 
 def test_every_role_opens_the_window_at_its_home(qtbot, open_window, data_dir):
-    from fieldapp.records import ROLES
+    from fieldapp.records import LAPTOP_ROLES
     from ui.mainwindow import HOME
-    for role in ROLES:
+    for role in LAPTOP_ROLES:
         session = make_session(data_dir, f"user.{role}", role)
         try:
             window = open_window(session)

@@ -4,7 +4,7 @@ every key of the role's window."""
 
 import pytest
 
-from fieldapp.records import ROLES
+from fieldapp.records import LAPTOP_ROLES
 from tests.conftest import make_session
 from tests.ui.conftest import settle
 from ui.mainwindow import SCREENS
@@ -23,7 +23,7 @@ def test_a_key_opens_the_same_screen_whatever_the_role(qtbot, open_window, data_
     """Every screen key pressed in each role's window: a key that opens a screen opens that same
     screen for every role (once, Ctrl+3 was Encounter for an officer and Shift for a sergeant)."""
     opens: dict[str, dict[str, str]] = {}  # key -> role -> screen it opened
-    for role in ROLES:
+    for role in LAPTOP_ROLES:
         session = make_session(data_dir / role, f"user.{role}", role)
         try:
             window = open_window(session)
@@ -42,7 +42,7 @@ def test_a_key_opens_the_same_screen_whatever_the_role(qtbot, open_window, data_
     assert not differ
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", LAPTOP_ROLES)
 def test_no_key_means_two_things_and_f1_lists_them_all(qtbot, open_window, data_dir, role):
     """The window's keys are live on every screen, a screen's own only while it shows: a key
     must not be both, nor twice on one screen."""
