@@ -144,8 +144,9 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
     AgencySetting("password_history", 10, _whole(0, 24, "passwords"),
                   "a new password may not be any of the user's last this many (0: no check)"),
     AgencySetting("password_deny_words", [], _words,
-                  "words no password may be built on, besides common passwords and the "
-                  "user's own names (JSON list): the agency's name, city, unit call signs"),
+                  "words no password may contain, besides the common passwords and the user's "
+                  "own names that make one easy to guess (JSON list): the agency's name, city, "
+                  "unit call signs"),
     AgencySetting("unsynced_alert_hours", 12, _whole(1, 168, "hours"),
                   "a laptop whose oldest unsynced change is older than this is flagged on the "
                   "review screen and in 'tandem-server devices list'"),

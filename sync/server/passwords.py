@@ -4,6 +4,7 @@ checked) and an administrator's reset.
 
 The rules (agency settings, fieldapp/agency.py; CJIS IA-5(1)):
 - at least `password_min_length` characters (12 by default), at most 256; any characters;
+- none of the agency's `password_deny_words` anywhere in it (its name, city, call signs);
 - not easy to guess: zxcvbn's estimate, which knows some 30,000 common passwords and their
   variants (capitals, l33t, reversed, repeats, keyboard walks, dates), the user's own names,
   the agency's name and `password_deny_words`, must reach 10^8 guesses (its score 3);
@@ -45,6 +46,10 @@ def problems(password: str, settings: dict, names: list[str]) -> list[str]:
                 "unrelated words with spaces are long and easy to type"]
     if len(password) > MAX_LENGTH:
         return [f"use at most {MAX_LENGTH} characters (this has {len(password)})"]
+    lowered = password.casefold()
+    denied = [w for w in settings["password_deny_words"] if w.casefold() in lowered]
+    if denied:
+        return [f"it contains {denied[0]!r}, a word the agency does not allow in passwords"]
     from zxcvbn import zxcvbn
 
     words = [w for w in (*names, *_name_parts(names), settings["agency_name"], "tandem",
