@@ -76,6 +76,13 @@ def _one_of(*choices: str) -> Callable[[Any], str]:
     return check
 
 
+def _words(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 200 or any(
+            not isinstance(w, str) or not 3 <= len(w.strip()) <= 64 for w in value):
+        raise ValueError("must be a JSON list of up to 200 words of 3–64 characters")
+    return [w.strip() for w in value]
+
+
 @dataclass(frozen=True)
 class AgencySetting:
     key: str
@@ -131,6 +138,20 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
                   "wait 1, 2, 4… seconds; CJIS allows at most 5)"),
     AgencySetting("signin_lockout_minutes", 10, _whole(1, 1440, "minutes"),
                   "how long a locked account waits; each further failure doubles it"),
+    AgencySetting("password_min_length", 12, _whole(8, 64, "characters"),
+                  "the fewest characters a new password may have (CJIS: at least 8); any "
+                  "characters count, spaces too, so a passphrase is easy to type"),
+    AgencySetting("password_history", 10, _whole(0, 24, "passwords"),
+                  "a new password may not be any of the user's last this many (0: no check)"),
+    AgencySetting("password_deny_words", [], _words,
+                  "words no password may contain, besides the common passwords and the user's "
+                  "own names that make one easy to guess (JSON list): the agency's name, city, "
+                  "unit call signs"),
+    AgencySetting("unsynced_alert_hours", 12, _whole(1, 168, "hours"),
+                  "a laptop whose oldest unsynced change is older than this is flagged on the "
+                  "review screen and in 'tandem-server devices list'"),
+    AgencySetting("device_silent_days", 3, _whole(1, 90, "days"),
+                  "a laptop not heard from for this many days is flagged likewise"),
 ]}
 
 

@@ -145,10 +145,15 @@ def unlock(data_dir: Path, username: str, password: str) -> Session:
 
 
 def change_password(data_dir: Path, username: str, old: str, new: str) -> None:
-    """Rewrap the same data key under a new password; the cache itself is untouched."""
+    """Rewrap the same data key under a new password; the cache itself is untouched, and so
+    is the key's seal under the agency server's secret (fieldapp/recovery.py). Only after
+    the server took the new password (sync/online.py:change_password)."""
+    from .recovery import carried
+
     store = keys.KeyStore(paths.cache_path(data_dir, username))
-    data_key = keys.unwrap(store.load(), old)
-    store.save(keys.wrap(data_key, new, username))
+    wrapped = store.load()
+    data_key = keys.unwrap(wrapped, old)
+    store.save(carried(wrapped, keys.wrap(data_key, new, username)))
 
 
 def _session(db: Database, data_dir: Path, data_key: bytes) -> Session:

@@ -91,6 +91,18 @@ def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged
     return session
 
 
+def recoverable(data_dir: Path, username: str) -> bool:
+    """Whether this user's copy is also sealed under the agency server's recovery secret, so
+    an online sign-in can open it when the password does not (fieldapp/recovery.py)."""
+    from . import keys, recovery
+    from .errors import KeyMissing
+    try:
+        return recovery.device_of(keys.KeyStore(paths.cache_path(data_dir, username)).load()) \
+            is not None
+    except KeyMissing:
+        return False
+
+
 def record_failure(data_dir: Path, username: str, now: datetime | None = None, *,
                    action: str = "sign_in", audited: bool = False) -> bool:
     """Count a wrong password (sign-in, online sign-in or unlock) toward the lockout; True

@@ -27,7 +27,7 @@ _rotating = threading.Lock()  # one rotation at a time in this process (each thr
 
 
 def _keyring_entry(session: Session) -> str:
-    return f"refresh-token:{session.cache_path.resolve()}"
+    return f"refresh-token:{session.cache_path.resolve()}"  # _wipe_path names it too
 
 
 class RefreshTokens:
@@ -103,12 +103,16 @@ def load_refresh_token(session: Session) -> str | None:
 def wipe(session: Session) -> None:
     """A revoked device: remove this user's cache, its wrapped key and its token."""
     path = session.cache_path
+    session.close()
+    _wipe_path(path)
+
+
+def _wipe_path(path) -> None:
     if keys.keyring_available():
         try:
-            keyring.delete_password(keys.KEYRING_SERVICE, _keyring_entry(session))
+            keyring.delete_password(keys.KEYRING_SERVICE, f"refresh-token:{path.resolve()}")
         except keyring.errors.PasswordDeleteError:
             pass
-    session.close()
     keys.KeyStore(path).delete()
     shutil.rmtree(path.parent, ignore_errors=True)
 
@@ -117,6 +121,26 @@ def wipe_and_report(session: Session, transport: Transport, refresh_token: str |
     """Wipe, then tell the server it is done (signed by the last refresh token) so the
     agency's wipe log shows it; one try, since the copy is gone either way."""
     wipe(session)
+    _report_wiped(transport, refresh_token)
+
+
+def wipe_locked_and_report(cache_path, transport: Transport) -> None:
+    """Wipe a copy that could not be opened (its password was reset), found revoked at an
+    online sign-in; reported when its refresh token is in the keyring (else it is inside the
+    copy, which stays unread)."""
+    token = None
+    if keys.keyring_available():
+        try:
+            stored = keyring.get_password(keys.KEYRING_SERVICE,
+                                          f"refresh-token:{cache_path.resolve()}")
+        except keyring.errors.KeyringError:
+            stored = None
+        token = stored and (json.loads(stored)["current"] if stored.startswith("{") else stored)
+    _wipe_path(cache_path)
+    _report_wiped(transport, token)
+
+
+def _report_wiped(transport: Transport, refresh_token: str | None) -> None:
     if not refresh_token:
         return
     transport.max_attempts = 1

@@ -39,7 +39,7 @@ from fieldapp.records import RECORD_TYPES
 from fieldapp.session import Profile, Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
-from . import credentials, roster
+from . import credentials, fleet, roster
 from . import protocol as P
 from .cancel import Cancel
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
@@ -106,6 +106,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
     summary = Summary()
     window = agency.get(session.db, "retention_days")
     try:
+        fleet.report(session, transport, "started")
         started = time.perf_counter()
         _push(session, transport, batch_size, summary)
         summary.push_s = round(time.perf_counter() - started, 3)
@@ -137,6 +138,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
             if summary.purged:
                 _wrote(session, summary, *P.PULLED_TABLES)
+        fleet.report(session, transport, "finished", summary.check)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise

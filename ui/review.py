@@ -1,6 +1,7 @@
 """The supervisor's home: the review queue with its flags, one shift's timeline, approve or
 return with a comment, and the work that goes out to the teams (assignments, the CRC's
-discharge list, single follow-ups). Everything reads and writes this laptop's copy through the DB worker, so it
+discharge list, single follow-ups), and the team's laptops that hold old unsynced work or
+have gone quiet (from the server, when it can be reached). Everything reads and writes this laptop's copy through the DB worker, so it
 works offline; decisions sync like any record."""
 
 from datetime import timedelta
@@ -57,6 +58,22 @@ def pull_server_conflicts(session) -> int:
     shift screen that shows a returned shift's notice starts without it."""
     from sync.conflicts import pull_conflicts
     return pull_conflicts(session)
+
+def pull_fleet(session) -> list[dict]:
+    """On the network worker: the team's laptops that need attention (old unsynced work, or
+    not heard from for days)."""
+    from sync.fleet import pull_fleet as pull
+    return [d for d in pull(session)["devices"] if d["flags"]]
+
+
+def fleet_text(flagged: list[dict]) -> str:
+    """The laptops needing attention, one line each, for the top of the review screen."""
+    lines = [f"⚠ {d['display_name'] or d['user']}'s laptop “{d['name'] or d['device_id']}”: "
+             f"{'; '.join(d['flag_text'])}"
+             + (f" ({d['pending_changes']} changes waiting)" if d["pending_changes"] else "")
+             for d in flagged]
+    return "Laptops needing attention:\n" + "\n".join(lines) if lines else ""
+
 
 class QueueModel(RowsTableModel):
     COLUMNS = ("Shift", "Needs attention")
@@ -218,6 +235,11 @@ class ReviewView(QWidget):
         self.notice.setObjectName("reviewNotice")
         self.notice.setWordWrap(True)
         self.notice.hide()
+        self.fleet = QLabel()
+        self.fleet.setObjectName("reviewFleet")
+        self.fleet.setWordWrap(True)
+        set_state(self.fleet, "attention", True)
+        self.fleet.hide()
 
         self.title_label = QLabel("Select a shift")
         self.title_label.setObjectName("subheading")
@@ -270,6 +292,7 @@ class ReviewView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.errors.general)
         layout.addWidget(self.notice)
+        layout.addWidget(self.fleet)
         layout.addLayout(body, 1)
         layout.addWidget(self.errors.label("comment"))
         layout.addLayout(decide)
@@ -287,6 +310,11 @@ class ReviewView(QWidget):
         """Conflicts flagged on other laptops, when the server can be reached (new ones come
         back on the change signal)."""
         self.ctx.tasks.net(pull_server_conflicts).failure(lambda _e: None).run()
+        self.ctx.tasks.net(pull_fleet).success(self._show_fleet).failure(lambda _e: None).run()
+
+    def _show_fleet(self, flagged: list[dict]) -> None:
+        self.fleet.setText(fleet_text(flagged))
+        self.fleet.setVisible(bool(flagged))
 
     def _show_queue(self, rows: list[dict]) -> None:
         self.queue_model.set_rows(rows)

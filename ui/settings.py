@@ -1,19 +1,22 @@
-"""Settings (Ctrl+,): the agency server's address, the theme, and the minutes before the lock;
-and signing out, to switch user (also on the lock screen).
+"""Settings (Ctrl+,): the agency server's address, the theme, the minutes before the lock,
+the user's password; and signing out, to switch user (also on the lock screen).
 
 The address is saved only after the server at it answered as a Tandem agency server and
 accepted this laptop's sign-in (sync.online.change_server, on the network worker); if the
 check fails, the message says why in words a crew can act on (sync.failures) and the old
 address stays. The theme applies at once; both it and the lock minutes are this user's
-settings on this laptop (fieldapp.settings).
+settings on this laptop (fieldapp.settings). A new password is taken by the agency server
+first (its rules, the current password, the authenticator's code), then this laptop reseals
+its key under it, on the network worker (sync.online.change_password); offline it is
+refused and nothing changes.
 """
 
 from fieldapp import lock, settings
 
 from . import timefmt
 from .context import Context
-from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel,
-                 QLineEdit, QSpinBox, Qt, QTimer, QVBoxLayout)
+from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+                 QLabel, QLineEdit, QSpinBox, Qt, QTimer, QVBoxLayout)
 from .widgets import FieldErrors, button, heading
 
 THEME_WORDS = {"system": "Follow the system", "day": "Day", "night": "Night"}
@@ -30,6 +33,28 @@ def change_server(session, url: str) -> str:
     """On the network worker (requests loads here, as for a sync)."""
     from sync import online
     return online.change_server(session, url)
+
+
+def change_password(session, current: str, new: str, code: str) -> None:
+    """On the network worker."""
+    from sync import online
+    online.change_password(session, current, new, code=code or None)
+
+
+def password_problem(error: BaseException) -> tuple[str, str] | None:
+    """(the field, what to tell the user) for a refused change, or None for a bug."""
+    from fieldapp.errors import WrongPassword
+    from sync import online, transport
+    if isinstance(error, WrongPassword):
+        return "current_password", "That is not your current password."
+    if isinstance(error, online.Offline):
+        return "new_password", str(error).capitalize() + "."
+    if isinstance(error, transport.SyncFailed):
+        said = str(error).split(" ", 3)[-1]  # after "POST /password: 400"
+        field = {"wrong_password": "current_password", "second_factor_required": "code",
+                 "second_factor_wrong": "code"}.get(error.code, "new_password")
+        return field, said[:1].upper() + said[1:]
+    return None
 
 
 def server_problem(error: BaseException, url: str) -> str | None:
@@ -51,6 +76,12 @@ def _said(name: str) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+def _secret(name: str) -> QLineEdit:
+    field = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+    field.setObjectName(name)
+    return field
 
 
 def _say(label: QLabel, text: str) -> None:
@@ -111,6 +142,25 @@ class SettingsDialog(QDialog):
         v.addWidget(self.errors.label(lock.IDLE_SETTING))
         v.addWidget(self.lock_said)
 
+        self.current_password = _secret("currentPassword")
+        self.new_password = _secret("newPassword")
+        self.repeat_password = _secret("repeatPassword")
+        self.code = QLineEdit(placeholderText="only if you use an authenticator app")
+        self.code.setObjectName("passwordCode")
+        self.password_button = button("Change password", self.save_password,
+                                      name="changePassword")
+        self.password_said = _said("passwordSaid")
+        password_box = QGroupBox("Password")
+        form = QFormLayout(password_box)
+        for label, widget, key in (("Current", self.current_password, "current_password"),
+                                   ("New", self.new_password, "new_password"),
+                                   ("New, again", self.repeat_password, "repeat_password"),
+                                   ("Code", self.code, "code")):
+            form.addRow(label, widget)
+            form.addRow("", self.errors.label(key))
+        form.addRow("", self.password_button)
+        form.addRow(self.password_said)
+
         self.zone = QLabel(f"Times are shown on the agency's clock: {timefmt.zone().key} "
                            "(set on the agency server, for every laptop).")
         self.zone.setObjectName("agencyZone")
@@ -130,6 +180,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(server_box)
         layout.addWidget(theme_box)
         layout.addWidget(lock_box)
+        layout.addWidget(password_box)
         layout.addWidget(self.zone)
         layout.addLayout(bottom)
         self.setMinimumWidth(640)
@@ -185,6 +236,44 @@ class SettingsDialog(QDialog):
     def _lock_saved(self, minutes: int) -> None:
         self.session_lock.set_idle_minutes(minutes)
         _say(self.lock_said, f"Saved: Tandem locks after {minutes} min without input.")
+        QTimer.singleShot(0, self, self._fit)
+
+    # -- the password
+    def save_password(self) -> None:
+        current, new = self.current_password.text(), self.new_password.text()
+        self.errors.clear()
+        _say(self.password_said, "")
+        if not current:
+            self.errors.show_one("current_password", "Type your current password.")
+            return
+        if new != self.repeat_password.text():
+            self.errors.show_one("repeat_password", "The two new passwords differ.")
+            return
+        if not new:
+            self.errors.show_one("new_password", "Type a new password.")
+            return
+        self.password_button.setEnabled(False)
+        _say(self.password_said, "Asking the agency server…")
+        self.ctx.tasks.net(change_password, current, new, self.code.text().strip()).success(
+            self._password_changed).failure(self._password_refused).run()
+
+    def _password_changed(self, _none) -> None:
+        self.password_button.setEnabled(True)
+        for field in (self.current_password, self.new_password, self.repeat_password,
+                      self.code):
+            field.clear()
+        _say(self.password_said, "Changed. Use the new password from now on, on every "
+                                 "laptop; your other laptops ask you to sign in online.")
+        QTimer.singleShot(0, self, self._fit)
+
+    def _password_refused(self, error: BaseException) -> None:
+        self.password_button.setEnabled(True)
+        _say(self.password_said, "")
+        problem = password_problem(error)
+        if problem is None:
+            self.errors.handle(error)
+        else:
+            self.errors.show_one(*problem)
         QTimer.singleShot(0, self, self._fit)
 
     def _fit(self) -> None:

@@ -56,6 +56,10 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
         try:
             session = signin.sign_in(data_dir, username, password,
                                      banner_acknowledged=acknowledged)
+        except WrongPassword:
+            if not signin.recoverable(data_dir, username):
+                raise
+            session = _recover(data_dir, username, password, code, recovery_codes)
         except reauth.OnlineSignInRequired as why:
             import requests
             try:
@@ -70,8 +74,21 @@ def sign_in(_no_session, data_dir: Path, username: str, password: str, server: s
 ACKNOWLEDGE = "Tick the box above to accept the terms of use, then sign in."
 
 
+def _recover(data_dir: Path, username: str, password: str, code: str,
+             recovery_codes: list | None):
+    """The password does not open this copy, but the agency server can (its password was
+    reset, or changed on another laptop): sign in online, which opens and reseals it. The
+    wrong password was already counted, so the server's refusal is not counted again."""
+    import requests
+    try:
+        return _online(data_dir, None, username, password, code, recovery_codes, counted=True)
+    except requests.RequestException:
+        raise WrongPassword("wrong password, or a new one this laptop learns only from the "
+                            "agency server, which it cannot reach now") from None
+
+
 def _online(data_dir: Path, server: str | None, username: str, password: str, code: str,
-            recovery_codes: list | None):
+            recovery_codes: list | None, counted: bool = False):
     import requests
 
     from sync import failures, online, transport  # only an online sign-in needs them
@@ -80,6 +97,8 @@ def _online(data_dir: Path, server: str | None, username: str, password: str, co
                                on_recovery_codes=None if recovery_codes is None
                                else recovery_codes.extend)
     except (WrongPassword, transport.SyncFailed) as e:
+        if counted:
+            raise
         if isinstance(e, WrongPassword) or e.code in ("unauthorized", "second_factor_wrong"):
             signin.record_failure(data_dir, username)  # counted and audited like offline
         raise
@@ -209,7 +228,8 @@ class SignInView(QWidget):
             self.errors.message(str(error))
             self.code.setFocus()
         elif isinstance(error, WrongPassword):
-            self.errors.show_one("password", "wrong password")
+            self.errors.show_one("password", "wrong password" if str(error).startswith(
+                "the password does not match") else str(error))
         elif getattr(error, "code", None) == "unauthorized":  # the server's answer to a login
             self.errors.show_one("password", "The agency server did not accept this username "
                                              "and password.")

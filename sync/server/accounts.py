@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from fieldapp.ids import new_id
 from fieldapp.records import ROLES
@@ -80,16 +80,18 @@ def add_user(conn, username: str, role: str, teams: list[str], password: str,
         raise AccountError(
             f"user name {username!r} must be 1–{USERNAME_MAX} letters, digits, '.', '-' or '_'")
     _check_scope(role, teams)
-    if len(password) < 8:
-        raise AccountError("the password must be at least 8 characters")
+    from . import agency_settings, passwords  # passwords imports this module
+    passwords.check(password, agency_settings.read(conn), [username, display_name])
     if conn.scalar(select(app_user.c.id).where(app_user.c.username == username)) is not None:
         raise AccountError(f"user {username!r} already exists")
     _check_car(unit, vehicle)
+    hashed = hash_password(password)
     user_id = conn.execute(insert(app_user).values(
         username=username, display_name=display_name or username,
-        password_hash=_hasher.hash(password), role=role, teams=json.dumps(list(teams)),
+        password_hash=hashed, role=role, teams=json.dumps(list(teams)),
         disabled=False, created_at=now_iso(), unit=unit or None, vehicle=vehicle or None,
     )).inserted_primary_key[0]
+    passwords.store(conn, user_id, hashed)
     audit.record(conn, "user.added", actor=actor or audit.cli_actor(), target=f"user:{username}",
                  detail={"role": role, "teams": list(teams)})
     return user_id
@@ -156,11 +158,20 @@ def password_matches(row, password: str) -> bool:
     """Whether `password` is the user's (argon2). Takes no connection: run it with no
     transaction open. A missing user is checked against a dummy hash, so timing does not
     reveal which names exist."""
+    right = hash_matches(row["password_hash"] if row else _DUMMY_HASH, password)
+    return right and row is not None and not row["disabled"]
+
+
+def hash_matches(password_hash: str, password: str) -> bool:
+    """argon2 (~0.45 s): run it with no transaction open."""
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    return row is not None and not row["disabled"]
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
 
 
 def profile(row) -> dict:
@@ -187,6 +198,9 @@ def sign_in(conn, user, device_id: str, device_name: str, address: str | None = 
         raise DeviceRevoked(device_id)
     elif existing["user_id"] != user["id"]:
         raise AccountError("this device id belongs to another user")
+    else:
+        conn.execute(update(device).where(device.c.id == device_id).values(
+            last_seen_at=now_iso()))
     chain = {"chain_id": new_id(), "signed_in_at": now_iso()}
     return {"access_token": _issue(conn, "access", user["id"], device_id, ACCESS_TTL, **chain),
             "refresh_token": _issue(conn, "refresh", user["id"], device_id, REFRESH_TTL, **chain),
@@ -250,6 +264,22 @@ def _replayed(conn, row, next_token: str | None, address: str | None) -> dict:
                          "why": "a refresh token already used was presented again"})
     raise TokenProblem("this refresh token was already used, so a copy of it exists: every "
                        "token of this sign-in is revoked; sign in online again", "token_reused")
+
+
+def revoke_user_tokens(conn, user_id: int, keep_chain: str | None = None) -> int:
+    """Revoke every token of a user (a disabled account, a new password), but the sign-in
+    `keep_chain`; returns how many. Their laptops keep their copies and outboxes, and sign
+    in online again."""
+    where = [token.c.user_id == user_id, token.c.revoked_at.is_(None)]
+    if keep_chain:
+        where.append(or_(token.c.chain_id.is_(None), token.c.chain_id != keep_chain))
+    return conn.execute(update(token).where(*where).values(revoked_at=now_iso())).rowcount
+
+
+def chain_of(conn, access_token: str) -> str | None:
+    """The sign-in an access token belongs to."""
+    return conn.scalar(select(token.c.chain_id).where(token.c.token_hash == _digest(
+        access_token), token.c.kind == "access"))
 
 
 def revoke_chain(conn, chain_id: str | None, token_hash: str) -> int:

@@ -11,23 +11,25 @@ laptop retries.
 import asyncio
 import json
 import zlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 
 from fieldapp.errors import ValidationError
+from fieldapp.records import is_supervisor
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, agency_settings, directory, exchange, intake_web, integrations, login
+from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
+               login, passwords)
 from .db import make_engine, read_meta
 from .logs import AccessLog
 from .versions import VersionGate
@@ -83,6 +85,29 @@ class LoginBody(BaseModel):
                                          "or one of their recovery codes")
     device_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NAME)
     device_name: str = Field(default="", max_length=200, pattern=_TEXT)
+    recovery: StrictBool = Field(
+        default=False, description="also send this device's recovery secret, with which the "
+                                   "laptop opens its copy after a password reset")
+
+
+class PasswordBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(min_length=1, max_length=1024, description="the current password")
+    new_password: str = Field(min_length=1, max_length=1024)
+    code: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NAME,
+                             description="the authenticator app's code (or a recovery code), "
+                                         "for a user who has one")
+
+
+class DeviceStatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sync: Literal["started", "finished"]
+    pending_changes: int = Field(ge=0, le=JSON_INT_MAX,
+                                 description="changes in this laptop's outbox")
+    oldest_pending_at: str | None = Field(default=None, max_length=40, pattern=_NAME,
+                                          description="when the oldest of them was made")
+    check: str | None = Field(default=None, max_length=16, pattern=r"^[a-z]+$",
+                              description="how the finished sync's check ended")
 
 
 class EnrolBody(BaseModel):
@@ -313,7 +338,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             return await run_in_threadpool(
                 login.sign_in, engine, username=body.username, password=body.password,
                 code=body.code, device_id=body.device_id, device_name=body.device_name,
-                address=address(request))
+                address=address(request), recovery=body.recovery)
         except login.Refused as e:
             raise await refused(e) from None
         except accounts.DeviceRevoked as e:
@@ -450,6 +475,55 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         if result["status"] == P.DUPLICATE:
             response.status_code = 200
         return result
+
+    @app.post(f"{P.PREFIX}/password", responses={**_errors(401), 403: {
+        "model": ErrorBody, "description": "device_revoked; wrong_password; "
+        "second_factor_required; second_factor_wrong; throttled (wait Retry-After seconds)"}})
+    async def change_password(body: PasswordBody, request: Request,
+                              access_token: str = Depends(bearer)):
+        """The signed-in user's new password: the current one and the authenticator's code
+        are checked like a sign-in (throttled, audited), then the agency's rules (400
+        `password_rules`, saying what to fix). The user's other sign-ins are revoked."""
+        try:
+            return await run_in_threadpool(
+                passwords.change, engine, access_token, password=body.password,
+                new_password=body.new_password, code=body.code, address=address(request))
+        except passwords.Refused as e:
+            if e.code == "throttled":
+                await asyncio.sleep(login.THROTTLED_DELAY_S)
+            raise ApiError(e.status, e.detail, e.code, {"Retry-After": str(e.retry_after)}
+                           if e.retry_after else None) from None
+        except accounts.DeviceRevoked as e:
+            raise revoked(e) from None
+        except accounts.AccountError as e:
+            raise ApiError(401, str(e), "unauthorized") from None
+
+    @app.post(f"{P.PREFIX}/device/status", responses=_errors(401, 403))
+    def device_status(body: DeviceStatusBody, access_token: str = Depends(bearer),
+                      x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
+        """What this laptop says of itself at the start and end of a sync: its changes
+        waiting and when the oldest was made (its version is the request's header)."""
+        try:
+            oldest = fleet.check_stamp(body.oldest_pending_at)
+        except ValueError:
+            raise ApiError(400, f"oldest_pending_at {body.oldest_pending_at!r} is not an ISO "
+                                "8601 time") from None
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            fleet.report(conn, caller, x_tandem_version, body.pending_changes, oldest,
+                         body.sync == "finished", body.check)
+        return {"recorded": True}
+
+    @app.get(f"{P.PREFIX}/fleet", responses=_errors(401, 403))
+    def fleet_health(access_token: str = Depends(bearer)):
+        """For a supervisor: their teams' laptops, each with its version, last contact, last
+        good sync, unsynced changes and the oldest one's age, and flags (unsynced work older
+        than `unsynced_alert_hours`, not heard from for `device_silent_days`)."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            if not is_supervisor(caller.role) and caller.role != "admin":
+                raise ApiError(403, "only supervisors see their teams' laptops", "forbidden")
+            return fleet.for_supervisor(conn, caller)
 
     app.include_router(intake_web.router(engine))  # the CRC intake board (HTML)
     app.state.engine = engine

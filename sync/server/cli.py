@@ -22,7 +22,7 @@ from fieldapp.timeutil import parse_iso, to_iso, utc_now
 from .. import protocol as P
 from . import (accounts, agency_settings, audit, config, crc_report, directory, exchange,
                fhir, hmis, imports, integrations, logs, releases, report, throttle,
-               two_factor)
+               two_factor, users_cli)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                        ("two-factor", "a user's authenticator app: enrol it, reset it, or list "
                                       "who has one"),
                        ("throttle", "accounts and addresses held back after failed sign-ins; "
-                                    "release one")):
+                                    "release one"),
+                       ("users", users_cli.USERS_HELP),
+                       ("devices", users_cli.DEVICES_HELP)):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             importing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
             importing.add_argument("path")
             importing.add_argument("--team", required=True, help="the team the people belong to")
+        if name in ("users", "devices"):
+            users_cli.add_arguments(name, sub)
         if name == "revoke-device":
             sub.add_argument("device_id")
         if name == "compact":
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             return _two_factor(engine, args)
         if args.command == "throttle":
             return _throttle(engine, args)
+        if args.command in ("users", "devices"):
+            return users_cli.run(engine, args)
     except (hmis.ExportError, fhir.ExportError) as e:
         return _fail(f"{e}; nothing was written")
     except two_factor.TwoFactorError as e:

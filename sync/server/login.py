@@ -7,6 +7,9 @@ SQLite, where a transaction holds the database's write lock, a guesser never sta
 else's sync; (3) record the outcome, audit it, and on success register the device and issue
 a token chain. Every outcome is an admin audit event: success, failure, lockout, throttled.
 
+With `recovery`, a sign-in with a device id also returns that device's recovery secret, with
+which the laptop opens its copy after a password reset (sync/server/device_keys.py).
+
 A user whose password is right but who owes a code gets `second_factor_required`; one with no
 authenticator where the agency requires one gets `enrolment_required` and enrols with `enrol`
 (password again), then signs in with the first code, which also returns recovery codes.
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from . import accounts, agency_settings, audit, throttle, two_factor
+from . import accounts, agency_settings, audit, device_keys, throttle, two_factor
 from .db import read_meta
 
 
@@ -45,9 +48,11 @@ class _Attempt:
 
 
 def sign_in(engine: Engine, *, username: str, password: str, code: str | None,
-            device_id: str | None, device_name: str, address: str) -> dict:
-    """The profile and, with a device id, a token chain; Refused otherwise."""
-    attempt = _admit(engine, username, address, "signin.throttled")
+            device_id: str | None, device_name: str, address: str,
+            recovery: bool = False) -> dict:
+    """The profile and, with a device id, a token chain (and with `recovery`, the device's
+    recovery secret: sync/server/device_keys.py); Refused otherwise."""
+    attempt = admit(engine, username, address, "signin.throttled")
     right = accounts.password_matches(attempt.user, password)
     factor, step = attempt.factor, None
     if right and factor and code and code.isdigit():
@@ -62,13 +67,13 @@ def sign_in(engine: Engine, *, username: str, password: str, code: str | None,
         via, recovery_codes = "password", None
         if factor is None and settings["two_factor"] == "required":
             throttle.settle(conn, attempt.keys, right=False)
-            raise _after_commit(conn, Refused(
+            raise after_commit(conn, Refused(
                 401, "enrolment_required", "your agency requires a second factor: set up an "
                 "authenticator app, then sign in with its code"))
         if factor is not None:
             if not code:
                 throttle.settle(conn, attempt.keys, right=False)
-                raise _after_commit(conn, Refused(
+                raise after_commit(conn, Refused(
                     401, "second_factor_required", "enter the 6-digit code from your "
                     "authenticator app (or a recovery code)"))
             if step is not None and two_factor.claim_step(conn, user["id"], step):
@@ -89,10 +94,14 @@ def sign_in(engine: Engine, *, username: str, password: str, code: str | None,
         if device_id:
             try:
                 out.update(accounts.sign_in(conn, user, device_id, device_name, address))
+                if recovery:
+                    out["recovery_secret"] = device_keys.release(conn, user, device_id, address)
             except accounts.AccountError as e:
                 audit.record(conn, "signin", actor=username, target=target, outcome="refused",
-                             address=address, device_id=device_id, detail={"why": str(e)})
-                raise _after_commit(conn, e) from None
+                             address=address, device_id=device_id, detail={
+                                 "why": str(e), **({"recovery_secret": "not released"}
+                                                   if recovery else {})})
+                raise after_commit(conn, e) from None
         if recovery_codes:
             out["recovery_codes"] = recovery_codes
         detail = {"second_factor": via}
@@ -106,7 +115,7 @@ def sign_in(engine: Engine, *, username: str, password: str, code: str | None,
 def enrol(engine: Engine, *, username: str, password: str, address: str) -> dict:
     """Start enrolment for a user with no authenticator: a new secret and its otpauth URI
     (the QR code's content). Throttled and audited like a sign-in."""
-    attempt = _admit(engine, username, address, "two_factor.enrol_throttled")
+    attempt = admit(engine, username, address, "two_factor.enrol_throttled")
     right = accounts.password_matches(attempt.user, password)
     with engine.begin() as conn:
         if not right:
@@ -116,7 +125,7 @@ def enrol(engine: Engine, *, username: str, password: str, address: str) -> dict
             started = two_factor.begin_enrolment(conn, attempt.user["id"], username)
         except two_factor.TwoFactorError as e:
             throttle.settle(conn, attempt.keys, right=False)
-            raise _after_commit(conn, Refused(409, "already_enrolled", str(e))) from None
+            raise after_commit(conn, Refused(409, "already_enrolled", str(e))) from None
         throttle.settle(conn, attempt.keys, right=False)  # signed in only with the first code
         audit.record(conn, "two_factor.enrolment_started", actor=username,
                      target=f"user:{username}", address=address)
@@ -124,7 +133,7 @@ def enrol(engine: Engine, *, username: str, password: str, address: str) -> dict
             "period": 30}
 
 
-def _admit(engine: Engine, username: str, address: str, action: str) -> _Attempt:
+def admit(engine: Engine, username: str, address: str, action: str) -> _Attempt:
     with engine.begin() as conn:
         settings = agency_settings.read(conn)
         user = accounts.find_user(conn, username)
@@ -164,10 +173,10 @@ def _failed(conn, attempt: _Attempt, username: str, address: str, what: str,
                          target=key if known or key.startswith("address:") else "",
                          outcome="refused", address=address,
                          detail={"failures": now["failures"], "until": now["blocked_until"]})
-    raise _after_commit(conn, refused)
+    raise after_commit(conn, refused)
 
 
-def _after_commit(conn, error: Exception) -> Exception:
+def after_commit(conn, error: Exception) -> Exception:
     """Commit what this transaction recorded (charges, audit events), then let `error` out:
     leaving `engine.begin()` by an exception would roll them back."""
     conn.commit()

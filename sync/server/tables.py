@@ -64,6 +64,18 @@ app_user = Table(
     Column("created_at", String(40), nullable=False),
     Column("unit", String(32)),  # the car this user usually rides in: a shift's defaults
     Column("vehicle", String(32)),
+    Column("password_changed_at", String(40)),
+)
+
+# Every password a user has had, newest last (argon2 hashes, like app_user's): a new one may
+# not be any of the last `password_history` (sync/server/passwords.py).
+password_history = Table(
+    "password_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("set_at", String(40), nullable=False),
+    Index("password_history_user", "user_id", "id"),
 )
 
 device = Table(
@@ -74,6 +86,16 @@ device = Table(
     Column("registered_at", String(40), nullable=False),
     Column("last_seen_at", String(40)),
     Column("revoked_at", String(40)),
+    # What the laptop said of itself at its last sync (sync/server/fleet.py).
+    Column("app_version", String(40)),
+    Column("pending_changes", Integer),
+    Column("oldest_pending_at", String(40)),
+    Column("reported_at", String(40)),
+    Column("last_good_sync_at", String(40)),
+    # The key that seals this laptop's data key a second time; released only after an online
+    # sign-in of its user on it (sync/server/device_keys.py).
+    Column("recovery_secret", String(64)),
+    Index("device_user", "user_id"),
 )
 
 # Tokens are stored only as SHA-256 hashes; `kind` is "access" or "refresh". Every token of

@@ -29,7 +29,7 @@ def test_commands_print_what_they_did_and_refuse_bad_arguments(tmp_path, capsys,
     assert "already exists" in capsys.readouterr().err
     monkeypatch.setattr(sys, "stdin", _stdin("short\n"))
     assert cli.main(["--db", db, "add-user", "ofc.b", "--role", "officer", "--team", "x"]) == 2
-    assert "at least 8" in capsys.readouterr().err
+    assert "at least 12 characters" in capsys.readouterr().err
     assert cli.main(["--db", db, "revoke-device", "no-such-device"]) == 2
     assert "no device" in capsys.readouterr().err
     assert cli.main(["--db", "nonsense", "init"]) == 2

@@ -141,3 +141,45 @@ def test_settings_is_in_help_and_keeps_the_theme_and_the_lock_minutes(
     again = open_window(sign_in_again(officer))
     qtbot.waitUntil(lambda: theme.name == "night", timeout=5000)  # this user's choice
     again.theme.choose("system")
+
+
+def change_password(qtbot, window, dialog, current, new, repeat=None):
+    for field, text in ((dialog.current_password, current), (dialog.new_password, new),
+                        (dialog.repeat_password, new if repeat is None else repeat)):
+        field.clear()
+        qtbot.keyClicks(field, text)
+    qtbot.mouseClick(dialog.password_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.password_button.isEnabled(), timeout=30_000)
+    settle(qtbot, window)
+
+
+def test_the_user_changes_their_password_in_settings_online_only(
+        qtbot, open_window, officer_online, agency, data_dir):
+    """Issue 23: nothing called change_password; now the server takes the new password
+    (its rules, the current one) and the laptop reseals its key in the same act."""
+    window = open_window(officer_online)
+    dialog = open_settings(qtbot, window)
+    new = "plum tractor dawn sixty"
+    change_password(qtbot, window, dialog, PASSWORD, new, repeat="plum tractor dawn")
+    assert dialog.errors.shown() == {"repeat_password": "The two new passwords differ."}
+    change_password(qtbot, window, dialog, "not my password", new)
+    assert dialog.errors.shown() == {"current_password": "That is not your current password."}
+    change_password(qtbot, window, dialog, PASSWORD, "Password1234")
+    assert dialog.errors.shown()["new_password"].startswith(
+        "The new password is refused: too easy to guess")
+    unlock(data_dir, "ofc.ramirez", PASSWORD).close()  # nothing changed
+    change_password(qtbot, window, dialog, PASSWORD, new)
+    assert dialog.errors.shown() == {}
+    assert dialog.password_said.text().startswith("Changed.")
+    assert dialog.current_password.text() == ""
+    unlock(data_dir, "ofc.ramirez", new).close()  # the copy opens with the new one...
+    from sync.server import accounts
+    with agency.engine.connect() as conn:  # ...and so does the server
+        assert accounts.password_matches(accounts.find_user(conn, "ofc.ramirez"), new)
+
+    agency.running.stop()  # offline: refused, with the reason, and nothing changes
+    change_password(qtbot, window, dialog, new, "violet harbour kettle noon")
+    assert "cannot reach" in dialog.errors.shown()["new_password"]
+    unlock(data_dir, "ofc.ramirez", new).close()
+    agency.restart()
+    dialog.reject()

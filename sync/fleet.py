@@ -1,0 +1,53 @@
+"""What this laptop tells the agency server of itself, and a supervisor's view of the fleet.
+
+At the start and the end of every sync the laptop reports its changes waiting and when the
+oldest was made (its app version rides on every request), so the agency sees which laptops
+hold unsynced work, and how old, before one dies (sync/server/fleet.py). A report that
+cannot be made never stops a sync: the sync itself is what matters.
+
+A supervisor's review screen pulls its teams' laptops (`GET /fleet`), flagged where unsynced
+work is older than the agency's `unsynced_alert_hours` or a laptop has not been heard from
+for `device_silent_days`.
+"""
+
+import requests
+
+from fieldapp.session import Session
+
+from .credentials import transport_for
+from .transport import (DeviceRevoked, NoServer, SignInRejected, SyncFailed, Transport,
+                        VersionMismatch)
+
+
+def waiting(session: Session) -> tuple[int, str | None]:
+    """(changes in the outbox, when the oldest was made)."""
+    count, oldest = session.db.execute(
+        "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'").fetchone()
+    return count, oldest
+
+
+def report(session: Session, transport: Transport, sync: str, check: str | None = None) -> None:
+    """Tell the server this laptop's outbox at the start or the end of a sync. A refusal of
+    the report alone, or a server that does not know it (older than this laptop), is let
+    pass; so is a dropped connection at the end, when the sync's work is done."""
+    count, oldest = waiting(session)
+    body = {"sync": sync, "pending_changes": count, "oldest_pending_at": oldest}
+    if check:
+        body["check"] = check
+    try:
+        transport.call("POST", "/device/status", body=body)
+    except (DeviceRevoked, VersionMismatch, SignInRejected):
+        raise
+    except SyncFailed:
+        pass
+    except requests.RequestException:
+        if sync == "started":
+            raise
+
+
+def pull_fleet(session: Session, http: requests.Session | None = None) -> dict:
+    """The supervisor's teams' laptops: {devices: [...], as_of}."""
+    server_url = session.db.execute("SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    if not server_url:
+        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
+    return transport_for(session, server_url, http, max_attempts=2).call("GET", "/fleet")
