@@ -9,6 +9,7 @@ server version, which is what the server's three-way merge needs.
 
 import json
 
+from . import labels
 from .errors import NotFound, TandemError, ValidationError
 from .ids import new_id
 from .records import RecordType, record_type
@@ -104,7 +105,7 @@ def _refuse_if_submitted(session: Session, rt: RecordType, current: dict) -> Non
         return
     row = session.db.execute("SELECT ended_at FROM shift WHERE id = ?", [shift_id]).fetchone()
     if row and row[0]:
-        raise TandemError(f"this {rt.table.replace('_', ' ')} belongs to a shift that ended (was "
+        raise TandemError(f"this {labels.phrase(rt.table)} belongs to a shift that ended (was "
                           "submitted for review); change it with an amendment, which the "
                           "supervisor sees")
 

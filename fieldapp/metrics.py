@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from . import apco, settings
+from . import apco, labels, settings
 from .records import DISPOSITIONS, PRESENTING_SITUATIONS, REFERRAL_STATUSES, TRANSPORT_KINDS
 from .timeutil import parse_iso, to_iso, utc_now
 
@@ -127,7 +127,7 @@ _ENC = f"Encounters started {_IN}"
 FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key, *rest in [
     ("crc.dropoffs", _CRC, "Transports to the CRC", "count", True,
      f"CRC drop-offs whose unit arrived at the sally port {_IN}."),
-    *[(f"crc.transport.{kind}", _CRC, f"{kind.capitalize()} transports", "count", True,
+    *[(f"crc.transport.{kind}", _CRC, f"{labels.text(kind)} transports", "count", True,
        f"CRC drop-offs arrived {_IN} recorded as {kind}.") for kind in TRANSPORT_KINDS],
     ("crc.handed_off", _CRC, "Check-ins timed", "count", True,
      f"CRC drop-offs arrived {_IN} with a hand-off time (check-in complete)."),
@@ -151,9 +151,9 @@ FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key,
     ("calls.patrol_cleared", _CALLS, "Patrol calls cleared", "count", True,
      f"Calls for service cleared {_IN}."),
     ("calls.mental_health", _CALLS, "Mental-health calls", "count", True, f"{_ENC}."),
-    *[(f"calls.situation.{s}", _CALLS, "Situation: " + s.replace("_", " "), "count", True,
+    *[(f"calls.situation.{s}", _CALLS, "Situation: " + labels.phrase(s), "count", True,
        f"{_ENC} whose presenting situation is {s}.") for s in PRESENTING_SITUATIONS],
-    *[(f"calls.disposition.{d}", _CALLS, "Disposition: " + d.replace("_", " "), "count", True,
+    *[(f"calls.disposition.{d}", _CALLS, "Disposition: " + labels.phrase(d), "count", True,
        f"{_ENC} whose disposition is {d}.") for d in DISPOSITIONS],
     ("calls.disposition.not_recorded", _CALLS, "Disposition: not recorded", "count", True,
      f"{_ENC} with no disposition yet."),

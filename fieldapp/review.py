@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from . import changes, crc
+from . import changes, crc, labels
 from .errors import TandemError, ValidationError
 from .records import is_supervisor, record_type
 from .session import Session
@@ -207,13 +207,13 @@ def _entries(session: Session, shift: dict) -> list[dict]:
                         "flags": list(flags)})
 
     for r in _rows(session, "shift_event", "shift_id = ?", [shift_id]):
-        add("shift_event", r, r["at"], f"Status: {_words(r['status'])}", r["note"])
+        add("shift_event", r, r["at"], f"Status: {labels.text(r['status'])}", r["note"])
     for r in _rows(session, "assignment", "shift_id = ?", [shift_id]):
         add("assignment", r, r["taken_at"] or r["received_at"],
-            f"Assignment P{r['priority']} ({_words(r['source'])}"
+            f"Assignment P{r['priority']} ({labels.text(r['source'])}"
             f"{', CAD ' + r['cad_incident'] if r['cad_incident'] else ''})",
-            "; ".join(p for p in (r["summary"], r["place"], _words(r["status"]),
-                                   _words(r["disposition"])) if p))
+            "; ".join(p for p in (r["summary"], r["place"], labels.text(r["status"]),
+                                   labels.text(r["disposition"])) if p))
     encounter_ids = []
     for r in _rows(session, "encounter", "shift_id = ?", [shift_id]):
         encounter_ids.append(r["id"])
@@ -222,11 +222,11 @@ def _entries(session: Session, shift: dict) -> list[dict]:
             marks.append("use_of_force")
         if r["disposition"] == "transported_crc_involuntary":
             marks.append("involuntary")
-        force = "; use of force" + (f": {_words(r['use_of_force_type'])}"
+        force = "; use of force" + (f": {labels.text(r['use_of_force_type'])}"
                                     if r["use_of_force_type"] else "") if r["use_of_force"] else ""
         add("encounter", r, r["started_at"],
-            f"Encounter: {_words(r['presenting_situation'])}",
-            "; ".join(p for p in (_words(r["disposition"]), r["place"], r["police_note"]) if p)
+            f"Encounter: {labels.text(r['presenting_situation'])}",
+            "; ".join(p for p in (labels.text(r["disposition"]), r["place"], r["police_note"]) if p)
             + force, marks)
     if encounter_ids:
         for r in _rows(session, "clinical_note",
@@ -242,7 +242,8 @@ def _entries(session: Session, shift: dict) -> list[dict]:
             f", over the {_minutes(t.target_seconds)} target" if t.over_target else "")
         if r["delay_reason"]:
             detail += f"; delay: {r['delay_reason']}"
-        add("crc_dropoff", r, r["arrived_at"], f"CRC drop-off ({r['transport']})", detail, marks)
+        add("crc_dropoff", r, r["arrived_at"], f"CRC drop-off ({labels.phrase(r['transport'])})",
+            detail, marks)
     for r in _rows(session, "outreach_contact",
                    f"team = ? AND contacted_at BETWEEN ? AND ? AND {in_members}",
                    [shift["team"], start, end, *members]):
@@ -251,12 +252,14 @@ def _entries(session: Session, shift: dict) -> list[dict]:
     for r in _rows(session, "follow_up_attempt", f"at BETWEEN ? AND ? AND {in_members}",
                    [start, end, *members]):
         add("follow_up_attempt", r, r["at"],
-            f"Follow-up attempt: {_words(r['method'])}, {_words(r['outcome'])}", r["note"])
+            f"Follow-up attempt: {labels.phrase(r['method'])}, {labels.phrase(r['outcome'])}",
+            r["note"])
     for r in _rows(session, "amendment", "shift_id = ?", [shift_id]):
-        add("amendment", r, r["amended_at"], f"Amendment to {_words(r['record_table'])}",
+        add("amendment", r, r["amended_at"], f"Amendment to {labels.text(r['record_table'])}",
             describe_changes(r["changes"]) + f" — {r['reason']}")
     for r in _rows(session, "shift_review", "shift_id = ?", [shift_id]):
-        add("shift_review", r, r["reviewed_at"], f"Review: {r['decision']}", r["comment"])
+        add("shift_review", r, r["reviewed_at"], f"Review: {labels.phrase(r['decision'])}",
+            r["comment"])
     entries.sort(key=lambda e: (e["at"] or "", e["table"], e["id"]))
     return entries
 
@@ -264,7 +267,7 @@ def _entries(session: Session, shift: dict) -> list[dict]:
 def describe_changes(change_list: list[dict]) -> str:
     if not change_list:
         return "reply"
-    return "; ".join(f"{_words(c['field'])}: {_shown(c.get('old'))} → {_shown(c.get('new'))}"
+    return "; ".join(f"{labels.text(c['field'])}: {_shown(c.get('old'))} → {_shown(c.get('new'))}"
                      for c in change_list)
 
 
@@ -282,10 +285,6 @@ def _row(session: Session, table: str, row) -> dict:
         cols = [d[0] for d in session.db.execute(f"SELECT * FROM [{table}] LIMIT 0").description]
         row = dict(zip(cols, row))
     return stored_to_python(record_type(table), row)
-
-
-def _words(code: str | None) -> str:
-    return (code or "").replace("_", " ")
 
 
 def _minutes(seconds: float) -> str:
@@ -330,7 +329,7 @@ def shift_of(session: Session, table: str, record_id: str) -> str:
     record = changes.get(session, table, record_id)
     if "shift_id" in rt.field_names and record.get("shift_id"):
         return record["shift_id"]
-    raise TandemError(f"this {table.replace('_', ' ')} is not part of a shift")
+    raise TandemError(f"this {labels.phrase(table)} is not part of a shift")
 
 
 def amend(session: Session, table: str, record_id: str, values: dict, reason: str) -> str:

@@ -64,7 +64,7 @@ def test_amending_an_append_only_record_keeps_the_original(sergeant):
     review.amend(sergeant, "shift_event", event, {"note": "Reid Park"}, "typo in the place")
     assert changes.get(sergeant, "shift_event", event)["note"] == "wrong place"
     [amendment] = [e for e in review.timeline(sergeant, shift_id) if e["table"] == "amendment"]
-    assert amendment["detail"] == "note: wrong place → Reid Park — typo in the place"
+    assert amendment["detail"] == "Note: wrong place → Reid Park — typo in the place"
     with pytest.raises(ValidationError, match="reason"):
         review.amend(sergeant, "shift_event", event, {"note": "x"}, " ")
 

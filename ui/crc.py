@@ -6,7 +6,7 @@ A large clock, readable from the driver's seat, counts arrival to hand-off again
 When it runs over, the screen asks for the reason, which clearing requires.
 """
 
-from fieldapp import crc, settings
+from fieldapp import crc, labels, settings
 from fieldapp.records import TRANSPORT_KINDS
 from fieldapp.timeutil import parse_iso, utc_now
 
@@ -14,7 +14,7 @@ from .context import Context
 from .qt import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt,
                  QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, set_state, shortcut
+from .widgets import FieldErrors, button, heading, set_state, shortcut
 
 NEAR_SECONDS = 120  # amber this long before the target
 
@@ -61,7 +61,7 @@ class CrcView(QWidget):
         self.transport = QButtonGroup(self)
         row = QHBoxLayout()
         for kind in TRANSPORT_KINDS:
-            b = button(pretty(kind), name=f"transport_{kind}", checkable=True)
+            b = button(labels.text(kind), name=f"transport_{kind}", checkable=True)
             b.setProperty("toggle", True)
             b.setProperty("value", kind)
             self.transport.addButton(b)
@@ -142,7 +142,8 @@ class CrcView(QWidget):
         self.handoff_button.setVisible(not handed)
         self.clear_button.setVisible(handed)
         self.times.setText(
-            f"{pretty(self.dropoff['transport'])} · arrived {clock(self.dropoff['arrived_at'])}"
+            f"{labels.text(self.dropoff['transport'])} · "
+            f"arrived {clock(self.dropoff['arrived_at'])}"
             + (f" · handed off {clock(self.dropoff['handed_off_at'])}" if handed else ""))
         if self.dropoff.get("delay_reason") and not self.reason.text():
             self.reason.setText(self.dropoff["delay_reason"])

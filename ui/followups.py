@@ -4,7 +4,7 @@ under the list."""
 
 from datetime import date
 
-from fieldapp import followups, persons
+from fieldapp import followups, labels, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
@@ -12,7 +12,7 @@ from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, Qt,
                  QVBoxLayout, QWidget)
 from .timefmt import day, day_or_time
-from .widgets import (FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut,
+from .widgets import (FieldErrors, button, fit_row_heights, heading, record_table, shortcut,
                       wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
@@ -55,14 +55,15 @@ class FollowUpsModel(RowsTableModel):
         return super().data(index, role)
 
     def cells(self, row: dict) -> tuple:
-        return (row["when"], day(row["due_on"]), row["person"], pretty(row["reason"]),
+        return (row["when"], day(row["due_on"]), row["person"], labels.text(row["reason"]),
                 f"P{row['priority']}")
 
 
 class HistoryModel(RowsListModel):
     def display(self, r: dict) -> str:
         note = f"\n{r['note']}" if r.get("note") else ""
-        return f"{day_or_time(r['at'])} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
+        return (f"{day_or_time(r['at'])} · {labels.text(r['kind'])}: "
+                f"{labels.text(r['summary'])}{note}")
 
 
 EMPTY = ("No follow-ups for you now. When a supervisor assigns one, or the CRC's discharge "
@@ -91,17 +92,17 @@ class FollowUpsView(QWidget):
         self.method = QComboBox()
         self.method.setObjectName("attemptMethod")
         for m in ATTEMPT_METHODS:
-            self.method.addItem(pretty(m), m)
+            self.method.addItem(labels.text(m), m)
         self.note = QLineEdit(placeholderText="Note (optional): what was said, what is next")
         self.note.setObjectName("attemptNote")
         self.outcome_buttons = {}
         outcomes = QGridLayout()
         for n, outcome in enumerate(QUICK_OUTCOMES, 1):
-            b = button(f"{pretty(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
+            b = button(f"{labels.text(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
                        name=f"outcome_{outcome}")
             self.outcome_buttons[outcome] = b
             outcomes.addWidget(b, (n - 1) // 2, (n - 1) % 2)
-            shortcut(self, f"Log attempt: {pretty(outcome)}", f"Alt+{n}",
+            shortcut(self, f"Log attempt: {labels.text(outcome)}", f"Alt+{n}",
                      lambda _=False, o=outcome: self.log(o))
         self.history = HistoryModel()
         self.history_view = QListView()
@@ -181,7 +182,7 @@ class FollowUpsView(QWidget):
     def _logged(self, outcome: str) -> None:
         self.errors.clear()
         self.note.clear()
-        self.logged.setText(f"Logged: {pretty(outcome)}")
+        self.logged.setText(f"Logged: {labels.text(outcome)}")
         self.ctx.changed.emit("follow_up_attempt")
         self.refresh()
         self._selected()
