@@ -86,16 +86,20 @@ def clear(session: Session, dropoff_id: str, at: datetime | str | None = None,
             shifts.set_status(session, dropoff["shift_id"], "available", at=cleared)
 
 
-def timing(session: Session, dropoff: dict, now: datetime | None = None) -> DropoffTiming:
-    """Elapsed times for the big clock and for the figures; running ones count to `now`."""
+def timing(session: Session, dropoff: dict, now: datetime | None = None,
+           target_minutes: float | None = None) -> DropoffTiming:
+    """Elapsed times for the big clock and for the figures; running ones count to `now`.
+    `target_minutes`: the check-in target when the caller has read it (else the setting)."""
     now = now or utc_now()
+    if target_minutes is None:
+        target_minutes = settings.get(session.db, "crc_target_minutes")
     arrived = parse_iso(dropoff["arrived_at"])
     handed = parse_iso(dropoff["handed_off_at"]) if dropoff["handed_off_at"] else None
     cleared = parse_iso(dropoff["cleared_at"]) if dropoff["cleared_at"] else None
     return DropoffTiming(
         check_in_seconds=((handed or now) - arrived).total_seconds(),
         back_in_service_seconds=(cleared - arrived).total_seconds() if cleared else None,
-        target_seconds=settings.get(session.db, "crc_target_minutes") * 60.0,
+        target_seconds=target_minutes * 60.0,
         handed_off=handed is not None, cleared=cleared is not None)
 
 
