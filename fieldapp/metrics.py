@@ -230,6 +230,17 @@ FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key,
 ]}
 
 
+# The records the figures read, by what puts one in a period: a time inside it (any of those
+# named), or a due date inside it; a follow-up attempt comes with its follow-up. The agency
+# server copies only these to compute a report (sync/server/report.py): a figure that reads
+# another table, or a record by another time, is declared here too.
+PERIOD_TIMES = {"crc_dropoff": ("arrived_at",), "assignment": ("taken_at", "cleared_at"),
+                "encounter": ("started_at",), "outreach_contact": ("contacted_at",),
+                "referral": ("sent_at",)}
+PERIOD_DATES = {"follow_up": "due_on"}
+WITH_PARENT = {"follow_up_attempt": ("follow_up_id", "follow_up")}
+
+
 def compute(conn, period: Period, team: str | None = None,
             parameters: Parameters = DEFAULTS, as_of: datetime | None = None
             ) -> dict[str, Figure]:

@@ -62,17 +62,22 @@ class Report:
         return self.period.start.strftime("%B %Y")
 
 
-def build_report(conn, month: str, team: str | None = None, *, tz: str = "UTC",
-                 parameters: Parameters = DEFAULTS, now: datetime | None = None) -> Report:
-    """The figures for one calendar month ('YYYY-MM') in the agency's time zone `tz`."""
+def month_period(month: str, tz: str = "UTC") -> Period:
+    """The calendar month 'YYYY-MM' in the time zone `tz`; ValidationError names what is wrong."""
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("report", {"tz": f"unknown time zone {tz!r}"}) from None
     try:
-        period = Period.month(month, zone)
+        return Period.month(month, zone)
     except ValueError as why:
         raise ValidationError("report", {"month": str(why)}) from None
+
+
+def build_report(conn, month: str, team: str | None = None, *, tz: str = "UTC",
+                 parameters: Parameters = DEFAULTS, now: datetime | None = None) -> Report:
+    """The figures for one calendar month ('YYYY-MM') in the agency's time zone `tz`."""
+    period = month_period(month, tz)
     if team is not None and not team.strip():
         raise ValidationError("report", {"team": "must be a team name, or omitted for all teams"})
     now = now or utc_now()
