@@ -34,12 +34,14 @@ RUNS = {
     "bench_sync": ("bench_sync.py", []),
     "bench_sync_pg": ("bench_sync.py", ["--pg", PG]),
     "bench_load": ("bench_load.py", ["--pg", PG]),
+    "bench_guessing": ("bench_guessing.py", ["--pg", PG]),
 }
 QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
     "bench_review_queue": ["--shifts", "20", "--rounds", "2"],
+    "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
 # (run, JSON key, what it is, target, the key of its same-run baseline ratio or None).
@@ -48,6 +50,10 @@ FIGURES = [
      "(ms)", "≤ 2× bare window", "signin_ratio_to_bare_window"),
     ("bench_ui", "cold_start_ms", "cold start to a usable signed-in window, 100,000 records, "
      "password key derivation included (ms)", "≤ 2× bare window", "ratio_excluding_kdf"),
+    ("bench_bundle", "bundle_mib", "desktop bundle on disk (MiB)", "< 150 MiB", None),
+    ("bench_bundle", "cold_start_ms", "the bundled app: cold start to a usable window, on X, "
+     "password key derivation excluded (ms)", "≤ 2× bare window", "ratio_to_bare_window"),
+    ("bench_bundle", "deb_bytes", "the .deb a laptop downloads (bytes)", "—", None),
     ("bench_kdf", "guess_s", "one offline password guess with the shipped key derivation (s)",
      "≥ 0.25 s", "ratio_to_sha256"),
     ("bench_ui", "max_stall_ms", "event-loop stall during a long database job (ms)", "≤ 50 ms",
@@ -79,6 +85,12 @@ FIGURES = [
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",
      "≥ 10,000 records/s", "pull_ratio_to_direct_insert"),
+    ("bench_signout", "signout_online_s", "sign-out with 500 changes waiting, server up: sent "
+     "first (s)", "< 10 s", "ratio_online_to_nothing_waiting"),
+    ("bench_signout", "signout_refused_s", "sign-out with 500 changes waiting, server down (s)",
+     "< 10 s", "ratio_refused_to_nothing_waiting"),
+    ("bench_signout", "signout_silent_s", "sign-out with 500 changes waiting, server silent: "
+     "the send cut off at its deadline (s)", "< 10 s", "ratio_silent_to_nothing_waiting"),
     ("bench_load", "requests_per_s", "fleet load: 300 laptops syncing every 30 s (requests/s)",
      "—", None),
     ("bench_load", "p99_ms", "fleet load, p99 latency of sync requests (ms)", "< 200 ms",
@@ -86,6 +98,13 @@ FIGURES = [
     ("bench_load", "errors", "fleet load, failed requests", "0", None),
     ("bench_load", "db_bytes_per_1000_shifts", "database growth per 1,000 shifts (bytes)", "—",
      None),
+    ("bench_guessing", "sqlite_burst_pull_p99_ms", "another user's pull p99 while a password "
+     "guesser is held back, SQLite (ms)", "≤ 2× idle", "sqlite_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "postgresql_burst_pull_p99_ms", "another user's pull p99 while a "
+     "password guesser is held back, PostgreSQL (ms)", "≤ 2× idle",
+     "postgresql_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "sqlite_guesses_checked_401", "wrong guesses whose password was checked "
+     "before the 429s (SQLite)", "5 (the lockout)", None),
 ]
 
 

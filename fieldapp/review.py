@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from . import changes, crc, labels, settings
+from . import agency, changes, crc, labels, settings
 from .errors import TandemError, ValidationError
 from .records import is_supervisor, record_type
 from .session import Session
@@ -192,7 +192,7 @@ def _overdue_assignees(session: Session, shifts: list[dict], today: date | None
     teams = sorted({s["team"] for s in shifts})
     return set(_in(session, "SELECT team, assignee FROM follow_up WHERE deleted = 0 "
                             "AND status = 'open' AND due_on < ? AND team IN ({})", teams,
-                   before=[(today or date.today()).isoformat()]))
+                   before=[(today or agency.today(session.db)).isoformat()]))
 
 
 def _in(session: Session, sql: str, values: list, before: list = ()) -> list[tuple]:
@@ -450,6 +450,8 @@ def store_server_conflicts(session: Session, rows: list[dict]) -> int:
                 "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [c["id"], c["table_name"], c["record_id"], c["field"], c["kept_value"],
                  c["other_value"], c["detected_at"]]).rowcount
+    if new:
+        session.note_changed("conflict")
     return new
 
 

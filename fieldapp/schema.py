@@ -280,7 +280,48 @@ def m008_pair(db: Database) -> None:
 
 
 @migrations()
-def m009_directory_delta(db: Database) -> None:
+def m009_crc_link(db: Database) -> None:
+    """The CRC link (issue 19): the pre-arrival notice a unit sends, the CRC's half of the
+    drop-off clock (stamped on the intake board), the drop-off's notice, and the CRC's
+    status as last pulled (one row)."""
+    db.executescript(f"""
+    CREATE TABLE crc_notice ({_M001_META},
+        team TEXT NOT NULL, unit TEXT NOT NULL, shift_id TEXT, encounter_id TEXT,
+        transport TEXT NOT NULL, age_group TEXT NOT NULL, eta_at TEXT NOT NULL,
+        eta_source TEXT NOT NULL, safety_cautions TEXT, pickup_order INTEGER,
+        emergency_petition INTEGER, person_name TEXT, sent_at TEXT NOT NULL,
+        cancelled_at TEXT);
+    CREATE INDEX crc_notice_sent ON crc_notice(sent_at);
+    CREATE TABLE crc_checkin ({_M001_META},
+        notice_id TEXT NOT NULL REFERENCES crc_notice(id), arrived_at TEXT,
+        checked_in_at TEXT);
+    CREATE INDEX crc_checkin_notice ON crc_checkin(notice_id);
+    ALTER TABLE crc_dropoff ADD COLUMN notice_id TEXT;
+    CREATE INDEX crc_dropoff_notice ON crc_dropoff(notice_id);
+    CREATE TABLE crc_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL, wait_minutes INTEGER,
+        posted_at TEXT NOT NULL);
+    """)
+
+
+@migrations()
+def m010_security(db: Database) -> None:
+    """The refresh token the laptop proposed while it rotates (sync/credentials.py); when the
+    user last signed in online, for the offline unlock window (fieldapp/reauth.py); and when
+    the retention window last ran and the (table, id, version) of the records it took off
+    this laptop, so the end-of-sync check still counts them (fieldapp/retention.py)."""
+    db.executescript("""
+    ALTER TABLE sync_credential ADD COLUMN next_refresh_token TEXT;
+    ALTER TABLE sync_state ADD COLUMN signed_in_online_at TEXT;
+    ALTER TABLE sync_state ADD COLUMN retention_run_at TEXT;
+    CREATE TABLE purged (
+        table_name TEXT NOT NULL, record_id TEXT NOT NULL, server_version INTEGER NOT NULL,
+        PRIMARY KEY (table_name, record_id)) WITHOUT ROWID;
+    """)
+
+
+@migrations()
+def m013_directory_delta(db: Database) -> None:
     """A sync's few changed services are applied by themselves (service_docs.apply_changes):
     what shows a location, an organization or a taxonomy term, and where a typo word is
     filed, is found by index rather than by reading the whole directory."""

@@ -14,6 +14,9 @@ What this module guarantees, and how:
   the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported.
+- Every table the sync wrote (pulled, withdrawn, repaired; `conflict` for conflicts met in the
+  push, `directory` for the resource directory) is in the summary's `tables` and noted on the
+  session as it is committed, so open screens redraw even when a later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -23,21 +26,23 @@ syncing thread (`session.reopen()`).
 import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
 import sqlcipher3
 
-from fieldapp import agency, service_docs
+from fieldapp import agency, crc_notice, retention, service_docs
+from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
-from fieldapp.session import Session
+from fieldapp.session import Profile, Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
 from . import credentials, roster
 from . import protocol as P
+from .cancel import Cancel
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
@@ -67,42 +72,72 @@ class Summary:
     roster_error: str | None = None  # the roster step failed; case data synced anyway
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
+    scope_changed: bool = False  # the user's role or teams changed: the copy was redrawn
+    purged: int = 0  # closed records past the agency's retention window taken off the laptop
+    tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
+    pending: int = 0  # changes still waiting on this laptop when the sync ended
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "tables": sorted(self.tables)}
+
+
+def _wrote(session: Session, summary: Summary, *tables: str) -> None:
+    summary.tables.update(tables)
+    session.note_changed(*tables)
+
+
+def _transport(session: Session, server_url: str | None, http: requests.Session | None,
+               cancel: Cancel | None, **retries) -> Transport:
+    server_url = server_url or session.db.execute(
+        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    if not server_url:
+        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
+    return credentials.transport_for(session, server_url, http, cancel=cancel, **retries)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
-             sleep: Callable[[float], None] = time.sleep) -> dict:
+             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
-    check the sums; returns the summary as a dict."""
-    state = session.db.execute(
-        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()
-    server_url = server_url or state[0]
-    if not server_url:
-        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    transport = Transport(server_url, http or requests.Session(), credentials.load_refresh_token(session),
-                          max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
+    check the sums; returns the summary as a dict. `cancel` stops it from another thread
+    (sync.cancel.Cancelled); what was committed by then stays."""
+    transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
+                           backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
+    window = agency.get(session.db, "retention_days")
     try:
         started = time.perf_counter()
         _push(session, transport, batch_size, summary)
         summary.push_s = round(time.perf_counter() - started, 3)
         try:
             summary.directory_pulled = pull_directory(session, transport)
+            if summary.directory_pulled:
+                _wrote(session, summary, "directory")
         except DeviceRevoked:
             raise
         except TandemError as e:
+            if transport.cancelled:
+                raise
             summary.directory_error = str(e)
         try:
             summary.roster = roster.pull_roster(session, transport)
         except DeviceRevoked:
             raise
         except TandemError as e:
+            if transport.cancelled:
+                raise
             summary.roster_error = str(e)
         started = time.perf_counter()
         _pull(session, transport, page_size, summary)
         summary.pull_s = round(time.perf_counter() - started, 3)
         _check(session, transport, page_size, summary)
+        if summary.scope_changed:  # records beyond the new role or teams went
+            _wrote(session, summary, *P.PULLED_TABLES)
+        if retention.due(session) or agency.get(session.db, "retention_days") != window:
+            summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
+            if summary.purged:
+                _wrote(session, summary, *P.PULLED_TABLES)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -115,7 +150,24 @@ def run_sync(session: Session, server_url: str | None = None, *,
         skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
-    return summary.__dict__.copy()
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
+
+
+def push_outbox(session: Session, *, http: requests.Session | None = None,
+                cancel: Cancel | None = None, max_attempts: int = 3) -> dict:
+    """Only the push: what leaving (sign-out, closing the app) needs, so that nothing typed
+    stays on the laptop when the server can be reached. Returns the summary as a dict, with
+    `pending`: the changes still waiting."""
+    transport = _transport(session, None, http, cancel, max_attempts=max_attempts)
+    summary = Summary()
+    try:
+        _push(session, transport, P.PUSH_MAX_OPS, summary)
+    except DeviceRevoked:
+        credentials.wipe_and_report(session, transport, transport.refresh_token)
+        raise
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
 
 
 # --- the resource directory --------------------------------------------------------------------
@@ -207,6 +259,7 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                 summary.pushed += 1
                 for c in result.get("conflicts", []):
                     summary.conflicts += 1
+                    _wrote(session, summary, "conflict")
                     db.execute(
                         "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
                         "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -249,15 +302,35 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
                 continue
             epoch = page["epoch"]
+            if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
+                cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
+                continue  # cursor: pull again from the start
             if page["more"]:
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
                                      cursor=page["cursor"], epoch=epoch, summary=summary,
                                      withdrawn=page.get("withdrawn", ()),
-                                     settings=page.get("agency"))
+                                     settings=page.get("agency"),
+                                     crc_status=page.get("crc_status", crc_notice.UNSENT))
             cursor = page["cursor"]
             if not page["more"]:
                 return
+
+
+def _scope_changed(session: Session, scope: dict | None) -> bool:
+    """When the server says the user's role or teams changed, take off the laptop what the
+    new scope may not hold and keep the new profile; True if that happened."""
+    profile = session.profile
+    if not scope or (scope["role"], list(scope["teams"])) == (profile.role, list(profile.teams)):
+        return False
+    readable = {t for t in P.PULLED_TABLES if P.may_read(scope["role"], t)}
+    retention.narrow_to_scope(session, readable, list(scope["teams"]))
+    with session.db.atomic():
+        session.db.execute("UPDATE profile SET role = ?, teams = ? WHERE id = 1",
+                           [scope["role"], json.dumps(list(scope["teams"]))])
+    session.profile = Profile(profile.username, scope["role"], tuple(scope["teams"]),
+                              profile.display_name)
+    return True
 
 
 _PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
@@ -267,10 +340,10 @@ _PULLED_META = ("id", "created_hlc", "updated_hlc", "author", "device", "server_
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
            cursor: int | None = None, epoch: str | None = None, withdrawn=(),
-           settings: dict | None = None) -> int:
+           settings: dict | None = None, crc_status=crc_notice.UNSENT) -> int:
     """Write pulled rows (rebasing pending local edits), delete the clinical records whose
-    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings
-    and the cursor, in one transaction."""
+    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings,
+    the CRC's status and the cursor, in one transaction."""
     db = session.db
     # Past the newest stamp the clock can read is past every stamp in the page.
     for stamp in sorted({rec["updated_hlc"] for rec in records}, reverse=True):
@@ -295,15 +368,28 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                 values = [row[c] for c in _columns(table)]
             groups.setdefault(table, []).append(values)
         for table, rows in groups.items():
-            written += _upsert(db, table, rows, force, summary)
+            if (upserted := _upsert(db, table, rows, force, summary)):
+                written += upserted
+                _wrote(session, summary, table)
         for item in withdrawn:
             if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
-                summary.withdrawn += db.execute(
-                    f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
+                if db.execute(f"DELETE FROM [{item['table']}] WHERE id = ?",
+                              [item["id"]]).rowcount:
+                    summary.withdrawn += 1
+                    _wrote(session, summary, item["table"])
+        if _any_purged(db):  # a purged record pulled again is counted as a row again
+            db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                                [(rec["table"], rec["id"]) for rec in records])
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
-        if settings:
+        if settings and settings != _stored_settings(db):
             agency.store(db, settings)
+            session.clock.max_ahead_ms = agency.get(db, "clock_skew_max_minutes") * 60_000
+            _wrote(session, summary, "agency_setting")
+        before = crc_notice.status(db)
+        crc_notice.store_status(db, crc_status)
+        if crc_notice.status(db) != before:
+            _wrote(session, summary, "crc_status")
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])
@@ -314,6 +400,11 @@ def _pending_records(db) -> set[tuple[str, str]]:
     """(table, id) of the records with local edits the server has not taken (yet)."""
     return set(db.execute("SELECT DISTINCT table_name, record_id FROM outbox "
                           "WHERE state IN ('pending', 'rejected')").fetchall())
+
+
+def _stored_settings(db) -> dict:
+    return {key: json.loads(value) for key, value in
+            db.execute("SELECT key, value FROM agency_setting")}
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -383,14 +474,30 @@ def _rebase(db, table: str, row: dict) -> dict:
     return row
 
 
+def _any_purged(db) -> bool:
+    return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
+
+
 def local_hash(session: Session) -> P.SetHash:
-    """The same count and hash the server computes, over rows the server has confirmed."""
+    """The same count and hash the server computes, over rows the server has confirmed and
+    those the retention window took off this laptop."""
     h = P.SetHash()
+    for (table, record_id), version in _confirmed(session).items():
+        h.add(table, record_id, version)
+    return h
+
+
+def _confirmed(session: Session) -> dict[tuple[str, str], int]:
+    """(table, id) -> server version of every record this laptop counts as held."""
+    held = {}
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            h.add(table, record_id, version)
-    return h
+            held[(table, record_id)] = version
+    for table, record_id, version in session.db.execute(
+            "SELECT table_name, record_id, server_version FROM purged"):
+        held.setdefault((table, record_id), version)
+    return held
 
 
 def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
@@ -418,11 +525,7 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
 def _repair(session: Session, transport: Transport, summary: Summary) -> int:
     """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
-    held = {}
-    for table in P.PULLED_TABLES:
-        for record_id, version in session.db.execute(
-                f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            held[(table, record_id)] = version
+    held = _confirmed(session)
     fetch = [i for key, v in wanted.items() if held.get(key) != v for i in [key[1]]]
     extra = [key for key in held if key not in wanted]
     for start in range(0, len(fetch), P.PULL_PAGE_MAX):
@@ -434,10 +537,13 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
         pending = _pending_records(db)  # read inside, as in _apply
         extra = [key for key in extra if key not in pending]
         for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
+            db.execute("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                       [table, record_id])
             db.execute("SAVEPOINT drop_row")
             try:
                 db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
                 db.execute("RELEASE drop_row")
+                _wrote(session, summary, table)
             except sqlcipher3.IntegrityError:
                 if not _has_children(db, table, record_id):
                     raise

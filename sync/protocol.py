@@ -5,11 +5,29 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 """
 
 import hashlib
+import json
+import math
+import re
+from typing import Any
 
+from fieldapp import __version__
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
-VERSION = 1
+VERSION = 2  # 2: every request and answer names the versions at both ends (headers below)
 PREFIX = "/v1"
+
+# A fleet upgrades one laptop at a time, so every request names the laptop's app version and
+# protocol, and every answer the server's, with the oldest laptop version the server accepts
+# (its TANDEM_MIN_APP_VERSION setting). A laptop below that gets 426 and UPDATE_REQUIRED; a
+# server speaking an older protocol than the laptop is refused by the laptop (SERVER_TOO_OLD).
+# Either way nothing is sent: the outbox waits for the update.
+VERSION_HEADER = "X-Tandem-Version"
+PROTOCOL_HEADER = "X-Tandem-Protocol"
+MIN_VERSION_HEADER = "X-Tandem-Min-Version"
+LAPTOP_HEADERS = {VERSION_HEADER: __version__, PROTOCOL_HEADER: str(VERSION)}
+FIRST_RELEASE = {1: "0.1.0", 2: "0.2.0"}  # the first release that spoke each protocol
+OLDEST_LAPTOP = FIRST_RELEASE[1]  # what this server can serve; a laptop naming no version is it
+UPDATE_REQUIRED, SERVER_TOO_OLD = "update_required", "server_too_old"  # error codes
 
 PUSH_MAX_OPS = 500
 PUSH_MAX_BYTES = 1 << 20  # one batch's JSON before gzip
@@ -39,19 +57,39 @@ PARENT_FIELDS = {
     "follow_up_attempt": ("follow_up_id", "follow_up"),
     "shift_review": ("shift_id", "shift"),
     "amendment": ("shift_id", "shift"),
+    "crc_checkin": ("notice_id", "crc_notice"),
 }
 
 # A conflict on this pseudo-field records a delete that met a concurrent edit.
 DELETE_FIELD = "_deleted"
 
+# A clock stamp (fieldapp/clock.py): 13-digit wall milliseconds, 5-digit counter, device id.
+STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
 
+
+def strict_json(text: str | bytes) -> Any:
+    """JSON as RFC 8259 has it: NaN, Infinity and numbers too large for a float are refused
+    (json.JSONDecodeError), since strict parsers on the other end refuse them too."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _no_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not a JSON value (send null, or a finite number)",
+                               name, 0)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise json.JSONDecodeError(f"{text} is out of range for a number", text, 0)
+    return value
 
 
 def may_read(role: str, table: str) -> bool:
     """Whether a role may hold every record of `table` (team scope comes on top). A clinical
     record may still reach another reader one by one, under a release that covers them
     (sync/server/disclosures.py)."""
-    if table in PUSH_ONLY:
+    if table in PUSH_ONLY or role == INTAKE_ROLE:
         return False
     if RECORD_TYPES[table].clinical:
         return role in CLINICAL_ROLES
@@ -60,10 +98,16 @@ def may_read(role: str, table: str) -> bool:
 
 # Records only a supervisor (records.is_supervisor) may write: the sign-off of a shift.
 SUPERVISOR_ONLY = frozenset({"shift_review"})
+# CRC intake staff write the CRC's half of the clock, on the intake board, and nothing else;
+# no one else writes it.
+INTAKE_ROLE = "crc_intake"
+INTAKE_ONLY = frozenset({"crc_checkin"})
 
 
 def may_write(role: str, table: str) -> bool:
     """Whether a role may push new records of `table` (team scope comes on top)."""
+    if role == INTAKE_ROLE or table in INTAKE_ONLY:
+        return role == INTAKE_ROLE and table in INTAKE_ONLY
     return table not in SUPERVISOR_ONLY or is_supervisor(role)
 
 
@@ -86,3 +130,25 @@ class SetHash:
     @property
     def hex(self) -> str:
         return f"{self.total:016x}"
+
+
+def server_behind(headers) -> str | None:
+    """What to tell the user when the server answering with `headers` speaks an older
+    protocol than this laptop (or none: a release before the headers), else None. Such a server
+    may not store what this laptop sends, so the laptop stops at the first answer."""
+    stated = headers.get(PROTOCOL_HEADER, "1")
+    protocol = int(stated) if stated.isascii() and stated.isdigit() else 1
+    if protocol >= VERSION:
+        return None
+    server = headers.get(VERSION_HEADER, FIRST_RELEASE.get(protocol, "an older release"))
+    return (f"the agency server must be updated to sync: it runs Tandem {server}, and this "
+            f"laptop needs Tandem {FIRST_RELEASE[VERSION]} or later there")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'0.2.0' -> (0, 2, 0); ValueError for anything but dot-separated whole numbers."""
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 4 or not all(
+            p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise ValueError(f"{text[:40]!r} is not a version like {__version__}")
+    return tuple(int(p) for p in parts)

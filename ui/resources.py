@@ -3,12 +3,13 @@ address with one click. The search runs on the DB worker, ~250 ms after typing p
 
 import html
 
-from fieldapp import directory
+from fieldapp import crc_notice, directory
 
-from .context import Context
+from .context import DIRECTORY, Context
 from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
+from .timefmt import clock
 from .widgets import button, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
@@ -17,7 +18,12 @@ PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline
 
 
 def search(session, text: str, filters: dict) -> list[dict]:
-    return directory.search(session.db, text, **filters)
+    """Results; a law-enforcement drop-off (the CRC) carries the status its staff last posted."""
+    found = directory.search(session.db, text, **filters)
+    if any(r.get("le_dropoff") for r in found):
+        status = crc_notice.status(session.db)
+        found = [{**r, "crc_status": status} if r.get("le_dropoff") else r for r in found]
+    return found
 
 
 def categories(session) -> list[tuple[str, str]]:
@@ -101,9 +107,17 @@ class ResourcesView(QWidget):
         shortcut(self, "Copy the selected result's address", "Ctrl+D", self.copy_address_text)
         self._set_copy_enabled(None)
         self.ctx.tasks.db(categories).success(self._show_categories).run()
+        ctx.watch(self, {DIRECTORY}, self.directory_changed)
+        ctx.watch(self, {"crc_status"}, self.search)  # the CRC's status on its listing
         self.search()
 
     def refresh(self) -> None:
+        self.search()
+
+    def directory_changed(self) -> None:
+        """A sync brought a new directory: the same search and filters, the same result kept
+        selected if it is still there."""
+        self.ctx.tasks.db(categories).success(self._show_categories).run()
         self.search()
 
     def focus_search(self) -> None:
@@ -126,18 +140,27 @@ class ResourcesView(QWidget):
     def _show_results(self, text: str, rows: list[dict]) -> None:
         if text != self.query.text():
             return  # typing moved on; a newer search is queued
+        selected = (self.selected() or {}).get("id")
         self.results.set_rows(rows)
         corrected = getattr(rows, "corrected_query", None)
         self.count.setText(f"{len(rows)} result{'s' if len(rows) != 1 else ''}"
                            + (f" for “{corrected}”" if corrected else ""))
+        ids = [r.get("id") for r in rows]
         if rows:
-            self.list.setCurrentIndex(self.results.index(0))
+            self.list.setCurrentIndex(self.results.index(
+                ids.index(selected) if selected in ids else 0))
         else:
             self._show_detail(QModelIndex())
 
     def _show_categories(self, found: list[tuple[str, str]]) -> None:
+        chosen = self.category.currentData()
+        self.category.blockSignals(True)
+        while self.category.count() > 1:  # "All categories" stays
+            self.category.removeItem(1)
         for term_id, name in found:
             self.category.addItem(name, term_id)
+        self.category.setCurrentIndex(max(0, self.category.findData(chosen)))
+        self.category.blockSignals(False)
 
     def selected(self) -> dict | None:
         index = self.list.currentIndex()
@@ -154,6 +177,8 @@ class ResourcesView(QWidget):
                                                else "")
                            for p in r.get("phones") or [])
         parts = [f"<b>{_esc(r['name'])}</b><br>{_esc(r['organization'])}"]
+        if r.get("le_dropoff"):
+            parts.append(f"<b>{_esc(crc_notice.status_text(r.get('crc_status'), clock))}</b>")
         if r.get("hours_today"):
             parts.append(f"Today: {_esc(r['hours_today'])}")
         if phones:

@@ -24,7 +24,9 @@ SIZES = ((1024, 768), (1366, 768))
 THEMES = ("day", "night")
 ROLES = {"officer": ("ofc.ramirez", ("mhst-1",)), "clinician": ("clin.okafor", ("mhst-1",)),
          "peer": ("peer.jackson", ("outreach-1",)),
-         "supervisor": ("sgt.morales", ("mhst-1", "co-resp-2", "outreach-1"))}
+         "supervisor": ("sgt.morales", ("mhst-1", "co-resp-2", "outreach-1")),
+         # the role with the most screens
+         "clinical_supervisor": ("dr.hale", ("mhst-1", "co-resp-2"))}
 
 
 def seeded(data_dir, role: str):
@@ -122,6 +124,7 @@ def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
             "new assignment": (window, lambda: AssignmentDialog(window, "MHST-11")),
             "new follow-up": (window, lambda: FollowUpDialog(window, window.ctx)),
             "keyboard shortcuts": (window, window.show_help),
+            "settings": (crew, crew.show_settings),
             "export": (window, lambda: dashboard.choose_file("pdf")),
             "shift summary": (crew, lambda: ShiftSummaryDialog(summary, crew)),
             "end shift": (crew, lambda: end_shift_box(crew)),
