@@ -163,3 +163,13 @@ def _audit_change(session: Session, rt: RecordType, record_id: str, verb: str,
 
 def pending_ops(session: Session) -> int:
     return session.db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+
+def sync_status(session: Session) -> dict:
+    """What the status bar, Settings and sign-out show: the changes waiting to sync, the open
+    conflicts, when this laptop last synced and the agency server it syncs with (or None)."""
+    server, last_sync_at = session.db.execute(
+        "SELECT server_url, last_sync_at FROM sync_state WHERE id = 1").fetchone()
+    return {"pending": pending_ops(session), "server": server, "last_sync_at": last_sync_at,
+            "conflicts": session.db.execute(
+                "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0]}

@@ -662,6 +662,13 @@ def _result(card: dict, near, at: datetime, zone: str) -> dict:
 # ---- command line ------------------------------------------------------------------------
 
 
+def categories(db: Database) -> list[tuple[str, str]]:
+    """(id, name) of the directory's top-level categories (not its operational flags)."""
+    return db.execute(
+        "SELECT id, name FROM dir_taxonomy_term WHERE parent_id IS NULL "
+        "AND coalesce(taxonomy, '') != ? ORDER BY name", [FLAGS_TAXONOMY]).fetchall()
+
+
 def parse_point(text: str) -> tuple[float, float]:
     """'32.22,-110.97' -> (32.22, -110.97), with a message that says what is wrong."""
     try:

@@ -16,11 +16,6 @@ from .timefmt import day_clock
 from .widgets import FieldErrors, button, fit_row_heights, heading, record_table, shortcut
 
 
-def load(session) -> list[dict]:
-    return list(session.db.query(
-        "SELECT * FROM conflict WHERE resolved_at IS NULL ORDER BY detected_at"))
-
-
 decode = review.decode_value
 
 
@@ -80,7 +75,7 @@ class ConflictsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(load).success(self._show).run()
+        self.ctx.tasks.db(review.open_conflicts).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()

@@ -2,9 +2,7 @@
 tap the outcome), with a note if there is something to say; the selected person's history
 under the list."""
 
-from datetime import date
-
-from fieldapp import agency, followups, labels, persons
+from fieldapp import followups, labels, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
@@ -16,26 +14,6 @@ from .widgets import (FieldErrors, button, fit_row_heights, heading, record_tabl
                       wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
-
-
-def load(session, today: date | None = None) -> list[dict]:
-    """Open follow-ups in working order (overdue, today, upcoming), each with who it is about."""
-    today = today or agency.today(session.db)
-    rows = []
-    for when, found in (("Overdue", followups.overdue(session, today)),
-                        ("Today", followups.due_today(session, today)),
-                        ("Upcoming", followups.upcoming(session, today))):
-        rows += [{**r, "when": when} for r in found]
-    ids = sorted({r["person_id"] for r in rows})
-    people = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        people = {p["id"]: persons.label(p) for p in session.db.query(
-            f"SELECT id, kind, first_name, last_name, alias, description FROM person "
-            f"WHERE id IN ({marks})", ids)}
-    for r in rows:
-        r["person"] = people.get(r["person_id"], "Unknown person")
-    return rows
 
 
 def history(session, person_id: str) -> dict:
@@ -142,7 +120,7 @@ class FollowUpsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(load).success(self._show).run()
+        self.ctx.tasks.db(followups.worklist).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()

@@ -8,7 +8,7 @@ address stays. The theme applies at once; both it and the lock minutes are this 
 settings on this laptop (fieldapp.settings).
 """
 
-from fieldapp import lock, settings
+from fieldapp import changes, lock, settings
 
 from . import timefmt
 from .context import Context
@@ -21,8 +21,7 @@ LOCK = settings.SETTINGS[lock.IDLE_SETTING]
 
 
 def current(session) -> dict:
-    return {"server": session.db.execute(
-                "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0] or "",
+    return {"server": changes.sync_status(session)["server"] or "",
             "lock_minutes": lock.idle_minutes(session)}
 
 

@@ -8,18 +8,22 @@ import threading
 import pytest
 import requests
 
+from sync import protocol as P
 from sync import roster, transport
 
 
 @pytest.fixture
 def answers():
-    """A loopback HTTP server; `answers[path] = (status, body)` says what it answers."""
+    """A loopback HTTP server of this release; `answers[path] = (status, body)` says what it
+    answers."""
     told: dict[str, tuple[int, bytes]] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             status, body = told.get(self.path.split("?")[0], (404, b"not here"))
             self.send_response(status)
+            for name, value in P.LAPTOP_HEADERS.items():  # a server of this release
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
