@@ -63,10 +63,6 @@ def hand_off(session: Session, dropoff_id: str, at: datetime | str | None = None
     changes.patch(session, "crc_dropoff", dropoff_id, values)
 
 
-def set_delay_reason(session: Session, dropoff_id: str, reason: str) -> None:
-    changes.patch(session, "crc_dropoff", dropoff_id, {"delay_reason": reason})
-
-
 def clear(session: Session, dropoff_id: str, at: datetime | str | None = None,
           delay_reason: str | None = None) -> None:
     """Back in service. A check-in over target needs its reason first."""
