@@ -66,9 +66,17 @@ def test_2_laptop_killed_at_random_points_during_sync(agency, laptop, tmp_path):
             [sys.executable, str(HERE / "laptop_child.py"), str(data_dir), "ofc.ramirez",
              PASSWORD, follow_up_id], stdout=subprocess.PIPE, env=env)
         assert child.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.05, 1.5))
+        # Killed as it makes its k-th request: before it is sent, in flight, or after the
+        # server committed it but before the answer arrived; and never between two syncs.
+        k, requests_seen = rng.randint(1, 30), 0
+        while requests_seen < k:
+            line = child.stdout.readline().strip()
+            assert line, "the laptop process ended by itself"
+            requests_seen += line == b"request"
         child.send_signal(signal.SIGKILL)
         child.wait()
+        assert b"synced" not in child.stdout.read().split(), "the kill landed between syncs"
+        child.stdout.close()
     session = unlock(data_dir, "ofc.ramirez", PASSWORD)
     try:
         first = engine.run_sync(session)
