@@ -84,3 +84,31 @@ def test_the_screens_hold_no_sql():
                     and node.func.attr in DATABASE_CALLS:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}()")
     assert not found, f"move these into a fieldapp service: {found}"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+# package -> the top-level packages it must never import (even inside a function).
+FORBIDDEN = {"fieldapp": ("ui", "sync", "PySide6", "shiboken6"),
+             "sync": ("ui", "PySide6", "shiboken6"),
+             "ui": ("PySide6", "shiboken6")}
+ALLOWED = {"ui/qt.py"}  # the one module that imports PySide6
+
+
+def test_import_contracts():
+    """The layers as docs/architecture.md draws them: fieldapp imports neither ui, sync nor
+    Qt; sync (the server too) never imports ui or Qt; only ui/qt.py imports PySide6."""
+    broken = [f"{path.relative_to(ROOT)} imports {name}"
+              for package, forbidden in FORBIDDEN.items()
+              for path in sorted((ROOT / package).rglob("*.py"))
+              if path.relative_to(ROOT).as_posix() not in ALLOWED
+              for name in sorted(_imports(path)) if name.split(".")[0] in forbidden]
+    assert not broken, broken
