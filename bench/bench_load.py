@@ -64,7 +64,7 @@ def shift_template(work: Path) -> list[dict]:
     """One shift's ops, in order, as a real laptop's outbox holds them."""
     from datetime import date, timedelta
 
-    from fieldapp import crc, encounters, followups, persons, shifts
+    from fieldapp import changes, crc, encounters, followups, persons, shifts
     from fieldapp.session import Profile, create_cache
     from fieldapp.timeutil import utc_now
 
@@ -92,7 +92,7 @@ def shift_template(work: Path) -> list[dict]:
             "disposition": "referred", "place": f"{100 + n} N Stone Ave",
             "police_note": "Calm, agreed to a referral; warm hand-off to the crisis line.",
             "connected_to_care": 1})
-        encounters.finalize(session, encounter)
+        changes.patch(session, "encounter", encounter, {"finalized_at": at(minute + 5).isoformat().replace("+00:00", "Z")})
         if n == 2:
             shifts.set_status(session, shift, "transporting", at=at(minute + 1))
             dropoff = crc.arrive(session, "voluntary", encounter_id=encounter, shift_id=shift,

@@ -40,6 +40,7 @@ QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
+    "bench_review_queue": ["--shifts", "20", "--rounds", "2"],
     "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
@@ -65,6 +66,10 @@ FIGURES = [
      "ratio_to_bare_fts5_p50"),
     ("bench_search", "search_p99_ms", "directory search as you type, p99 (ms)", "< 20 ms",
      "ratio_to_bare_fts5_p99"),
+    ("bench_review_queue", "queue_ms", "the sergeant's review queue, 200 ended shifts (ms)",
+     "< 100 ms", "ratio_queue_to_one_at_a_time"),
+    ("bench_review_queue", "queue_statements", "SQL statements for the review queue, 200 shifts",
+     "≤ 30", None),
     ("bench_import", "import_s", "directory import, 100,000 services (s)", "< 60 s",
      "ratio_import_to_bare_service_insert"),
     ("bench_sync", "push_ops_per_s", "sync push, SQLite server (ops/s)", "≥ 2,000 ops/s",

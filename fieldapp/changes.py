@@ -10,6 +10,7 @@ server version, which is what the server's three-way merge needs.
 
 import json
 
+from . import labels
 from .errors import NotFound, TandemError, ValidationError
 from .ids import new_id
 from .records import RecordType, record_type
@@ -108,7 +109,7 @@ def _refuse_if_submitted(session: Session, rt: RecordType, current: dict) -> Non
         return
     row = session.db.execute("SELECT ended_at FROM shift WHERE id = ?", [shift_id]).fetchone()
     if row and row[0]:
-        raise TandemError(f"this {rt.table.replace('_', ' ')} belongs to a shift that ended (was "
+        raise TandemError(f"this {labels.phrase(rt.table)} belongs to a shift that ended (was "
                           "submitted for review); change it with an amendment, which the "
                           "supervisor sees")
 
@@ -162,3 +163,13 @@ def _audit_change(session: Session, rt: RecordType, record_id: str, verb: str,
 
 def pending_ops(session: Session) -> int:
     return session.db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+
+def sync_status(session: Session) -> dict:
+    """What the status bar, Settings and sign-out show: the changes waiting to sync, the open
+    conflicts, when this laptop last synced and the agency server it syncs with (or None)."""
+    server, last_sync_at = session.db.execute(
+        "SELECT server_url, last_sync_at FROM sync_state WHERE id = 1").fetchone()
+    return {"pending": pending_ops(session), "server": server, "last_sync_at": last_sync_at,
+            "conflicts": session.db.execute(
+                "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0]}

@@ -63,10 +63,6 @@ def hand_off(session: Session, dropoff_id: str, at: datetime | str | None = None
     changes.patch(session, "crc_dropoff", dropoff_id, values)
 
 
-def set_delay_reason(session: Session, dropoff_id: str, reason: str) -> None:
-    changes.patch(session, "crc_dropoff", dropoff_id, {"delay_reason": reason})
-
-
 def clear(session: Session, dropoff_id: str, at: datetime | str | None = None,
           delay_reason: str | None = None) -> None:
     """Back in service. A check-in over target needs its reason first."""
@@ -91,16 +87,20 @@ def clear(session: Session, dropoff_id: str, at: datetime | str | None = None,
             shifts.set_status(session, dropoff["shift_id"], "available", at=cleared)
 
 
-def timing(session: Session, dropoff: dict, now: datetime | None = None) -> DropoffTiming:
-    """Elapsed times for the big clock and for the figures; running ones count to `now`."""
+def timing(session: Session, dropoff: dict, now: datetime | None = None,
+           target_minutes: float | None = None) -> DropoffTiming:
+    """Elapsed times for the big clock and for the figures; running ones count to `now`.
+    `target_minutes`: the check-in target when the caller has read it (else the setting)."""
     now = now or utc_now()
+    if target_minutes is None:
+        target_minutes = settings.get(session.db, "crc_target_minutes")
     arrived = parse_iso(dropoff["arrived_at"])
     handed = parse_iso(dropoff["handed_off_at"]) if dropoff["handed_off_at"] else None
     cleared = parse_iso(dropoff["cleared_at"]) if dropoff["cleared_at"] else None
     return DropoffTiming(
         check_in_seconds=((handed or now) - arrived).total_seconds(),
         back_in_service_seconds=(cleared - arrived).total_seconds() if cleared else None,
-        target_seconds=settings.get(session.db, "crc_target_minutes") * 60.0,
+        target_seconds=target_minutes * 60.0,
         handed_off=handed is not None, cleared=cleared is not None)
 
 

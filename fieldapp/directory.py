@@ -214,12 +214,18 @@ def _join(*parts) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _sync_documents(db: Database, docs: dict[str, dict]):
-    """Write the search documents and cards that changed. A service is numbered in the
-    bucket of its name's word count (see the module docstring); one whose name changed
-    length, or that a cache from before this numbering holds, moves to its bucket."""
-    existing = {sid: (n, digest) for n, sid, digest in
-                db.execute("SELECT n, service_id, content_hash FROM dir_doc")}
+def _sync_documents(db: Database, docs: dict[str, dict], only: list[str] | None = None):
+    """Write the search documents and cards that changed (of the services `only`, when
+    given: the others stay as they are). A service is numbered in the bucket of its name's
+    word count (see the module docstring); one whose name changed length, or that a cache
+    from before this numbering holds, moves to its bucket."""
+    if only is None:
+        held = db.execute("SELECT n, service_id, content_hash FROM dir_doc")
+    else:
+        held = [r for chunk in _chunks(only) for r in db.execute(
+            f"SELECT n, service_id, content_hash FROM dir_doc WHERE service_id IN "
+            f"({', '.join('?' * len(chunk))})", chunk)]
+    existing = {sid: (n, digest) for n, sid, digest in held}
     removed = [sid for sid in existing if sid not in docs]
     added = [sid for sid in docs if sid not in existing]
     changed = [sid for sid in docs if sid in existing and existing[sid][1] != docs[sid]["hash"]]
@@ -232,11 +238,14 @@ def _sync_documents(db: Database, docs: dict[str, dict]):
     db.conn.executemany("DELETE FROM dir_doc WHERE n = ?", stale)
     db.conn.executemany("DELETE FROM dir_card WHERE n = ?", stale)
     next_n = {}
-    for n, _ in existing.values():
-        next_n[n >> RANK_BITS] = max(next_n.get(n >> RANK_BITS, 0), n + 1)
     numbered = [(existing[sid][0], sid) for sid in rewrite if sid not in moved]
     for sid in sorted([*added, *moved], key=lambda sid: (bucket[sid], docs[sid]["name"], sid)):
-        n = next_n.get(bucket[sid]) or (bucket[sid] << RANK_BITS) + 1
+        if bucket[sid] not in next_n:  # after the last number in use in the bucket
+            top = db.execute("SELECT max(n) FROM dir_doc WHERE n >= ? AND n < ?",
+                             [bucket[sid] << RANK_BITS, (bucket[sid] + 1) << RANK_BITS]
+                             ).fetchone()[0]
+            next_n[bucket[sid]] = (top or bucket[sid] << RANK_BITS) + 1
+        n = next_n[bucket[sid]]
         next_n[bucket[sid]] = n + 1
         numbered.append((n, sid))
     db.conn.executemany(
@@ -270,6 +279,109 @@ def _rebuild_fuzzy(db: Database) -> None:
     db.execute("DELETE FROM dir_fuzzy")
     db.conn.executemany("INSERT OR IGNORE INTO dir_fuzzy (variant, word, docs) VALUES (?, ?, ?)",
                         rows)
+
+
+def _refile_words(db: Database, words: set[str]) -> None:
+    """_rebuild_fuzzy for these words only: each filed again as the index now holds it (or
+    not at all, when no document has it any more)."""
+    words = [w for w in words if len(w) >= FUZZY_MIN_LENGTH and w.isalpha()]
+    db.conn.executemany("DELETE FROM dir_fuzzy WHERE word = ?", [(w,) for w in words])
+    rows = []
+    for word in words:
+        for (docs,) in db.execute("SELECT doc FROM dir_fts_vocab WHERE term = ?", [word]):
+            rows += [(variant, word, docs) for variant in _deletions(word) | {word}]
+    db.conn.executemany("INSERT OR IGNORE INTO dir_fuzzy (variant, word, docs) VALUES (?, ?, ?)",
+                        rows)
+
+
+# ---- a few services at a time (a sync's directory changes) -------------------------------
+
+
+def service_tables(db: Database, service_ids) -> dict[str, list[dict]]:
+    """The rows these services show, read from the laptop's tables: each service, its
+    organization, service-at-locations, locations and their addresses, the phones and
+    schedules tied to any of those, its taxonomy terms with their parents, its capacity."""
+    ids = sorted(set(service_ids))
+    out = {t: [] for t in TABLES}
+    out["dir_service"] = rows_where(db, "dir_service", "id", ids)
+    orgs = sorted({r["organization_id"] for r in out["dir_service"] if r["organization_id"]})
+    out["dir_organization"] = rows_where(db, "dir_organization", "id", orgs)
+    out["dir_service_at_location"] = rows_where(db, "dir_service_at_location", "service_id", ids)
+    sals = sorted({r["id"] for r in out["dir_service_at_location"]})
+    places = sorted({r["location_id"] for r in out["dir_service_at_location"]})
+    out["dir_location"] = rows_where(db, "dir_location", "id", places)
+    out["dir_address"] = rows_where(db, "dir_address", "location_id", places)
+    links = {"service_id": ids, "service_at_location_id": sals, "location_id": places,
+             "organization_id": orgs}
+    for table in ("dir_phone", "dir_schedule"):
+        columns = {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
+        found = {r["id"]: r for column, values in links.items() if column in columns
+                 for r in rows_where(db, table, column, values)}
+        out[table] = [found[k] for k in sorted(found)]
+    out["dir_service_term"] = rows_where(db, "dir_service_term", "service_id", ids)
+    terms, asked = {}, set()
+    wanted = {r["term_id"] for r in out["dir_service_term"]}
+    while wanted:  # the linked terms, then their parents, up to the roots
+        asked |= wanted
+        for r in rows_where(db, "dir_taxonomy_term", "id", sorted(wanted)):
+            terms[r["id"]] = r
+        wanted = {r["parent_id"] for r in terms.values() if r["parent_id"]} - asked
+    out["dir_taxonomy_term"] = [terms[k] for k in sorted(terms)]
+    out["dir_capacity"] = rows_where(db, "dir_capacity", "service_id", ids)
+    return out
+
+
+def search_words(tables: dict[str, list[dict]], timezone_name: str) -> set[str]:
+    """Every word the search documents of these services' tables put in the index."""
+    return {w for doc in _documents(tables, timezone_name).values()
+            for text in doc["text"] for w in tokens(text)}
+
+
+def reindex_services(db: Database, service_ids, timezone_name: str, words_before: set[str]
+                     ) -> dict:
+    """Search documents and cards of these services made again from the laptop's tables as
+    they are now (a service no longer there loses its own), and the typo words of the
+    services' old and new text filed again. Returns what changed, as replace_directory."""
+    ids = sorted(set(service_ids))
+    tables = service_tables(db, ids)
+    docs = _documents(tables, timezone_name)
+    added, changed, removed, unchanged = _sync_documents(db, docs, only=ids)
+    if added or changed or removed:
+        _refile_words(db, words_before | search_words(tables, timezone_name))
+    return {"added": added, "changed": changed, "removed": removed, "unchanged": unchanged}
+
+
+def rows_where(db: Database, table: str, column: str, values: list) -> list[dict]:
+    rows = []
+    for chunk in _chunks(values):
+        cursor = db.execute(f"SELECT * FROM {table} WHERE {column} IN "
+                            f"({', '.join('?' * len(chunk))})", chunk)
+        names = [c[0] for c in cursor.description]
+        rows += [dict(zip(names, r)) for r in cursor]
+    return rows
+
+
+# The summary's counts (hsds.Directory.summary) and the tables they count.
+SUMMARY_COUNTS = {"organizations": "dir_organization", "services": "dir_service",
+                  "locations": "dir_location", "phones": "dir_phone",
+                  "schedules": "dir_schedule", "taxonomy_terms": "dir_taxonomy_term",
+                  "capacity": "dir_capacity"}
+
+
+def count_rows(db: Database, added: dict[str, int]) -> None:
+    """Keep the summary's counts true after a few services changed: `added` holds each
+    table's rows added (less those removed)."""
+    summary = directory_info(db)["summary"]
+    if summary is not None:
+        for key, table in SUMMARY_COUNTS.items():
+            summary[key] = summary.get(key, 0) + added.get(table, 0)
+        _put_meta(db, {"summary": json.dumps(summary, sort_keys=True)})
+
+
+def _chunks(values: list, size: int = 500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _put_meta(db: Database, values: dict[str, str]) -> None:
@@ -548,6 +660,13 @@ def _result(card: dict, near, at: datetime, zone: str) -> dict:
 
 
 # ---- command line ------------------------------------------------------------------------
+
+
+def categories(db: Database) -> list[tuple[str, str]]:
+    """(id, name) of the directory's top-level categories (not its operational flags)."""
+    return db.execute(
+        "SELECT id, name FROM dir_taxonomy_term WHERE parent_id IS NULL "
+        "AND coalesce(taxonomy, '') != ? ORDER BY name", [FLAGS_TAXONOMY]).fetchall()
 
 
 def parse_point(text: str) -> tuple[float, float]:

@@ -1,8 +1,9 @@
 """`tandem doctor`: what an agency's IT admin needs to know about this laptop's caches.
 
 For each cache: is the file encrypted, where its wrapped key lives, and, when the cache can be
-opened (the demo user's, or a user whose password arrives on stdin), its schema version and
-pending outbox ops. Exits non-zero when a cache is unreadable or its key is missing, saying
+opened (a user whose password arrives on stdin), its schema version and pending outbox ops.
+No password is ever guessed, not even the demo's documented one: a tool an admin runs on a
+real laptop must not try passwords on the crew's caches. Exits non-zero when a cache is unreadable or its key is missing, saying
 what to do.
 """
 
@@ -10,14 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, demo, keys, paths, schema
+from . import __version__, keys, paths, schema
 from .errors import CacheUnreadable, KeyMissing, WrongPassword
 from .store import is_encrypted, open_cache
 
 
-def check(data_dir: Path, passwords: dict[str, str], guesses: dict[str, str] | None = None) -> dict:
-    """The report as a dict. `passwords` maps usernames to passwords to open their caches;
-    `guesses` (the demo's documented password) are tried too, but a miss is no problem."""
+def check(data_dir: Path, passwords: dict[str, str]) -> dict:
+    """The report as a dict. `passwords` maps usernames to passwords to open their caches."""
     report = {
         "version": __version__,
         "data_dir": str(data_dir),
@@ -44,7 +44,7 @@ def check(data_dir: Path, passwords: dict[str, str], guesses: dict[str, str] | N
                 "(unsynced changes in this cache cannot be recovered without its key)")
             continue
         entry["key"] = "present"
-        password = passwords.get(username, (guesses or {}).get(username))
+        password = passwords.get(username)
         if password is None:
             entry["opened"] = False
             continue
@@ -52,9 +52,7 @@ def check(data_dir: Path, passwords: dict[str, str], guesses: dict[str, str] | N
             db = open_cache(path, keys.unwrap(wrapped, password), migrate=False)
         except WrongPassword:
             entry["opened"] = False
-            if username in passwords:
-                report["problems"].append(
-                    f"the password given for {username} does not open the key")
+            report["problems"].append(f"the password given for {username} does not open the key")
             continue
         except CacheUnreadable as e:
             entry["opened"] = False
@@ -80,7 +78,7 @@ def main(data_dir: Path, as_json: bool = False, stdin=None) -> int:
             if ":" in line:
                 user, password = line.split(":", 1)
                 passwords[user.strip()] = password
-    report = check(Path(data_dir), passwords, dict([demo.credentials()]))
+    report = check(Path(data_dir), passwords)
     if as_json:
         print(json.dumps(report, indent=2))
     else:

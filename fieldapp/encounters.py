@@ -150,13 +150,6 @@ def discard_form_draft(session: Session, encounter_id: str) -> None:
         drafts.discard_draft(session, clinical_draft_key(encounter_id))
 
 
-def finalize(session: Session, encounter_id: str) -> None:
-    current = changes.get(session, "encounter", encounter_id)
-    if current["finalized_at"]:
-        return
-    changes.patch(session, "encounter", encounter_id, {"finalized_at": now_iso()})
-
-
 def view_encounter(session: Session, encounter_id: str) -> dict:
     """The encounter for display, audited as a view."""
     encounter = changes.get(session, "encounter", encounter_id)

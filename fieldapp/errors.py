@@ -31,6 +31,10 @@ class WrongPassword(TandemError):
     """The password does not unwrap this user's data key."""
 
 
+class NoCache(TandemError):
+    """This user has no cache on this laptop yet; the first sign-in must be online."""
+
+
 class KeyMissing(TandemError):
     """No wrapped data key exists for this cache; the user must sign in online again."""
 

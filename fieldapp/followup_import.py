@@ -21,7 +21,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from . import changes, persons
+from . import changes, labels, persons
 from .errors import TandemError, ValidationError
 from .ids import new_id
 from .records import FOLLOW_UP_REASONS, record_type
@@ -191,7 +191,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
             existing = open_for[(person_id, reason)]
             out.skipped.append(Problem(line, "last_name", f"{values['first_name']} "
                                        f"{values['last_name']} already has an open "
-                                       f"{reason.replace('_', ' ')} follow-up due "
+                                       f"{labels.phrase(reason)} follow-up due "
                                        f"{existing['due_on']}"))
             continue
         if not known:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from . import agency, changes
+from . import agency, changes, persons
 from .errors import TandemError
 from .records import record_type
 from .session import Session
@@ -30,6 +30,18 @@ def log_attempt(session: Session, follow_up_id: str, method: str, outcome: str,
             changes.patch(session, "follow_up", follow_up_id,
                           {"status": "done", "done_at": attempted})
     return attempt_id
+
+
+def worklist(session: Session, today: date | None = None) -> list[dict]:
+    """Open follow-ups in working order (overdue, today, upcoming), each with who it is about."""
+    today = today or agency.today(session.db)
+    rows = []
+    for group, found in (("Overdue", overdue(session, today)),
+                         ("Today", due_today(session, today)),
+                         ("Upcoming", upcoming(session, today))):
+        rows += [{**r, "when": group} for r in found]
+    people = persons.labels(session, {r["person_id"] for r in rows})
+    return [{**r, "person": people.get(r["person_id"], "Unknown person")} for r in rows]
 
 
 def due_today(session: Session, today: date | None = None) -> list[dict]:

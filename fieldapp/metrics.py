@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from . import apco, settings
+from . import apco, labels, settings
 from .records import DISPOSITIONS, PRESENTING_SITUATIONS, REFERRAL_STATUSES, TRANSPORT_KINDS
 from .timeutil import parse_iso, to_iso, utc_now
 
@@ -127,7 +127,7 @@ _ENC = f"Encounters started {_IN}"
 FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key, *rest in [
     ("crc.dropoffs", _CRC, "Transports to the CRC", "count", True,
      f"CRC drop-offs whose unit arrived at the sally port {_IN}."),
-    *[(f"crc.transport.{kind}", _CRC, f"{kind.capitalize()} transports", "count", True,
+    *[(f"crc.transport.{kind}", _CRC, f"{labels.text(kind)} transports", "count", True,
        f"CRC drop-offs arrived {_IN} recorded as {kind}.") for kind in TRANSPORT_KINDS],
     ("crc.handed_off", _CRC, "Check-ins timed", "count", True,
      f"CRC drop-offs arrived {_IN} with a hand-off time (check-in complete)."),
@@ -151,9 +151,9 @@ FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key,
     ("calls.patrol_cleared", _CALLS, "Patrol calls cleared", "count", True,
      f"Calls for service cleared {_IN}."),
     ("calls.mental_health", _CALLS, "Mental-health calls", "count", True, f"{_ENC}."),
-    *[(f"calls.situation.{s}", _CALLS, "Situation: " + s.replace("_", " "), "count", True,
+    *[(f"calls.situation.{s}", _CALLS, "Situation: " + labels.phrase(s), "count", True,
        f"{_ENC} whose presenting situation is {s}.") for s in PRESENTING_SITUATIONS],
-    *[(f"calls.disposition.{d}", _CALLS, "Disposition: " + d.replace("_", " "), "count", True,
+    *[(f"calls.disposition.{d}", _CALLS, "Disposition: " + labels.phrase(d), "count", True,
        f"{_ENC} whose disposition is {d}.") for d in DISPOSITIONS],
     ("calls.disposition.not_recorded", _CALLS, "Disposition: not recorded", "count", True,
      f"{_ENC} with no disposition yet."),
@@ -228,6 +228,17 @@ FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key,
     ("followups.attempts_per_follow_up", _FOLLOW, "Attempts per follow-up", "per follow-up",
      False, "Attempts on the period's due follow-ups divided by those follow-ups."),
 ]}
+
+
+# The records the figures read, by what puts one in a period: a time inside it (any of those
+# named), or a due date inside it; a follow-up attempt comes with its follow-up. The agency
+# server copies only these to compute a report (sync/server/report.py): a figure that reads
+# another table, or a record by another time, is declared here too.
+PERIOD_TIMES = {"crc_dropoff": ("arrived_at",), "assignment": ("taken_at", "cleared_at"),
+                "encounter": ("started_at",), "outreach_contact": ("contacted_at",),
+                "referral": ("sent_at",)}
+PERIOD_DATES = {"follow_up": "due_on"}
+WITH_PARENT = {"follow_up_attempt": ("follow_up_id", "follow_up")}
 
 
 def compute(conn, period: Period, team: str | None = None,

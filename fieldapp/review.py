@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from . import agency, changes, crc
+from . import agency, changes, crc, labels, settings
 from .errors import TandemError, ValidationError
 from .records import is_supervisor, record_type
 from .session import Session
@@ -61,98 +61,158 @@ def require_supervisor(session: Session) -> None:
 
 def queue(session: Session, today: date | None = None, include_approved: bool = False
           ) -> list[QueueItem]:
-    """Ended shifts of this user's teams that wait for review (or the team), newest first."""
+    """Ended shifts of this user's teams that wait for review (or the team), newest first.
+    The same few queries however many shifts there are (`_states`, `_flags`)."""
     teams = list(session.profile.teams)
-    rows = session.db.query(
+    shifts = [stored_to_python(record_type("shift"), row) for row in session.db.query(
         f"SELECT * FROM shift WHERE deleted = 0 AND ended_at IS NOT NULL "
         f"AND team IN ({', '.join('?' for _ in teams)}) ORDER BY started_at DESC LIMIT ?",
-        [*teams, QUEUE_LIMIT])
-    items = []
-    for row in rows:
-        shift = stored_to_python(record_type("shift"), row)
-        state, latest = review_state(session, shift["id"])
-        if state == "approved" and not include_approved:
-            continue
-        items.append(QueueItem(shift, state, flags(session, shift, today), latest))
-    return items
+        [*teams, QUEUE_LIMIT])]
+    states = _states(session, [s["id"] for s in shifts])
+    shown = [s for s in shifts if include_approved or states[s["id"]][0] != "approved"]
+    found = _flags(session, shown, today)
+    return [QueueItem(s, states[s["id"]][0], found[s["id"]], states[s["id"]][1]) for s in shown]
 
 
 def review_state(session: Session, shift_id: str) -> tuple[str, dict | None]:
     """(state, latest review) for one shift; see the module docstring."""
-    latest = session.db.execute(
-        "SELECT * FROM shift_review WHERE shift_id = ? AND deleted = 0 "
-        "ORDER BY created_hlc DESC, id DESC LIMIT 1", [shift_id]).fetchone()
-    amended = session.db.execute(
-        "SELECT max(created_hlc) FROM amendment WHERE shift_id = ? AND deleted = 0",
-        [shift_id]).fetchone()[0]
-    if latest is None:
-        return "waiting", None
-    review = _row(session, "shift_review", latest)
-    if amended and amended > review["created_hlc"]:
-        return "amended", review
-    return review["decision"], review
+    return _states(session, [shift_id])[shift_id]
 
 
 def flags(session: Session, shift: dict, today: date | None = None) -> list[str]:
     """The FLAG_TEXT keys that apply to this shift, in FLAG_TEXT order."""
-    db, sid = session.db, shift["id"]
-    found = set()
-    if db.execute("SELECT 1 FROM encounter WHERE shift_id = ? AND deleted = 0 "
-                  "AND use_of_force = 1", [sid]).fetchone():
-        found.add("use_of_force")
-    if db.execute("SELECT 1 FROM encounter WHERE shift_id = ? AND deleted = 0 "
-                  "AND disposition = 'transported_crc_involuntary' UNION ALL "
-                  "SELECT 1 FROM crc_dropoff WHERE shift_id = ? AND deleted = 0 "
-                  "AND transport = 'involuntary'", [sid, sid]).fetchone():
-        found.add("involuntary")
-    end = parse_iso(shift["ended_at"]) if shift.get("ended_at") else utc_now()
-    for dropoff in _dropoffs(session, sid):
-        if crc.timing(session, dropoff, now=end).over_target:
-            found.add("crc_over_target")
-    records = _shift_record_keys(session, shift)
-    if _open_conflict_on(session, records):
-        found.add("conflict")
-    if overdue_follow_ups(session, shift, today):
-        found.add("overdue_follow_ups")
-    if unsynced_ops(session, records) or _dropoff_missing(session, sid):
-        found.add("unsynced")
-    return [k for k in FLAG_TEXT if k in found]
+    return _flags(session, [shift], today)[shift["id"]]
 
 
-def overdue_follow_ups(session: Session, shift: dict, today: date | None = None) -> list[dict]:
-    """Open follow-ups past due assigned to this shift's unit or one of its members."""
-    assignees = [shift["unit"], *(m.get("username") for m in shift["members"])]
-    rows = session.db.query(
-        f"SELECT * FROM follow_up WHERE deleted = 0 AND status = 'open' AND team = ? "
-        f"AND due_on < ? AND assignee IN ({', '.join('?' for _ in assignees)}) ORDER BY due_on",
-        [shift["team"], (today or agency.today(session.db)).isoformat(), *assignees])
-    return [stored_to_python(record_type("follow_up"), r) for r in rows]
+def _states(session: Session, shift_ids: list[str]) -> dict[str, tuple[str, dict | None]]:
+    latest, amended = {}, {}
+    for row in _rows_in(session, "shift_review", "shift_id", shift_ids,
+                        order="created_hlc DESC, id DESC"):
+        latest.setdefault(row["shift_id"], row)
+    for sid, stamp in _in(session, "SELECT shift_id, max(created_hlc) FROM amendment "
+                                   "WHERE deleted = 0 AND shift_id IN ({}) GROUP BY shift_id",
+                          shift_ids):
+        amended[sid] = stamp
+    states = {}
+    for sid in shift_ids:
+        review = latest.get(sid)
+        if review is None:
+            states[sid] = ("waiting", None)
+        elif amended.get(sid) and amended[sid] > review["created_hlc"]:
+            states[sid] = ("amended", review)
+        else:
+            states[sid] = (review["decision"], review)
+    return states
 
 
-def unsynced_ops(session: Session, records: set[tuple[str, str]]) -> int:
-    """How many ops for these (table, id) records wait in this laptop's outbox."""
-    if not records:
-        return 0
-    rows = session.db.execute(
-        "SELECT table_name, record_id FROM outbox WHERE state IN ('pending', 'rejected')")
-    return sum(1 for key in rows if tuple(key) in records)
+def _flags(session: Session, shifts: list[dict], today: date | None = None
+           ) -> dict[str, list[str]]:
+    """Each shift's flags, read for all of them at once."""
+    ids = [s["id"] for s in shifts]
+    found = {sid: set() for sid in ids}
+    encounters = _in(session, "SELECT id, shift_id, use_of_force, disposition FROM encounter "
+                              "WHERE deleted = 0 AND shift_id IN ({})", ids)
+    for _id, sid, force, disposition in encounters:
+        if force:
+            found[sid].add("use_of_force")
+        if disposition == "transported_crc_involuntary":
+            found[sid].add("involuntary")
+    dropoffs = _rows_in(session, "crc_dropoff", "shift_id", ids)
+    target = settings.get(session.db, "crc_target_minutes")
+    ended = {s["id"]: parse_iso(s["ended_at"]) if s.get("ended_at") else utc_now()
+             for s in shifts}
+    for d in dropoffs:
+        if d["transport"] == "involuntary":
+            found[d["shift_id"]].add("involuntary")
+        if crc.timing(session, d, now=ended[d["shift_id"]], target_minutes=target).over_target:
+            found[d["shift_id"]].add("crc_over_target")
+    at_crc = dict(_in(session, "SELECT shift_id, count(*) FROM shift_event WHERE deleted = 0 "
+                               "AND status = 'at_crc' AND shift_id IN ({}) GROUP BY shift_id",
+                      ids))
+    for sid in ids:  # the log says the unit was at the CRC, but a drop-off has not arrived
+        if at_crc.get(sid, 0) > sum(1 for d in dropoffs if d["shift_id"] == sid):
+            found[sid].add("unsynced")
+    records = _record_keys(session, shifts, encounters, dropoffs)
+    unsettled = set(session.db.execute(
+        "SELECT table_name, record_id FROM conflict WHERE resolved_at IS NULL").fetchall())
+    outbox = set(session.db.execute(
+        "SELECT table_name, record_id FROM outbox WHERE state IN ('pending', 'rejected')"
+    ).fetchall())
+    overdue = _overdue_assignees(session, shifts, today)
+    for s in shifts:
+        keys = records[s["id"]]
+        if not keys.isdisjoint(unsettled):
+            found[s["id"]].add("conflict")
+        if not keys.isdisjoint(outbox):
+            found[s["id"]].add("unsynced")
+        if any((s["team"], who) in overdue for who in (s["unit"], *_members(s))):
+            found[s["id"]].add("overdue_follow_ups")
+    return {sid: [k for k in FLAG_TEXT if k in found[sid]] for sid in ids}
 
 
-def _dropoff_missing(session: Session, shift_id: str) -> bool:
-    """The status log says the unit was at the CRC, but no drop-off record has arrived."""
-    at_crc = session.db.execute("SELECT count(*) FROM shift_event WHERE shift_id = ? "
-                                "AND status = 'at_crc' AND deleted = 0", [shift_id]).fetchone()[0]
-    return at_crc > len(_dropoffs(session, shift_id))
+def _record_keys(session: Session, shifts: list[dict], encounters, dropoffs
+                 ) -> dict[str, set[tuple[str, str]]]:
+    """(table, id) of every record of each shift: what its timeline shows (`_entries`)."""
+    ids = [s["id"] for s in shifts]
+    keys = {sid: {("shift", sid)} for sid in ids}
+    for table in ("shift_event", "assignment", "amendment", "shift_review"):
+        for record_id, sid in _in(session, f"SELECT id, shift_id FROM [{table}] "
+                                           "WHERE deleted = 0 AND shift_id IN ({})", ids):
+            keys[sid].add((table, record_id))
+    shift_of = {}
+    for record_id, sid, _force, _disposition in encounters:
+        keys[sid].add(("encounter", record_id))
+        shift_of[record_id] = sid
+    for d in dropoffs:
+        keys[d["shift_id"]].add(("crc_dropoff", d["id"]))
+    for record_id, encounter_id in _in(session, "SELECT id, encounter_id FROM clinical_note "
+                                                "WHERE deleted = 0 AND encounter_id IN ({})",
+                                       list(shift_of)):
+        keys[shift_of[encounter_id]].add(("clinical_note", record_id))
+    if shifts:  # by its members during the shift: read the span of all shifts, then match
+        first = min(_window(s)[0] for s in shifts)
+        last = max(_window(s)[1] for s in shifts)
+        for table, column, with_team in (("outreach_contact", "contacted_at", True),
+                                          ("follow_up_attempt", "at", False)):
+            rows = session.db.execute(
+                f"SELECT id, author, {column}{', team' if with_team else ''} FROM [{table}] "
+                f"WHERE deleted = 0 AND {column} BETWEEN ? AND ?", [first, last]).fetchall()
+            for s in shifts:
+                start, end = _window(s)
+                members = set(_members(s))
+                keys[s["id"]].update(
+                    (table, r[0]) for r in rows if r[1] in members and start <= r[2] <= end
+                    and (not with_team or r[3] == s["team"]))
+    return keys
 
 
-def _dropoffs(session: Session, shift_id: str) -> list[dict]:
-    return [_row(session, "crc_dropoff", r) for r in session.db.execute(
-        "SELECT * FROM crc_dropoff WHERE shift_id = ? AND deleted = 0", [shift_id]).fetchall()]
+def _overdue_assignees(session: Session, shifts: list[dict], today: date | None
+                       ) -> set[tuple[str, str]]:
+    """(team, assignee) of the open follow-ups past due in these shifts' teams."""
+    teams = sorted({s["team"] for s in shifts})
+    return set(_in(session, "SELECT team, assignee FROM follow_up WHERE deleted = 0 "
+                            "AND status = 'open' AND due_on < ? AND team IN ({})", teams,
+                   before=[(today or agency.today(session.db)).isoformat()]))
 
 
-def _open_conflict_on(session: Session, records: set[tuple[str, str]]) -> bool:
-    return any(tuple(k) in records for k in session.db.execute(
-        "SELECT table_name, record_id FROM conflict WHERE resolved_at IS NULL"))
+def _in(session: Session, sql: str, values: list, before: list = ()) -> list[tuple]:
+    """`sql` with its `IN ({})` filled with `values` (in chunks under SQLite's limit)."""
+    rows = []
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        rows += session.db.execute(sql.format(", ".join("?" * len(chunk))),
+                                   [*before, *chunk]).fetchall()
+    return rows
+
+
+def _rows_in(session: Session, table: str, column: str, values: list, order: str = "id"
+             ) -> list[dict]:
+    """Live records of `table` whose `column` is one of `values`, as Python values."""
+    cursor_columns = [d[0] for d in session.db.execute(
+        f"SELECT * FROM [{table}] LIMIT 0").description]
+    return [stored_to_python(record_type(table), dict(zip(cursor_columns, r)))
+            for r in _in(session, f"SELECT * FROM [{table}] WHERE deleted = 0 AND [{column}] "
+                                  f"IN ({{}}) ORDER BY {order}", values)]
 
 
 # --- one shift -------------------------------------------------------------------------------
@@ -163,14 +223,6 @@ def _members(shift: dict) -> list[str]:
 
 def _window(shift: dict) -> tuple[str, str]:
     return shift["started_at"], shift.get("ended_at") or now_iso()
-
-
-def _shift_record_keys(session: Session, shift: dict) -> set[tuple[str, str]]:
-    """(table, id) of every record that belongs to the shift."""
-    keys = {("shift", shift["id"])}
-    for entry in _entries(session, shift):
-        keys.add((entry["table"], entry["id"]))
-    return keys
 
 
 def timeline(session: Session, shift_id: str) -> list[dict]:
@@ -207,13 +259,13 @@ def _entries(session: Session, shift: dict) -> list[dict]:
                         "flags": list(flags)})
 
     for r in _rows(session, "shift_event", "shift_id = ?", [shift_id]):
-        add("shift_event", r, r["at"], f"Status: {_words(r['status'])}", r["note"])
+        add("shift_event", r, r["at"], f"Status: {labels.text(r['status'])}", r["note"])
     for r in _rows(session, "assignment", "shift_id = ?", [shift_id]):
         add("assignment", r, r["taken_at"] or r["received_at"],
-            f"Assignment P{r['priority']} ({_words(r['source'])}"
+            f"Assignment P{r['priority']} ({labels.text(r['source'])}"
             f"{', CAD ' + r['cad_incident'] if r['cad_incident'] else ''})",
-            "; ".join(p for p in (r["summary"], r["place"], _words(r["status"]),
-                                   _words(r["disposition"])) if p))
+            "; ".join(p for p in (r["summary"], r["place"], labels.text(r["status"]),
+                                   labels.text(r["disposition"])) if p))
     encounter_ids = []
     for r in _rows(session, "encounter", "shift_id = ?", [shift_id]):
         encounter_ids.append(r["id"])
@@ -222,11 +274,11 @@ def _entries(session: Session, shift: dict) -> list[dict]:
             marks.append("use_of_force")
         if r["disposition"] == "transported_crc_involuntary":
             marks.append("involuntary")
-        force = "; use of force" + (f": {_words(r['use_of_force_type'])}"
+        force = "; use of force" + (f": {labels.text(r['use_of_force_type'])}"
                                     if r["use_of_force_type"] else "") if r["use_of_force"] else ""
         add("encounter", r, r["started_at"],
-            f"Encounter: {_words(r['presenting_situation'])}",
-            "; ".join(p for p in (_words(r["disposition"]), r["place"], r["police_note"]) if p)
+            f"Encounter: {labels.text(r['presenting_situation'])}",
+            "; ".join(p for p in (labels.text(r["disposition"]), r["place"], r["police_note"]) if p)
             + force, marks)
     if encounter_ids:
         for r in _rows(session, "clinical_note",
@@ -242,7 +294,8 @@ def _entries(session: Session, shift: dict) -> list[dict]:
             f", over the {_minutes(t.target_seconds)} target" if t.over_target else "")
         if r["delay_reason"]:
             detail += f"; delay: {r['delay_reason']}"
-        add("crc_dropoff", r, r["arrived_at"], f"CRC drop-off ({r['transport']})", detail, marks)
+        add("crc_dropoff", r, r["arrived_at"], f"CRC drop-off ({labels.phrase(r['transport'])})",
+            detail, marks)
     for r in _rows(session, "outreach_contact",
                    f"team = ? AND contacted_at BETWEEN ? AND ? AND {in_members}",
                    [shift["team"], start, end, *members]):
@@ -251,12 +304,14 @@ def _entries(session: Session, shift: dict) -> list[dict]:
     for r in _rows(session, "follow_up_attempt", f"at BETWEEN ? AND ? AND {in_members}",
                    [start, end, *members]):
         add("follow_up_attempt", r, r["at"],
-            f"Follow-up attempt: {_words(r['method'])}, {_words(r['outcome'])}", r["note"])
+            f"Follow-up attempt: {labels.phrase(r['method'])}, {labels.phrase(r['outcome'])}",
+            r["note"])
     for r in _rows(session, "amendment", "shift_id = ?", [shift_id]):
-        add("amendment", r, r["amended_at"], f"Amendment to {_words(r['record_table'])}",
+        add("amendment", r, r["amended_at"], f"Amendment to {labels.text(r['record_table'])}",
             describe_changes(r["changes"]) + f" — {r['reason']}")
     for r in _rows(session, "shift_review", "shift_id = ?", [shift_id]):
-        add("shift_review", r, r["reviewed_at"], f"Review: {r['decision']}", r["comment"])
+        add("shift_review", r, r["reviewed_at"], f"Review: {labels.phrase(r['decision'])}",
+            r["comment"])
     entries.sort(key=lambda e: (e["at"] or "", e["table"], e["id"]))
     return entries
 
@@ -264,7 +319,7 @@ def _entries(session: Session, shift: dict) -> list[dict]:
 def describe_changes(change_list: list[dict]) -> str:
     if not change_list:
         return "reply"
-    return "; ".join(f"{_words(c['field'])}: {_shown(c.get('old'))} → {_shown(c.get('new'))}"
+    return "; ".join(f"{labels.text(c['field'])}: {_shown(c.get('old'))} → {_shown(c.get('new'))}"
                      for c in change_list)
 
 
@@ -282,10 +337,6 @@ def _row(session: Session, table: str, row) -> dict:
         cols = [d[0] for d in session.db.execute(f"SELECT * FROM [{table}] LIMIT 0").description]
         row = dict(zip(cols, row))
     return stored_to_python(record_type(table), row)
-
-
-def _words(code: str | None) -> str:
-    return (code or "").replace("_", " ")
 
 
 def _minutes(seconds: float) -> str:
@@ -330,7 +381,7 @@ def shift_of(session: Session, table: str, record_id: str) -> str:
     record = changes.get(session, table, record_id)
     if "shift_id" in rt.field_names and record.get("shift_id"):
         return record["shift_id"]
-    raise TandemError(f"this {table.replace('_', ' ')} is not part of a shift")
+    raise TandemError(f"this {labels.phrase(table)} is not part of a shift")
 
 
 def amend(session: Session, table: str, record_id: str, values: dict, reason: str) -> str:
@@ -364,18 +415,15 @@ def amend(session: Session, table: str, record_id: str, values: dict, reason: st
 def my_returned_shifts(session: Session) -> list[dict]:
     """Shifts this user worked that a supervisor returned and nobody has amended since: what
     the team's laptop shows until someone answers. Each: shift, review."""
-    out = []
-    for row in session.db.query(
-            "SELECT * FROM shift WHERE deleted = 0 AND ended_at IS NOT NULL "
-            "AND id IN (SELECT shift_id FROM shift_review WHERE deleted = 0) "
-            "ORDER BY started_at DESC"):
-        shift = stored_to_python(record_type("shift"), row)
-        if session.username not in _members(shift):
-            continue
-        state, review = review_state(session, shift["id"])
-        if state == "returned":
-            out.append({"shift": shift, "review": review})
-    return out
+    shifts = [shift for row in session.db.query(
+        "SELECT * FROM shift WHERE deleted = 0 AND ended_at IS NOT NULL "
+        "AND id IN (SELECT shift_id FROM shift_review WHERE deleted = 0) "
+        "ORDER BY started_at DESC")
+        for shift in [stored_to_python(record_type("shift"), row)]
+        if session.username in _members(shift)]
+    states = _states(session, [s["id"] for s in shifts])
+    return [{"shift": s, "review": states[s["id"]][1]} for s in shifts
+            if states[s["id"]][0] == "returned"]
 
 
 # --- conflicts ---------------------------------------------------------------------------------

@@ -320,6 +320,20 @@ def m010_security(db: Database) -> None:
     """)
 
 
+@migrations()
+def m013_directory_delta(db: Database) -> None:
+    """A sync's few changed services are applied by themselves (service_docs.apply_changes):
+    what shows a location, an organization or a taxonomy term, and where a typo word is
+    filed, is found by index rather than by reading the whole directory."""
+    db.executescript("""
+    CREATE INDEX dir_sal_location ON dir_service_at_location(location_id);
+    CREATE INDEX dir_service_organization ON dir_service(organization_id);
+    CREATE INDEX dir_phone_organization ON dir_phone(organization_id);
+    CREATE INDEX dir_taxonomy_term_parent ON dir_taxonomy_term(parent_id);
+    CREATE INDEX dir_fuzzy_word ON dir_fuzzy(word);
+    """)
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)

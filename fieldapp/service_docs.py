@@ -108,27 +108,97 @@ def merge(docs, source: str = "", layout: str = "") -> Directory:
                      source=source, layout=layout)
 
 
-def read_tables(db: Database) -> dict[str, list[dict]]:
-    """The laptop's dir_* tables as rows."""
-    out = {}
-    for table in TABLES:
-        cursor = db.execute(f"SELECT * FROM {table}")
-        columns = [c[0] for c in cursor.description]
-        out[table] = [dict(zip(columns, row)) for row in cursor]
-    return out
 
 
 def apply_changes(db: Database, changes: dict[str, dict | None], *, full: bool,
                   source: str = "") -> dict:
     """Put changed service documents (None: the service was removed) into the laptop's
-    directory; with `full`, the documents are the whole directory. One transaction, and
-    only differences are written (replace_directory); returns what changed."""
-    current = {} if full else documents(read_tables(db))
-    for sid, doc in changes.items():
-        if doc is None:
-            current.pop(sid, None)
-        else:
-            current[sid] = doc
+    directory, in one transaction; returns what changed in its search (as replace_directory).
+    With `full`, the documents are the whole directory and replace it. Otherwise only these
+    services' rows are read and written: a row they no longer show goes unless a service
+    that did not change shows it, so the directory stays the union of every service's
+    document."""
     zone = laptop_directory.directory_info(db)["timezone"]
-    return laptop_directory.replace_directory(
-        db, merge(current.values(), source, "agency server"), zone)
+    if full:
+        docs = [doc for doc in changes.values() if doc is not None]
+        return laptop_directory.replace_directory(db, merge(docs, source, "agency server"), zone)
+    ids = sorted(changes)
+    with db.atomic():
+        before_tables = laptop_directory.service_tables(db, ids)
+        words = laptop_directory.search_words(before_tables, zone)
+        before = _rows_by_key(documents(before_tables).values())
+        after = _rows_by_key(doc for doc in changes.values() if doc is not None)
+        counts = {table: _write(db, table, after[table]) for table in TABLES}
+        for table in _SHOWN_BY_OTHERS_LAST:
+            gone = [key for key, row in before[table].items()
+                    if key not in after[table] and not _shown_elsewhere(db, table, row, ids)]
+            where = " AND ".join(f"{k} = ?" for k in KEYS[table])
+            db.conn.executemany(f"DELETE FROM {table} WHERE {where}", gone)
+            counts[table] -= len(gone)
+        changed = laptop_directory.reindex_services(db, ids, zone, words)
+        laptop_directory.count_rows(db, counts)
+    return changed
+
+
+# Rows one service owns first, then those other services may show too (a location, its
+# addresses and phones, an organization, a taxonomy term).
+_SHOWN_BY_OTHERS_LAST = ("dir_service", "dir_service_at_location", "dir_service_term",
+                         "dir_capacity", "dir_phone", "dir_schedule", "dir_location",
+                         "dir_address", "dir_organization", "dir_taxonomy_term")
+
+
+def _rows_by_key(docs) -> dict[str, dict[tuple, dict]]:
+    rows = {t: {} for t in TABLES}
+    for doc in docs:
+        for table in TABLES:
+            for row in doc.get(table, []):
+                rows[table][tuple(row[k] for k in KEYS[table])] = row
+    return rows
+
+
+def _write(db: Database, table: str, rows: dict[tuple, dict]) -> int:
+    """Write the rows that differ from the stored ones; returns how many keys are new."""
+    columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})").fetchall()]
+    first = KEYS[table][0]
+    stored = {tuple(r[k] for k in KEYS[table]): tuple(r.get(c) for c in columns)
+              for r in laptop_directory.rows_where(db, table, first,
+                                                   sorted({key[0] for key in rows}))}
+    incoming = {key: tuple(row.get(c) for c in columns) for key, row in rows.items()}
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})",
+        [values for key, values in sorted(incoming.items()) if stored.get(key) != values])
+    return sum(1 for key in incoming if key not in stored)
+
+
+def _shown_elsewhere(db: Database, table: str, row: dict, changed: list[str]) -> bool:
+    """Whether a row the `changed` services no longer show is in the document of a service
+    that did not change, by the rules of `documents` (and `_owners`)."""
+    def exists(sql: str, key) -> bool:
+        return db.execute(sql, [key, json.dumps(changed)]).fetchone() is not None
+
+    others = "(SELECT value FROM json_each(?))"
+    at_location = ("SELECT 1 FROM dir_service_at_location WHERE location_id = ? "
+                   f"AND service_id NOT IN {others} LIMIT 1")
+    of_organization = f"SELECT 1 FROM dir_service WHERE organization_id = ? AND id NOT IN {others}"
+    if table == "dir_location":
+        return exists(at_location, row["id"])
+    if table == "dir_address":
+        return exists(at_location, row["location_id"])
+    if table == "dir_organization":
+        return exists(of_organization, row["id"])
+    if table in ("dir_phone", "dir_schedule"):
+        if row.get("service_id") or row.get("service_at_location_id"):
+            return False  # one service's own
+        if row.get("location_id"):
+            return exists(at_location, row["location_id"])
+        return bool(row.get("organization_id")) and exists(of_organization,
+                                                            row["organization_id"])
+    if table == "dir_taxonomy_term":  # a term shows while a service links it or a term below it
+        return exists(f"""
+            WITH RECURSIVE below(id) AS (
+                SELECT ? UNION SELECT t.id FROM dir_taxonomy_term t JOIN below
+                ON t.parent_id = below.id)
+            SELECT 1 FROM dir_service_term WHERE term_id IN below
+            AND service_id NOT IN {others} LIMIT 1""", row["id"])
+    return False  # a service's own rows: the service itself, its locations' links, terms, capacity

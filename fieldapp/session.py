@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import agency, keys, paths
 from .clock import HybridClock
-from .errors import TandemError
+from .errors import NoCache, TandemError
 from .records import CLINICAL_ROLES, ROLES
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def unlock(data_dir: Path, username: str, password: str) -> Session:
     before the cache's stack is imported, so the derivation starts at once."""
     path = paths.cache_path(data_dir, username)
     if not path.exists():
-        raise TandemError(f"no cache for {username} in {data_dir}: sign in online first")
+        raise NoCache(f"no cache for {username} in {data_dir}: sign in online first")
     data_key = keys.unwrap(keys.KeyStore(path).load(), password)
     from .store import open_cache
 

@@ -61,7 +61,17 @@ def end_shift(session: Session, shift_id: str, at: datetime | str | None = None)
         raise ValidationError("shift", {"ended_at": "must not be before the shift started"})
     with session.db.atomic():
         set_status(session, shift_id, "out_of_service", at=ended)
+        _finalize_encounters(session, shift_id, ended)
         changes.patch(session, "shift", shift_id, {"ended_at": ended})
+
+
+def _finalize_encounters(session: Session, shift_id: str, at: str) -> None:
+    """Ending a shift submits its encounters: from then on they change only by amendment, and
+    the retention window may take them off the laptop once old (retention.CLOSED)."""
+    for (encounter_id,) in session.db.execute(
+            "SELECT id FROM encounter WHERE shift_id = ? AND deleted = 0 "
+            "AND finalized_at IS NULL", [shift_id]).fetchall():
+        changes.patch(session, "encounter", encounter_id, {"finalized_at": at})
 
 
 def active_shift(session: Session) -> dict | None:

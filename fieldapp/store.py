@@ -3,8 +3,14 @@
 SQLCipher (through sqlcipher3) encrypts every page with the user's data key; sqlite-utils
 wraps the connection. WAL with synchronous=FULL means a committed change survives a power
 cut; foreign keys are on. Connections belong to the thread that opened them.
+
+Two threads write a cache (the DB worker and the sync), each on its own connection. Every
+transaction takes the write lock when it begins (BEGIN IMMEDIATE), so what it reads before
+it writes is still true when it writes: in WAL, a transaction that read first and then finds
+another connection committed meanwhile cannot write at all (SQLITE_BUSY_SNAPSHOT).
 """
 
+import contextlib
 from pathlib import Path
 
 import sqlcipher3
@@ -32,7 +38,8 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    db = Database(conn)
+    conn.isolation_level = "IMMEDIATE"  # the transactions sqlite-utils opens by itself
+    db = Cache(conn)
     if migrate:
         migrations.apply(db)
     return db
@@ -42,3 +49,26 @@ def is_encrypted(path: Path) -> bool:
     """A plaintext SQLite file starts with a fixed header; an encrypted one looks random."""
     with open(path, "rb") as f:
         return f.read(len(PLAINTEXT_HEADER)) != PLAINTEXT_HEADER
+
+
+class Cache(Database):
+    """A cache's Database, whose `atomic()` takes the write lock as it begins (waiting up to
+    the connection's timeout for another writer to finish)."""
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:  # nested: a savepoint, as sqlite-utils does
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise

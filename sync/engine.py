@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
+import sqlcipher3
 
 from fieldapp import agency, crc_notice, retention, service_docs
 from fieldapp.changes import pending_ops
@@ -346,21 +347,6 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings,
     the CRC's status and the cursor, in one transaction."""
     db = session.db
-    pending = set(db.execute(
-        "SELECT DISTINCT table_name, record_id FROM outbox "
-        "WHERE state IN ('pending', 'rejected')").fetchall())
-    groups: dict[str, list[list]] = {}  # table -> rows, in _columns(table) order
-    for rec in sorted(records, key=lambda r: r["table"] not in _PARENT_TABLES):
-        table = rec["table"]
-        if table not in P.PULLED_TABLES:
-            continue
-        values = [rec["id"], rec["created_hlc"], rec["updated_hlc"], rec["author"],
-                  rec["device"], rec["version"], int(rec["deleted"]),
-                  *map(rec["fields"].get, RECORD_TYPES[table].field_names)]
-        if (table, rec["id"]) in pending:
-            row = _rebase(db, table, dict(zip(_columns(table), values)))
-            values = [row[c] for c in _columns(table)]
-        groups.setdefault(table, []).append(values)
     # Past the newest stamp the clock can read is past every stamp in the page.
     for stamp in sorted({rec["updated_hlc"] for rec in records}, reverse=True):
         try:
@@ -369,7 +355,20 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
         except ValueError:
             continue
     written = 0
-    with db.atomic():
+    with db.atomic():  # read inside: an edit the DB worker commits first is rebased, not lost
+        pending = _pending_records(db)
+        groups: dict[str, list[list]] = {}  # table -> rows, in _columns(table) order
+        for rec in sorted(records, key=lambda r: r["table"] not in _PARENT_TABLES):
+            table = rec["table"]
+            if table not in P.PULLED_TABLES:
+                continue
+            values = [rec["id"], rec["created_hlc"], rec["updated_hlc"], rec["author"],
+                      rec["device"], rec["version"], int(rec["deleted"]),
+                      *map(rec["fields"].get, RECORD_TYPES[table].field_names)]
+            if (table, rec["id"]) in pending:
+                row = _rebase(db, table, dict(zip(_columns(table), values)))
+                values = [row[c] for c in _columns(table)]
+            groups.setdefault(table, []).append(values)
         for table, rows in groups.items():
             if (upserted := _upsert(db, table, rows, force, summary)):
                 written += upserted
@@ -399,6 +398,12 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     return written
 
 
+def _pending_records(db) -> set[tuple[str, str]]:
+    """(table, id) of the records with local edits the server has not taken (yet)."""
+    return set(db.execute("SELECT DISTINCT table_name, record_id FROM outbox "
+                          "WHERE state IN ('pending', 'rejected')").fetchall())
+
+
 def _stored_settings(db) -> dict:
     return {key: json.loads(value) for key, value in
             db.execute("SELECT key, value FROM agency_setting")}
@@ -419,9 +424,7 @@ def _upsert(db, table: str, values: list[list], force: bool, summary: Summary) -
         db.conn.executemany(sql, values)
         db.execute("RELEASE pull_rows")
         return len(values)
-    except Exception as e:  # a child whose parent this user cannot see: keep the rest
-        if "FOREIGN KEY" not in str(e):
-            raise
+    except sqlcipher3.IntegrityError:  # row by row, to find the ones that cannot be kept
         db.execute("ROLLBACK TO pull_rows")
         db.execute("RELEASE pull_rows")
     written = 0
@@ -429,11 +432,33 @@ def _upsert(db, table: str, values: list[list], force: bool, summary: Summary) -
         try:
             db.conn.execute(sql, row)
             written += 1
-        except Exception as e:
-            if "FOREIGN KEY" not in str(e):
+        except sqlcipher3.IntegrityError:
+            if not _parent_missing(db, table, dict(zip(columns, row))):
                 raise
-            summary.orphans += 1
+            summary.orphans += 1  # a child whose parent this user cannot see: keep the rest
     return written
+
+
+def _parent_missing(db, table: str, row: dict) -> bool:
+    """The row names a parent record (a foreign key of the cache's schema) this laptop does
+    not hold."""
+    return any(row[column] is not None and db.execute(
+        f"SELECT 1 FROM [{parent}] WHERE [{key}] = ?", [row[column]]).fetchone() is None
+        for parent, column, key in _foreign_keys(db, table))
+
+
+def _has_children(db, table: str, record_id: str) -> bool:
+    """Records on this laptop name this one as their parent."""
+    return any(db.execute(f"SELECT 1 FROM [{child}] WHERE [{column}] = ? LIMIT 1",
+                          [record_id]).fetchone()
+               for child in P.PULLED_TABLES
+               for parent, column, _key in _foreign_keys(db, child) if parent == table)
+
+
+def _foreign_keys(db, table: str) -> list[tuple[str, str, str]]:
+    """(parent table, column, parent column) of each foreign key of `table`."""
+    return [(fk[2], fk[3], fk[4] or "id")
+            for fk in db.execute(f"PRAGMA foreign_key_list([{table}])").fetchall()]
 
 
 def _rebase(db, table: str, row: dict) -> dict:
@@ -503,17 +528,16 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
     """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
     held = _confirmed(session)
-    pending = set(session.db.execute(
-        "SELECT DISTINCT table_name, record_id FROM outbox "
-        "WHERE state IN ('pending', 'rejected')").fetchall())
     fetch = [i for key, v in wanted.items() if held.get(key) != v for i in [key[1]]]
-    extra = [key for key in held if key not in wanted and key not in pending]
+    extra = [key for key in held if key not in wanted]
     for start in range(0, len(fetch), P.PULL_PAGE_MAX):
         records = transport.call("POST", "/records",
                                  body={"ids": fetch[start:start + P.PULL_PAGE_MAX]})["records"]
         _apply(session, records, force=True, summary=summary)
     db = session.db
     with db.atomic():
+        pending = _pending_records(db)  # read inside, as in _apply
+        extra = [key for key in extra if key not in pending]
         for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
             db.execute("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
                        [table, record_id])
@@ -522,9 +546,9 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
                 db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
                 db.execute("RELEASE drop_row")
                 _wrote(session, summary, table)
-            except Exception as e:
-                if "FOREIGN KEY" not in str(e):
+            except sqlcipher3.IntegrityError:
+                if not _has_children(db, table, record_id):
                     raise
-                db.execute("ROLLBACK TO drop_row")
+                db.execute("ROLLBACK TO drop_row")  # its children keep it until they go too
                 db.execute("RELEASE drop_row")
     return len(fetch) + len(extra)

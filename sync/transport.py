@@ -37,11 +37,12 @@ TIMEOUT = (10, 120)  # connect, read (seconds)
 
 class SyncFailed(TandemError):
     """The server refused a request for a reason retrying will not fix; `code` is the
-    server's machine-readable reason (e.g. cursor_expired), when it gave one."""
+    server's machine-readable reason (e.g. cursor_expired), when it gave one, and `status`
+    the HTTP status it answered with."""
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None, status: int | None = None):
         super().__init__(message)
-        self.code = code
+        self.code, self.status = code, status
 
 
 class NoServer(SyncFailed):
@@ -145,11 +146,15 @@ class Transport:
                                         f"{response.status_code}", response.status_code)
                 self._wait(attempt, response.headers.get("Retry-After"))
                 continue
-            payload = _payload(response)
-            if response.ok and "detail" in payload and len(payload) == 1:
+            try:
+                payload = _payload(response)
+            except Unreadable as e:
+                if not response.ok:
+                    raise SyncFailed(f"{method} {path}: {response.status_code} {e}",
+                                     status=response.status_code) from None
                 # a 200 whose body does not parse: cut off in transit, so ask again
                 if attempt == self.max_attempts:
-                    raise requests.ConnectionError(f"{path}: the answer arrived damaged")
+                    raise requests.ConnectionError(f"{path}: the answer arrived damaged") from e
                 self._wait(attempt)
                 continue
             if response.ok and (behind := P.server_behind(response.headers)):
@@ -159,11 +164,11 @@ class Transport:
                 return payload
             detail = payload.get("detail", response.reason)
             if payload.get("code") == "device_revoked":
-                raise DeviceRevoked(str(detail))
+                raise DeviceRevoked(str(detail), status=response.status_code)
             if payload.get("code") in (P.UPDATE_REQUIRED, P.SERVER_TOO_OLD):
-                raise VersionMismatch(str(detail), payload["code"])
+                raise VersionMismatch(str(detail), payload["code"], response.status_code)
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
-                             payload.get("code")) from None
+                             payload.get("code"), response.status_code) from None
         raise AssertionError("unreachable")
 
     def _refresh(self) -> None:
@@ -196,6 +201,10 @@ class Transport:
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.backoff_cap_s))
         self.sleep(delay)
+
+
+class Unreadable(ValueError):
+    """An answer whose body is not a JSON object (cut off in transit, or not from Tandem)."""
 
 
 class RotatingTokens(Protocol):
@@ -250,8 +259,10 @@ def _payload(response: requests.Response) -> dict:
     try:
         payload = response.json()
     except ValueError:
-        return {"detail": f"unreadable answer: {response.text[:200]!r}"}
-    return payload if isinstance(payload, dict) else {"detail": str(payload)[:200]}
+        raise Unreadable(f"unreadable answer: {response.text[:200]!r}") from None
+    if not isinstance(payload, dict):
+        raise Unreadable(f"an answer that is not an object: {str(payload)[:200]}")
+    return payload
 
 
 def check_server_url(url: str) -> str:

@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fieldapp import keys
+from fieldapp import demo, keys
+from fieldapp.session import Profile, create_cache
 from tests.conftest import PASSWORD, make_session
 
 ROOT = Path(__file__).parents[1]
@@ -38,6 +39,17 @@ def test_doctor_without_password_still_reports_encryption(data_dir):
     out = _doctor(data_dir)
     assert out.returncode == 0
     assert "encrypted: true" in out.stdout and "locked" in out.stdout
+
+
+def test_doctor_tries_no_password_of_its_own(data_dir):
+    """Not even the demo's documented one: the demo user's cache stays locked until its
+    password is given."""
+    user, password = demo.credentials()
+    create_cache(data_dir, Profile(user, "officer", ("mhst-1",), user), password).close()
+    report = json.loads(_doctor(data_dir, "", "--json").stdout)
+    assert [(c["user"], c["opened"]) for c in report["caches"]] == [(user, False)]
+    opened = json.loads(_doctor(data_dir, f"{user}:{password}\n", "--json").stdout)
+    assert opened["caches"][0]["opened"] is True
 
 
 def test_doctor_fails_when_key_missing(data_dir):

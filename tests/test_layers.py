@@ -1,6 +1,8 @@
 """fieldapp is the Qt-free core: it imports with PySide6 unavailable."""
 
+import ast
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +64,51 @@ print('ok', len({laptop!r}))
     assert demo.returncode == 1
     assert "pip install 'tandem[server]'" in demo.stderr, demo.stderr
     assert "Traceback" not in demo.stderr
+
+
+SQL = re.compile(r"\b(SELECT\s.*\sFROM|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|PRAGMA)\s",
+                 re.DOTALL)
+DATABASE_CALLS = {"execute", "executemany", "executescript", "query", "atomic"}
+
+
+def test_the_screens_hold_no_sql():
+    """ui/ reads and writes records only through fieldapp services (one per user action), so
+    the core can be driven and tested without a screen and no query hides in a widget."""
+    found = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and SQL.match(node.value):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} SQL text")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in DATABASE_CALLS:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}()")
+    assert not found, f"move these into a fieldapp service: {found}"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+# package -> the top-level packages it must never import (even inside a function).
+FORBIDDEN = {"fieldapp": ("ui", "sync", "PySide6", "shiboken6"),
+             "sync": ("ui", "PySide6", "shiboken6"),
+             "ui": ("PySide6", "shiboken6")}
+ALLOWED = {"ui/qt.py"}  # the one module that imports PySide6
+
+
+def test_import_contracts():
+    """The layers as docs/architecture.md draws them: fieldapp imports neither ui, sync nor
+    Qt; sync (the server too) never imports ui or Qt; only ui/qt.py imports PySide6."""
+    broken = [f"{path.relative_to(ROOT)} imports {name}"
+              for package, forbidden in FORBIDDEN.items()
+              for path in sorted((ROOT / package).rglob("*.py"))
+              if path.relative_to(ROOT).as_posix() not in ALLOWED
+              for name in sorted(_imports(path)) if name.split(".")[0] in forbidden]
+    assert not broken, broken

@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import text
 
 from fieldapp import lock, paths, signin
-from fieldapp.errors import TandemError, WrongPassword
+from fieldapp.errors import NoCache, TandemError, WrongPassword
 from sync import credentials, engine, online, transport
 from tests.conftest import PASSWORD
 from tests.sync.conftest import Agency
@@ -82,7 +82,7 @@ def test_tokens_never_in_a_plain_file_or_log(agency, data_dir, keyring_kind, cap
 
 def test_first_sign_in_is_online_then_offline_with_the_same_password(
         agency, data_dir, keyring_kind):
-    with pytest.raises(TandemError, match="sign in online first"):
+    with pytest.raises(NoCache, match="sign in online first"):
         signin.sign_in(data_dir, USER, PASSWORD, banner_acknowledged=True)
     with pytest.raises(TandemError, match="banner"):
         ui_sign_in(None, data_dir, USER, PASSWORD, agency.url, False)

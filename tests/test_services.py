@@ -33,6 +33,21 @@ def test_shift_start_status_end(officer):
         shifts.set_status(officer, sid, "available")
 
 
+def test_ending_a_shift_finalizes_its_encounters_only(officer):
+    """A shift is submitted when it ends: its encounters become final (amendments from then
+    on, and old enough ones leave the laptop with retention); another shift's stay open."""
+    sid = shifts.start_shift(officer, "MHST-11", at=T0)
+    ours = encounters.save_encounter(officer, {"presenting_situation": "welfare_check",
+                                               "shift_id": sid})
+    other = encounters.save_encounter(officer, {"presenting_situation": "welfare_check"})
+    shifts.end_shift(officer, sid, at=T0 + timedelta(hours=10))
+    assert changes.get(officer, "encounter", ours)["finalized_at"] is not None
+    assert changes.get(officer, "encounter", other)["finalized_at"] is None
+    with pytest.raises(TandemError, match="amendments"):
+        encounters.save_encounter(officer, {"police_note": "edited later"}, ours)
+    encounters.save_encounter(officer, {"police_note": "still open"}, other)
+
+
 def test_shift_bad_input(officer):
     with pytest.raises(ValidationError) as e:
         shifts.start_shift(officer, "", at="yesterday-ish")
@@ -93,9 +108,6 @@ def test_encounter_with_people_and_flags(officer):
                                         "connected_to_care": True}, eid)
     e = encounters.view_encounter(officer, eid)
     assert e["person_ids"] == [named, anon] and e["connected_to_care"] is True
-    encounters.finalize(officer, eid)
-    with pytest.raises(TandemError, match="amendments"):
-        encounters.save_encounter(officer, {"police_note": "edited later"}, eid)
     actions = [r["action"] for r in officer.db.query("SELECT action FROM audit_event")]
     assert "encounter.view" in actions and "encounter.create" in actions
 

@@ -4,19 +4,19 @@ amendment (fieldapp.review.amend) that the supervisor sees; nothing changes sile
 
 from datetime import datetime
 
-from fieldapp import changes, encounters, review
+from fieldapp import changes, encounters, labels, review
 from fieldapp.errors import ValidationError
 from fieldapp.records import TEXT_MAX, Field, record_type
 from fieldapp.timeutil import to_iso
 
 from . import timefmt
 from .context import Context
-from .encounter import FLAG_LABELS, FLAGS
+from .encounter import FLAGS
 from .models import RowsListModel
 from .qt import (QCheckBox, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QPlainTextEdit, QScrollArea, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, fit_dialog, pretty, shortcut
+from .widgets import FieldErrors, button, fit_dialog, shortcut
 
 # What a correction after submission may touch: what happened and when; never who, which team,
 # or the links between records.
@@ -63,7 +63,7 @@ class FieldEditor:
 
     def __init__(self, f: Field, value):
         self.field = f
-        self.label = FLAG_LABELS.get(f.name, pretty(f.name))
+        self.label = labels.text(f.name)
         if f.type is bool:
             self.widget = QCheckBox(self.label)
             self.widget.setChecked(bool(value))
@@ -72,7 +72,7 @@ class FieldEditor:
             if not f.required:
                 self.widget.addItem("Not set", None)
             for choice in f.choices:
-                self.widget.addItem(pretty(choice), choice)
+                self.widget.addItem(labels.text(choice), choice)
             self.widget.setCurrentIndex(max(0, self.widget.findData(value)))
         elif f.type is str and (f.max_len or 0) > TEXT_MAX:
             self.widget = QPlainTextEdit(value or "")
@@ -254,7 +254,7 @@ class AmendDialog(QDialog):
         self.save_button.setEnabled(True)
         self.reason.clear()
         self.saved.setText(f"Amended {entry['title'].lower()}: "
-                           f"{', '.join(pretty(f).lower() for f in fields)}. "
+                           f"{', '.join(labels.phrase(f) for f in fields)}. "
                            "The supervisor sees it after your next sync.")
         self.refresh()  # picks the record again: what is stored now is the new baseline
 

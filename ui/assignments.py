@@ -1,14 +1,14 @@
 """Assignments: the unit's open calls and tasks with priority and age; acknowledge, take, clear.
 Each shows its APCO common incident type; the list can be grouped by it."""
 
-from fieldapp import apco, assignments
+from fieldapp import apco, assignments, labels
 from fieldapp.records import ASSIGNMENT_DISPOSITIONS
 
 from .context import Context
 from .models import RowsTableModel
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, fit_row_heights, heading, record_table, shortcut
 
 
 class AssignmentsModel(RowsTableModel):
@@ -18,7 +18,7 @@ class AssignmentsModel(RowsTableModel):
         return (f"P{row['priority']}", age(row["age_minutes"]),
                 row.get("apco_incident_type") or apco.UNMAPPED,
                 (f"[{row['cad_incident']}] " if row.get("cad_incident") else "") + row["summary"],
-                row.get("place") or "", pretty(row["status"]))
+                row.get("place") or "", labels.text(row["status"]))
 
 
 def grouped(rows: list[dict]) -> tuple[list[dict], str]:
@@ -49,7 +49,7 @@ class AssignmentsView(QWidget):
         self.disposition = QComboBox()
         self.disposition.addItem("Disposition…", None)
         for d in ASSIGNMENT_DISPOSITIONS:
-            self.disposition.addItem(pretty(d), d)
+            self.disposition.addItem(labels.text(d), d)
         self.ack_button = button("Acknowledge (Ctrl+K)", self.acknowledge, name="acknowledge")
         self.take_button = button("Take (Ctrl+T)", self.take, name="take")
         self.clear_button = button("Clear (Ctrl+L)", self.clear, name="clear", primary=True)

@@ -4,12 +4,11 @@ an encounter opened to add to it, by the encounter form."""
 
 from html import escape
 
-from fieldapp import persons
+from fieldapp import labels, persons
 from fieldapp.records import record_type
 
 from .qt import QTextBrowser
 from .timefmt import day_clock
-from .widgets import pretty
 
 _FLAGS = [f.name for f in record_type("encounter").fields
           if f.type is bool]
@@ -18,14 +17,14 @@ _FLAGS = [f.name for f in record_type("encounter").fields
 def html(call: dict, with_notes: bool = True) -> str:
     """The record as HTML (every value escaped)."""
     e = call["encounter"]
-    parts = [f"<h3>{escape(pretty(e['presenting_situation']))} · "
+    parts = [f"<h3>{escape(labels.text(e['presenting_situation']))} · "
              f"{escape(day_clock(e['started_at']))}</h3>"]
     facts = []
     if e.get("cad_incident"):
         facts.append(f"CAD {escape(e['cad_incident'])}")
     if e.get("place"):
         facts.append(escape(e["place"]))
-    facts.append("Disposition: " + escape(pretty(e["disposition"]) or "not yet"))
+    facts.append("Disposition: " + escape(labels.text(e["disposition"]) or "not yet"))
     parts.append("<p>" + " · ".join(facts) + "</p>")
     if e.get("call_summary"):
         parts.append(f"<p><i>{escape(e['call_summary'])}</i></p>")
@@ -34,7 +33,7 @@ def html(call: dict, with_notes: bool = True) -> str:
             f" <b>⚠ {escape(p['safety_cautions'])}</b>" if p.get("safety_cautions") else "")
             for p in call["people"])
         parts.append(f"<p>People: {people}</p>")
-    flags = [pretty(f) for f in _FLAGS if e.get(f)]
+    flags = [labels.text(f) for f in _FLAGS if e.get(f)]
     if flags:
         parts.append("<p>Flags: " + escape(", ".join(flags)) + "</p>")
     if call["joined"]:

@@ -7,18 +7,13 @@ every laptop that holds it (fieldapp.review.resolve_conflict), in one transactio
 
 import json
 
-from fieldapp import review
+from fieldapp import labels, review
 
 from .context import Context
 from .models import RowsTableModel
 from .qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
-
-
-def load(session) -> list[dict]:
-    return list(session.db.query(
-        "SELECT * FROM conflict WHERE resolved_at IS NULL ORDER BY detected_at"))
+from .widgets import FieldErrors, button, fit_row_heights, heading, record_table, shortcut
 
 
 decode = review.decode_value
@@ -33,7 +28,8 @@ class ConflictsModel(RowsTableModel):
     COLUMNS = ("Record", "Field", "Kept value", "Other device's value", "Detected")
 
     def cells(self, row: dict) -> tuple:
-        return (f"{pretty(row['table_name'])} …{row['record_id'][-6:]}", pretty(row["field"]),
+        return (f"{labels.text(row['table_name'])} …{row['record_id'][-6:]}",
+                labels.text(row["field"]),
                 _shown(row["kept_value"]), _shown(row["other_value"]),
                 day_clock(row["detected_at"]))
 
@@ -79,7 +75,7 @@ class ConflictsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(load).success(self._show).run()
+        self.ctx.tasks.db(review.open_conflicts).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()

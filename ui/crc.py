@@ -6,7 +6,7 @@ A large clock, readable from the driver's seat, counts arrival to hand-off again
 When it runs over, the screen asks for the reason, which clearing requires.
 """
 
-from fieldapp import crc, crc_notice, settings
+from fieldapp import crc, crc_notice, labels, settings
 from fieldapp.records import TRANSPORT_KINDS
 from fieldapp.timeutil import parse_iso, utc_now
 
@@ -15,7 +15,7 @@ from .crc_notice import NoticePanel
 from .qt import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt,
                  QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, set_state, shortcut
+from .widgets import FieldErrors, button, heading, set_state, shortcut
 
 NEAR_SECONDS = 120  # amber this long before the target
 
@@ -86,7 +86,7 @@ class CrcView(QWidget):
         self.transport = QButtonGroup(self)
         row = QHBoxLayout()
         for kind in TRANSPORT_KINDS:
-            b = button(pretty(kind), name=f"transport_{kind}", checkable=True)
+            b = button(labels.text(kind), name=f"transport_{kind}", checkable=True)
             b.setProperty("toggle", True)
             b.setProperty("value", kind)
             self.transport.addButton(b)
@@ -179,7 +179,8 @@ class CrcView(QWidget):
         self.clear_button.setVisible(handed)
         self.halves.setText(halves_text(loaded["halves"]))
         self.times.setText(
-            f"{pretty(self.dropoff['transport'])} · arrived {clock(self.dropoff['arrived_at'])}"
+            f"{labels.text(self.dropoff['transport'])} · "
+            f"arrived {clock(self.dropoff['arrived_at'])}"
             + (f" · handed off {clock(self.dropoff['handed_off_at'])}" if handed else ""))
         if self.dropoff.get("delay_reason") and not self.reason.text():
             self.reason.setText(self.dropoff["delay_reason"])

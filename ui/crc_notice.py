@@ -7,14 +7,14 @@ only where the agency allows names in notices.
 
 from typing import Callable
 
-from fieldapp import crc_notice
+from fieldapp import crc_notice, labels
 from fieldapp.records import AGE_GROUPS
 
 from .context import Context
 from .qt import (QButtonGroup, QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                  QSpinBox, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, pretty
+from .widgets import FieldErrors, button
 
 
 class NoticePanel(QWidget):
@@ -35,7 +35,7 @@ class NoticePanel(QWidget):
         self.age = QButtonGroup(self)
         ages = QHBoxLayout()
         for group in AGE_GROUPS:
-            b = button(pretty(group), name=f"age_{group}", checkable=True)
+            b = button(labels.text(group), name=f"age_{group}", checkable=True)
             b.setProperty("toggle", True)
             b.setProperty("value", group)
             self.age.addButton(b)

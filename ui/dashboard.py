@@ -9,10 +9,10 @@ laptop's); the agency figures (CRC target, booking baseline) are the laptop's se
 from datetime import date
 from pathlib import Path
 
-from fieldapp import agency, changes, settings
+from fieldapp import agency, changes, labels, settings
 from fieldapp.metrics import check_in_minutes, laptop_parameters
 from fieldapp.records import DISPOSITIONS
-from fieldapp.report import KEY_FIGURES, build_report, shown, write_report
+from fieldapp.report import KEY_FIGURES, build_report, write_report
 
 from .charts import BarChart, CheckInChart, DailyBars
 from .context import Context
@@ -20,7 +20,7 @@ from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
                  QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QVBoxLayout, QWidget)
 from .timefmt import today
-from .widgets import button, file_dialog, heading, pretty, record_table, set_state, shortcut
+from .widgets import button, file_dialog, heading, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 # The records the month's figures are read from (fieldapp.metrics).
@@ -76,7 +76,7 @@ class FiguresModel(RowsTableModel):
 
     def cells(self, row: dict) -> tuple:
         f = row["figure"]
-        return f.group, f.label, shown(f), f.definition
+        return f.group, f.label, labels.figure_value(f), f.definition
 
 
 class DashboardView(QWidget):
@@ -247,10 +247,10 @@ class DashboardView(QWidget):
             f"{report.team_label} · {report.period.start:%B %Y} ({report.period.zone}) · "
             f"CRC target {p.crc_target_minutes:g} min")
         for key, label in self.cards.items():
-            label.setText(shown(f[key], short=True))
+            label.setText(labels.figure_value(f[key], short=True))
         self.check_in_chart.set_data(loaded["daily_check_ins"], p.crc_target_minutes)
         self.disposition_chart.set_rows(
-            [(pretty(d), f[f"calls.disposition.{d}"].value)
+            [(labels.text(d), f[f"calls.disposition.{d}"].value)
              for d in (*DISPOSITIONS, "not_recorded")])
         self.transport_chart.set_series([
             ("Voluntary", "ok", [day["crc.transport.voluntary"].value for day in report.daily]),

@@ -9,7 +9,7 @@ Saving is one service call (encounters.save_documentation). Officers never get t
 note field at all.
 """
 
-from fieldapp import assignments, encounters, persons
+from fieldapp import assignments, encounters, labels, persons
 from fieldapp.ids import new_id
 from fieldapp.records import (
     DISPOSITIONS,
@@ -42,7 +42,7 @@ from .qt import (
     QWidget,
 )
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, heading, shortcut
 
 DRAFT_DELAY_MS = 300
 WIDE_FLAGS_PX = 900  # the screen's width from which the flags sit in three columns
@@ -53,8 +53,6 @@ SHOWN = ("presenting_situation", "place", "disposition", "police_note", "assignm
 FLAGS = ("use_of_force", "pickup_order_attempted", "pickup_order_served", "emergency_petition",
          "deflection", "warm_handoff_crisis_line", "crisis_mobile_team_requested",
          "connected_to_care", "stabilized_on_scene")
-FLAG_LABELS = {"warm_handoff_crisis_line": "Warm hand-off to crisis line",
-               "crisis_mobile_team_requested": "Crisis mobile team requested"}
 
 
 class PeopleModel(RowsListModel):
@@ -102,7 +100,7 @@ class AssignmentChoice(QComboBox):
         self.addItem("No assignment", None)
         for a in rows:
             incident = f"[{a['cad_incident']}] " if a.get("cad_incident") else ""
-            text = f"P{a['priority']} · {pretty(a['status'])} · {incident}{a['summary']}"
+            text = f"P{a['priority']} · {labels.text(a['status'])} · {incident}{a['summary']}"
             self.addItem(text, a["id"])
             self.setItemData(self.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
         self.choose(keep)  # the same choice as before the reload: not a change to save
@@ -172,7 +170,7 @@ class EncounterView(QWidget):
         self.situation = QButtonGroup(self)
         self.situation.setExclusive(True)
         for n, s in enumerate(PRESENTING_SITUATIONS):
-            b = button(pretty(s), name=f"situation_{s}", checkable=True)
+            b = button(labels.text(s), name=f"situation_{s}", checkable=True)
             b.setProperty("toggle", True)
             b.setProperty("value", s)
             self.situation.addButton(b)
@@ -197,7 +195,7 @@ class EncounterView(QWidget):
         add_row = QHBoxLayout()
         self.person_kind = QComboBox()
         for k in PERSON_KINDS:
-            self.person_kind.addItem(pretty(k), k)
+            self.person_kind.addItem(labels.text(k), k)
         self.person_text = QLineEdit(
             placeholderText="Search people on file, or type First Last / alias / description")
         self.person_text.setObjectName("personText")
@@ -237,7 +235,7 @@ class EncounterView(QWidget):
         self.disposition = QComboBox()
         self.disposition.addItem("Not yet", None)
         for d in DISPOSITIONS:
-            self.disposition.addItem(pretty(d), d)
+            self.disposition.addItem(labels.text(d), d)
         self.disposition.currentIndexChanged.connect(self._changed)
         row = QHBoxLayout()
         row.addWidget(QLabel("Disposition (clears the assignment)"))
@@ -246,7 +244,7 @@ class EncounterView(QWidget):
         ov.addWidget(self.errors.label("disposition"))
         self.flags: dict[str, QCheckBox] = {}
         for f in FLAGS:
-            box = QCheckBox(FLAG_LABELS.get(f, pretty(f)))
+            box = QCheckBox(labels.text(f))
             box.setObjectName(f"flag_{f}")
             box.toggled.connect(self._changed)
             self.flags[f] = box
@@ -256,7 +254,7 @@ class EncounterView(QWidget):
         self.force_type = QComboBox()
         self.force_type.addItem("Type of force…", None)
         for t in USE_OF_FORCE_TYPES:
-            self.force_type.addItem(pretty(t), t)
+            self.force_type.addItem(labels.text(t), t)
         self.force_type.currentIndexChanged.connect(self._changed)
         self.flags["use_of_force"].toggled.connect(self.force_type.setEnabled)
         self.force_type.setEnabled(False)

@@ -3,7 +3,7 @@ person, place and CAD number. Selecting one shows the call's record (every note,
 wrote it and when); from there it opens in the encounter form to add what the reader's role
 may write, goes to a CRC drop-off, or is joined to another record of the same call."""
 
-from fieldapp import encounters
+from fieldapp import encounters, labels
 
 from .callrecord import CallRecordView
 from .context import Context
@@ -11,7 +11,7 @@ from .models import RowsTableModel
 from .qt import (QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QSplitter, Qt, QTimer,
                  QVBoxLayout, QWidget)
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, heading, record_table, shortcut
 
 SEARCH_DELAY_MS = 250
 SIDE_BY_SIDE_PX = 1000  # the screen's width from which the record sits beside the list
@@ -22,7 +22,7 @@ class EncountersModel(RowsTableModel):
 
     def cells(self, row: dict) -> tuple:
         call = " · ".join(x for x in (row.get("cad"), row.get("place"),
-                                       pretty(row["presenting_situation"])) if x)
+                                       labels.text(row["presenting_situation"])) if x)
         notes = []
         if row.get("police_note"):
             notes.append("police")

@@ -2,9 +2,7 @@
 tap the outcome), with a note if there is something to say; the selected person's history
 under the list."""
 
-from datetime import date
-
-from fieldapp import agency, followups, persons
+from fieldapp import followups, labels, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
@@ -12,30 +10,10 @@ from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, Qt,
                  QVBoxLayout, QWidget)
 from .timefmt import day, day_or_time
-from .widgets import (FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut,
+from .widgets import (FieldErrors, button, fit_row_heights, heading, record_table, shortcut,
                       wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
-
-
-def load(session, today: date | None = None) -> list[dict]:
-    """Open follow-ups in working order (overdue, today, upcoming), each with who it is about."""
-    today = today or agency.today(session.db)
-    rows = []
-    for when, found in (("Overdue", followups.overdue(session, today)),
-                        ("Today", followups.due_today(session, today)),
-                        ("Upcoming", followups.upcoming(session, today))):
-        rows += [{**r, "when": when} for r in found]
-    ids = sorted({r["person_id"] for r in rows})
-    people = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        people = {p["id"]: persons.label(p) for p in session.db.query(
-            f"SELECT id, kind, first_name, last_name, alias, description FROM person "
-            f"WHERE id IN ({marks})", ids)}
-    for r in rows:
-        r["person"] = people.get(r["person_id"], "Unknown person")
-    return rows
 
 
 def history(session, person_id: str) -> dict:
@@ -55,14 +33,15 @@ class FollowUpsModel(RowsTableModel):
         return super().data(index, role)
 
     def cells(self, row: dict) -> tuple:
-        return (row["when"], day(row["due_on"]), row["person"], pretty(row["reason"]),
+        return (row["when"], day(row["due_on"]), row["person"], labels.text(row["reason"]),
                 f"P{row['priority']}")
 
 
 class HistoryModel(RowsListModel):
     def display(self, r: dict) -> str:
         note = f"\n{r['note']}" if r.get("note") else ""
-        return f"{day_or_time(r['at'])} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
+        return (f"{day_or_time(r['at'])} · {labels.text(r['kind'])}: "
+                f"{labels.text(r['summary'])}{note}")
 
 
 EMPTY = ("No follow-ups for you now. When a supervisor assigns one, or the CRC's discharge "
@@ -91,17 +70,17 @@ class FollowUpsView(QWidget):
         self.method = QComboBox()
         self.method.setObjectName("attemptMethod")
         for m in ATTEMPT_METHODS:
-            self.method.addItem(pretty(m), m)
+            self.method.addItem(labels.text(m), m)
         self.note = QLineEdit(placeholderText="Note (optional): what was said, what is next")
         self.note.setObjectName("attemptNote")
         self.outcome_buttons = {}
         outcomes = QGridLayout()
         for n, outcome in enumerate(QUICK_OUTCOMES, 1):
-            b = button(f"{pretty(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
+            b = button(f"{labels.text(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
                        name=f"outcome_{outcome}")
             self.outcome_buttons[outcome] = b
             outcomes.addWidget(b, (n - 1) // 2, (n - 1) % 2)
-            shortcut(self, f"Log attempt: {pretty(outcome)}", f"Alt+{n}",
+            shortcut(self, f"Log attempt: {labels.text(outcome)}", f"Alt+{n}",
                      lambda _=False, o=outcome: self.log(o))
         self.history = HistoryModel()
         self.history_view = QListView()
@@ -141,7 +120,7 @@ class FollowUpsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(load).success(self._show).run()
+        self.ctx.tasks.db(followups.worklist).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()
@@ -182,5 +161,5 @@ class FollowUpsView(QWidget):
     def _logged(self, outcome: str) -> None:
         self.errors.clear()
         self.note.clear()
-        self.logged.setText(f"Logged: {pretty(outcome)}")
+        self.logged.setText(f"Logged: {labels.text(outcome)}")
         self._selected()

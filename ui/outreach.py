@@ -8,7 +8,7 @@ selected contact's person to a directory service on the Referrals screen.
 
 import json
 
-from fieldapp import outreach
+from fieldapp import labels, outreach
 from fieldapp.records import LIVING_SITUATIONS
 from fieldapp.timeutil import now_iso
 
@@ -17,7 +17,7 @@ from .models import RowsListModel
 from .qt import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                  QLineEdit, QListView, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, fit_rows, heading, pretty, shortcut, vertical_scroll
+from .widgets import FieldErrors, button, fit_rows, heading, shortcut, vertical_scroll
 
 SERVICES = ("shelter_info", "food", "medical_care", "mental_health", "substance_use_support",
             "housing_navigation", "id_documents", "benefits")
@@ -30,9 +30,9 @@ DEFAULT_LIVING = "unsheltered"
 
 class RecentContactsModel(RowsListModel):
     def display(self, row: dict) -> str:
-        what = [pretty(x) for x in _list(row["services_offered"]) + _list(row["supplies"])]
+        what = [labels.text(x) for x in _list(row["services_offered"]) + _list(row["supplies"])]
         if row["referral"]:
-            what.append(f"referred: {pretty(row['referral'])}")
+            what.append(f"referred: {labels.text(row['referral'])}")
         return f"{clock(row['contacted_at'])}   {', '.join(what) or 'contact'}" + (
             f" · {row['place']}" if row["place"] else "")
 
@@ -58,7 +58,7 @@ class OutreachView(QWidget):
         self.living.setToolTip("Where the person is living now (HMIS current living situation);"
                                " unsheltered unless you change it")
         for value in LIVING_SITUATIONS:
-            self.living.addItem(pretty(value), value)
+            self.living.addItem(labels.text(value), value)
         self.living.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.living.setMinimumContentsLength(11)  # the place field keeps room at 1024 px
@@ -124,7 +124,7 @@ class OutreachView(QWidget):
         group = QButtonGroup(self)
         group.setExclusive(False)
         for value in values:
-            b = button(pretty(value), name=f"{kind}_{value}", checkable=True)
+            b = button(labels.text(value), name=f"{kind}_{value}", checkable=True)
             b.setProperty("toggle", True)
             b.setProperty("value", value)
             group.addButton(b)

@@ -1,7 +1,7 @@
 """Referrals: send a person from an encounter or an outreach contact to a directory service,
 and move the team's referrals on (accepted, declined, completed) as word comes back."""
 
-from fieldapp import directory, referrals
+from fieldapp import directory, labels, referrals
 from fieldapp.records import REFERRAL_CATEGORIES
 
 from .context import DIRECTORY, Context
@@ -10,7 +10,7 @@ from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout
                  QLineEdit, QListView, Qt, QTimer, QVBoxLayout, QWidget)
 from .resources import SEARCH_DELAY_MS, ResultsModel
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, heading, record_table, shortcut
 
 OUTCOMES = ("accepted", "declined", "completed")
 
@@ -31,8 +31,8 @@ class ReferralsModel(RowsTableModel):
         service = row["service_name"] + (f" — {row['organization_name']}"
                                          if row.get("organization_name") else "")
         made_on = "encounter" if row.get("encounter_id") else "outreach contact"
-        return (day_clock(row["sent_at"]), service, pretty(row["category"]), made_on,
-                pretty(row["status"]))
+        return (day_clock(row["sent_at"]), service, labels.text(row["category"]), made_on,
+                labels.text(row["status"]))
 
 
 class ReferralsView(QWidget):
@@ -64,7 +64,7 @@ class ReferralsView(QWidget):
         self.category = QComboBox()
         self.category.setObjectName("referralCategory")
         for c in REFERRAL_CATEGORIES:
-            self.category.addItem(pretty(c), c)
+            self.category.addItem(labels.text(c), c)
         self.note = QLineEdit(placeholderText="what for, who to ask for (optional; not a "
                                               "clinical note)")
         self.note.setMaxLength(2000)
@@ -81,7 +81,7 @@ class ReferralsView(QWidget):
         outcomes = QHBoxLayout()
         outcomes.addWidget(QLabel("The selected referral was"))
         for n, status in enumerate(OUTCOMES, 1):
-            b = button(f"{pretty(status)} (Alt+{n})", lambda _=False, s=status: self.mark(s),
+            b = button(f"{labels.text(status)} (Alt+{n})", lambda _=False, s=status: self.mark(s),
                        name=f"referral_{status}")
             self.outcome_buttons[status] = b
             outcomes.addWidget(b)
@@ -138,7 +138,7 @@ class ReferralsView(QWidget):
         self.source.clear()
         for s in found["sources"]:
             kind = "Encounter" if s["kind"] == "encounter" else "Outreach"
-            what = ", ".join(pretty(w.strip()) for w in s["what"].split(",") if w.strip())
+            what = ", ".join(labels.text(w.strip()) for w in s["what"].split(",") if w.strip())
             people = ", ".join(p["label"] for p in s["people"])
             self.source.addItem(" · ".join(x for x in (day_clock(s["at"]), kind, what, people)
                                            if x), s)

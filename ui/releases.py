@@ -6,7 +6,7 @@ on the next sync."""
 
 from datetime import timedelta
 
-from fieldapp import persons, releases, roster
+from fieldapp import labels, persons, releases, roster
 from fieldapp.records import RELEASE_SCOPES, ROLES
 
 from . import timefmt
@@ -14,7 +14,7 @@ from .context import Context
 from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                  QMessageBox, Qt, QTimer, QVBoxLayout, QWidget)
-from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, pretty, record_table,
+from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, record_table,
                       shortcut)
 
 SEARCH_DELAY_MS = 200
@@ -31,7 +31,7 @@ def standing(row: dict) -> str:
 
 def recipient_words(recipient: str) -> str:
     kind, _, name = recipient.partition(":")
-    return {"user": name, "role": f"every {name.replace('_', ' ')}",
+    return {"user": name, "role": f"every {labels.phrase(name)}",
             "team": f"team {name}"}.get(kind, recipient)
 
 
@@ -216,7 +216,7 @@ class ReleaseDialog(QDialog):
         self.recipient.setObjectName("recipient")
         self.members = members
         self.recipient_kind.currentIndexChanged.connect(self._recipients)
-        self.scope = QLabel(", ".join(pretty(s) for s in RELEASE_SCOPES)
+        self.scope = QLabel(", ".join(labels.text(s) for s in RELEASE_SCOPES)
                             + " (what Tandem discloses)")
         self.purpose = QLineEdit(placeholderText="e.g. coordinated follow-up after CRC discharge")
         self.purpose.setObjectName("purpose")
@@ -260,12 +260,12 @@ class ReleaseDialog(QDialog):
         if kind == "user":
             for m in self.members:
                 if m["username"] != self.ctx.profile.username:
-                    self.recipient.addItem(f"{m['display_name']} ({pretty(m['role'])})",
+                    self.recipient.addItem(f"{m['display_name']} ({labels.text(m['role'])})",
                                            f"user:{m['username']}")
         elif kind == "role":
             for role in ROLES:
                 if role != "admin":
-                    self.recipient.addItem(f"Every {pretty(role).lower()}", f"role:{role}")
+                    self.recipient.addItem(f"Every {labels.phrase(role)}", f"role:{role}")
             self.recipient.setCurrentIndex(max(0, self.recipient.findData("role:officer")))
         else:
             for team in self.ctx.profile.teams:

@@ -26,13 +26,6 @@ def search(session, text: str, filters: dict) -> list[dict]:
     return found
 
 
-def categories(session) -> list[tuple[str, str]]:
-    """(id, name) of the directory's top-level categories (not its operational flags)."""
-    return session.db.execute(
-        "SELECT id, name FROM dir_taxonomy_term WHERE parent_id IS NULL "
-        "AND coalesce(taxonomy, '') != ? ORDER BY name", [directory.FLAGS_TAXONOMY]).fetchall()
-
-
 class ResultsModel(RowsListModel):
     def display(self, r: dict) -> str:
         lines = [f"{r['name']} — {r['organization']}"]
@@ -106,7 +99,7 @@ class ResourcesView(QWidget):
         shortcut(self, "Copy the selected result's phone", "Ctrl+P", self.copy_phone_number)
         shortcut(self, "Copy the selected result's address", "Ctrl+D", self.copy_address_text)
         self._set_copy_enabled(None)
-        self.ctx.tasks.db(categories).success(self._show_categories).run()
+        self.ctx.tasks.db(lambda s: directory.categories(s.db)).success(self._show_categories).run()
         ctx.watch(self, {DIRECTORY}, self.directory_changed)
         ctx.watch(self, {"crc_status"}, self.search)  # the CRC's status on its listing
         self.search()
@@ -117,7 +110,7 @@ class ResourcesView(QWidget):
     def directory_changed(self) -> None:
         """A sync brought a new directory: the same search and filters, the same result kept
         selected if it is still there."""
-        self.ctx.tasks.db(categories).success(self._show_categories).run()
+        self.ctx.tasks.db(lambda s: directory.categories(s.db)).success(self._show_categories).run()
         self.search()
 
     def focus_search(self) -> None:

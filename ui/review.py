@@ -7,7 +7,7 @@ works offline; decisions sync like any record."""
 from datetime import timedelta
 from pathlib import Path
 
-from fieldapp import assignments, changes, followup_import, followups, persons, review
+from fieldapp import assignments, changes, followup_import, followups, labels, persons, review
 from fieldapp.records import FOLLOW_UP_REASONS, RECORD_TYPES, is_supervisor
 
 from .amend import AmendDialog
@@ -19,7 +19,7 @@ from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout
                  QWidget)
 from .timefmt import clock, day, day_clock, today
 from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_row_heights,
-                      heading, ok_cancel, pretty, record_table, set_state, shortcut)
+                      heading, ok_cancel, record_table, set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -155,7 +155,7 @@ class FollowUpDialog(QDialog):
         self.picked.setObjectName("followUpPicked")
         self.reason = QComboBox()
         for r in FOLLOW_UP_REASONS:
-            self.reason.addItem(pretty(r), r)
+            self.reason.addItem(labels.text(r), r)
         self.due = QLineEdit((today() + timedelta(days=1)).isoformat(),
                              placeholderText="YYYY-MM-DD")
         self.due.setObjectName("followUpDue")

@@ -11,7 +11,7 @@ its key under it, on the network worker (sync.online.change_password); offline i
 refused and nothing changes.
 """
 
-from fieldapp import lock, settings
+from fieldapp import changes, lock, settings
 
 from . import timefmt
 from .context import Context
@@ -24,8 +24,7 @@ LOCK = settings.SETTINGS[lock.IDLE_SETTING]
 
 
 def current(session) -> dict:
-    return {"server": session.db.execute(
-                "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0] or "",
+    return {"server": changes.sync_status(session)["server"] or "",
             "lock_minutes": lock.idle_minutes(session)}
 
 

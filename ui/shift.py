@@ -3,15 +3,16 @@ the car they usually ride in; one-tap status; the timeline. The shift belongs to
 a sync the partner's laptop (or the partner signing in on this one) shows it and adds to its
 log."""
 
-from fieldapp import roster, shift_summary, shifts
+from fieldapp import labels, roster, shift_summary, shifts
 
 from .context import Context
 from .models import RowsListModel
 from .qt import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                  QMessageBox, QStackedWidget, Qt, QVBoxLayout, QWidget)
 from .review import ReturnedNotice
+from .shift_summary import ShiftSummaryDialog
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, heading, shortcut
 
 # The one-tap statuses, in the order a call usually goes; "in service" is set by starting the shift.
 TAP_STATUSES = ("en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service")
@@ -33,7 +34,7 @@ class TimelineModel(RowsListModel):
 
     def display(self, event: dict) -> str:
         note = f" — {event['note']}" if event.get("note") else ""
-        return f"{clock(event['at'])}   {pretty(event['status'])}{note}"
+        return f"{clock(event['at'])}   {labels.text(event['status'])}{note}"
 
 
 def load(session) -> dict:
@@ -55,7 +56,7 @@ class ShiftView(QWidget):
         layout.addWidget(self.pages)
         shortcut(self, "Start the shift", "Ctrl+Return", self.start)
         for n, status in enumerate(TAP_STATUSES, 1):
-            shortcut(self, f"Status: {pretty(status)}", f"Alt+{n}",
+            shortcut(self, f"Status: {labels.text(status)}", f"Alt+{n}",
                      lambda _=False, s=status: self.set_status(s))
         shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
         # the shift, its events (a sync may bring the partner's shift, or end this one), and a
@@ -110,7 +111,8 @@ class ShiftView(QWidget):
         grid = QGridLayout()
         self.status_buttons = {}
         for n, status in enumerate(TAP_STATUSES):
-            b = button(f"{pretty(status)}\nAlt+{n + 1}", lambda _=False, s=status: self.set_status(s),
+            b = button(f"{labels.text(status)}\nAlt+{n + 1}",
+                       lambda _=False, s=status: self.set_status(s),
                        name=f"status_{status}")
             b.setProperty("status", True)
             self.status_buttons[status] = b
@@ -151,7 +153,7 @@ class ShiftView(QWidget):
         self.timeline.set_events(events)
         if events:
             last = events[-1]
-            self.current.setText(f"{pretty(last['status'])} since {clock(last['at'])}")
+            self.current.setText(f"{labels.text(last['status'])} since {clock(last['at'])}")
         for status, b in self.status_buttons.items():
             b.setChecked(bool(events) and events[-1]["status"] == status)
 
@@ -163,7 +165,8 @@ class ShiftView(QWidget):
         self.partner.clear()
         self.partner.addItem("No partner", None)
         for m in partners:
-            self.partner.addItem(f"{m['display_name']} — {pretty(m['role'])} ({m['username']})",
+            self.partner.addItem(f"{m['display_name']} — {labels.text(m['role'])} "
+                                 f"({m['username']})",
                                  {"username": m["username"], "role": m["role"]})
         self.partner.setCurrentIndex(max(0, next(
             (n for n in range(self.partner.count()) if self.partner.itemData(n) == keep), 0)))
@@ -230,6 +233,5 @@ class ShiftView(QWidget):
         if summary is None:
             self.errors.message("No shift of yours has ended on this laptop yet.")
             return
-        from .shift_summary import ShiftSummaryDialog  # loads reportlab: only when needed
         self.summary_dialog = ShiftSummaryDialog(summary, self)
         self.summary_dialog.open()

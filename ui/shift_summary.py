@@ -4,14 +4,14 @@ Shown when a shift ends and from the shift screen for the last ended shift. The 
 from fieldapp.shift_summary (fieldapp.metrics over the shift's hours), computed on the DB worker.
 """
 
-from fieldapp.report import shown
+from fieldapp import labels
 from fieldapp.shift_summary import ShiftSummary
 from fieldapp.timeutil import to_iso
 
 from .qt import (QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QLabel,
                  Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import fit_dialog, heading, pretty, vertical_scroll
+from .widgets import fit_dialog, heading, vertical_scroll
 
 
 def duration(minutes: float) -> str:
@@ -74,11 +74,11 @@ class ShiftSummaryDialog(QDialog):
 
     def _figure(self, key: str, label: str | None = None) -> tuple[str, str, str]:
         figure = self.summary.figures[key]
-        return key, label or figure.label, shown(figure)
+        return key, label or figure.label, labels.figure_value(figure)
 
     def _time_box(self) -> QGroupBox:
         s = self.summary
-        rows = [(f"status.{status}", pretty(status), duration(minutes))
+        rows = [(f"status.{status}", labels.text(status), duration(minutes))
                 for status, minutes in s.status_minutes.items() if status != "out_of_service"]
         rows.append(("status.changes", "Status changes", str(s.status_changes)))
         return self._box("Time by status", rows)
@@ -87,7 +87,8 @@ class ShiftSummaryDialog(QDialog):
         s = self.summary
         rows = [self._figure("calls.mental_health", "Encounters"),
                 self._figure("calls.patrol_taken")]
-        rows += [(f"calls.disposition.{d}", pretty(d), str(n)) for d, n in s.dispositions.items()]
+        rows += [(f"calls.disposition.{d}", labels.text(d), str(n))
+                 for d, n in s.dispositions.items()]
         return self._box("Calls and encounters", rows)
 
     def _crc_box(self) -> QGroupBox:

@@ -13,7 +13,7 @@ build the main window's frame (ui.app), so signing in only fills it in.
 from pathlib import Path
 
 from fieldapp import reauth, signin
-from fieldapp.errors import KeyMissing, TandemError, WrongPassword
+from fieldapp.errors import KeyMissing, NoCache, TandemError, WrongPassword
 
 from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
                  QWidget, Signal)
@@ -235,8 +235,7 @@ class SignInView(QWidget):
                                              "and password.")
         elif isinstance(error, signin.AccountLocked):
             self.errors.message(str(error))
-        elif isinstance(error, KeyMissing) or (isinstance(error, TandemError)
-                                               and "sign in online first" in str(error)):
+        elif isinstance(error, (KeyMissing, NoCache)):
             self.errors.show_one("server", f"No copy of {self.username.text().strip()}'s data "
                                            "on this laptop: enter the agency server to sign in "
                                            "online first.")

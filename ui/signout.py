@@ -21,9 +21,8 @@ STOP_SECONDS = 2  # then the workers have this long to end
 
 def outbox_state(session) -> dict:
     """On the DB worker: the changes waiting to sync, and whether there is a server to take them."""
-    return {"pending": changes.pending_ops(session),
-            "server": session.db.execute(
-                "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]}
+    status = changes.sync_status(session)
+    return {"pending": status["pending"], "server": status["server"]}
 
 
 def send_outbox(session, cancel):

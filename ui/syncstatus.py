@@ -7,6 +7,7 @@ reaches every open screen by the same signal. The sync engine (and requests) is 
 the first sync, on the network worker, so it costs the window's start nothing.
 """
 
+from fieldapp import changes
 from sync.cancel import Cancel
 
 from . import probe
@@ -15,16 +16,6 @@ from .qt import QLabel, QStatusBar, QTimer, Signal
 from .tasks import collection_paused
 from .timefmt import local
 from .widgets import button, set_state
-
-
-def read_counts(session) -> dict:
-    db = session.db
-    return {
-        "pending": db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0],
-        "last_sync_at": db.execute("SELECT last_sync_at FROM sync_state WHERE id = 1").fetchone()[0],
-        "conflicts": db.execute(
-            "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0],
-    }
 
 
 def run_sync(session, cancel: Cancel | None = None):
@@ -89,7 +80,7 @@ class SyncStatusBar(QStatusBar):
 
     def refresh(self) -> None:
         if not self._stopped:
-            self.ctx.tasks.db(read_counts).success(self._show_counts).run()
+            self.ctx.tasks.db(changes.sync_status).success(self._show_counts).run()
 
     def sync_now(self) -> None:
         if self.syncing or self._stopped:

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Callable
 
+from fieldapp import labels
 from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
@@ -161,7 +162,7 @@ class FieldErrors:
                 self._labels[field].setText(why)
                 self._labels[field].show()
             else:
-                unplaced.append(f"{field.replace('_', ' ')}: {why}")
+                unplaced.append(f"{labels.phrase(field)}: {why}")
         if unplaced:
             self.general.setText("\n".join(unplaced))
             self.general.show()
@@ -204,18 +205,6 @@ class FieldErrors:
         label.setWordWrap(True)
         label.hide()
         return label
-
-
-ACRONYMS = {"crc": "CRC", "id": "ID", "p1": "P1"}
-
-
-def pretty(value: str | None) -> str:
-    """A stored choice as words: 'transported_crc_voluntary' -> 'Transported CRC voluntary'."""
-    if not value:
-        return ""
-    words = [ACRONYMS.get(w, w) for w in value.replace("_", " ").split(" ")]
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
 
 
 def record_table(model, stretch: tuple[int, ...] = ()) -> QTableView:

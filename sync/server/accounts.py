@@ -44,6 +44,10 @@ class AccountError(Exception):
     """A sign-in or account change that cannot go ahead; the message says why."""
 
 
+class UnknownToken(AccountError):
+    """A token this server never issued (or has forgotten)."""
+
+
 class TokenProblem(AccountError):
     """A refresh the server refuses; `code` says why: unauthorized, token_reused (a retired
     token came back: the chain is revoked) or signin_expired (sign in online again)."""
@@ -326,7 +330,7 @@ def confirm_wipe(conn, refresh_token: str) -> str:
                        .where(token.c.token_hash == _digest(refresh_token),
                               token.c.kind == "refresh")).first()
     if row is None:
-        raise AccountError("unknown refresh token")
+        raise UnknownToken("unknown refresh token")
     if not row.revoked_at:
         raise AccountError(f"device {row.device_id} is not revoked; nothing to wipe")
     record_wipe(conn, row.device_id, "wiped", "the laptop reported its copy deleted")
@@ -360,7 +364,7 @@ def _token_row(conn, value: str, kind: str, allow_used: bool = False):
         .where(token.c.token_hash == _digest(value), token.c.kind == kind)
     ).mappings().first()
     if row is None:
-        raise AccountError(f"unknown {kind} token")
+        raise UnknownToken(f"unknown {kind} token")
     if row["device_revoked"]:
         raise DeviceRevoked(row["device_id"])
     if row["revoked_at"] or row["disabled"] or row["role"] == INTAKE_ROLE:

@@ -380,8 +380,10 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             try:
                 return {"device_id": accounts.confirm_wipe(conn, body.refresh_token),
                         "recorded": True}
-            except accounts.AccountError as e:
-                raise ApiError(401 if "unknown" in str(e) else 409, str(e)) from None
+            except accounts.UnknownToken as e:
+                raise ApiError(401, str(e)) from None
+            except accounts.AccountError as e:  # not revoked: nothing to wipe
+                raise ApiError(409, str(e)) from None
 
     @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403))
     def push(body: PushBody, access_token: str = Depends(bearer)):

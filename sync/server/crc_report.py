@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from fieldapp.errors import ValidationError
 from fieldapp.metrics import Period, percentile
-from fieldapp.report import csv_cell
+from fieldapp.report_formats import csv_cell
 from fieldapp.timeutil import parse_iso
 
 from . import agency_settings

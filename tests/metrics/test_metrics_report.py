@@ -2,8 +2,10 @@
 
 import csv
 import json
+import os
 import shutil
 import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +13,8 @@ import pytest
 from fieldapp import crc
 from fieldapp.errors import ValidationError
 from fieldapp.metrics import FIGURES, Parameters, compute
-from fieldapp.report import build_report, csv_cell, to_csv, write_report
+from fieldapp.report import build_report, write_report
+from fieldapp.report_formats import csv_cell, to_csv
 
 from month_fixture import MONTH, as_team, build_month, local
 
@@ -75,6 +78,8 @@ def test_every_format_from_a_month(officer, tmp_path):
     text = pdf_text(written["pdf"])
     assert "Program report: November 2026" in text and "Team mhst-1" in text
     assert "CRC check-in target 7 minutes" in text
+    assert "1 Nov 2026 to 30 Nov 2026 (America/Phoenix)" in text  # no glibc-only %-d
+    assert "Transported CRC voluntary" in text  # the disposition as every screen reads it
     assert "Calls by APCO incident type" in text and "WELFARE Man Down Check" in text
     for key in ("crc.dropoffs", "calls.patrol_taken", "followups.due"):
         assert f"{FIGURES[key][1]}" in text and f"{want[key]:,}" in text, key
@@ -144,3 +149,13 @@ def test_bad_requests_name_the_field(officer, tmp_path, month, fmt, tz, team, fi
         write_report(officer.db, month, team, fmt, out, tz=tz, now=NOW)
     assert caught.value.table == "report" and field in caught.value.problems
     assert list(out.parent.iterdir()) == []  # no file, not even a half-written one
+
+
+def test_showing_figures_loads_no_pdf_renderer():
+    """The screens format figures and build the report; only writing a PDF loads reportlab."""
+    code = ("import sys, ui.dashboard, ui.shift_summary, fieldapp.report, fieldapp.labels; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'reportlab'))")
+    shown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                           text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert shown.stdout.strip() == "[]"
+

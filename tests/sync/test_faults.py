@@ -12,9 +12,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+import fieldapp.clock
 from fieldapp import changes, schema, shifts
 from fieldapp.session import unlock
 from sync import credentials, engine
@@ -64,9 +66,17 @@ def test_2_laptop_killed_at_random_points_during_sync(agency, laptop, tmp_path):
             [sys.executable, str(HERE / "laptop_child.py"), str(data_dir), "ofc.ramirez",
              PASSWORD, follow_up_id], stdout=subprocess.PIPE, env=env)
         assert child.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.05, 1.5))
+        # Killed as it makes its k-th request: before it is sent, in flight, or after the
+        # server committed it but before the answer arrived; and never between two syncs.
+        k, requests_seen = rng.randint(1, 30), 0
+        while requests_seen < k:
+            line = child.stdout.readline().strip()
+            assert line, "the laptop process ended by itself"
+            requests_seen += line == b"request"
         child.send_signal(signal.SIGKILL)
         child.wait()
+        assert b"synced" not in child.stdout.read().split(), "the kill landed between syncs"
+        child.stdout.close()
     session = unlock(data_dir, "ofc.ramirez", PASSWORD)
     try:
         first = engine.run_sync(session)
@@ -122,7 +132,10 @@ def test_6_two_laptops_write_1000_shift_events_in_the_same_millisecond(agency, l
     b = laptop("ofc.b")
     shift_id = shifts.start_shift(a, "MHST-1")
     engine.run_sync(a), engine.run_sync(b)
-    monkeypatch.setattr("fieldapp.clock.time.time", lambda: 1_780_000_000.123)
+    # The laptops' clock stands still on this thread only: the server keeps true time.
+    laptops, real = threading.current_thread(), time.time
+    monkeypatch.setattr(fieldapp.clock, "time", SimpleNamespace(time=lambda: (
+        1_780_000_000.123 if threading.current_thread() is laptops else real())))
     for s in (a, b):
         for i in range(1000):
             changes.create(s, "shift_event", {"shift_id": shift_id, "status": "available",

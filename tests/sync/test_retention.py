@@ -8,7 +8,7 @@ import json
 import os
 from datetime import timedelta
 
-from fieldapp import changes, encounters, followups, persons
+from fieldapp import changes, encounters, followups, persons, releases
 from fieldapp.session import unlock
 from fieldapp.timeutil import to_iso, utc_now
 from sync import engine
@@ -44,12 +44,12 @@ def test_closed_records_past_the_window_leave_the_laptop_and_the_file_shrinks(ag
     encounter = encounters.save_encounter(officer, {"presenting_situation": "welfare_check",
                                                     "started_at": OLD})
     encounters.add_clinical_note(officer, encounter, "old note")
-    encounters.finalize(officer, encounter)
+    changes.patch(officer, "encounter", encounter, {"finalized_at": OLD})  # its shift ended
     release = {"discloser": "self", "scope": "clinical_notes", "recipient": "role:officer",
                "purpose": "care"}
-    expired = persons.add_release(officer, person, {**release, "signed_on": "2025-01-01",
+    expired = releases.add_release(officer, person, {**release, "signed_on": "2025-01-01",
                                                     "expires_on": "2025-06-01"})
-    active = persons.add_release(officer, person, {**release, "signed_on": OLD_DAY,
+    active = releases.add_release(officer, person, {**release, "signed_on": OLD_DAY,
                                                    "expires_on": "2099-01-01"})
     assert engine.run_sync(officer)["check"] == "ok"
     officer.db.execute("INSERT INTO outbox (op_id, table_name, record_id, kind, fields, base, "

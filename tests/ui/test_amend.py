@@ -61,7 +61,7 @@ def test_officer_amends_the_encounter_the_sergeant_asked_about(qtbot, open_windo
     window = open_window(officer)
     dialog = open_dialog(qtbot, window)
     titles = [e["title"] for e in dialog.records.rows]
-    assert titles == ["Encounter: suicidal ideation", "CRC drop-off (involuntary)"]
+    assert titles == ["Encounter: Suicidal ideation", "CRC drop-off (involuntary)"]
 
     pick(qtbot, window, dialog, "Encounter")
     note = dialog.findChild(QPlainTextEdit, "amend_police_note")

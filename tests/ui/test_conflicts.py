@@ -2,10 +2,10 @@
 
 import json
 
-from fieldapp import assignments, changes
+from fieldapp import assignments, changes, review
 from fieldapp.timeutil import now_iso
 from tests.ui.conftest import settle
-from ui.conflicts import ConflictsModel, decode, load
+from ui.conflicts import ConflictsModel, decode
 from ui.qt import QPushButton, Qt
 
 
@@ -61,5 +61,5 @@ def test_conflicts_model(qtmodeltester, officer):
         "source": "supervisor", "type": "scheduled_task", "priority": 2, "summary": "x"})
     conflict(officer, a, "summary", "x", None)
     model = ConflictsModel()
-    model.set_rows(load(officer))
+    model.set_rows(review.open_conflicts(officer))
     qtmodeltester.check(model)

@@ -9,14 +9,14 @@ import pytest
 from fieldapp import agency, settings
 from fieldapp.metrics import DEFAULTS, FIGURES, Parameters, compute
 from fieldapp.records import DISPOSITIONS
-from fieldapp.report import KEY_FIGURES, shown
+from fieldapp.labels import figure_value, text
+from fieldapp.report import KEY_FIGURES
 from fieldapp.timeutil import utc_now
 from tests.conftest import make_session
 from tests.metrics.month_fixture import MONTH, TEAMS, build_month
 from tests.ui.conftest import settle
 from ui.dashboard import DashboardView, FiguresModel, shift_month
 from ui.qt import QFileDialog, Qt
-from ui.widgets import pretty
 
 TZ = "America/Phoenix"
 
@@ -59,12 +59,12 @@ def test_the_dashboard_shows_metrics_figures(qtbot, open_window, sergeant, month
         want = expected(sergeant, month, team)
         oracle = month.oracle.expected(team)
         for key, _label in KEY_FIGURES:
-            assert view.cards[key].text() == shown(want[key], short=True), key
+            assert view.cards[key].text() == figure_value(want[key], short=True), key
         assert view.cards["crc.dropoffs"].text() == f"{oracle['crc.dropoffs']:,}"
         rows = {view.figures.index(r, 0).data(FiguresModel.IdRole):
                 view.figures.index(r, 2).data() for r in range(view.figures.rowCount())}
         assert list(rows) == list(FIGURES)
-        assert rows == {k: shown(f) for k, f in want.items()}
+        assert rows == {k: figure_value(f) for k, f in want.items()}
         # The charts hold the same month: every timed check-in, every disposition, transports.
         dots = view.check_in_chart.days
         assert len(dots) == 30 and sum(map(len, dots)) == oracle["crc.handed_off"]
@@ -72,7 +72,7 @@ def test_the_dashboard_shows_metrics_figures(qtbot, open_window, sergeant, month
             m for t in ((team,) if team else TEAMS) for m in month.oracle.check_ins[t])
         assert view.check_in_chart.target == 7
         assert dict(view.disposition_chart.rows) == {
-            pretty(d): oracle[f"calls.disposition.{d}"] for d in (*DISPOSITIONS, "not_recorded")}
+            text(d): oracle[f"calls.disposition.{d}"] for d in (*DISPOSITIONS, "not_recorded")}
         voluntary, involuntary = (values for _, _, values in view.transport_chart.series)
         assert sum(voluntary) == oracle["crc.transport.voluntary"]
         assert sum(involuntary) == oracle["crc.transport.involuntary"]
@@ -89,7 +89,7 @@ def test_the_booking_baseline_is_a_setting_used_by_the_dashboard(qtbot, open_win
     assert settings.get(sergeant.db, "booking_baseline_minutes") == 95
     want = expected(sergeant, month, None, Parameters(7, 95))
     assert view.cards["patrol.time_saved_minutes"].text() == \
-        shown(want["patrol.time_saved_minutes"], short=True)
+        figure_value(want["patrol.time_saved_minutes"], short=True)
     assert view.report.parameters.booking_baseline_minutes == 95
 
 

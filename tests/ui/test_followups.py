@@ -1,15 +1,15 @@
 """Follow-ups in working order; an attempt in two clicks; the person's history beside them."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from fieldapp import changes, followups, persons
+from fieldapp import agency, changes, followups, persons
 from tests.ui.conftest import settle
-from ui.followups import FollowUpsModel, HistoryModel, load
+from ui.followups import FollowUpsModel, HistoryModel
 from ui.qt import Qt
 
 
 def seed(session):
-    today = date.today()
+    today = agency.today(session.db)  # the agency's day, as the screen reads it
     dana = persons.add_person(session, {"kind": "named", "first_name": "Dana",
                                         "last_name": "Whitfield", "safety_cautions": "dog on site"})
     tex = persons.add_person(session, {"kind": "alias", "alias": "Tex"})
@@ -63,7 +63,7 @@ def test_completed_closes_the_follow_up(qtbot, open_window, officer):
 def test_models(qtmodeltester, officer):
     ids, dana = seed(officer)
     model = FollowUpsModel()
-    model.set_rows(load(officer))
+    model.set_rows(followups.worklist(officer))
     qtmodeltester.check(model)
     history = HistoryModel()
     followups.log_attempt(officer, ids["overdue"], "visit", "reached", note="doing better")
@@ -90,7 +90,7 @@ def test_an_attempt_takes_a_note_and_the_history_shows_it_in_the_one_date_format
     assert view.note.text() == ""  # ready for the next one
     lines = [view.history.data(view.history.index(r)) for r in range(view.history.rowCount())]
     assert any("moved to the shelter" in line for line in lines)
-    due = (date.today() - timedelta(days=2))
+    due = agency.today(officer.db) - timedelta(days=2)
     shown = " ".join(lines) + " " + " ".join(
         view.model.data(view.model.index(r, 1)) for r in range(view.model.rowCount()))
     assert due.isoformat() not in shown and due.strftime("%a %d %b") in shown
