@@ -11,18 +11,28 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from fastapi.testclient import TestClient
 
 from sync.server import cli, config, logs
-from sync.server.api import create_app
 from sync.server.db import make_engine, migrate
+from sync.server.embedded import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-token-never-logged"
+
+
+@contextmanager
+def served(db_url: str):
+    """The server of `db_url` on a real loopback port (uvicorn); yields its base URL."""
+    running = serve_in_thread(db_url)
+    try:
+        yield running.url
+    finally:
+        running.stop()
 
 
 def free_port() -> int:
@@ -82,32 +92,33 @@ def test_pool_settings_come_from_the_environment(monkeypatch):
 def test_health_checks_the_database(db_url):
     engine = make_engine(db_url)
     epoch = migrate(engine)
-    with TestClient(create_app(engine)) as http:
-        answer = http.get("/v1/health")
+    with served(db_url) as url:
+        answer = requests.get(f"{url}/v1/health", timeout=10)
     assert answer.status_code == 200 and answer.json()["epoch"] == epoch
     engine.dispose()
 
 
 def test_health_answers_503_when_the_database_is_unreachable(tmp_path):
-    with TestClient(create_app("postgresql+psycopg://u:p@127.0.0.1:1/db")) as http:
-        down = http.get("/v1/health")
+    with served("postgresql+psycopg://u:p@127.0.0.1:1/db") as url:
+        down = requests.get(f"{url}/v1/health", timeout=10)
     assert down.status_code == 503 and down.headers["Retry-After"] == "1"
-    with TestClient(create_app(f"sqlite:///{tmp_path / 'never-initialised.db'}")) as http:
-        assert http.get("/v1/health").status_code == 503
+    with served(f"sqlite:///{tmp_path / 'never-initialised.db'}") as url:
+        assert requests.get(f"{url}/v1/health", timeout=10).status_code == 503
 
 
 def test_one_access_line_per_request_without_tokens_bodies_or_query(tmp_path, access_lines):
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
     migrate(engine)
     secret_body = gzip.compress(json.dumps({"ops": [], "note": SECRET}).encode())
-    with TestClient(create_app(engine)) as http:
-        http.get("/v1/health")
-        http.get(f"/v1/pull?after=5&secret={SECRET}", headers={"Authorization": f"Bearer {SECRET}"})
-        http.post("/v1/push", content=secret_body, headers={
+    with served(f"sqlite:///{tmp_path / 'a.db'}") as url, requests.Session() as http:
+        http.get(f"{url}/v1/health")
+        http.get(f"{url}/v1/pull?after=5&secret={SECRET}",
+                 headers={"Authorization": f"Bearer {SECRET}"})
+        http.post(f"{url}/v1/push", data=secret_body, headers={
             "Authorization": f"Bearer {SECRET}", "Content-Encoding": "gzip",
             "Content-Type": "application/json"})
-        http.post("/v1/login", json={"username": "nobody", "password": SECRET})
-        http.post("/v1/push", content=b"x" * (9 << 20))
+        http.post(f"{url}/v1/login", json={"username": "nobody", "password": SECRET})
+        http.post(f"{url}/v1/push", data=b"x" * (9 << 20))
     lines = access_lines()
     assert [(line["method"], line["path"], line["status"]) for line in lines] == [
         ("GET", "/v1/health", 200), ("GET", "/v1/pull", 401), ("POST", "/v1/push", 422),
