@@ -22,7 +22,7 @@ from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, directory, exchange, integrations
+from . import accounts, directory, exchange, integrations, recovery, restore
 from .db import make_engine, read_meta
 from .logs import AccessLog
 
@@ -62,10 +62,46 @@ class FetchBody(BaseModel):
     ids: list[str] = Field(max_length=P.PULL_PAGE_MAX)
 
 
+class OfferKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=36)
+    version: int = Field(ge=0, le=2**31)
+    updated_hlc: str = Field(min_length=1, max_length=80)
+    confirmed: bool  # the laptop had it from this server in the epoch it names (`known`)
+
+
+class OfferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keys: list[OfferKey] = Field(max_length=P.OFFER_MAX_KEYS)
+
+
+class GivenRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=36)
+    deleted: bool
+    created_hlc: str = Field(min_length=1, max_length=80)
+    updated_hlc: str = Field(min_length=1, max_length=80)
+    author: str = Field(min_length=1, max_length=64)
+    device: str = Field(min_length=1, max_length=64)
+    fields: dict[str, Any]
+
+
+class ReturnBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[GivenRecord] = Field(max_length=P.RETURN_MAX_RECORDS)
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, detail: str, code: str = "error"):
+    def __init__(self, status: int, detail: str, code: str = "error", **extra):
         super().__init__(detail)
-        self.status, self.detail, self.code = status, detail, code
+        self.status, self.detail, self.code, self.extra = status, detail, code, extra
+
+
+def _behind(late: restore.Behind) -> ApiError:
+    """409: the caller's epoch is not the server's; the answer names the current one."""
+    return ApiError(409, late.reason, P.EPOCH_CHANGED, epoch=late.epoch)
 
 
 class BodyLimit:
@@ -142,7 +178,8 @@ def create_app(db: str | Engine) -> FastAPI:
         if exc.code == "device_revoked":  # logged once the request's transaction is over
             await run_in_threadpool(log_wipe_order, exc.device_id)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": exc.detail, "code": exc.code}, exc.status, headers)
+        return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.extra}, exc.status,
+                            headers)
 
     @app.exception_handler(OperationalError)
     async def _db_busy(_request: Request, exc: OperationalError):
@@ -228,29 +265,72 @@ def create_app(db: str | Engine) -> FastAPI:
             except accounts.AccountError as e:
                 raise ApiError(401 if "unknown" in str(e) else 409, str(e)) from None
 
+    # `epoch` (the epoch the laptop synced with) and `last_op` (the last op this server
+    # confirmed to it) let the server refuse a request from another history generation (409
+    # epoch_changed), and notice when it forgot changes (sync/server/restore.py).
+    Epoch = Query(None, min_length=1, max_length=64)
+    LastOp = Query(None, min_length=1, max_length=64)
+
     @app.post(f"{P.PREFIX}/push")
-    def push(body: PushBody, access_token: str = Depends(bearer)):
+    def push(body: PushBody, epoch: str | None = Epoch, last_op: str | None = LastOp,
+             access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
         ops = [op.model_dump() for op in body.ops]
         if len({op["op_id"] for op in ops}) != len(ops):
             raise ApiError(422, "an op_id appears twice in this batch")
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
-            results = exchange.push(conn, caller, ops)
+            late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
+            if late is None:
+                results = exchange.push(conn, caller, ops)
+        if late:
+            raise _behind(late)
         return _json({"results": results, "server_time": now_iso()})
 
     @app.get(f"{P.PREFIX}/pull")
     def pull(after: int = Query(0, ge=0, le=2**62),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
+             epoch: str | None = Epoch, last_op: str | None = LastOp,
              access_token: str = Depends(bearer)):
         """Records the caller may see changed after the cursor `after`, oldest change first."""
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
-            try:
-                page = exchange.pull(conn, caller, after, limit)
-                return _json(page, page.pop("records"))
-            except exchange.CursorExpired as e:
-                raise ApiError(410, str(e), "cursor_expired") from None
+            late = restore.check(conn, caller, epoch, last_op=last_op, after=after)
+            if late is None:
+                try:
+                    page = exchange.pull(conn, caller, after, limit)
+                    return _json(page, page.pop("records"))
+                except exchange.CursorExpired as e:
+                    raise ApiError(410, str(e), "cursor_expired") from None
+        raise _behind(late)
+
+    @app.post(f"{P.PREFIX}/recovery/offer")
+    def recovery_offer(body: OfferBody, known: str | None = Epoch,
+                       access_token: str = Depends(bearer)):
+        """What the server wants of records a laptop holds (`known`: the epoch its copy comes
+        from): held, send, deleted, out_of_scope or not_yours, one answer per record."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            answer = recovery.offer(conn, caller, known, [k.model_dump() for k in body.keys])
+        if isinstance(answer, restore.Behind):
+            raise _behind(answer)
+        return _json(answer)
+
+    @app.post(f"{P.PREFIX}/recovery/records")
+    def recovery_records(body: ReturnBody, epoch: str = Query(min_length=1, max_length=64),
+                         access_token: str = Depends(bearer)):
+        """Take back records the server lacks or holds at an older state, with their ids,
+        fields, clock stamps and authors; one result per record: restored, merged,
+        unchanged, deleted (compacted away) or rejected (with the reason)."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            late = restore.check(conn, caller, epoch, lock=True)
+            if late is None:
+                results = recovery.take_back(conn, caller,
+                                             [r.model_dump() for r in body.records])
+        if late:
+            raise _behind(late)
+        return _json({"results": results})
 
     @app.post(f"{P.PREFIX}/records")
     def records(body: FetchBody, access_token: str = Depends(bearer)):

@@ -17,10 +17,16 @@ from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
-from . import accounts, config, directory, exchange, imports, integrations, logs, report
+from . import (
+    accounts, config, directory, exchange, imports, integrations, logs, recovery, report, restore,
+)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
+RESTORED_NOTE = (
+    "A new history generation began: each laptop gives back what the database lacks on its "
+    "next sync ('tandem-server recoveries' lists them). Accounts and devices added or changed "
+    "since the backup are gone: add them again; laptops registered since sign in again.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
                        ("report", "write the monthly program report"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
-                       ("add-integration", "register a CAD integration; prints its key once")):
+                       ("add-integration", "register a CAD integration; prints its key once"),
+                       ("backup", "copy the SQLite database, consistent, while it serves"),
+                       ("restore", "put a SQLite backup in place; laptops give back what "
+                                   "it lacks"),
+                       ("mark-restored", "after pg_restore or a failover: a new history "
+                                         "generation, so laptops give back what it lacks"),
+                       ("recoveries", "restores and failovers, and what each laptop gave back")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -63,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("import-followups", "add-integration"):
             sub.add_argument("path" if name == "import-followups" else "name")
             sub.add_argument("--team", required=True, help="the team the records belong to")
+        if name == "backup":
+            sub.add_argument("--out", required=True, type=Path, help="the backup file to write")
+        if name == "restore":
+            sub.add_argument("backup", type=Path, help="a file 'tandem-server backup' wrote")
+        if name == "mark-restored":
+            sub.add_argument("--reason", default="restored or failed over outside Tandem",
+                             help="what happened, for the log (e.g. 'pg_restore of the "
+                                  "2 a.m. dump')")
+        if name == "recoveries":
+            sub.add_argument("--json", action="store_true", help="print JSON")
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
@@ -108,6 +130,25 @@ def main(argv: list[str] | None = None) -> int:
                 result["expired_access_tokens"] = accounts.discard_expired_access_tokens(conn)
             print(json.dumps({"deleted_before": before, **result}))
             return 0
+        if args.command == "backup":
+            print(json.dumps(restore.backup(args.db, args.out)))
+            return 0
+        if args.command == "restore":
+            engine.dispose()
+            result = restore.restore(args.db, args.backup)
+            print(json.dumps(result))
+            print(RESTORED_NOTE, file=sys.stderr)
+            return 0
+        if args.command == "mark-restored":
+            result = restore.mark_restored(engine, args.reason)
+            print(json.dumps(result))
+            print(RESTORED_NOTE, file=sys.stderr)
+            return 0
+        if args.command == "recoveries":
+            with engine.connect() as conn:
+                found = recovery.report(conn)
+            print(json.dumps(found, indent=2) if args.json else "\n".join(_recovery_lines(found)))
+            return 0
         if args.command == "import-directory":
             result = directory.import_directory(engine, args.path)
             print("\n".join(directory.summary_lines(result)))
@@ -129,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"added integration {args.name} for team {args.team}; its key (shown only "
                   f"now, send it as the X-Integration-Key header):\n{key}")
             return 0
-    except (ImportFileError, integrations.IntegrationError) as e:
+    except (ImportFileError, integrations.IntegrationError, restore.RestoreError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
         return _fail(str(e))
@@ -145,6 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
                      f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")
     return 2
+
+
+def _recovery_lines(found: dict) -> list[str]:
+    lines = [f"current epoch {found['epoch']}"]
+    if not found["generations"]:
+        lines.append("no restore or failover recorded")
+    for g in found["generations"]:
+        lines.append(f"epoch {g['epoch']}: {g['reason']} at {g['started_at'] or '-'}"
+                     + (f" ({g['detail']})" if g["detail"] else ""))
+        if not g["devices"]:
+            lines.append("  no laptop has given anything back yet")
+        for d in g["devices"]:
+            lines.append(
+                f"  {d['username']} on {d['device_name'] or d['device_id']}: restored "
+                f"{d['restored']}, brought up to date {d['merged']}, kept on the laptop "
+                f"{d['kept_on_laptop']} ({d['first_at']} to {d['last_at']})")
+    return lines
 
 
 def _serve(args) -> int:
