@@ -1,6 +1,6 @@
 """Every local change to a synced record: the row and its outbox op, in one transaction.
 
-Every edit made on the laptop goes through here (only sync/client.py also writes synced tables,
+Every edit made on the laptop goes through here (only the sync engine also writes synced tables,
 applying what it pulls), so no edit can reach the cache without the op that will carry it to
 the agency server, nor an op without its edit.
 An op records the changed fields with the values they replaced (its base) and the record's
@@ -32,7 +32,7 @@ def create(session: Session, table: str, values: dict, *, record_id: str | None 
             "server_version": 0, "deleted": 0, **stored,
         })
         _write_op(session, rt, record_id, "append" if rt.append_only else "create",
-                  stored, {}, 0, stamp)
+                  stored, {}, 0, stamp, None)
         _audit_change(session, rt, record_id, "create")
     return record_id
 
@@ -58,7 +58,8 @@ def patch(session: Session, table: str, record_id: str, values: dict, *,
         stamp = session.stamp()
         db[table].update(record_id, {**changed, "updated_hlc": stamp})
         _write_op(session, rt, record_id, "patch", changed,
-                  {k: current[k] for k in changed}, current["server_version"], stamp)
+                  {k: current[k] for k in changed}, current["server_version"], stamp,
+                  current["updated_hlc"])
         _audit_change(session, rt, record_id, "change", ", ".join(sorted(changed)))
     return changed
 
@@ -75,7 +76,8 @@ def delete(session: Session, table: str, record_id: str, *, amending: bool = Fal
             _refuse_if_submitted(session, rt, current)
         stamp = session.stamp()
         db[table].update(record_id, {"deleted": 1, "updated_hlc": stamp})
-        _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp)
+        _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp,
+                  current["updated_hlc"])
         _audit_change(session, rt, record_id, "delete")
 
 
@@ -130,13 +132,16 @@ def _exists(session: Session, table: str, record_id) -> bool:
 
 
 def _write_op(session: Session, rt: RecordType, record_id: str, kind: str,
-              fields: dict, base: dict, base_version: int, stamp: str) -> None:
+              fields: dict, base: dict, base_version: int, stamp: str,
+              base_hlc: str | None) -> None:
+    """`base_hlc`: the record's stamp before this op, naming the copy the base values come
+    from (what the laptop gives back should the server lose it; sync/giveback.py)."""
     session.db["outbox"].insert({
         "op_id": new_id(), "table_name": rt.table, "record_id": record_id, "kind": kind,
         "fields": json.dumps(fields, ensure_ascii=False),
         "base": json.dumps(base, ensure_ascii=False),
-        "base_version": base_version, "hlc": stamp, "state": "pending",
-        "created_at": now_iso(),
+        "base_version": base_version, "hlc": stamp, "base_hlc": base_hlc,
+        "state": "pending", "created_at": now_iso(),
     })
 
 

@@ -6,13 +6,18 @@ What this module guarantees, and how:
 - A pulled page's rows and the new cursor are committed in one transaction, so the cursor is
   never ahead of the data. Rows with pending local ops are rebased: the server's row with the
   pending edits laid over it, never overwritten.
-- A new server epoch or an expired cursor rebuilds the copy from cursor 0; the outbox is kept
-  and replayed, and the end-of-sync check removes rows the server no longer has.
+- An expired cursor rebuilds the copy from cursor 0; the outbox is kept and replayed.
+- When the server's history went back (a restore or a failover: a new epoch, or a request of
+  ours proving it forgot changes, 409 epoch_changed), the laptop first gives back what the
+  server lacks (`giveback`), and only then pulls the new generation from cursor 0. Each push
+  and pull names the epoch it was made in and the last op the server confirmed.
 - The resource directory (reference data) comes before the case pull, as the services changed
   since the laptop's directory version, applied with that version in one transaction of its
   own; a failure there is reported and the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
-  is repaired from the server's manifest and reported.
+  is repaired from the server's manifest and reported. A row is never deleted because the
+  server lacks it: the server is asked, and only a deletion it compacted away or a record no
+  longer in the user's scope is dropped.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -34,7 +39,7 @@ from fieldapp.records import RECORD_TYPES
 from fieldapp.session import Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
-from . import credentials
+from . import credentials, giveback
 from . import protocol as P
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
@@ -63,6 +68,8 @@ class Summary:
     withdrawn: int = 0  # clinical records deleted because their release no longer covers us
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
+    returned: int = 0  # records given back to a server whose restore or failover lost them
+    unreturned: int = 0  # records the server lacks that this user may not give back (kept)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
@@ -80,19 +87,14 @@ def run_sync(session: Session, server_url: str | None = None, *,
                           max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
     try:
-        started = time.perf_counter()
-        _push(session, transport, batch_size, summary)
-        summary.push_s = round(time.perf_counter() - started, 3)
-        try:
-            summary.directory_pulled = pull_directory(session, transport)
-        except DeviceRevoked:
-            raise
-        except TandemError as e:
-            summary.directory_error = str(e)
-        started = time.perf_counter()
-        _pull(session, transport, page_size, summary)
-        summary.pull_s = round(time.perf_counter() - started, 3)
-        _check(session, transport, page_size, summary)
+        for attempt in range(3):
+            try:
+                _exchange(session, transport, batch_size, page_size, summary)
+                break
+            except SyncFailed as e:  # the server's history went back: give back, go again
+                if e.code != P.EPOCH_CHANGED or attempt == 2:
+                    raise
+                giveback.give_back(session, transport, summary)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -106,6 +108,32 @@ def run_sync(session: Session, server_url: str | None = None, *,
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
     return summary.__dict__.copy()
+
+
+def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
+              summary: Summary) -> None:
+    started = time.perf_counter()
+    _push(session, transport, batch_size, summary)
+    summary.push_s = round(time.perf_counter() - started, 3)
+    try:
+        summary.directory_pulled = pull_directory(session, transport)
+    except DeviceRevoked:
+        raise
+    except TandemError as e:
+        summary.directory_error = str(e)
+    started = time.perf_counter()
+    _pull(session, transport, page_size, summary)
+    summary.pull_s = round(time.perf_counter() - started, 3)
+    _check(session, transport, page_size, summary)
+
+
+def _history(session: Session) -> dict:
+    """The epoch this laptop synced with and the last op the server confirmed, which each
+    push and pull names (the server refuses another generation's requests, and notices a
+    confirmed op it no longer has)."""
+    epoch, last_op = session.db.execute(
+        "SELECT server_epoch, last_op_id FROM sync_state WHERE id = 1").fetchone()
+    return {k: v for k, v in (("epoch", epoch), ("last_op", last_op)) if v}
 
 
 # --- the resource directory --------------------------------------------------------------------
@@ -153,7 +181,8 @@ def _push(session: Session, transport: Transport, batch_size: int, summary: Summ
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push", body={"ops": [op["wire"] for op in ops]})
+        answer = transport.call("POST", "/push", params=_history(session),
+                                body={"ops": [op["wire"] for op in ops]})
         _settle(session, ops, answer["results"], summary)
 
 
@@ -188,6 +217,9 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
             result = by_id.get(op["wire"]["op_id"])
             if result is None:
                 continue
+            if result["status"] in P.FINAL_RESULTS:  # the server keeps it in applied_op
+                db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1",
+                           [op["wire"]["op_id"]])
             if result["status"] == P.DUPLICATE:
                 summary.duplicates += 1
                 result = result.get("original") or {"status": P.APPLIED}
@@ -218,10 +250,11 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
     a page fetched ahead is used only if the cursor it was asked after is the one reached."""
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
-    cursor = int(cursor_text or 0)
+    cursor, history = int(cursor_text or 0), _history(session)
 
     def fetch(after: int) -> dict:
-        return transport.call("GET", "/pull", params={"after": after, "limit": page_size})
+        return transport.call("GET", "/pull",
+                              params={"after": after, "limit": page_size, **history})
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
         ahead: tuple[int, Future] | None = None
@@ -235,9 +268,9 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 continue
             finally:
                 ahead = None
-            if epoch is not None and page["epoch"] != epoch and cursor != 0:
-                cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
-                continue
+            if epoch is not None and page["epoch"] != epoch:
+                raise SyncFailed(f"the server's history went back (epoch {page['epoch']})",
+                                 P.EPOCH_CHANGED)  # give back before taking anything
             epoch = page["epoch"]
             if page["more"]:
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
@@ -286,6 +319,7 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     with db.atomic():
         for table, rows in groups.items():
             written += _upsert(db, table, rows, force, summary)
+        giveback.held_again(db, records)
         for item in withdrawn:
             if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
                 summary.withdrawn += db.execute(
@@ -346,17 +380,21 @@ def _rebase(db, table: str, row: dict) -> dict:
 
 
 def local_hash(session: Session) -> P.SetHash:
-    """The same count and hash the server computes, over rows the server has confirmed."""
-    h = P.SetHash()
+    """The same count and hash the server computes, over rows the server has confirmed (but
+    those kept back because the server lost them)."""
+    h, kept = P.SetHash(), giveback.unreturned_keys(session)
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            h.add(table, record_id, version)
+            if (table, record_id) not in kept:
+                h.add(table, record_id, version)
     return h
 
 
 def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
     """Compare counts and hashes; pull again if the server moved on; repair a real mismatch."""
+    if giveback.count_unreturned(session):
+        summary.repaired_rows += giveback.ask_again(session, transport, summary)
     for _ in range(3):
         server = transport.call("GET", "/summary")
         local = local_hash(session)
@@ -378,32 +416,25 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
 
 
 def _repair(session: Session, transport: Transport, summary: Summary) -> int:
-    """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
+    """Ask the server about rows it does not list, or lists at a lower version (it says
+    which to drop; a row it confirmed and forgot proves a restore: 409 epoch_changed), then
+    fetch what the laptop lacks or holds at a lower version."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
+    kept = giveback.unreturned_keys(session)
     held = {}
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            held[(table, record_id)] = version
+            if (table, record_id) not in kept:
+                held[(table, record_id)] = version
     pending = set(session.db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
         "WHERE state IN ('pending', 'rejected')").fetchall())
-    fetch = [i for key, v in wanted.items() if held.get(key) != v for i in [key[1]]]
-    extra = [key for key in held if key not in wanted and key not in pending]
+    unknown = [key for key, v in held.items() if wanted.get(key, -1) < v and key not in pending]
+    changed = giveback.ask(session, transport, unknown, summary)
+    fetch = [key[1] for key, v in wanted.items() if held.get(key, 0) < v]
     for start in range(0, len(fetch), P.PULL_PAGE_MAX):
         records = transport.call("POST", "/records",
                                  body={"ids": fetch[start:start + P.PULL_PAGE_MAX]})["records"]
         _apply(session, records, force=True, summary=summary)
-    db = session.db
-    with db.atomic():
-        for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
-            db.execute("SAVEPOINT drop_row")
-            try:
-                db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
-                db.execute("RELEASE drop_row")
-            except Exception as e:
-                if "FOREIGN KEY" not in str(e):
-                    raise
-                db.execute("ROLLBACK TO drop_row")
-                db.execute("RELEASE drop_row")
-    return len(fetch) + len(extra)
+    return len(fetch) + changed

@@ -36,6 +36,7 @@ def is_offline_error(error: BaseException) -> bool:
 
 
 OFFLINE_RETRY_SECONDS = 15
+RESTORE_NOTICE_MS = 60_000
 
 
 class SyncStatusBar(QStatusBar):
@@ -97,10 +98,14 @@ class SyncStatusBar(QStatusBar):
         self.ctx.tasks.net(run_sync).success(self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
-    def _synced(self, _result) -> None:
+    def _synced(self, result) -> None:
         self._sync_done()
         self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
+        if result.get("returned"):  # the server was restored or failed over (sync/giveback.py)
+            n = result["returned"]
+            self.showMessage(f"The agency server had lost {n} record{'s' if n != 1 else ''} "
+                             "this laptop held; they are back on it.", RESTORE_NOTICE_MS)
         self.ctx.changed.emit("sync")
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
