@@ -268,12 +268,12 @@ def create_app(db: str | Engine) -> FastAPI:
     # `epoch` (the epoch the laptop synced with) and `last_op` (the last op this server
     # confirmed to it) let the server refuse a request from another history generation (409
     # epoch_changed), and notice when it forgot changes (sync/server/restore.py).
-    Epoch = Query(None, min_length=1, max_length=64)
-    LastOp = Query(None, min_length=1, max_length=64)
+    def optional_id():
+        return Query(None, min_length=1, max_length=64)
 
     @app.post(f"{P.PREFIX}/push")
-    def push(body: PushBody, epoch: str | None = Epoch, last_op: str | None = LastOp,
-             access_token: str = Depends(bearer)):
+    def push(body: PushBody, epoch: str | None = optional_id(),
+             last_op: str | None = optional_id(), access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
         ops = [op.model_dump() for op in body.ops]
         if len({op["op_id"] for op in ops}) != len(ops):
@@ -290,7 +290,7 @@ def create_app(db: str | Engine) -> FastAPI:
     @app.get(f"{P.PREFIX}/pull")
     def pull(after: int = Query(0, ge=0, le=2**62),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
-             epoch: str | None = Epoch, last_op: str | None = LastOp,
+             epoch: str | None = optional_id(), last_op: str | None = optional_id(),
              access_token: str = Depends(bearer)):
         """Records the caller may see changed after the cursor `after`, oldest change first."""
         with engine.begin() as conn:
@@ -305,7 +305,7 @@ def create_app(db: str | Engine) -> FastAPI:
         raise _behind(late)
 
     @app.post(f"{P.PREFIX}/recovery/offer")
-    def recovery_offer(body: OfferBody, known: str | None = Epoch,
+    def recovery_offer(body: OfferBody, known: str | None = optional_id(),
                        access_token: str = Depends(bearer)):
         """What the server wants of records a laptop holds (`known`: the epoch its copy comes
         from): held, send, deleted, out_of_scope or not_yours, one answer per record."""

@@ -200,7 +200,9 @@ def restore(url: str, backup_file: Path) -> dict:
         engine.dispose()
     kept = None
     if live.exists():
-        kept = live.with_name(f"{live.name}.before-restore-{utc_now():%Y%m%dT%H%M%SZ}")
+        stem = f"{live.name}.before-restore-{utc_now():%Y%m%dT%H%M%SZ}"
+        kept = next(p for n in range(1, 1000) if not (p := live.with_name(
+            stem if n == 1 else f"{stem}-{n}")).exists())
         _copy(live, kept, "keep a copy of the current database")
     _copy(work, live, "write the restored database")
     _remove(work)
