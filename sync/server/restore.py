@@ -27,6 +27,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.util.exc import CommandError
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
@@ -159,12 +160,18 @@ def backup(url: str, out: Path) -> dict:
     if not live.is_file():
         raise RestoreError(f"no database at {live}")
     out = Path(out)
+    if not out.parent.is_dir():
+        raise RestoreError(f"cannot write {out}: no directory {out.parent}")
     part = out.with_name(out.name + ".part")
     part.unlink(missing_ok=True)
-    with _open(live) as source, _open(part) as copy:
-        source.backup(copy)
-        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        found = _describe(copy, part)
+    try:
+        with _open(live) as source, _open(part) as copy:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            found = _describe(copy, part)
+    except sqlite3.Error as e:
+        part.unlink(missing_ok=True)
+        raise RestoreError(f"could not back {live} up to {out}: {e}") from None
     part.replace(out)
     return {"backup": str(out), "bytes": out.stat().st_size, **found}
 
@@ -190,7 +197,12 @@ def restore(url: str, backup_file: Path) -> dict:
     revoked = _revoked_devices(live) if live.exists() else []
     engine = make_engine(f"sqlite:///{work}")
     try:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except CommandError as e:  # a backup from a newer version of Tandem
+            _remove(work)
+            raise RestoreError(f"{backup_file} cannot be brought to this version's schema "
+                               f"({e}); restore it with the Tandem version that made it") from None
         with engine.begin() as conn:
             carried = _carry_revocations(conn, revoked)
             epoch = start_generation(conn, RESTORE, (

@@ -259,6 +259,17 @@ def test_restore_refuses_what_is_not_a_tandem_backup_and_keeps_the_database(
     assert "not a Tandem agency database" in capsys.readouterr().err
     assert cli.main(["--db", agency.db_url, "restore", str(tmp_path / "missing")]) == 2
     assert "no backup file" in capsys.readouterr().err
+    assert cli.main(["--db", agency.db_url, "backup", "--out",
+                     str(tmp_path / "no-such-dir" / "b.db")]) == 2
+    assert "no directory" in capsys.readouterr().err
+    newer = tmp_path / "newer.backup"
+    backup_server(agency, newer)
+    with closing(sqlite3.connect(newer)) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        conn.commit()
+    capsys.readouterr()
+    assert cli.main(["--db", agency.db_url, "restore", str(newer)]) == 2
+    assert "restore it with the Tandem version that made it" in capsys.readouterr().err
     assert len(server_ids(agency)) == 3 and engine.run_sync(a)["check"] == "ok"
     # a good restore keeps the database it replaced, and carries over revocations
     saved = backup_server(agency, tmp_path / "good.backup")
