@@ -170,6 +170,10 @@ def _apply(batch: _Batch, op: dict) -> dict:
     if current is not None and current["table_name"] != table:
         return _rejected(f"id {record_id} belongs to a {current['table_name']} record")
     if kind in ("create", "append"):
+        if current is not None and current["created_hlc"] == op["hlc"]:
+            # This very create, applied before a restore and given back since by a laptop
+            # that had pulled it (recovery.py): applied, once.
+            return {"status": P.APPLIED, "version": current["version"]}
         if current is not None:
             return _rejected(f"{table} {record_id} already exists on the server")
         return _create(batch, rt, op)

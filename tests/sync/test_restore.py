@@ -14,7 +14,8 @@ import time
 from contextlib import closing
 
 import pytest
-from sync_helpers import backup_server, outreach, restore_server
+import requests
+from sync_helpers import LoseResponses, backup_server, http_with, outreach, restore_server
 
 from fieldapp import changes, encounters, followups, persons
 from sync import engine
@@ -190,6 +191,28 @@ def test_a_clinical_note_held_under_a_release_stays_on_the_officers_laptop(
     again = engine.run_sync(officer)
     assert again["unreturned"] == 0 and again["check"] == "ok"
     assert officer.db.execute("SELECT count(*) FROM unreturned").fetchone()[0] == 0
+
+
+def test_a_create_whose_answer_was_lost_is_not_refused_once_given_back(agency, laptop,
+                                                                       tmp_path):
+    """The server applied the writer's contacts but the answer never arrived; a colleague
+    pulled them; the server is restored; the colleague gives them back. The writer's resent
+    creates are those very records: applied once, not refused as duplicates."""
+    writer, puller = laptop("ofc.writer"), laptop("ofc.puller")
+    engine.run_sync(writer)
+    saved = backup_server(agency, tmp_path / "nightly.backup")
+    made = set(outreach(writer, 3))
+    lose = LoseResponses("/v1/push", times=10)
+    with pytest.raises(requests.ConnectionError):
+        engine.run_sync(writer, http=http_with(lose), max_attempts=2, backoff_s=0.01)
+    assert lose.lost >= 1 and made <= server_ids(agency)
+    engine.run_sync(puller)
+    restore_server(agency, saved)
+    assert engine.run_sync(puller)["returned"] == 3
+    summary = engine.run_sync(writer)
+    assert (summary["pushed"], summary["rejected"], summary["check"]) == (3, 0, "ok")
+    assert writer.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert server_ids(agency) == made
 
 
 def test_edits_waiting_on_the_laptop_go_after_the_confirmed_copy(agency, laptop, tmp_path):
