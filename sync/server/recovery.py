@@ -3,9 +3,10 @@ the log of it.
 
 A laptop first offers the (table, id, version, stamp) of every record it holds; the server
 answers each: held (nothing to do), send, deleted (its tombstone was compacted away), out of
-scope (this user may no longer hold it), or not yours (the server lacks it and this user may
-not write it: the laptop keeps it, and the log says which device holds it). The laptop then
-gives back the records asked for, with their original ids, fields, clock stamps and authors.
+scope (this user may no longer hold it, and the copy holds nothing the server lacks), or not
+yours (the server lacks it, or this copy, and this user may not write it: the laptop keeps
+it, asks again later, and the log says which device holds it). The laptop then gives back
+the records asked for, with their original ids, fields, clock stamps and authors.
 
 Taking a record back is order-independent and idempotent, so the laptops may come back in any
 order and a retried request changes nothing more:
@@ -17,8 +18,9 @@ order and a retried request changes nothing more:
   a new version, so every laptop pulls the result.
 A caller gives back only what its role may write in its own teams, and audit events only of
 its own device: an officer holding a clinical note under a release keeps it until a
-clinician returns it. The log (`recovery`) names the device and user behind every record
-restored or changed this way, with the author the record claims.
+clinician returns it. Within that, a copy's author and clock stamps are taken as given (the
+server cannot tell them from the lost originals), so the log (`recovery`) names the device and
+user behind every record restored or changed this way, with the author the record claims.
 """
 
 import json
@@ -284,19 +286,18 @@ def log_kept(conn, caller: Caller, kept: dict[str, tuple[str, str]]) -> None:
 
 
 def report(conn) -> dict:
-    """Each history generation after the first, and per device what it gave back in it."""
+    """Each history generation, and per device what it gave back in it (or kept)."""
     counts = defaultdict(dict)
-    for r in conn.execute(
-            select(recovery.c.epoch, recovery.c.device_id, recovery.c.username,
-                   recovery.c.outcome, func.count().label("n"), func.min(recovery.c.at).label("first"),
-                   func.max(recovery.c.at).label("last"))
-            .group_by(recovery.c.epoch, recovery.c.device_id, recovery.c.username,
-                      recovery.c.outcome)):
+    keys = (recovery.c.epoch, recovery.c.device_id, recovery.c.username, recovery.c.outcome)
+    for r in conn.execute(select(*keys, func.count().label("n"),
+                                 func.min(recovery.c.at).label("first"),
+                                 func.max(recovery.c.at).label("last")).group_by(*keys)):
         entry = counts[r.epoch].setdefault(r.device_id, {
             "device_id": r.device_id, "username": r.username, P.RESTORED: 0, P.MERGED: 0,
             KEPT: 0, "first_at": r.first, "last_at": r.last})
         entry[r.outcome] = r.n
-        entry["first_at"], entry["last_at"] = min(entry["first_at"], r.first), max(entry["last_at"], r.last)
+        entry["first_at"] = min(entry["first_at"], r.first)
+        entry["last_at"] = max(entry["last_at"], r.last)
     names = dict(conn.execute(select(device.c.id, device.c.name)).all())
     generations = restore.generations(conn)
     known = {g["epoch"] for g in generations}

@@ -20,6 +20,7 @@ from sync_helpers import LoseResponses, backup_server, http_with, outreach, rest
 from fieldapp import changes, encounters, followups, persons
 from sync import engine
 from sync.server import cli
+from tests.conftest import PASSWORD
 
 TEAM = "mhst-1"
 
@@ -347,3 +348,21 @@ def test_backup_is_consistent_while_laptops_write(agency, laptop, tmp_path):
             ops = conn.execute("SELECT count(*) FROM applied_op").fetchone()[0]
         assert count == summed and counter == top and (count - 50) % 20 == 0  # whole pushes
         assert ops == count and count > 50
+
+
+@SQLITE_ONLY
+def test_tandem_sync_says_what_it_gave_back(agency, laptop, tmp_path, capsys, monkeypatch):
+    import io
+
+    from ui import cli as laptop_cli
+    a = laptop("ofc.a")
+    engine.run_sync(a)
+    saved = backup_server(agency, tmp_path / "nightly.backup")
+    outreach(a, 4)
+    engine.run_sync(a)
+    restore_server(agency, saved)
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert laptop_cli.main(["sync", "--user", "ofc.a", "--data-dir", str(a.data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "check ok" in out and "gave back 4 record(s) the agency server had lost" in out
