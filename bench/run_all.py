@@ -39,6 +39,7 @@ QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
+    "bench_restore": ["--records", "500"],
 }
 
 # (run, JSON key, what it is, target, the key of its same-run baseline ratio or None).
@@ -74,6 +75,10 @@ FIGURES = [
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",
      "≥ 10,000 records/s", "pull_ratio_to_direct_insert"),
+    ("bench_restore", "giveback_then_rebuild_records_per_s", "after a restore: giving back "
+     "10,000 records a laptop pulled, then its rebuild (records/s)", "—", "giveback_ratio_to_push"),
+    ("bench_restore", "after_restore_nothing_lost_s", "after a restore: first sync of a laptop "
+     "that lost nothing, 10,000 records (s)", "—", "nothing_lost_ratio_to_plain_pull"),
     ("bench_load", "requests_per_s", "fleet load: 300 laptops syncing every 30 s (requests/s)",
      "—", None),
     ("bench_load", "p99_ms", "fleet load, p99 latency of sync requests (ms)", "< 200 ms",
