@@ -48,6 +48,10 @@ FIGURES = [
      "(ms)", "≤ 2× bare window", "signin_ratio_to_bare_window"),
     ("bench_ui", "cold_start_ms", "cold start to a usable signed-in window, 100,000 records, "
      "password key derivation included (ms)", "≤ 2× bare window", "ratio_excluding_kdf"),
+    ("bench_bundle", "bundle_mib", "desktop bundle on disk (MiB)", "< 150 MiB", None),
+    ("bench_bundle", "cold_start_ms", "the bundled app: cold start to a usable window, on X, "
+     "password key derivation excluded (ms)", "≤ 2× bare window", "ratio_to_bare_window"),
+    ("bench_bundle", "deb_bytes", "the .deb a laptop downloads (bytes)", "—", None),
     ("bench_kdf", "guess_s", "one offline password guess with the shipped key derivation (s)",
      "≥ 0.25 s", "ratio_to_sha256"),
     ("bench_ui", "max_stall_ms", "event-loop stall during a long database job (ms)", "≤ 50 ms",

@@ -3,4 +3,4 @@
 Nothing in this package imports Qt, so it runs and is tested with no display.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -7,7 +7,7 @@ hand-off runs over, the team records why before the drop-off is cleared.
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import changes, settings, shifts
+from . import changes, persons, settings, shifts
 from .errors import TandemError, ValidationError
 from .session import Session
 from .timeutil import parse_iso, utc_now, when
@@ -27,13 +27,19 @@ class DropoffTiming:
 
 
 def arrive(session: Session, transport: str, encounter_id: str | None = None,
-           shift_id: str | None = None, at: datetime | str | None = None) -> str:
-    """Start the clock at the sally port; also sets the shift's status to 'at CRC'."""
+           shift_id: str | None = None, at: datetime | str | None = None,
+           person_id: str | None = None) -> str:
+    """Start the clock at the sally port; also sets the shift's status to 'at CRC'. A drop-off
+    from an encounter is linked to it and to whom it is for (the encounter's one person,
+    unless `person_id` names which)."""
     arrived = when(at, "crc_dropoff", "arrived_at")
+    if encounter_id and person_id is None:
+        people = changes.get(session, "encounter", encounter_id)["person_ids"] or []
+        person_id = people[0] if len(people) == 1 else None
     with session.db.atomic():
         dropoff_id = changes.create(session, "crc_dropoff", {
             "team": session.profile.team, "transport": transport, "encounter_id": encounter_id,
-            "shift_id": shift_id, "arrived_at": arrived})
+            "shift_id": shift_id, "arrived_at": arrived, "person_id": person_id})
         if shift_id:
             shifts.set_status(session, shift_id, "at_crc", at=arrived)
     return dropoff_id
@@ -94,11 +100,36 @@ def timing(session: Session, dropoff: dict, now: datetime | None = None) -> Drop
 
 
 def open_dropoff(session: Session) -> dict | None:
-    """The drop-off in progress (not cleared), if any."""
+    """The drop-off in progress (not cleared), if any, with `for` saying whom it is for."""
     row = session.db.execute(
         "SELECT id FROM crc_dropoff WHERE deleted = 0 AND cleared_at IS NULL "
         "ORDER BY arrived_at DESC LIMIT 1").fetchone()
-    return changes.get(session, "crc_dropoff", row[0]) if row else None
+    if not row:
+        return None
+    dropoff = changes.get(session, "crc_dropoff", row[0])
+    return {**dropoff, "for": whom(session, dropoff["person_id"], dropoff["encounter_id"])}
+
+
+def from_encounter(session: Session, encounter_id: str) -> dict:
+    """What a drop-off started from an encounter begins with: the encounter, its people (to
+    pick whom it is for when there are several), and the transport its disposition names."""
+    encounter = changes.get(session, "encounter", encounter_id)
+    people = [{"id": p, "label": whom(session, p)} for p in encounter["person_ids"] or []]
+    transport = ("involuntary" if encounter["disposition"] == "transported_crc_involuntary"
+                 else "voluntary")
+    return {"encounter_id": encounter_id, "people": people, "transport": transport,
+            "person_id": people[0]["id"] if len(people) == 1 else None,
+            "place": encounter["place"], "started_at": encounter["started_at"]}
+
+
+def whom(session: Session, person_id: str | None, encounter_id: str | None = None) -> str:
+    """Whom a drop-off is for, as the screen shows it."""
+    if person_id:
+        row = next(iter(session.db.query("SELECT * FROM person WHERE id = ?", [person_id])), None)
+        return persons.label(row) if row else "someone not on this laptop"
+    if encounter_id:
+        return "someone on the encounter (not named)"
+    return ""
 
 
 def _not_before(later: str, earlier: str, field: str, what: str) -> None:

@@ -43,6 +43,11 @@ FUZZY_MIN_LENGTH = 4
 BULK_ROWS = 5000
 EARTH_KM = 6371.0088
 PHONE_FIELDS = ("number", "extension", "type", "description")
+# HSDS 3.0 phone types (RFC 6350: text (SMS), voice, fax, cell, video, pager, textphone) in the
+# order a crew wants them; a type outside the list (a directory's "hotline") or none is taken
+# for a voice line. Only the first three kinds are numbers to call by voice.
+PHONE_ORDER = ("voice", "cell", "", "textphone", "video", "pager", "text", "fax")
+NOT_FOR_VOICE = frozenset({"textphone", "video", "pager", "text", "fax"})
 RANKED_PREFIX = 3  # a lone word shorter than this matches names only
 RANK_BITS = 32  # dir_doc.n = (words in the name << RANK_BITS) + a sequence number
 
@@ -508,15 +513,33 @@ def _distance(card: dict, near) -> float:
     return haversine_km(near, (place["latitude"], place["longitude"]))
 
 
+def _phone_kind(phone: dict) -> str:
+    kind = (phone.get("type") or "").strip().lower()
+    return kind if kind in PHONE_ORDER else ""
+
+
+def phones_in_order(phones: list[dict]) -> list[dict]:
+    """Voice numbers first, a fax last (PHONE_ORDER); the directory's order within a type."""
+    return sorted(phones, key=lambda p: PHONE_ORDER.index(_phone_kind(p)))
+
+
+def number_to_call(phones: list[dict]) -> dict | None:
+    """The phone to copy or dial: the first voice line, never a fax, a text line or a pager."""
+    return next((p for p in phones_in_order(phones) if _phone_kind(p) not in NOT_FOR_VOICE),
+                None)
+
+
 def _result(card: dict, near, at: datetime, zone: str) -> dict:
-    """A card as a search result: with its nearest place, today's hours and open-now."""
+    """A card as a search result: with its nearest place, today's hours, open-now, its phones
+    voice first and the one number to call (`phone`, None when it lists only fax or text)."""
     rules = opening_hours.rules(card.pop("schedules"), zone)
     places = card.pop("places")
     place = _nearest(places, near)
     distance = _distance({"places": places}, near) if near else math.inf
     open_now, hours = ((True, "Open 24 hours") if card["twenty_four_seven"]
                        else opening_hours.status(rules, at))
-    return {**card,
+    phones = phones_in_order(card.pop("phones"))
+    return {**card, "phones": phones, "phone": number_to_call(phones),
             "location": place and place["name"], "address": place and place["address"],
             "latitude": place and place["latitude"], "longitude": place and place["longitude"],
             "distance_km": round(distance, 2) if distance != math.inf else None,
@@ -566,7 +589,7 @@ def search_command(db: Database, query: str, *, open_now: bool = False, categori
         print(f"    {state}; today: {r['hours_today']}", file=out)
         if r["address"]:
             print(f"    {r['address']}", file=out)
-        for p in r["phones"][:2]:
+        for p in r["phones"][:2]:  # voice first
             print(f"    {p['type'] or 'phone'}: {p['number']}", file=out)
         for c in r["capacity"]:
             print(f"    {c['unit'] or 'capacity'}: {c['available']} of {c['maximum']} "

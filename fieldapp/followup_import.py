@@ -78,25 +78,27 @@ def decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def read_rows(data: bytes, source: str = "the file") -> list[tuple[int, dict]]:
+def read_rows(data: bytes, source: str = "the file", required: tuple[str, ...] = REQUIRED,
+              optional: tuple[str, ...] = OPTIONAL) -> list[tuple[int, dict]]:
     """(line number, {column: text}) for each non-blank row; ImportFileError if the file as a
-    whole is unusable (no header, missing columns, too many rows)."""
+    whole is unusable (no header, missing columns, too many rows). Other CSV imports name
+    their own columns."""
     text = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
         raise ImportFileError(f"{source} is empty; expected a header row with "
-                              f"{', '.join(REQUIRED)}") from None
+                              f"{', '.join(required)}") from None
     except csv.Error as e:
         raise ImportFileError(f"{source}, row 1: {e}") from None
     names = [h.strip().lower().replace(" ", "_") for h in header]
-    missing = [c for c in REQUIRED if c not in names]
+    missing = [c for c in required if c not in names]
     if missing:
         raise ImportFileError(
             f"{source}: missing column(s) {', '.join(missing)}; the header has "
-            f"{', '.join(n for n in names if n) or 'no names'} (needs {', '.join(REQUIRED)}; "
-            f"optional {', '.join(OPTIONAL)})")
+            f"{', '.join(n for n in names if n) or 'no names'} (needs {', '.join(required)}; "
+            f"optional {', '.join(optional)})")
     rows = []
     try:
         for cells in reader:
@@ -105,14 +107,14 @@ def read_rows(data: bytes, source: str = "the file") -> list[tuple[int, dict]]:
             if len(rows) == MAX_ROWS:
                 raise ImportFileError(f"{source}: more than {MAX_ROWS} rows; split the file")
             values = {n: (cells[i].strip() if i < len(cells) else "")
-                      for i, n in enumerate(names) if n in REQUIRED + OPTIONAL}
+                      for i, n in enumerate(names) if n in required + optional}
             rows.append((reader.line_num, values))
     except csv.Error as e:
         raise ImportFileError(f"{source}, row {reader.line_num}: {e}") from None
     return rows
 
 
-def _date(text: str) -> date:
+def parse_date(text: str) -> date:
     for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
         try:
             return datetime.strptime(text, fmt).date()
@@ -121,7 +123,7 @@ def _date(text: str) -> date:
     raise ValueError(f"{text!r} is not a date like 2026-05-14 or 05/14/2026")
 
 
-def _key(text: str | None) -> str:
+def name_key(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
 
 
@@ -132,7 +134,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
     out = Plan()
     by_name: dict[tuple[str, str], list[dict]] = {}
     for p in persons:
-        by_name.setdefault((_key(p.get("first_name")), _key(p.get("last_name"))), []).append(p)
+        by_name.setdefault((name_key(p.get("first_name")), name_key(p.get("last_name"))), []).append(p)
     open_for = {(f["person_id"], f["reason"]): f for f in open_follow_ups
                 if f.get("status") == "open"}
     for line, values in rows:
@@ -141,7 +143,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
         for name in ("discharged_on", "date_of_birth", "due_on"):
             if values.get(name):
                 try:
-                    parsed[name] = _date(values[name])
+                    parsed[name] = parse_date(values[name])
                 except ValueError as why:
                     bad.append(Problem(line, name, str(why)))
         priority = 2
@@ -170,7 +172,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
         except ValidationError as e:
             out.problems += [Problem(line, f, why) for f, why in e.problems.items()]
             continue
-        name = (_key(values["first_name"]), _key(values["last_name"]))
+        name = (name_key(values["first_name"]), name_key(values["last_name"]))
         candidates = by_name.get(name, [])
         if "date_of_birth" in parsed:
             candidates = [p for p in candidates

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from . import settings
-from .records import DISPOSITIONS, PRESENTING_SITUATIONS, TRANSPORT_KINDS
+from . import apco, settings
+from .records import DISPOSITIONS, PRESENTING_SITUATIONS, REFERRAL_STATUSES, TRANSPORT_KINDS
 from .timeutil import parse_iso, to_iso, utc_now
 
 DEFAULT_CRC_TARGET_MINUTES = settings.SETTINGS["crc_target_minutes"].default
@@ -118,6 +118,7 @@ _COURT = "Court-ordered work and force"
 _DIVERSION = "Diversion"
 _OUTREACH = "Outreach"
 _CARE = "Care"
+_REFER = "Referrals"
 _FOLLOW = "Follow-ups"
 
 _IN = "in the period"
@@ -196,6 +197,20 @@ FIGURES: dict[str, tuple[str, str, str, bool, str]] = {key: tuple(rest) for key,
      f"{_ENC} flagged stabilized on scene."),
     ("care.warm_handoffs_crisis_line", _CARE, "Warm hand-offs to the crisis line", "count",
      True, f"{_ENC} flagged warm hand-off to the crisis line."),
+    ("referrals.made", _REFER, "Referrals made", "count", True,
+     f"Referrals to directory services sent {_IN}, from encounters and outreach contacts."),
+    ("referrals.from_encounters", _REFER, "Referrals made on encounters", "count", True,
+     "Referrals of the period made on an encounter."),
+    ("referrals.from_outreach", _REFER, "Referrals made on outreach contacts", "count", True,
+     "Referrals of the period made on an outreach contact."),
+    *[(f"referrals.status.{status}", _REFER, f"Referrals now {status}", "count", True,
+       f"Referrals of the period whose status is {status} when the report is made.")
+      for status in REFERRAL_STATUSES],
+    ("referrals.completed_share", _REFER, "Share of referrals completed", "share", False,
+     "Referrals of the period now completed, divided by referrals made."),
+    ("referrals.people_referred", _REFER, "People referred", "count", False,
+     "Distinct people named on the period's referrals (a referral for nobody named adds "
+     "nobody)."),
     ("followups.due", _FOLLOW, "Follow-ups due", "count", True,
      "Follow-ups (not cancelled) whose due date falls in the period."),
     ("followups.done_on_time", _FOLLOW, "Done on time", "count", True,
@@ -231,6 +246,7 @@ def compute(conn, period: Period, team: str | None = None,
         **_calls(reader),
         **_encounters(reader),
         **_outreach(reader),
+        **_referrals(reader),
         **_follow_ups(reader, period, as_of),
     }
     names = {"target": _number(parameters.crc_target_minutes),
@@ -293,7 +309,7 @@ def _encounters(reader: "_Reader") -> dict:
         "person_ids, presenting_situation, disposition, use_of_force, pickup_order_attempted, "
         "pickup_order_served, emergency_petition, deflection, warm_handoff_crisis_line, "
         "connected_to_care, stabilized_on_scene",
-        "started_at >= :start AND started_at < :end")
+        "started_at >= :start AND started_at < :end AND joined_to IS NULL")
     situations = Counter(r["presenting_situation"] for r in rows)
     dispositions = Counter(r["disposition"] for r in rows)
     pickup = [r for r in rows if r["pickup_order_attempted"] or r["pickup_order_served"]]
@@ -335,6 +351,49 @@ def _outreach(reader: "_Reader") -> dict:
         "outreach.services_offered": sum(len(_list(r["services_offered"])) for r in rows),
         "outreach.referrals": sum(1 for r in rows if (r["referral"] or "").strip()),
     }
+
+
+def _referrals(reader: "_Reader") -> dict:
+    rows = reader.select("referral", "encounter_id, person_id, status",
+                         "sent_at >= :start AND sent_at < :end")
+    states = Counter(r["status"] for r in rows)
+    return {
+        "referrals.made": len(rows),
+        "referrals.from_encounters": sum(1 for r in rows if r["encounter_id"]),
+        "referrals.from_outreach": sum(1 for r in rows if not r["encounter_id"]),
+        **{f"referrals.status.{status}": states[status] for status in REFERRAL_STATUSES},
+        "referrals.completed_share": _share(states["completed"], len(rows)),
+        "referrals.people_referred": len({r["person_id"] for r in rows if r["person_id"]}),
+    }
+
+
+def apco_breakdown(conn, period: Period, team: str | None = None) -> dict[str, Counter]:
+    """Calls for service by APCO common code: those taken in the period by incident type, and
+    those cleared in it by disposition ("" for a call with no code). They add up to
+    calls.patrol_taken and calls.patrol_cleared."""
+    reader = _Reader(conn, period, team)
+    rows = reader.select(
+        "assignment", "taken_at, cleared_at, apco_incident_type, apco_disposition",
+        "type = 'call_for_service' AND ((taken_at >= :start AND taken_at < :end) "
+        "OR (cleared_at >= :start AND cleared_at < :end))")
+    return {"incident_types": Counter(r["apco_incident_type"] or "" for r in rows
+                                      if reader.inside(r["taken_at"])),
+            "dispositions": Counter(r["apco_disposition"] or "" for r in rows
+                                    if reader.inside(r["cleared_at"]))}
+
+
+def apco_rows(breakdown: dict[str, Counter]) -> list[tuple[str, str, str, int]]:
+    """The breakdown as (figure key, group, label, count) rows, largest first in each group;
+    the report writes these after the figures."""
+    out = []
+    for kind, codes, group in (
+            ("incident_type", apco.INCIDENT_TYPES, "Calls by APCO incident type"),
+            ("disposition", apco.DISPOSITIONS, "Calls by APCO disposition")):
+        counts = breakdown[f"{kind}s"]
+        for code in sorted(counts, key=lambda c: (c == "", -counts[c], c)):
+            out.append((f"calls.apco_{kind}.{code or apco.UNMAPPED}", group,
+                        apco.label(code, codes), counts[code]))
+    return out
 
 
 def _follow_ups(reader: "_Reader", period: Period, as_of: datetime) -> dict:

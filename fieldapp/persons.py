@@ -1,16 +1,14 @@
-"""People the team meets: named, known by an alias, or anonymous; cautions; releases of information.
+"""People the team meets: named, known by an alias, or anonymous; cautions. (Their releases of
+information are in releases.py.)
 
 Person records are sensitive: reading one through `view_person` leaves an audit event, and
 every change does too (see changes.py).
 """
 
-from datetime import date
-
 from . import changes
-from .errors import TandemError, ValidationError
-from .records import record_type, release_problems
+from .errors import ValidationError
+from .records import record_type
 from .session import Session
-from .timeutil import now_iso
 from .validation import stored_to_python
 
 
@@ -31,6 +29,18 @@ def view_person(session: Session, person_id: str) -> dict:
     person = changes.get(session, "person", person_id)
     changes.audit(session, "person.view", "person", person_id)
     return person
+
+
+# What a form keeps of a person on file: enough to show them, and their id.
+ON_FILE_FIELDS = ("id", "kind", "first_name", "last_name", "alias", "description",
+                  "safety_cautions")
+
+
+def on_file(session: Session, person_id: str) -> dict:
+    """Someone on file picked for a form: read through view_person (an audited view), kept to
+    what the form shows."""
+    person = view_person(session, person_id)
+    return {k: person.get(k) for k in ON_FILE_FIELDS}
 
 
 def label(person: dict) -> str:
@@ -58,32 +68,6 @@ def search_people(session: Session, text: str, limit: int = 8,
     sql += " ORDER BY last_name, first_name, alias, description LIMIT ?"
     rows = session.db.query(sql, [*params, limit])
     return [stored_to_python(record_type("person"), r) for r in rows]
-
-
-def add_release(session: Session, person_id: str, values: dict) -> str:
-    """Record a signed release of information for this person. Clinical staff record releases
-    (the server refuses anyone else's); recipient and scope take the form the server reads,
-    see records.release_problems."""
-    if not session.profile.can_read_clinical:
-        raise TandemError("only clinical staff may record a release of information")
-    values = {"person_id": person_id, **values}
-    problems = release_problems(values)
-    if problems:
-        raise ValidationError("release_of_information", problems)
-    return changes.create(session, "release_of_information", values)
-
-
-def revoke_release(session: Session, release_id: str) -> None:
-    changes.patch(session, "release_of_information", release_id, {"revoked_at": now_iso()})
-
-
-def active_releases(session: Session, person_id: str, on: date | None = None) -> list[dict]:
-    day = (on or date.today()).isoformat()
-    rows = session.db.query(
-        "SELECT * FROM release_of_information WHERE deleted = 0 AND person_id = ? "
-        "AND revoked_at IS NULL AND signed_on <= ? AND expires_on >= ? ORDER BY expires_on",
-        [person_id, day, day])
-    return [stored_to_python(record_type("release_of_information"), r) for r in rows]
 
 
 def _check_identity(values: dict) -> None:

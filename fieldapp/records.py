@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
+from . import apco
+
 # The bookkeeping columns every synced record carries, besides its own fields.
 META_COLUMNS = ("id", "created_hlc", "updated_hlc", "author", "device", "server_version", "deleted")
 
@@ -39,6 +41,21 @@ ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_message", "not_found", "declin
 PERSON_KINDS = ("named", "alias", "anonymous")
 TRANSPORT_KINDS = ("voluntary", "involuntary")
 REVIEW_DECISIONS = ("approved", "returned")
+# Where a person an outreach peer meets is living (HMIS element 4.12, Current Living Situation,
+# mapped to HUD's codes in sync/server/hmis.py); "unsheltered" is the street outreach default.
+LIVING_SITUATIONS = (
+    "unsheltered", "emergency_shelter", "safe_haven", "transitional_housing", "hotel_motel",
+    "staying_with_family", "staying_with_friends", "hospital", "psychiatric_facility",
+    "treatment_facility", "jail", "rental", "other", "unable_to_determine", "doesnt_know",
+    "prefers_not_to_answer",
+)
+# What a referral is for: HMIS (PATH referral types) and FHIR (SDOH categories) map from these.
+REFERRAL_CATEGORIES = (
+    "shelter", "housing", "mental_health", "crisis_care", "substance_use", "medical", "food",
+    "benefits", "health_insurance", "employment", "education", "transportation", "legal",
+    "id_documents", "other",
+)
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "completed")
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Field:
     references: str | None = None  # the table whose id this field holds
     minimum: float | None = None
     maximum: float | None = None
+    names_writer: bool = False  # holds the username of whoever writes it, and no other
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,9 @@ class RecordType:
     append_only: bool = False
     sensitive: bool = False  # views and changes leave audit events
     clinical: bool = False  # reaches clinicians only, or a reader a release covers
+    # Two laptops may create it under one id (an encounter's id is derived from its
+    # assignment's): the server merges a second create field by field instead of refusing it.
+    merge_creates: bool = False
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -128,6 +149,12 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("acknowledged_at", datetime),
             Field("taken_at", datetime),
             Field("cleared_at", datetime),
+            # The CAD's own call type, and the APCO common codes (fieldapp/apco.py) it and the
+            # disposition map to; the NENA incident tracking id when the call came as an EIDO.
+            _text("incident_type", max_len=64),
+            Field("apco_incident_type", str, choices=tuple(apco.INCIDENT_TYPES)),
+            Field("apco_disposition", str, choices=tuple(apco.DISPOSITIONS)),
+            _text("incident_tracking_id", max_len=255),
         )),
         RecordType("person", (
             _text("team", required=True, max_len=64),
@@ -151,6 +178,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("signed_on", date, required=True),
             Field("expires_on", date, required=True),
             Field("revoked_at", datetime),
+            _text("signed_by", max_len=200),  # the patient, or who signed for them
+            _text("expiry_event", max_len=500),  # an event that ends it before expires_on
         ), sensitive=True),
         RecordType("encounter", (
             _text("team", required=True, max_len=64),
@@ -175,12 +204,22 @@ RECORD_TYPES: dict[str, RecordType] = {
             _flag("stabilized_on_scene"),
             _text("police_note", max_len=NOTE_MAX),
             Field("finalized_at", datetime),
-        ), sensitive=True),
+            _text("cad_incident", max_len=32),  # from the assignment, or typed
+            _text("call_summary", max_len=2000),  # from the assignment
+            # who last wrote the police note, and when
+            _text("police_note_by", max_len=64, names_writer=True),
+            Field("police_note_at", datetime),
+            _ref("joined_to", "encounter"),  # the same call, documented apart, joined later
+        ), sensitive=True, merge_creates=True),
         RecordType("clinical_note", (
             _ref("encounter_id", "encounter", required=True),
             _text("team", required=True, max_len=64),
             _text("body", required=True, max_len=NOTE_MAX),
             Field("written_at", datetime, required=True),
+            # Whom the note is about: its encounter's people when it was written. A release
+            # discloses it only when it covers each of them (sync/server/disclosures.py). Not
+            # checked against the laptop's people: one deleted since stays named, never dropped.
+            Field("person_ids", list),
         ), append_only=True, sensitive=True, clinical=True),
         RecordType("outreach_contact", (
             _text("team", required=True, max_len=64),
@@ -194,7 +233,25 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("referral"),
             _text("outcome"),
             _text("note", max_len=NOTE_MAX),
+            Field("living_situation", str, choices=LIVING_SITUATIONS),
+            _flag("engaged"),  # the person accepted case planning (HMIS date of engagement)
         ), append_only=True),
+        # A referral to a service in the resource directory, made on an encounter or an outreach
+        # contact; the crew or a sergeant moves its status on (fieldapp/referrals.py).
+        RecordType("referral", (
+            _text("team", required=True, max_len=64),
+            _ref("encounter_id", "encounter"),
+            _ref("outreach_contact_id", "outreach_contact"),
+            _ref("person_id", "person"),
+            _text("service_id", required=True, max_len=255),
+            _text("service_name", required=True),
+            _text("organization_name"),
+            Field("category", str, required=True, choices=REFERRAL_CATEGORIES),
+            Field("status", str, required=True, choices=REFERRAL_STATUSES),
+            Field("sent_at", datetime, required=True),
+            Field("status_changed_at", datetime),
+            _text("note", max_len=2000),
+        ), sensitive=True),
         RecordType("follow_up", (
             _text("team", required=True, max_len=64),
             _ref("person_id", "person", required=True),
@@ -217,6 +274,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("team", required=True, max_len=64),
             _ref("encounter_id", "encounter"),
             _ref("shift_id", "shift"),
+            _ref("person_id", "person"),  # whom the drop-off is for
             Field("transport", str, required=True, choices=TRANSPORT_KINDS),
             Field("arrived_at", datetime, required=True),
             Field("handed_off_at", datetime),
@@ -281,6 +339,15 @@ def is_supervisor(role: str) -> bool:
 # a release in this form covers (sync/server/disclosures.py).
 RELEASE_SCOPES = ("clinical_notes",)
 RECIPIENT_KINDS = ("user", "role", "team")
+
+
+def referral_problems(values: dict) -> dict[str, str]:
+    """A new referral is made on exactly one encounter or outreach contact."""
+    made_on = [k for k in ("encounter_id", "outreach_contact_id") if values.get(k)]
+    if len(made_on) != 1:
+        return {"encounter_id": "a referral is made on exactly one encounter or outreach "
+                                "contact (encounter_id or outreach_contact_id)"}
+    return {}
 
 
 def release_problems(values: dict) -> dict[str, str]:

@@ -30,7 +30,8 @@ from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTem
 
 from . import __version__
 from .errors import ValidationError
-from .metrics import DEFAULTS, Figure, Parameters, Period, check_in_minutes, compute
+from .metrics import (DEFAULTS, Figure, Parameters, Period, apco_breakdown, apco_rows,
+                      check_in_minutes, compute)
 from .records import DISPOSITIONS, PRESENTING_SITUATIONS
 from .timeutil import to_iso, utc_now
 
@@ -51,6 +52,7 @@ class Report:
     figures: dict[str, Figure]
     daily: list[dict[str, Figure]]  # the same figures for each local day, for the charts
     check_ins: list[float]  # each check-in time in minutes, for the histogram
+    apco: list[tuple[str, str, str, int]]  # calls by APCO code: (key, group, label, count)
 
     @property
     def team_label(self) -> str:
@@ -77,7 +79,8 @@ def build_report(conn, month: str, team: str | None = None, *, tz: str = "UTC",
         generated_at=now,
         figures=compute(conn, period, team, parameters, as_of),
         daily=[compute(conn, day, team, parameters, as_of) for day in period.days()],
-        check_ins=check_in_minutes(conn, period, team))
+        check_ins=check_in_minutes(conn, period, team),
+        apco=apco_rows(apco_breakdown(conn, period, team)))
 
 
 def write_report(conn, month: str, team: str | None, fmt: str, out: str | Path, *,
@@ -111,7 +114,19 @@ def to_csv(report: Report) -> str:
         writer.writerow([csv_cell(v) for v in (
             report.month, report.team or "all", f.group, f.key, f.label, _rounded(f.value),
             f.unit, f.definition)])
+    for key, group, label, count in report.apco:
+        writer.writerow([csv_cell(v) for v in (
+            report.month, report.team or "all", group, key, label, count, "count",
+            APCO_DEFINITIONS[group])])
     return buffer.getvalue()
+
+
+APCO_DEFINITIONS = {
+    "Calls by APCO incident type": "Calls for service taken in the period with this APCO "
+                                   "common incident type (unmapped: none).",
+    "Calls by APCO disposition": "Calls for service cleared in the period with this APCO "
+                                 "common disposition code (unmapped: none).",
+}
 
 
 def csv_cell(value):
@@ -137,6 +152,8 @@ def to_json(report: Report) -> str:
         "generator": f"tandem {__version__}",
         "figures": [{"key": f.key, "group": f.group, "label": f.label, "value": f.value,
                      "unit": f.unit, "definition": f.definition} for f in report.figures.values()],
+        "apco": [{"key": key, "group": group, "label": label, "value": count}
+                 for key, group, label, count in report.apco],
         "daily": [{"date": report.period.local_date(day.start).isoformat(),
                    **{k: figures[k].value for k in DAILY_SERIES}}
                   for day, figures in zip(report.period.days(), report.daily)],
@@ -239,6 +256,10 @@ def _story(report: Report) -> list:
                 "Mental-health calls by disposition", NAVY,
                 [(_words(d), f[f"calls.disposition.{d}"].value)
                  for d in (*DISPOSITIONS, "not_recorded")]))
+            for title in APCO_DEFINITIONS:
+                story.append(_chart_section(title, TEAL, [
+                    (label[:34], count) for _, group, label, count in report.apco
+                    if group == title]))
         if group == "Follow-ups":
             story.append(_chart_section(
                 "Follow-ups due this month, by outcome", AMBER,
@@ -446,6 +467,7 @@ def _month_name(report: Report) -> str:
 
 
 def _period_text(report: Report) -> str:
+    first = report.period.start
     last = report.period.local_date(report.period.end) - timedelta(days=1)
-    return (f"{report.period.start:%-d %b %Y} to {last:%-d %b %Y} "
+    return (f"{first.day} {first:%b %Y} to {last.day} {last:%b %Y} "
             f"({report.period.zone})")

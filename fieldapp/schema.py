@@ -223,7 +223,64 @@ def m005_review(db: Database) -> None:
 
 
 @migrations()
-def m006_server_history(db: Database) -> None:
+def m006_agency_settings(db: Database) -> None:
+    """The agency's settings as the server last sent them (fieldapp/agency.py)."""
+    db.execute("CREATE TABLE agency_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations()
+def m007_field_standards(db: Database) -> None:
+    """What the field's standards need (issue 18): APCO codes and the NENA incident id on
+    assignments; current living situation and engagement on outreach contacts (HMIS); and
+    referrals to directory services (FHIR)."""
+    db.executescript(f"""
+    ALTER TABLE assignment ADD COLUMN incident_type TEXT;
+    ALTER TABLE assignment ADD COLUMN apco_incident_type TEXT;
+    ALTER TABLE assignment ADD COLUMN apco_disposition TEXT;
+    ALTER TABLE assignment ADD COLUMN incident_tracking_id TEXT;
+    ALTER TABLE outreach_contact ADD COLUMN living_situation TEXT;
+    ALTER TABLE outreach_contact ADD COLUMN engaged INTEGER;
+    CREATE TABLE referral ({_M001_META},
+        team TEXT NOT NULL, encounter_id TEXT, outreach_contact_id TEXT, person_id TEXT,
+        service_id TEXT NOT NULL, service_name TEXT NOT NULL, organization_name TEXT,
+        category TEXT NOT NULL, status TEXT NOT NULL, sent_at TEXT NOT NULL,
+        status_changed_at TEXT, note TEXT);
+    CREATE INDEX referral_status ON referral(status, sent_at);
+    CREATE INDEX referral_encounter ON referral(encounter_id);
+    CREATE INDEX referral_contact ON referral(outreach_contact_id);
+    """)
+
+
+@migrations()
+def m008_pair(db: Database) -> None:
+    """The pair in the car documents one call together: an encounter takes its assignment's
+    CAD number and summary, keeps who wrote the police note and when, and can be joined to
+    another record of the same call; a clinical note names whom it is about; a drop-off whom
+    it is for; a release who signed it and the event that ends it. The team roster (who may
+    ride together, their usual unit and vehicle) is reference data from the server."""
+    db.executescript("""
+    ALTER TABLE encounter ADD COLUMN cad_incident TEXT;
+    ALTER TABLE encounter ADD COLUMN call_summary TEXT;
+    ALTER TABLE encounter ADD COLUMN police_note_by TEXT;
+    ALTER TABLE encounter ADD COLUMN police_note_at TEXT;
+    ALTER TABLE encounter ADD COLUMN joined_to TEXT;
+    CREATE INDEX encounter_started ON encounter(started_at);
+    CREATE INDEX encounter_assignment ON encounter(assignment_id);
+    CREATE INDEX encounter_joined ON encounter(joined_to);
+    ALTER TABLE clinical_note ADD COLUMN person_ids TEXT;
+    CREATE INDEX clinical_note_encounter ON clinical_note(encounter_id, written_at);
+    ALTER TABLE crc_dropoff ADD COLUMN person_id TEXT;
+    ALTER TABLE release_of_information ADD COLUMN signed_by TEXT;
+    ALTER TABLE release_of_information ADD COLUMN expiry_event TEXT;
+    CREATE INDEX release_person ON release_of_information(person_id, expires_on);
+    CREATE TABLE roster_member (
+        username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL,
+        teams TEXT NOT NULL, unit TEXT, vehicle TEXT);
+    """)
+
+
+@migrations()
+def m009_server_history(db: Database) -> None:
     """For when the agency server's history goes back (a restore, a failover): the last op
     the server confirmed (sent with each sync, so the server can tell it forgot it), each
     outbox op's record stamp as it was before the op (the confirmed copy the laptop gives

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from . import changes
+from . import changes, roster
 from .errors import TandemError, ValidationError
 from .records import record_type
 from .session import Session
@@ -12,14 +12,23 @@ from .validation import stored_to_python
 
 def start_shift(session: Session, unit: str, vehicle: str | None = None,
                 partners: list[dict] = (), at: datetime | str | None = None) -> str:
-    """Start a shift for this user and their partners ({username, role} each); returns its id."""
+    """Start a shift for this user and their partners ({username, role} each); returns its id.
+    The shift belongs to the car: each partner's laptop finds it after a sync, and everyone on
+    it appends status events to its one log. Once this laptop has the team roster, partners
+    come from it (their role too)."""
     if active_shift(session) is not None:
         raise TandemError("you are already on a shift; end it before starting another")
     if not isinstance(partners, (list, tuple)) or not all(
             isinstance(p, dict) and p.get("username") for p in partners):
         raise ValidationError("shift", {"members": "each partner needs a username and a role"})
     members = [{"username": session.username, "role": session.profile.role}]
-    members += [{"username": p["username"], "role": p.get("role", "")} for p in partners]
+    known = {m["username"]: m for m in roster.partners(session)}
+    for p in partners:
+        if known and p["username"] not in known:
+            raise ValidationError("shift", {"members": f"{p['username']} is not on your team's "
+                                                       "roster; pick your partner from it"})
+        role = known[p["username"]]["role"] if known else p.get("role", "")
+        members.append({"username": p["username"], "role": role})
     started = when(at, "shift", "started_at")
     db = session.db
     with db.atomic():

@@ -56,6 +56,9 @@ def _convert(f: Field, value):
         if f.max_len is not None and len(value) > f.max_len:
             raise ValueError(f"too long ({len(value)} characters; at most {f.max_len})")
         if f.choices is not None and value not in f.choices:
+            if len(f.choices) > 20:
+                raise ValueError(f"{value!r} is not one of the {len(f.choices)} allowed codes "
+                                 f"({', '.join(f.choices[:3])} …)")
             raise ValueError(f"must be one of {', '.join(f.choices)}")
         return value
     if f.type is bool:

@@ -15,3 +15,10 @@ def path(name: str) -> Path:
 
 def text(name: str) -> str:
     return path(name).read_text(encoding="utf-8")
+
+
+def stylesheet(theme: str) -> str:
+    """The app's stylesheet for `theme` ('day' or 'night'): the shared sizes, then the theme's
+    colours, with the icons it names (url(icons/...)) found where the app is installed."""
+    sheet = text("base.qss") + text(f"{theme}.qss")
+    return sheet.replace("url(icons/", f"url({(ROOT / 'icons').as_posix()}/")

@@ -3,6 +3,7 @@
 # `tandem --version`, then `tandem smoke` (demo server, encrypted cache, sync, main window
 # rendered offscreen), in a throwaway HOME so nothing touches this user's files.
 # Prints the bundle's size and start times; the last line is one JSON object.
+# scripts/build_deb.sh then packs it as a .deb; tests/bundle launches both on X.
 #
 #   scripts/build_bundle.sh            # from the repository root, with the venv's PyInstaller
 set -euo pipefail

@@ -51,10 +51,14 @@ def _add_roster(server_db: Engine, password: str) -> bool:
     with server_db.begin() as conn:
         if conn.scalar(select(func.count()).select_from(app_user)):
             return False
-        for user in seeds.load("roster")["users"]:
+        roster = seeds.load("roster")
+        cars = {member: unit for unit in roster["units"] for member in unit["default_members"]}
+        for user in roster["users"]:
             teams = user.get("teams") or [user["team"]]
+            car = cars.get(user["username"], {})
             accounts.add_user(conn, user["username"], user["role"], teams, password,
-                              user.get("display_name", ""))
+                              user.get("display_name", ""), car.get("call_sign"),
+                              car.get("vehicle"))
     return True
 
 

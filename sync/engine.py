@@ -13,7 +13,8 @@ What this module guarantees, and how:
   and pull names the epoch it was made in and the last op the server confirmed.
 - The resource directory (reference data) comes before the case pull, as the services changed
   since the laptop's directory version, applied with that version in one transaction of its
-  own; a failure there is reported and the case sync goes on.
+  own; so does the team roster (roster.py), fetched whole; a failure there is reported and
+  the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
   is repaired from the server's manifest and reported. A row is never deleted because the
   server lacks it: the server is asked, and only a deletion it compacted away or a record no
@@ -32,14 +33,14 @@ from typing import Callable
 
 import requests
 
-from fieldapp import service_docs
+from fieldapp import agency, service_docs
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
 from fieldapp.session import Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
-from . import credentials, giveback
+from . import credentials, giveback, roster
 from . import protocol as P
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
@@ -66,6 +67,8 @@ class Summary:
     directory_pulled: int = 0  # resource directory services received (changed or removed)
     directory_error: str | None = None  # the directory step failed; case data synced anyway
     withdrawn: int = 0  # clinical records deleted because their release no longer covers us
+    roster: int = 0  # members of the team roster received
+    roster_error: str | None = None  # the roster step failed; case data synced anyway
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
     returned: int = 0  # records given back to a server whose restore or failover lost them
@@ -121,6 +124,12 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
         raise
     except TandemError as e:
         summary.directory_error = str(e)
+    try:
+        summary.roster = roster.pull_roster(session, transport)
+    except DeviceRevoked:
+        raise
+    except TandemError as e:
+        summary.roster_error = str(e)
     started = time.perf_counter()
     _pull(session, transport, page_size, summary)
     summary.pull_s = round(time.perf_counter() - started, 3)
@@ -276,7 +285,8 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
                                      cursor=page["cursor"], epoch=epoch, summary=summary,
-                                     withdrawn=page.get("withdrawn", ()))
+                                     withdrawn=page.get("withdrawn", ()),
+                                     settings=page.get("agency"))
             cursor = page["cursor"]
             if not page["more"]:
                 return
@@ -288,10 +298,11 @@ _PULLED_META = ("id", "created_hlc", "updated_hlc", "author", "device", "server_
 
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
-           cursor: int | None = None, epoch: str | None = None, withdrawn=()) -> int:
+           cursor: int | None = None, epoch: str | None = None, withdrawn=(),
+           settings: dict | None = None) -> int:
     """Write pulled rows (rebasing pending local edits), delete the clinical records whose
-    release no longer covers this user (`withdrawn`; no outbox ops), and the cursor, in one
-    transaction."""
+    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings
+    and the cursor, in one transaction."""
     db = session.db
     pending = set(db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
@@ -326,6 +337,8 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                     f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
+        if settings:
+            agency.store(db, settings)
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])

@@ -6,10 +6,24 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 
 import hashlib
 
+from fieldapp import __version__
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
-VERSION = 1
+VERSION = 2  # 2: every request and answer names the versions at both ends (headers below)
 PREFIX = "/v1"
+
+# A fleet upgrades one laptop at a time, so every request names the laptop's app version and
+# protocol, and every answer the server's, with the oldest laptop version the server accepts
+# (its TANDEM_MIN_APP_VERSION setting). A laptop below that gets 426 and UPDATE_REQUIRED; a
+# server speaking an older protocol than the laptop is refused by the laptop (SERVER_TOO_OLD).
+# Either way nothing is sent: the outbox waits for the update.
+VERSION_HEADER = "X-Tandem-Version"
+PROTOCOL_HEADER = "X-Tandem-Protocol"
+MIN_VERSION_HEADER = "X-Tandem-Min-Version"
+LAPTOP_HEADERS = {VERSION_HEADER: __version__, PROTOCOL_HEADER: str(VERSION)}
+FIRST_RELEASE = {1: "0.1.0", 2: "0.2.0"}  # the first release that spoke each protocol
+OLDEST_LAPTOP = FIRST_RELEASE[1]  # what this server can serve; a laptop naming no version is it
+UPDATE_REQUIRED, SERVER_TOO_OLD = "update_required", "server_too_old"  # error codes
 
 PUSH_MAX_OPS = 500
 PUSH_MAX_BYTES = 1 << 20  # one batch's JSON before gzip
@@ -100,3 +114,25 @@ class SetHash:
     @property
     def hex(self) -> str:
         return f"{self.total:016x}"
+
+
+def server_behind(headers) -> str | None:
+    """What to tell the user when the server answering with `headers` speaks an older
+    protocol than this laptop (or none: a release before the headers), else None. Such a server
+    may not store what this laptop sends, so the laptop stops at the first answer."""
+    stated = headers.get(PROTOCOL_HEADER, "1")
+    protocol = int(stated) if stated.isascii() and stated.isdigit() else 1
+    if protocol >= VERSION:
+        return None
+    server = headers.get(VERSION_HEADER, FIRST_RELEASE.get(protocol, "an older release"))
+    return (f"the agency server must be updated to sync: it runs Tandem {server}, and this "
+            f"laptop needs Tandem {FIRST_RELEASE[VERSION]} or later there")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'0.2.0' -> (0, 2, 0); ValueError for anything but dot-separated whole numbers."""
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 4 or not all(
+            p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise ValueError(f"{text[:40]!r} is not a version like {__version__}")
+    return tuple(int(p) for p in parts)

@@ -2,8 +2,12 @@
 retries with exponential backoff and full jitter for network errors, timeouts, 429 and 5xx,
 and the access token refreshed from the refresh token when it runs out.
 
+Every request names this laptop's version and protocol (protocol.LAPTOP_HEADERS); an answer
+from a server speaking an older protocol, or a refusal of this laptop as too old, stops the
+exchange before anything is sent (VersionMismatch).
+
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
-machine-readable `code`), NoServer, DeviceRevoked.
+machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch.
 """
 
 import gzip
@@ -41,6 +45,11 @@ class DeviceRevoked(SyncFailed):
     """The agency revoked this device; its copy has been wiped."""
 
 
+class VersionMismatch(SyncFailed):
+    """This laptop and the server cannot sync until one is updated; the message says which
+    and to what version. Nothing was sent: the outbox waits, and the laptop works offline."""
+
+
 @dataclass
 class Transport:
     """HTTP to one agency server: retries with backoff and jitter, access-token refresh."""
@@ -67,7 +76,7 @@ class Transport:
         for attempt in range(1, self.max_attempts + 1):
             if auth and self.access_token is None:
                 self._refresh()
-            headers, data = {"Accept-Encoding": "gzip"}, None
+            headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
                 raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
                 data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
@@ -106,12 +115,16 @@ class Transport:
                     raise requests.ConnectionError(f"{path}: the answer arrived damaged")
                 self._wait(attempt)
                 continue
+            if response.ok and (behind := P.server_behind(response.headers)):
+                raise VersionMismatch(behind, P.SERVER_TOO_OLD)
             if response.ok:
                 self.server_time = payload.get("server_time", self.server_time)
                 return payload
             detail = payload.get("detail", response.reason)
             if payload.get("code") == "device_revoked":
                 raise DeviceRevoked(str(detail))
+            if payload.get("code") in (P.UPDATE_REQUIRED, P.SERVER_TOO_OLD):
+                raise VersionMismatch(str(detail), payload["code"])
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
                              payload.get("code")) from None
         raise AssertionError("unreachable")
@@ -124,7 +137,7 @@ class Transport:
                                           body={"refresh_token": self.refresh_token}
                                           )["access_token"]
         except SyncFailed as e:
-            if isinstance(e, DeviceRevoked):
+            if isinstance(e, (DeviceRevoked, VersionMismatch)):
                 raise
             raise SyncFailed(f"the agency server refused this sign-in ({e}); "
                              "sign in again with 'tandem login'") from None

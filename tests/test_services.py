@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from fieldapp import (assignments, changes, crc, drafts, encounters, followups, outreach,
-                      persons, settings, shifts)
+                      persons, releases, settings, shifts)
 from fieldapp.errors import NotFound, TandemError, ValidationError
 
 T0 = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
@@ -209,19 +209,19 @@ def test_release_of_information(clinician, officer):
     release = {"discloser": "CRC clinician", "scope": "clinical_notes",
                "recipient": "team:mhst-1", "purpose": "coordinated follow-up",
                "signed_on": date(2026, 11, 1), "expires_on": date(2027, 5, 1)}
-    rid = persons.add_release(clinician, pid, release)
-    assert [r["id"] for r in persons.active_releases(clinician, pid, on=date(2026, 11, 21))] == [rid]
-    assert persons.active_releases(clinician, pid, on=date(2027, 6, 1)) == []
-    persons.revoke_release(clinician, rid)
-    assert persons.active_releases(clinician, pid, on=date(2026, 11, 21)) == []
+    rid = releases.add_release(clinician, pid, release)
+    assert [r["id"] for r in releases.active_releases(clinician, pid, on=date(2026, 11, 21))] == [rid]
+    assert releases.active_releases(clinician, pid, on=date(2027, 6, 1)) == []
+    releases.revoke_release(clinician, rid)
+    assert releases.active_releases(clinician, pid, on=date(2026, 11, 21)) == []
     with pytest.raises(ValidationError) as bad:
-        persons.add_release(clinician, pid, {**release, "scope": "everything",
+        releases.add_release(clinician, pid, {**release, "scope": "everything",
                                              "recipient": "MHST officers",
                                              "expires_on": "2026-10-01"})
     assert set(bad.value.problems) == {"scope", "recipient", "expires_on"}
     officers_person = persons.add_person(officer, {"kind": "named", "first_name": "S"})
     with pytest.raises(TandemError, match="clinical staff"):
-        persons.add_release(officer, officers_person, release)
+        releases.add_release(officer, officers_person, release)
 
 
 # outreach

@@ -15,7 +15,7 @@ from .models import RowsListModel
 from .qt import (QCheckBox, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QPlainTextEdit, QScrollArea, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, pretty, shortcut
+from .widgets import FieldErrors, button, fit_dialog, pretty, shortcut
 
 # What a correction after submission may touch: what happened and when; never who, which team,
 # or the links between records.
@@ -166,7 +166,7 @@ class AmendDialog(QDialog):
         v.addLayout(self.reason_row)
         v.addLayout(actions)
         shortcut(self, "Save the amendment", "Ctrl+S", self.save)
-        self.resize(1200, 660)
+        fit_dialog(self, 1200, 660)
         self.refresh()
 
     def refresh(self) -> None:

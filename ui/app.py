@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fieldapp.session import Session
 
-from . import errors
+from . import errors, input_policy
 from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
@@ -20,6 +20,7 @@ def application() -> QApplication:
         app.setStyle("Fusion")
     from resources import path
     app.setWindowIcon(QIcon(str(path("icons/tandem.svg"))))
+    input_policy.install(app)
     return app
 
 

@@ -1,22 +1,32 @@
-"""Assignments: the unit's open calls and tasks with priority and age; acknowledge, take, clear."""
+"""Assignments: the unit's open calls and tasks with priority and age; acknowledge, take, clear.
+Each shows its APCO common incident type; the list can be grouped by it."""
 
-from fieldapp import assignments
+from fieldapp import apco, assignments
 from fieldapp.records import ASSIGNMENT_DISPOSITIONS
 
 from .context import Context
 from .models import RowsTableModel
-from .qt import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
+from .qt import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
 
 
 class AssignmentsModel(RowsTableModel):
-    COLUMNS = ("Priority", "Age", "Summary", "Place", "Status")
+    COLUMNS = ("Priority", "Age", "Type", "Summary", "Place", "Status")
 
     def cells(self, row: dict) -> tuple:
         return (f"P{row['priority']}", age(row["age_minutes"]),
+                row.get("apco_incident_type") or apco.UNMAPPED,
                 (f"[{row['cad_incident']}] " if row.get("cad_incident") else "") + row["summary"],
                 row.get("place") or "", pretty(row["status"]))
+
+
+def grouped(rows: list[dict]) -> tuple[list[dict], str]:
+    """The rows with each APCO incident type together (largest group first), and a line
+    counting each group."""
+    groups = assignments.by_incident_type(rows)
+    return ([row for _, found in groups for row in found],
+            "   ·   ".join(f"{label}: {len(found)}" for label, found in groups))
 
 
 class AssignmentsView(QWidget):
@@ -26,9 +36,15 @@ class AssignmentsView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.model = AssignmentsModel()
-        self.table = record_table(self.model, stretch=(2,))
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().resizeSection(3, 260)
+        self.table = record_table(self.model, stretch=(3,))
+        fit_row_heights(self.table)  # long text wraps, never cut off
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().resizeSection(4, 260)
+        self.group = QCheckBox("Group by APCO type")
+        self.group.setToolTip("Put calls of the same APCO common incident type together")
+        self.group.toggled.connect(self.refresh)
+        self.groups = QLabel()
+        self.groups.setWordWrap(True)
         self.errors = FieldErrors()
         self.disposition = QComboBox()
         self.disposition.addItem("Disposition…", None)
@@ -40,19 +56,26 @@ class AssignmentsView(QWidget):
         self.encounter_button = button("Encounter (Ctrl+E)", self.start_encounter,
                                        name="startEncounter")
         self.empty = QLabel("No open assignments for your unit.")
-        actions = QHBoxLayout()
+        actions = QHBoxLayout()  # two rows: whole labels on a 1024×768 screen
         actions.addWidget(self.ack_button)
         actions.addWidget(self.take_button)
         actions.addWidget(self.encounter_button)
         actions.addStretch(1)
-        actions.addWidget(self.disposition)
-        actions.addWidget(self.clear_button)
+        closing = QHBoxLayout()
+        closing.addWidget(QLabel("Clear with"))
+        closing.addWidget(self.disposition, 1)
+        closing.addWidget(self.clear_button)
         v = QVBoxLayout(self)
-        v.addWidget(heading("Assignments"))
+        top = QHBoxLayout()
+        top.addWidget(heading("Assignments"), 1)
+        top.addWidget(self.group)
+        v.addLayout(top)
+        v.addWidget(self.groups)
         v.addWidget(self.errors.general)
         v.addWidget(self.empty)
         v.addWidget(self.table, 1)
         v.addLayout(actions)
+        v.addLayout(closing)
         v.addWidget(self.errors.label("disposition"))
         shortcut(self, "Acknowledge the selected assignment", "Ctrl+K", self.acknowledge)
         shortcut(self, "Take the selected assignment", "Ctrl+T", self.take)
@@ -66,6 +89,11 @@ class AssignmentsView(QWidget):
 
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()
+        counts = ""
+        if self.group.isChecked():
+            rows, counts = grouped(rows)
+        self.groups.setText(counts)
+        self.groups.setVisible(bool(counts))
         self.model.set_rows(rows)
         self.empty.setVisible(not rows)
         for n, row in enumerate(rows):

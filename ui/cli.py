@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         return doctor_module.main(data_dir, as_json=args.json)
     if args.command == "search":
         return _search(data_dir, args)
+    if args.command in ("demo", "smoke"):  # both start the demo's own agency server
+        try:
+            from sync import demo as demo_module
+        except ModuleNotFoundError as e:
+            print(f"tandem {args.command} starts its own agency server, which needs {e.name}: "
+                  "pip install 'tandem[server]'", file=sys.stderr)
+            return 1
     if args.command == "smoke":
         from ui import smoke as smoke_module
         return smoke_module.run(args.data_dir)
@@ -62,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
             return sync_commands.login(data_dir, args.server, args.user)
         return sync_commands.sync(data_dir, args.user, as_json=args.json)
     if args.command == "demo":
-        from sync import demo as demo_module
         from ui import app
         session, server = demo_module.start(data_dir)
         try:

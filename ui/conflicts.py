@@ -13,7 +13,7 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .widgets import FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut
 
 
 def load(session) -> list[dict]:
@@ -57,6 +57,7 @@ class ConflictsView(QWidget):
         self.errors = FieldErrors()
         self.model = ConflictsModel()
         self.table = record_table(self.model, stretch=(2, 3))
+        fit_row_heights(self.table)  # long text wraps, never cut off
         self.empty = QLabel("No conflicts waiting. When the same field is changed on two "
                             "devices, both values appear here for you to choose.")
         self.empty.setWordWrap(True)

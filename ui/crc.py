@@ -1,4 +1,5 @@
-"""CRC drop-off: start on arrival at the sally port, mark handed off, then cleared.
+"""CRC drop-off: start on arrival at the sally port, mark handed off, then cleared. Started from
+an encounter, the drop-off is linked to it and to whom it is for, which the screen shows.
 
 A large clock, readable from the driver's seat, counts arrival to hand-off against the target
 (7 minutes unless the setting says otherwise): green, amber in the last 2 minutes, red over.
@@ -10,8 +11,8 @@ from fieldapp.records import TRANSPORT_KINDS
 from fieldapp.timeutil import parse_iso, utc_now
 
 from .context import Context
-from .qt import (QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt, QTimer,
-                 QVBoxLayout, QWidget)
+from .qt import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt,
+                 QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
 from .widgets import FieldErrors, button, heading, pretty, set_state, shortcut
 
@@ -41,6 +42,7 @@ class CrcView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.dropoff: dict | None = None
+        self.source: dict | None = None  # the encounter the next drop-off starts from
         self.target_seconds = 7 * 60.0
         self.errors = FieldErrors()
         self.pages = QStackedWidget()
@@ -68,7 +70,16 @@ class CrcView(QWidget):
         self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
                                     self.arrive, name="arrive", primary=True)
         self.arrive_button.setMinimumHeight(96)
+        self.source_label = QLabel()
+        self.source_label.setObjectName("subheading")
+        self.source_label.setWordWrap(True)
+        self.person = QComboBox()
+        self.person.setObjectName("dropoffPerson")
+        for w in (self.source_label, self.person):
+            w.hide()
         v = QVBoxLayout(page)
+        v.addWidget(self.source_label)
+        v.addWidget(self.person)
         v.addWidget(QLabel("Transport"))
         v.addLayout(row)
         v.addWidget(self.errors.label("transport"))
@@ -87,6 +98,9 @@ class CrcView(QWidget):
         self.target_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.times = QLabel()
         self.times.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.for_label = QLabel()
+        self.for_label.setObjectName("crcFor")
+        self.for_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason_label = QLabel("Over target — why did check-in take longer?")
         self.reason = QLineEdit(placeholderText="e.g. medical clearance needed, intake queue")
         self.reason.setObjectName("delayReason")
@@ -97,6 +111,7 @@ class CrcView(QWidget):
         for b in (self.handoff_button, self.clear_button):
             b.setMinimumHeight(80)
         v = QVBoxLayout(page)
+        v.addWidget(self.for_label)
         v.addWidget(self.clock, 1)
         v.addWidget(self.target_label)
         v.addWidget(self.times)
@@ -121,6 +136,8 @@ class CrcView(QWidget):
             self.arrive_button.setEnabled(True)
             return
         self.pages.setCurrentIndex(1)
+        self.for_label.setText(f"For {self.dropoff['for']}" if self.dropoff["for"] else
+                               "Not linked to an encounter")
         handed = bool(self.dropoff["handed_off_at"])
         self.handoff_button.setVisible(not handed)
         self.clear_button.setVisible(handed)
@@ -144,7 +161,8 @@ class CrcView(QWidget):
     def _update_clock(self) -> None:
         if self.dropoff is None:
             return
-        elapsed = self.elapsed()
+        # Whole seconds, so the clock and what is left always add up to the target.
+        elapsed = int(self.elapsed())
         state = clock_state(elapsed, self.target_seconds)
         self.clock.setText(mmss(elapsed))
         set_state(self.clock, "state", state)
@@ -164,14 +182,46 @@ class CrcView(QWidget):
         else:
             self.clear()
 
+    def start_from_encounter(self, encounter_id: str) -> None:
+        """Called from an encounter: the next drop-off links to it and to whom it is for."""
+        self.ctx.tasks.db(crc.from_encounter, encounter_id).success(self._show_source).failure(
+            self.errors.handle).run()
+
+    def _show_source(self, source: dict) -> None:
+        self.source = source
+        where = f"From the encounter at {source['place'] or 'no place given'}, " \
+                f"{clock(source['started_at'])}"
+        people = source["people"]
+        if len(people) > 1:
+            self.source_label.setText(f"{where}. Whom is it for?")
+        else:
+            self.source_label.setText(f"{where}, for "
+                                      f"{people[0]['label'] if people else 'someone not named'}")
+        self.person.clear()
+        for p in people:
+            self.person.addItem(p["label"], p["id"])
+        self.source_label.show()
+        self.person.setVisible(len(people) > 1)
+        for b in self.transport.buttons():
+            b.setChecked(b.property("value") == source["transport"])
+
     def arrive(self) -> None:
         if self.dropoff is not None:
             return
         self.errors.clear()
         self.arrive_button.setEnabled(False)
         kind = self.transport.checkedButton().property("value")
-        self.ctx.tasks.db(crc.arrive, kind, None, self.ctx.shift_id).success(
-            self._done).failure(self._failed).run()
+        source = self.source or {}
+        several = len(source.get("people", ())) > 1
+        person = self.person.currentData() if several else source.get("person_id")
+        self.ctx.tasks.db(crc.arrive, kind, source.get("encounter_id"), self.ctx.shift_id,
+                          None, person).success(self._arrived).failure(self._failed).run()
+
+    def _arrived(self, _result) -> None:
+        self.source = None
+        self.source_label.hide()
+        self.person.hide()
+        self._done(None)
 
     def hand_off(self) -> None:
         if not self.dropoff:

@@ -18,9 +18,9 @@ from fieldapp.report import KEY_FIGURES, build_report, shown, write_report
 from .charts import BarChart, CheckInChart, DailyBars
 from .context import Context
 from .models import RowsTableModel
-from .qt import (QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                 QScrollArea, QSpinBox, Qt, QTimeZone, QVBoxLayout, QWidget)
-from .widgets import button, heading, pretty, record_table, set_state, shortcut
+from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
+                 QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QTimeZone, QVBoxLayout, QWidget)
+from .widgets import button, file_dialog, heading, pretty, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 
@@ -69,11 +69,12 @@ class FiguresModel(RowsTableModel):
     COLUMNS = ("Group", "Figure", "Value", "Definition")
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        row = self.row_at(index)
-        if row is not None and role == Qt.ItemDataRole.ToolTipRole:
-            return row["figure"].definition
-        if row is not None and role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            row = self.row_at(index)
+            return row["figure"].definition if row is not None else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) \
+                if index.column() == 2 else None
         return super().data(index, role)
 
     def set_figures(self, figures) -> None:
@@ -123,23 +124,25 @@ class DashboardView(QWidget):
                                            name=f"export_{fmt}") for fmt in ("pdf", "csv", "json")}
         for b in self.export_buttons.values():
             b.setToolTip(f"Save the month's report as {b.objectName()[7:].upper()}")
-        controls = QHBoxLayout()
+        controls = QHBoxLayout()  # what is shown; the next row, what is set and saved
         controls.addWidget(self.team)
         controls.addWidget(previous)
         controls.addWidget(self.month_label)
         controls.addWidget(following)
         controls.addStretch(1)
-        controls.addWidget(QLabel("Jail booking baseline"))
-        controls.addWidget(self.baseline)
-        controls.addSpacing(16)
-        controls.addWidget(QLabel("Export"))
+        settings_row = QHBoxLayout()
+        settings_row.addWidget(QLabel("Jail booking baseline"))
+        settings_row.addWidget(self.baseline)
+        settings_row.addStretch(1)
+        settings_row.addWidget(QLabel("Export"))
         for b in self.export_buttons.values():
-            controls.addWidget(b)
+            settings_row.addWidget(b)
         self.message = QLabel()
         self.message.setObjectName("dashboardMessage")
         self.message.setWordWrap(True)
         self.subtitle = QLabel()
         self.subtitle.setObjectName("subheading")
+        self.subtitle.setWordWrap(True)
         title = QHBoxLayout()
         title.addWidget(heading("Program dashboard"))
         title.addSpacing(12)
@@ -149,7 +152,7 @@ class DashboardView(QWidget):
         cards = QGridLayout()
         cards.setSpacing(8)
         for n, (key, label) in enumerate(KEY_FIGURES):
-            cards.addWidget(self._card(key, label), n // 6, n % 6)
+            cards.addWidget(self._card(key, label), n // 4, n % 4)
         self.check_in_chart = CheckInChart()
         self.disposition_chart = BarChart()
         self.transport_chart = DailyBars()
@@ -158,10 +161,13 @@ class DashboardView(QWidget):
         self.table = record_table(self.figures, stretch=(3,))
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setDefaultSectionSize(30)
+        # A table to read (each row's definition as its tooltip), not to pick from.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         charts = QGridLayout()
         charts.setSpacing(8)
-        charts.addWidget(self._framed("CRC check-in times (minutes, each drop-off on its day)",
+        charts.addWidget(self._framed("CRC check-in times, minutes per drop-off",
                                       self.check_in_chart), 0, 0)
         charts.addWidget(self._framed("Encounters by disposition", self.disposition_chart), 0, 1)
         charts.addWidget(self._framed("Transports to the CRC, per day",
@@ -184,6 +190,7 @@ class DashboardView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(title)
         layout.addLayout(controls)
+        layout.addLayout(settings_row)
         layout.addWidget(self.message)
         layout.addWidget(scroll, 1)
         self.message.hide()
@@ -269,13 +276,10 @@ class DashboardView(QWidget):
     def choose_file(self, fmt: str) -> QFileDialog:
         """Ask where to save (Qt's own dialog, so it looks the same everywhere), then export."""
         team = self.selected_team or "all-teams"
-        dialog = QFileDialog(self, f"Export the {fmt.upper()} report")
+        dialog = file_dialog(self, f"Export the {fmt.upper()} report",
+                             f"{fmt.upper()} files (*.{fmt})", save=True)
         dialog.setObjectName("exportDialog")
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(fmt)
-        dialog.setNameFilter(f"{fmt.upper()} files (*.{fmt})")
-        dialog.setDirectory(str(Path.home()))
         dialog.selectFile(f"tandem-report-{self.month}-{team}.{fmt}")
         dialog.fileSelected.connect(lambda path: self.export_to(fmt, path))
         self.save_dialog = dialog

@@ -1,11 +1,15 @@
 """The encounter form, in the order a call unfolds: what is happening, who is there, how it ended,
 the flags, the police note, and (clinicians only) the clinical note.
 
-Every change is saved as a draft ~300 ms after typing pauses (on the DB worker), so a crash or a
-restart reopens the form as it was. Officers never get the clinical note field at all.
+It starts a new encounter, one for an assignment's call (with the call's place, summary and
+CAD number; the partner's, when it has synced), or opens one on file to add to it, showing
+every note written so far with who wrote it and when. Every change is saved as a draft ~300 ms
+after typing pauses (on the DB worker), so a crash or a restart reopens the form as it was.
+Saving is one service call (encounters.save_documentation). Officers never get the clinical
+note field at all.
 """
 
-from fieldapp import assignments, drafts, encounters, persons
+from fieldapp import assignments, encounters, persons
 from fieldapp.ids import new_id
 from fieldapp.records import (
     DISPOSITIONS,
@@ -15,6 +19,7 @@ from fieldapp.records import (
 )
 from fieldapp.timeutil import now_iso
 
+from .callrecord import CallRecordView, notes_html
 from .context import Context
 from .models import RowsListModel
 from .qt import (
@@ -36,14 +41,15 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .timefmt import clock
+from .timefmt import clock, day_clock
 from .widgets import FieldErrors, button, heading, pretty, shortcut
 
 DRAFT_DELAY_MS = 300
+WIDE_FLAGS_PX = 900  # the screen's width from which the flags sit in three columns
 SEARCH_DELAY_MS = 200
-# What the form keeps of a person already on file: enough to show them, and their id.
-ON_FILE_FIELDS = ("id", "kind", "first_name", "last_name", "alias", "description",
-                  "safety_cautions")
+# What the form shows; every other field of an encounter on file rides along unchanged.
+SHOWN = ("presenting_situation", "place", "disposition", "police_note", "assignment_id",
+         "use_of_force_type", "person_ids")
 FLAGS = ("use_of_force", "pickup_order_attempted", "pickup_order_served", "emergency_petition",
          "deflection", "warm_handoff_crisis_line", "crisis_mobile_team_requested",
          "connected_to_care", "stabilized_on_scene")
@@ -87,11 +93,10 @@ class AssignmentChoice(QComboBox):
         # a long CAD summary is cut in the box (whole in the list), never widening the form
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(40)
-        self.wanted: str | None = None  # kept until the list holds it (a restored draft)
         self.set_assignments([])
 
     def set_assignments(self, rows: list[dict]) -> None:
-        keep = self.currentData() or self.wanted
+        keep = self.currentData()
         self.blockSignals(True)
         self.clear()
         self.addItem("No assignment", None)
@@ -104,9 +109,13 @@ class AssignmentChoice(QComboBox):
         self.blockSignals(False)
 
     def choose(self, assignment_id: str | None) -> None:
+        """Pick the assignment. One not in the list stays linked: the unit's list has not
+        loaded yet (a restored draft), or the call is cleared (an encounter on file)."""
         index = self.findData(assignment_id) if assignment_id else 0
-        self.wanted = assignment_id if index < 0 else None
-        self.setCurrentIndex(max(0, index))
+        if index < 0:
+            self.addItem("This call's assignment (not open)", assignment_id)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
 
 
 def person_from_text(kind: str, text: str) -> dict:
@@ -120,42 +129,6 @@ def person_from_text(kind: str, text: str) -> dict:
     return {"kind": "anonymous", "description": text or None}
 
 
-def save(session, encounter_id: str, values: dict, people: list[dict],
-         clinical_text: str) -> str:
-    """People, the encounter and the clinical note in one transaction: all saved or none."""
-    with session.db.atomic():
-        person_ids = [p["id"] if p.get("id") else persons.add_person(session, p) for p in people]
-        encounters.save_encounter(session, {**values, "person_ids": person_ids}, encounter_id)
-        if clinical_text.strip():
-            encounters.add_clinical_note(session, encounter_id, clinical_text)
-    return encounter_id
-
-
-def person_on_file(session, person_id: str) -> dict:
-    """The person picked from the matches, read through view_person (an audited view)."""
-    person = persons.view_person(session, person_id)
-    return {k: person.get(k) for k in ON_FILE_FIELDS}
-
-
-def save_drafts(session, encounter_id: str, body: dict, clinical: dict | None) -> None:
-    drafts.save_draft(session, encounters.draft_key(encounter_id), "encounter", body)
-    if clinical is not None:
-        drafts.save_draft(session, encounters.clinical_draft_key(encounter_id), "clinical_note",
-                          clinical)
-
-
-def latest_draft(session, with_clinical: bool) -> dict | None:
-    """The newest encounter draft (and its clinical note draft, for a clinician), if any."""
-    found = drafts.drafts(session, "encounter")
-    if not found:
-        return None
-    body = found[0]["body"]
-    if with_clinical:
-        clinical = drafts.load_draft(session, encounters.clinical_draft_key(body["id"]))
-        body["clinical_note"] = (clinical or {}).get("body", "")
-    return body
-
-
 class EncounterView(QWidget):
     title = "Encounter"
 
@@ -164,6 +137,8 @@ class EncounterView(QWidget):
         self.ctx = ctx
         self.clinician = ctx.profile.can_write_clinical
         self.encounter_id = new_id()
+        self.base: dict | None = None  # the encounter as opened; None for a new one
+        self.hidden: dict = {}  # its fields the form does not show, kept as they are
         self._restoring = False
         self._dirty = False
         self.errors = FieldErrors()
@@ -173,10 +148,23 @@ class EncounterView(QWidget):
         form = QWidget()
         v = QVBoxLayout(form)
         top = QHBoxLayout()
-        top.addWidget(heading("Encounter"), 1)
+        self.heading = heading("New encounter")
+        top.addWidget(self.heading, 1)
         self.saved_label = QLabel()
         top.addWidget(self.saved_label)
         v.addLayout(top)
+        self.call_label = QLabel()
+        self.call_label.setObjectName("subheading")
+        self.call_label.setWordWrap(True)
+        self.call_label.hide()
+        v.addWidget(self.call_label)
+        self.notes_so_far = CallRecordView()
+        self.notes_so_far.setMinimumHeight(150)
+        self.notes_so_far.setMaximumHeight(240)
+        self.notes_so_far_box = QGroupBox("Notes so far (who wrote each, and when)")
+        QVBoxLayout(self.notes_so_far_box).addWidget(self.notes_so_far)
+        self.notes_so_far_box.hide()
+        v.addWidget(self.notes_so_far_box)
         v.addWidget(self.errors.general)
 
         situation = QGroupBox("Presenting situation")
@@ -188,8 +176,8 @@ class EncounterView(QWidget):
             b.setProperty("toggle", True)
             b.setProperty("value", s)
             self.situation.addButton(b)
-            grid.addWidget(b, n // 4, n % 4)
-        grid.addWidget(self.errors.label("presenting_situation"), 2, 0, 1, 4)
+            grid.addWidget(b, n // 3, n % 3)
+        grid.addWidget(self.errors.label("presenting_situation"), 3, 0, 1, 3)
         self.situation.buttonToggled.connect(self._changed)
         v.addWidget(situation)
 
@@ -199,7 +187,7 @@ class EncounterView(QWidget):
         where.addRow("Place", self.place)
         where.addRow("", self.errors.label("place"))
         self.assignment = AssignmentChoice()
-        self.assignment.currentIndexChanged.connect(self._changed)
+        self.assignment.currentIndexChanged.connect(self._assignment_chosen)
         where.addRow("Assignment", self.assignment)
         where.addRow("", self.errors.label("assignment_id"))
         v.addLayout(where)
@@ -245,22 +233,26 @@ class EncounterView(QWidget):
         v.addWidget(people)
 
         outcome = QGroupBox("Disposition and flags")
-        ov = QGridLayout(outcome)
+        ov = QVBoxLayout(outcome)
         self.disposition = QComboBox()
         self.disposition.addItem("Not yet", None)
         for d in DISPOSITIONS:
             self.disposition.addItem(pretty(d), d)
         self.disposition.currentIndexChanged.connect(self._changed)
-        ov.addWidget(QLabel("Disposition"), 0, 0)
-        ov.addWidget(self.disposition, 0, 1, 1, 2)
-        ov.addWidget(self.errors.label("disposition"), 1, 0, 1, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Disposition (clears the assignment)"))
+        row.addWidget(self.disposition, 1)
+        ov.addLayout(row)
+        ov.addWidget(self.errors.label("disposition"))
         self.flags: dict[str, QCheckBox] = {}
-        for n, f in enumerate(FLAGS):
+        for f in FLAGS:
             box = QCheckBox(FLAG_LABELS.get(f, pretty(f)))
             box.setObjectName(f"flag_{f}")
             box.toggled.connect(self._changed)
             self.flags[f] = box
-            ov.addWidget(box, 2 + n // 3, n % 3)
+        self.flag_grid = QGridLayout()
+        self._lay_out_flags(3)
+        ov.addLayout(self.flag_grid)
         self.force_type = QComboBox()
         self.force_type.addItem("Type of force…", None)
         for t in USE_OF_FORCE_TYPES:
@@ -268,12 +260,15 @@ class EncounterView(QWidget):
         self.force_type.currentIndexChanged.connect(self._changed)
         self.flags["use_of_force"].toggled.connect(self.force_type.setEnabled)
         self.force_type.setEnabled(False)
-        ov.addWidget(QLabel("Use of force type"), 6, 0)
-        ov.addWidget(self.force_type, 6, 1, 1, 2)
-        ov.addWidget(self.errors.label("use_of_force_type"), 7, 0, 1, 3)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Use of force type"))
+        row.addWidget(self.force_type, 1)
+        ov.addLayout(row)
+        ov.addWidget(self.errors.label("use_of_force_type"))
         v.addWidget(outcome)
 
-        v.addWidget(QLabel("Police note"))
+        self.police_label = QLabel("Police note")
+        v.addWidget(self.police_label)
         self.police_note = QPlainTextEdit()
         self.police_note.setObjectName("policeNote")
         self.police_note.setMinimumHeight(120)
@@ -282,8 +277,9 @@ class EncounterView(QWidget):
         v.addWidget(self.errors.label("police_note"))
         self.clinical_note: QPlainTextEdit | None = None
         if self.clinician:
-            v.addWidget(QLabel("Clinical note (clinicians only; saved as a separate, "
-                               "append-only note)"))
+            self.clinical_label = QLabel("Clinical note (clinicians only; saved as a separate, "
+                                         "append-only note)")
+            v.addWidget(self.clinical_label)
             self.clinical_note = QPlainTextEdit()
             self.clinical_note.setObjectName("clinicalNote")
             self.clinical_note.setMinimumHeight(120)
@@ -293,23 +289,37 @@ class EncounterView(QWidget):
 
         actions = QHBoxLayout()
         actions.addWidget(button("New encounter (Ctrl+N)", self.new, name="newEncounter"))
+        actions.addWidget(button("CRC drop-off for this encounter", self.to_crc,
+                                 name="encounterToCrc"))
         actions.addStretch(1)
-        self.save_button = button("Save encounter (Ctrl+S)", self.save, name="saveEncounter",
-                                  primary=True)
+        self.save_button = button("Save encounter (Ctrl+S)", lambda: self.save(),
+                                  name="saveEncounter", primary=True)
         actions.addWidget(self.save_button)
         v.addLayout(actions)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(form)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(form)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        shortcut(self, "Save the encounter", "Ctrl+S", self.save)
+        outer.addWidget(self.scroll)
+        shortcut(self, "Save the encounter", "Ctrl+S", lambda: self.save())
         shortcut(self, "Start a new encounter", "Ctrl+N", self.new)
-        self.ctx.tasks.db(latest_draft, self.clinician).success(self._restore).run()
+        self.ctx.tasks.db(encounters.latest_form).success(self._load).run()
         self.ctx.shift_changed.connect(lambda _shift: self.refresh())
         self.refresh()
+
+    def _lay_out_flags(self, columns: int) -> None:
+        self.flag_columns = columns
+        for n, box in enumerate(self.flags.values()):
+            self.flag_grid.addWidget(box, n // columns, n % columns)
+
+    def resizeEvent(self, event) -> None:
+        """Three columns of flags where they fit, two on a narrow screen (1024 px)."""
+        columns = 3 if event.size().width() >= WIDE_FLAGS_PX else 2
+        if columns != self.flag_columns:
+            self._lay_out_flags(columns)
+        super().resizeEvent(event)
 
     def refresh(self) -> None:
         """The form keeps what is typed; only the unit's assignments are reloaded."""
@@ -317,25 +327,38 @@ class EncounterView(QWidget):
             self.assignment.set_assignments).run()
 
     def start_from_assignment(self, assignment_id: str) -> None:
-        """Called from the assignments screen: a new encounter linked to that assignment."""
-        self.new()
-        self.assignment.choose(assignment_id)
-        self.refresh()
+        """Called from the assignments screen: the call's encounter (a new one with its place,
+        summary and CAD number, or the partner's when it has synced)."""
+        self.flush_draft()
+        self.ctx.tasks.db(encounters.form_for_assignment, assignment_id).success(
+            self._load).failure(self.errors.handle).run()
+
+    def open_encounter(self, encounter_id: str) -> None:
+        """Called from the encounter list: an encounter on file, to add to it."""
+        self.flush_draft()
+        self.ctx.tasks.db(encounters.form_for, encounter_id).success(self._load).failure(
+            self.errors.handle).run()
 
     # -- drafts
     def values(self) -> dict:
         checked = self.situation.checkedButton()
-        values = {"presenting_situation": checked.property("value") if checked else None,
+        values = {**self.hidden,
+                  "presenting_situation": checked.property("value") if checked else None,
                   "place": self.place.text().strip() or None,
                   "disposition": self.disposition.currentData(),
                   "police_note": self.police_note.toPlainText() or None,
-                  "assignment_id": self.assignment.currentData() or self.assignment.wanted,
+                  "assignment_id": self.assignment.currentData(),
                   "use_of_force_type": self.force_type.currentData()
                   if self.flags["use_of_force"].isChecked() else None}
         values.update({f: box.isChecked() for f, box in self.flags.items()})
-        if self.ctx.shift_id:
+        if self.base is None and self.ctx.shift_id:
             values["shift_id"] = self.ctx.shift_id
         return values
+
+    def form(self) -> dict:
+        """What is on the form, as the encounter services take it."""
+        return {"id": self.encounter_id, "values": self.values(), "people": self.people.rows,
+                "base": self.base}
 
     def _changed(self, *_args) -> None:
         if self._restoring:
@@ -343,24 +366,59 @@ class EncounterView(QWidget):
         self._dirty = True
         self._draft_timer.start()
 
+    def _assignment_chosen(self, *_args) -> None:
+        """A new encounter linked to an assignment becomes that call's encounter: its derived
+        id (so the partner's laptop writes the same record), and what the call says where the
+        form is still empty."""
+        if self._restoring:
+            return
+        self._changed()
+        assignment_id = self.assignment.currentData()
+        if self.base is None and assignment_id and \
+                self.encounter_id != encounters.id_for_assignment(assignment_id):
+            self.ctx.tasks.db(encounters.discard_form_draft, self.encounter_id).run()
+            self.ctx.tasks.db(encounters.form_for_assignment, assignment_id).success(
+                self._adopt).run()
+
+    def _adopt(self, form: dict) -> None:
+        """Take on an assignment's encounter (perhaps the partner's, already synced): what it
+        holds, with everything already typed here laid over it."""
+        values = dict(form["values"])
+        for name, typed in self.values().items():
+            if name in FLAGS:
+                values[name] = bool(values.get(name)) or typed
+            elif name in SHOWN and typed not in (None, ""):
+                values[name] = typed
+        known = {p.get("id") for p in form["people"]}
+        people = form["people"] + [p for p in self.people.rows
+                                   if not p.get("id") or p["id"] not in known]
+        clinical = self.clinical_note.toPlainText() if self.clinical_note else ""
+        self._load({**form, "values": values, "people": people, "clinical_note": clinical,
+                    "restored": False})
+        self._dirty = True
+        self.flush_draft()
+
     def flush_draft(self) -> None:
         """Save the draft now (also called when the window closes)."""
         self._draft_timer.stop()
         if not self._dirty:
             return
         self._dirty = False
-        body = {"id": self.encounter_id, "values": self.values(), "people": self.people.rows}
-        clinical = {"body": self.clinical_note.toPlainText()} if self.clinical_note else None
-        self.ctx.tasks.db(save_drafts, self.encounter_id, body, clinical).success(
+        clinical = self.clinical_note.toPlainText() if self.clinical_note else None
+        self.ctx.tasks.db(encounters.save_form_draft, self.form(), clinical).success(
             lambda _: self.saved_label.setText("Draft saved")).run()
 
-    def _restore(self, draft: dict | None) -> None:
-        if not draft:
+    def _load(self, form: dict | None) -> None:
+        """Show a form from the encounter services: a draft, an encounter on file, or an
+        assignment's new encounter."""
+        if not form:
             return
         self._restoring = True
         try:
-            self.encounter_id = draft["id"]
-            values = draft.get("values", {})
+            self._clear_fields()
+            self.encounter_id, self.base = form["id"], form.get("base")
+            values = form.get("values", {})
+            self.hidden = {k: v for k, v in values.items() if k not in SHOWN and k not in FLAGS}
             for b in self.situation.buttons():
                 b.setChecked(b.property("value") == values.get("presenting_situation"))
             self.place.setText(values.get("place") or "")
@@ -370,12 +428,36 @@ class EncounterView(QWidget):
                 box.setChecked(bool(values.get(f)))
             self.force_type.setCurrentIndex(max(0, self.force_type.findData(values.get("use_of_force_type"))))
             self.police_note.setPlainText(values.get("police_note") or "")
-            self.people.set_rows(draft.get("people", []))
+            self.people.set_rows(form.get("people", []))
             if self.clinical_note is not None:
-                self.clinical_note.setPlainText(draft.get("clinical_note", ""))
-            self.saved_label.setText("Draft restored")
+                self.clinical_note.setPlainText(form.get("clinical_note") or "")
+            self.saved_label.setText("Draft restored" if form.get("restored") else "")
         finally:
             self._restoring = False
+        self._show_call(form)
+
+    def _show_call(self, form: dict) -> None:
+        """The call's CAD number and summary, and for an encounter on file its notes so far."""
+        values = {**self.hidden, **form.get("values", {})}
+        call = " — ".join(x for x in (values.get("cad_incident") and f"CAD {values['cad_incident']}",
+                                       values.get("call_summary")) if x)
+        self.call_label.setText(call)
+        self.call_label.setVisible(bool(call))
+        on_file = form.get("call")
+        self.heading.setText("Encounter on file — add to it" if self.base is not None
+                             else "New encounter")
+        self.notes_so_far_box.setVisible(bool(on_file))
+        if on_file:
+            self.notes_so_far.setHtml(notes_html(on_file))
+            e = on_file["encounter"]
+            by = (f" — last written by {e['police_note_by']}, {day_clock(e['police_note_at'])}"
+                  if e.get("police_note_by") else "")
+            self.police_label.setText(f"Police note{by}")
+            if self.clinical_note is not None:
+                self.clinical_label.setText("Add a clinical note (clinicians only; each note is "
+                                            "kept, with its author and time)")
+        else:
+            self.police_label.setText("Police note")
 
     # -- people
     def search_people(self) -> None:
@@ -399,7 +481,7 @@ class EncounterView(QWidget):
         row = self.matches.row_at(index)
         if row is None:
             return
-        self.ctx.tasks.db(person_on_file, row["id"]).success(self._add_on_file).run()
+        self.ctx.tasks.db(persons.on_file, row["id"]).success(self._add_on_file).run()
 
     def _add_on_file(self, person: dict) -> None:
         if all(p.get("id") != person["id"] for p in self.people.rows):
@@ -427,24 +509,33 @@ class EncounterView(QWidget):
             self._changed()
 
     # -- save
-    def save(self) -> None:
+    def save(self, then=None) -> None:
+        """Save the form (one service call); `then(encounter_id)` runs once it is saved."""
         self._draft_timer.stop()
         self.flush_draft()  # queued before the save, so the save's draft discard comes after it
         self.errors.clear()
         clinical = self.clinical_note.toPlainText() if self.clinical_note else ""
         self.save_button.setEnabled(False)
-        self.ctx.tasks.db(save, self.encounter_id, self.values(), self.people.rows,
-                          clinical).success(self._saved).failure(self._failed).run()
+        self.ctx.tasks.db(encounters.save_documentation, self.encounter_id, self.values(),
+                          self.people.rows, clinical, self.base
+                          ).success(lambda eid: self._saved(eid, then)).failure(
+            self._failed).run()
 
-    def _saved(self, _encounter_id: str) -> None:
+    def _saved(self, encounter_id: str, then=None) -> None:
         self.save_button.setEnabled(True)
         self.ctx.changed.emit("encounter")
         self._clear_form()
         self.saved_label.setText(f"Encounter saved at {clock(now_iso())}")
+        if then:
+            then(encounter_id)
 
     def _failed(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)
         self.errors.handle(error)
+
+    def to_crc(self) -> None:
+        """A CRC drop-off for this encounter: saved first, so the drop-off links to it."""
+        self.save(then=lambda eid: self.window().show_screen("crc").start_from_encounter(eid))
 
     def new(self) -> None:
         """Start another encounter; the current one stays as a draft if anything was typed."""
@@ -454,22 +545,26 @@ class EncounterView(QWidget):
     def _clear_form(self) -> None:
         self._restoring = True
         try:
-            self.encounter_id = new_id()
-            self.situation.setExclusive(False)
-            for b in self.situation.buttons():
-                b.setChecked(False)
-            self.situation.setExclusive(True)
-            self.place.clear()
-            self.disposition.setCurrentIndex(0)
-            for box in self.flags.values():
-                box.setChecked(False)
-            self.force_type.setCurrentIndex(0)
-            self.assignment.choose(None)
-            self.police_note.clear()
-            self.people.set_rows([])
-            if self.clinical_note is not None:
-                self.clinical_note.clear()
-            self.errors.clear()
+            self._clear_fields()
+            self.encounter_id, self.base, self.hidden = new_id(), None, {}
             self.saved_label.clear()
         finally:
             self._restoring = False
+        self._show_call({})
+
+    def _clear_fields(self) -> None:
+        self.situation.setExclusive(False)
+        for b in self.situation.buttons():
+            b.setChecked(False)
+        self.situation.setExclusive(True)
+        self.place.clear()
+        self.disposition.setCurrentIndex(0)
+        for box in self.flags.values():
+            box.setChecked(False)
+        self.force_type.setCurrentIndex(0)
+        self.assignment.choose(None)
+        self.police_note.clear()
+        self.people.set_rows([])
+        if self.clinical_note is not None:
+            self.clinical_note.clear()
+        self.errors.clear()

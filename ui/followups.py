@@ -1,5 +1,6 @@
 """Follow-ups: overdue, due today and upcoming; log an attempt in two clicks (select the row,
-tap the outcome); the selected person's history beside the list."""
+tap the outcome), with a note if there is something to say; the selected person's history
+under the list."""
 
 from datetime import date
 
@@ -8,9 +9,11 @@ from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
 from .models import RowsListModel, RowsTableModel
-from .qt import (QComboBox, QHBoxLayout, QLabel, QListView, Qt, QVBoxLayout, QWidget)
-from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, pretty, record_table, shortcut
+from .qt import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, Qt,
+                 QVBoxLayout, QWidget)
+from .timefmt import day, day_or_time
+from .widgets import (FieldErrors, button, fit_row_heights, heading, pretty, record_table, shortcut,
+                      wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
@@ -46,24 +49,31 @@ class FollowUpsModel(RowsTableModel):
     PersonRole = Qt.ItemDataRole.UserRole + 2
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        row = self.row_at(index)
-        if role == self.PersonRole and row is not None:
-            return row["person_id"]
+        if role == self.PersonRole:
+            row = self.row_at(index)
+            return row["person_id"] if row is not None else None
         return super().data(index, role)
 
     def cells(self, row: dict) -> tuple:
-        return (row["when"], date.fromisoformat(row["due_on"]).strftime("%a %d %b"),
-                row["person"], pretty(row["reason"]), f"P{row['priority']}")
+        return (row["when"], day(row["due_on"]), row["person"], pretty(row["reason"]),
+                f"P{row['priority']}")
 
 
 class HistoryModel(RowsListModel):
     def display(self, r: dict) -> str:
-        at = day_clock(r["at"]) if "T" in (r["at"] or "") else r["at"]
         note = f"\n{r['note']}" if r.get("note") else ""
-        return f"{at} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
+        return f"{day_or_time(r['at'])} · {pretty(r['kind'])}: {pretty(r['summary'])}{note}"
+
+
+EMPTY = ("No follow-ups for you now. When a supervisor assigns one, or the CRC's discharge "
+         "list names someone your team has met, it shows here after the next sync (F5): "
+         "select it, then tap how the attempt went.")
 
 
 class FollowUpsView(QWidget):
+    """The list across the top; below it, the selected person's history beside the attempt
+    (how, a note, the outcome): everything fits 1024×768 with whole labels."""
+
     title = "Follow-ups"
 
     def __init__(self, ctx: Context):
@@ -72,50 +82,61 @@ class FollowUpsView(QWidget):
         self.errors = FieldErrors()
         self.model = FollowUpsModel()
         self.table = record_table(self.model, stretch=(2,))
+        fit_row_heights(self.table)  # long text wraps, never cut off
         self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.empty = QLabel(EMPTY)
+        self.empty.setObjectName("followUpsEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.hide()
         self.method = QComboBox()
+        self.method.setObjectName("attemptMethod")
         for m in ATTEMPT_METHODS:
             self.method.addItem(pretty(m), m)
+        self.note = QLineEdit(placeholderText="Note (optional): what was said, what is next")
+        self.note.setObjectName("attemptNote")
         self.outcome_buttons = {}
-        outcomes = QHBoxLayout()
-        method_row = QHBoxLayout()
-        method_row.addWidget(QLabel("Log an attempt for the selected follow-up by"))
-        method_row.addWidget(self.method)
-        method_row.addStretch(1)
+        outcomes = QGridLayout()
         for n, outcome in enumerate(QUICK_OUTCOMES, 1):
-            b = button(pretty(outcome), lambda _=False, o=outcome: self.log(o),
+            b = button(f"{pretty(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
                        name=f"outcome_{outcome}")
-            b.setToolTip(f"Alt+{n}")
             self.outcome_buttons[outcome] = b
-            outcomes.addWidget(b)
+            outcomes.addWidget(b, (n - 1) // 2, (n - 1) % 2)
             shortcut(self, f"Log attempt: {pretty(outcome)}", f"Alt+{n}",
                      lambda _=False, o=outcome: self.log(o))
         self.history = HistoryModel()
         self.history_view = QListView()
+        self.history_view.setObjectName("personHistory")
         self.history_view.setModel(self.history)
-        self.history_view.setWordWrap(True)
+        wrap_rows(self.history_view)
         self.person_label = QLabel("Select a follow-up to see the person's history.")
         self.person_label.setObjectName("subheading")
         self.person_label.setWordWrap(True)
         self.logged = QLabel()
 
-        left = QVBoxLayout()
-        left.addWidget(self.table, 1)
-        left.addLayout(method_row)
-        left.addLayout(outcomes)
-        right = QVBoxLayout()
-        right.addWidget(self.person_label)
-        right.addWidget(self.history_view, 1)
-        body = QHBoxLayout()
-        body.addLayout(left, 3)
-        body.addLayout(right, 2)
+        attempt = QGroupBox("Log an attempt for the selected follow-up")
+        a = QVBoxLayout(attempt)
+        how = QHBoxLayout()
+        how.addWidget(QLabel("By"))
+        how.addWidget(self.method, 1)
+        a.addLayout(how)
+        a.addWidget(self.note)
+        a.addLayout(outcomes)
+        a.addStretch(1)
+        person = QVBoxLayout()
+        person.addWidget(self.person_label)
+        person.addWidget(self.history_view, 1)
+        below = QHBoxLayout()
+        below.addLayout(person, 1)
+        below.addWidget(attempt)
         top = QHBoxLayout()
         top.addWidget(heading("Follow-ups"), 1)
         top.addWidget(self.logged)
         v = QVBoxLayout(self)
         v.addLayout(top)
         v.addWidget(self.errors.general)
-        v.addLayout(body, 1)
+        v.addWidget(self.empty)
+        v.addWidget(self.table, 1)
+        v.addLayout(below, 1)
         self.refresh()
 
     def refresh(self) -> None:
@@ -124,6 +145,7 @@ class FollowUpsView(QWidget):
     def _show(self, rows: list[dict]) -> None:
         selected = self.selected_id()
         self.model.set_rows(rows)
+        self.empty.setVisible(not rows)
         for n, row in enumerate(rows):
             if row["id"] == selected:
                 self.table.selectRow(n)
@@ -136,6 +158,7 @@ class FollowUpsView(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
+        self.errors.clear()  # "Select a follow-up first." is answered
         person_id = self.model.data(rows[0], FollowUpsModel.PersonRole)
         self.ctx.tasks.db(history, person_id).success(self._show_history).run()
 
@@ -152,10 +175,12 @@ class FollowUpsView(QWidget):
             self.errors.message("Select a follow-up first.")
             return
         self.ctx.tasks.db(followups.log_attempt, follow_up_id, self.method.currentData(),
-                          outcome).success(lambda _: self._logged(outcome)).failure(
-            self.errors.handle).run()
+                          outcome, self.note.text().strip() or None).success(
+            lambda _: self._logged(outcome)).failure(self.errors.handle).run()
 
     def _logged(self, outcome: str) -> None:
+        self.errors.clear()
+        self.note.clear()
         self.logged.setText(f"Logged: {pretty(outcome)}")
         self.ctx.changed.emit("follow_up_attempt")
         self.refresh()

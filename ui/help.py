@@ -3,6 +3,7 @@
 import html
 
 from .qt import QDialog, QDialogButtonBox, QKeySequence, QTextBrowser, QVBoxLayout, QWidget
+from .widgets import fit_dialog
 
 
 def shortcut_rows(groups: list[tuple[str, QWidget]]) -> list[tuple[str, str, str]]:
@@ -38,4 +39,4 @@ class HelpOverlay(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(buttons)
-        self.resize(640, 600)
+        fit_dialog(self, 640, 600)

@@ -19,19 +19,25 @@ from .widgets import button, shortcut
 
 TEAM = {"officer", "clinician", "supervisor", "clinical_supervisor", "admin"}
 EVERYONE = TEAM | {"peer"}
+SUPERVISORS = {"supervisor", "clinical_supervisor", "admin"}
 
-# (key, title, roles that see it); the views are imported when first shown, to start fast.
+# Every screen once, with its one key (Picard's action registry): a key means the same screen
+# whoever is signed in; a screen a role does not see simply has no key for them. Listed in
+# the navigation in this order. The views are imported when first shown, to start fast.
 SCREENS = (
-    ("review", "Review", {"supervisor", "clinical_supervisor", "admin"}),
-    ("dashboard", "Dashboard", {"supervisor", "clinical_supervisor", "admin"}),
-    ("shift", "Shift", EVERYONE),
-    ("assignments", "Assignments", TEAM),
-    ("encounter", "Encounter", TEAM),
-    ("crc", "CRC drop-off", TEAM),
-    ("outreach", "Outreach", EVERYONE),
-    ("followups", "Follow-ups", EVERYONE),
-    ("resources", "Resources", EVERYONE),
-    ("conflicts", "Conflicts", EVERYONE),
+    ("review", "Review", SUPERVISORS, "Ctrl+0"),
+    ("dashboard", "Dashboard", SUPERVISORS, "Ctrl+Shift+D"),
+    ("shift", "Shift", EVERYONE, "Ctrl+1"),
+    ("assignments", "Assignments", TEAM, "Ctrl+2"),
+    ("encounter", "Encounter", TEAM, "Ctrl+3"),
+    ("encounters", "Encounter list", TEAM, "Ctrl+Shift+R"),
+    ("crc", "CRC drop-off", TEAM, "Ctrl+4"),
+    ("outreach", "Outreach", EVERYONE, "Ctrl+5"),
+    ("followups", "Follow-ups", EVERYONE, "Ctrl+6"),
+    ("referrals", "Referrals", EVERYONE, "Ctrl+7"),
+    ("resources", "Resources", EVERYONE, "Ctrl+8"),
+    ("conflicts", "Conflicts", EVERYONE, "Ctrl+9"),
+    ("releases", "Releases", {"clinician", "clinical_supervisor"}, "Ctrl+Shift+I"),
 )
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
         "supervisor": "review", "clinical_supervisor": "review", "admin": "review"}
@@ -41,8 +47,10 @@ VIEW_CLASSES = {
     "review": ("review", "ReviewView"), "dashboard": ("dashboard", "DashboardView"),
     "shift": ("shift", "ShiftView"),
     "assignments": ("assignments", "AssignmentsView"), "encounter": ("encounter", "EncounterView"),
+    "encounters": ("encounters", "EncountersView"), "releases": ("releases", "ReleasesView"),
     "crc": ("crc", "CrcView"), "outreach": ("outreach", "OutreachView"),
-    "followups": ("followups", "FollowUpsView"), "resources": ("resources", "ResourcesView"),
+    "followups": ("followups", "FollowUpsView"), "referrals": ("referrals", "ReferralsView"),
+    "resources": ("resources", "ResourcesView"),
     "conflicts": ("conflicts", "ConflictsView"),
 }
 
@@ -161,7 +169,7 @@ class MainWindow(QMainWindow):
     def _nav(self) -> QFrame:
         nav = QFrame()
         nav.setObjectName("nav")
-        nav.setFixedWidth(210)
+        nav.setFixedWidth(180)
         self.nav_layout = QVBoxLayout(nav)
         self.nav_layout.setContentsMargins(0, 8, 0, 8)
         self.nav_layout.setSpacing(2)
@@ -170,16 +178,16 @@ class MainWindow(QMainWindow):
 
     def _nav_buttons(self) -> None:
         """The role's screens, above the navigation's closing stretch."""
-        for n, (key, title, _roles) in enumerate(self.screens, 1):
+        for n, (key, title, _roles, keys) in enumerate(self.screens):
             b = button(f"{title}", lambda _=False, k=key: self.show_screen(k), name=f"nav_{key}",
                        checkable=True)
             b.setProperty("nav", True)
-            b.setToolTip(f"Ctrl+{n}")
+            b.setToolTip(keys)
             b.setAutoExclusive(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # focus stays in the screen, for its shortcuts
             self.nav_buttons[key] = b
-            self.nav_layout.insertWidget(n - 1, b)
-            shortcut(self, f"Go to {title}", f"Ctrl+{n}", lambda _=False, k=key: self.show_screen(k))
+            self.nav_layout.insertWidget(n, b)
+            shortcut(self, f"Go to {title}", keys, lambda _=False, k=key: self.show_screen(k))
 
     def view(self, key: str) -> QWidget:
         """The screen for `key`, made the first time it is needed."""
@@ -208,7 +216,7 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> HelpOverlay:
         groups = [("Everywhere", self)]
-        groups += [(title, self.view(key)) for key, title, _ in self.screens]
+        groups += [(title, self.view(key)) for key, title, *_ in self.screens]
         overlay = HelpOverlay(groups, self)
         overlay.open()
         self.help_overlay = overlay

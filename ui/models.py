@@ -11,10 +11,12 @@ class _Rows:
     def __init__(self):
         super().__init__()
         self.rows: list[dict] = []
+        self._shown: dict[int, tuple] = {}  # row number -> its cells as shown, made once
 
     def set_rows(self, rows: list[dict]) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        self._shown = {}
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()):
@@ -61,14 +63,19 @@ class RowsTableModel(_Rows, QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # Views ask for a dozen roles per cell, again on every restyle: answer the ones not
+        # kept here first, and format a row's cells once.
+        if role != Qt.ItemDataRole.DisplayRole and role != self.IdRole:
+            return None
         row = self.row_at(index)
         if row is None:
             return None
         if role == self.IdRole:
             return row["id"]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cells(row)[index.column()]
-        return None
+        n = index.row()
+        if n not in self._shown:
+            self._shown[n] = self.cells(row)
+        return self._shown[n][index.column()]
 
     def cells(self, row: dict) -> tuple:
         raise NotImplementedError

@@ -1,19 +1,23 @@
 """Outreach contact, for peers on the sidewalk: tap what was offered, given and referred; Save.
 
 A typical anonymous contact is a few toggles and one Save (no typing), well under 30 seconds.
+Where the person is living starts at "unsheltered" and engagement at no, the usual answers on
+the street (both feed the HMIS export); a different answer is one tap. Refer (Ctrl+R) sends the
+selected contact's person to a directory service on the Referrals screen.
 """
 
 import json
 
 from fieldapp import outreach
+from fieldapp.records import LIVING_SITUATIONS
 from fieldapp.timeutil import now_iso
 
 from .context import Context
 from .models import RowsListModel
-from .qt import (QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView,
-                 QVBoxLayout, QWidget)
+from .qt import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                 QLineEdit, QListView, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, pretty, shortcut
+from .widgets import FieldErrors, button, fit_rows, heading, pretty, shortcut, vertical_scroll
 
 SERVICES = ("shelter_info", "food", "medical_care", "mental_health", "substance_use_support",
             "housing_navigation", "id_documents", "benefits")
@@ -21,6 +25,7 @@ SUPPLIES = ("water", "food_pack", "hygiene_kit", "socks", "blanket", "naloxone",
             "phone_charge")
 REFERRALS = ("shelter", "crc", "detox", "clinic", "housing_navigator", "crisis_line")
 OUTCOMES = ("engaged", "brief_contact", "declined")
+DEFAULT_LIVING = "unsheltered"
 
 
 class RecentContactsModel(RowsListModel):
@@ -48,19 +53,45 @@ class OutreachView(QWidget):
         self.referral = self._toggles(REFERRALS, "referral", exclusive=True)
         self.outcome = self._toggles(OUTCOMES, "outcome", exclusive=True)
         self.place = QLineEdit(placeholderText="place (optional)")
+        self.living = QComboBox()
+        self.living.setObjectName("livingSituation")
+        self.living.setToolTip("Where the person is living now (HMIS current living situation);"
+                               " unsheltered unless you change it")
+        for value in LIVING_SITUATIONS:
+            self.living.addItem(pretty(value), value)
+        self.living.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.living.setMinimumContentsLength(11)  # the place field keeps room at 1024 px
+        self.engaged = button("Case planning", name="engaged", checkable=True)
+        self.engaged.setProperty("toggle", True)
+        self.engaged.setToolTip("Engaged: the person accepted case planning today (HMIS date "
+                                "of engagement)")
         self.saved = QLabel()
         self.save_button = button("Save contact (Ctrl+S)", self.save, name="saveContact",
                                   primary=True)
         self.recent = RecentContactsModel()
-        recent_view = QListView()
-        recent_view.setModel(self.recent)
+        self.recent_view = QListView()  # as tall as its rows: the screen scrolls, not the list
+        self.recent_view.setModel(self.recent)
+        self.recent_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent.modelReset.connect(lambda: fit_rows(self.recent_view))
+        self.recent_view.setToolTip("Recent contacts, newest first")
+        self.refer_button = button("Refer selected contact… (Ctrl+R)", self.refer,
+                                   name="referContact")
+        self.refer_button.setToolTip("Refer the person of the contact selected below to a "
+                                     "directory service")
 
-        v = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading("Outreach contact"), 1)
         top.addWidget(self.saved)
-        v.addLayout(top)
-        v.addWidget(self.errors.general)
+        top.addWidget(self.refer_button)
+        outer.addLayout(top)
+        outer.addWidget(self.errors.general)
+        # The whole form scrolls as a page (upwards of 1024×768 the taps all show), the recent
+        # contacts under it.
+        form = QWidget()
+        v = QVBoxLayout(form)
+        v.setContentsMargins(0, 0, 0, 0)
         for title, group, field, cols in (("Services offered", self.services, "services_offered", 4),
                                           ("Supplies given", self.supplies, "supplies", 4),
                                           ("Referral", self.referral, "referral", 6),
@@ -73,13 +104,19 @@ class OutreachView(QWidget):
             v.addWidget(box)
             v.addWidget(self.errors.label(field))
         row = QHBoxLayout()
+        row.addWidget(self.living)
+        row.addWidget(self.engaged)
         row.addWidget(self.place, 1)
         row.addWidget(self.save_button)
         v.addLayout(row)
         v.addWidget(self.errors.label("place"))
         v.addWidget(QLabel("Recent contacts"))
-        v.addWidget(recent_view, 1)
+        v.addWidget(self.recent_view)
+        v.addStretch(1)
+        outer.addWidget(vertical_scroll(form), 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
+        shortcut(self, "Refer the selected contact to a service", "Ctrl+R", self.refer)
+        self._reset_living()
         self.refresh()
 
     def _toggles(self, values, kind: str, exclusive: bool = False) -> QButtonGroup:
@@ -104,8 +141,31 @@ class OutreachView(QWidget):
     def _chosen(group: QButtonGroup) -> list[str]:
         return [b.property("value") for b in group.buttons() if b.isChecked()]
 
+    def _reset_living(self) -> None:
+        self.living.setCurrentIndex(self.living.findData(DEFAULT_LIVING))
+        self.engaged.setChecked(False)
+
     def refresh(self) -> None:
-        self.ctx.tasks.db(outreach.recent_contacts, 20).success(self.recent.set_rows).run()
+        self.ctx.tasks.db(outreach.recent_contacts, 20).success(self._show_recent).run()
+
+    def _show_recent(self, rows: list[dict]) -> None:
+        selected = self.selected_contact()
+        self.recent.set_rows(rows)
+        ids = [r["id"] for r in rows]
+        if ids:  # keep the selection; else the newest, which Refer then acts on
+            self.recent_view.setCurrentIndex(self.recent.index(
+                ids.index(selected) if selected in ids else 0))
+
+    def selected_contact(self) -> str | None:
+        row = self.recent.data(self.recent_view.currentIndex(), RecentContactsModel.RowRole)
+        return row["id"] if row else None
+
+    def refer(self) -> None:
+        contact = self.selected_contact()
+        if contact is None:
+            self.errors.message("Save a contact first: a referral is made on a contact.")
+            return
+        self.window().show_screen("referrals").refer_from(contact)
 
     def save(self) -> None:
         self.errors.clear()
@@ -115,6 +175,7 @@ class OutreachView(QWidget):
             outreach.log_contact, services_offered=self._chosen(self.services),
             supplies=self._chosen(self.supplies), referral=referral[0] if referral else None,
             outcome=outcome[0] if outcome else None, place=self.place.text().strip() or None,
+            living_situation=self.living.currentData(), engaged=self.engaged.isChecked(),
         ).success(self._saved).failure(self._failed).run()
 
     def _saved(self, _contact_id: str) -> None:
@@ -123,6 +184,8 @@ class OutreachView(QWidget):
             for b in group.buttons():
                 b.setChecked(False)
         self.place.clear()
+        self._reset_living()
+        self.recent_view.setCurrentIndex(self.recent.index(-1))  # the new contact comes first
         self.saved.setText(f"Contact saved at {clock(now_iso())}")
         self.ctx.changed.emit("outreach_contact")
         self.refresh()

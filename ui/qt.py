@@ -10,16 +10,18 @@ the main window while the key is derived.
 from PySide6 import QtCore, QtGui, QtWidgets
 
 _NAMES = {
-    QtCore: """QAbstractListModel QAbstractTableModel QEvent QItemSelectionModel QModelIndex QObject
-        QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
+    QtCore: """QAbstractListModel QAbstractTableModel QDate QEvent QItemSelectionModel QModelIndex
+        QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
         QTimeZone Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
-        QPalette QPen QShortcut""",
-    QtWidgets: """QAbstractButton QAbstractItemView QApplication QButtonGroup QCheckBox QComboBox
-        QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
-        QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox
-        QPlainTextEdit QPushButton QScrollArea QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QVBoxLayout QWidget""",
+        QPalette QPen QShortcut QWheelEvent""",
+    QtWidgets: """QAbstractButton QAbstractItemView QAbstractScrollArea QAbstractSlider
+        QAbstractSpinBox QApplication QButtonGroup QCheckBox QComboBox
+        QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
+        QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
+        QStyleOptionButton QStyleOptionSpinBox
+        QPlainTextEdit QPushButton QScrollArea QScrollBar QSizePolicy QSpinBox QSplitter QStackedWidget
+        QStatusBar QTableView QTextBrowser QToolButton QTreeView QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

@@ -9,9 +9,11 @@ from .context import Context
 from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
-from .widgets import button, heading, shortcut
+from .widgets import button, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
+PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline", "fax": "Fax",
+               "text": "Text (SMS)", "textphone": "TTY", "pager": "Pager", "video": "Video"}
 
 
 def search(session, text: str, filters: dict) -> list[dict]:
@@ -28,14 +30,15 @@ def categories(session) -> list[tuple[str, str]]:
 class ResultsModel(RowsListModel):
     def display(self, r: dict) -> str:
         lines = [f"{r['name']} — {r['organization']}"]
-        lines.append(" · ".join(x for x in (r.get("hours_today"), _first_phone(r),
+        lines.append(" · ".join(x for x in (r.get("hours_today"), _number(r),
                                             r.get("address")) if x))
         return "\n".join(lines)
 
 
-def _first_phone(result: dict) -> str:
-    phones = result.get("phones") or []
-    return phones[0]["number"] if phones else ""
+def _number(result: dict) -> str:
+    """The number to call (the core's choice: a voice line, never a fax), or ''."""
+    phone = result.get("phone")
+    return phone["number"] if phone else ""
 
 
 class ResourcesView(QWidget):
@@ -62,7 +65,7 @@ class ResourcesView(QWidget):
         self.list = QListView()
         self.list.setModel(self.results)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setWordWrap(True)
+        wrap_rows(self.list)
         self.list.selectionModel().currentChanged.connect(self._show_detail)
         self.count = QLabel()
         self.detail = QLabel("Select a result to see its details.")
@@ -82,10 +85,8 @@ class ResourcesView(QWidget):
         filters.addWidget(self.count)
         right = QVBoxLayout()
         right.addWidget(self.detail, 1)
-        copy = QHBoxLayout()
-        copy.addWidget(self.copy_phone)
-        copy.addWidget(self.copy_address)
-        right.addLayout(copy)
+        right.addWidget(self.copy_phone)  # one above the other: whole labels at 1024×768
+        right.addWidget(self.copy_address)
         right.addWidget(self.copied)
         body = QHBoxLayout()
         body.addWidget(self.list, 3)
@@ -148,7 +149,9 @@ class ResourcesView(QWidget):
         if r is None:
             self.detail.setText("No result selected.")
             return
-        phones = "\n".join(f"☎ {p['number']}" + (f" ({p['type']})" if p.get("type") else "")
+        phones = "\n".join(f"{PHONE_KINDS.get((p.get('type') or '').lower(), 'Phone')}: "
+                           f"{p['number']}" + (f" ext. {p['extension']}" if p.get("extension")
+                                               else "")
                            for p in r.get("phones") or [])
         parts = [f"<b>{_esc(r['name'])}</b><br>{_esc(r['organization'])}"]
         if r.get("hours_today"):
@@ -162,13 +165,13 @@ class ResourcesView(QWidget):
         self.detail.setText("<br><br>".join(parts))
 
     def _set_copy_enabled(self, result: dict | None) -> None:
-        self.copy_phone.setEnabled(bool(result and _first_phone(result)))
+        self.copy_phone.setEnabled(bool(result and _number(result)))
         self.copy_address.setEnabled(bool(result and result.get("address")))
 
     def copy_phone_number(self) -> None:
         r = self.selected()
-        if r and _first_phone(r):
-            self._copy(_first_phone(r), "phone")
+        if r and _number(r):
+            self._copy(_number(r), "phone")
 
     def copy_address_text(self) -> None:
         r = self.selected()

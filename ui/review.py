@@ -14,12 +14,12 @@ from .amend import AmendDialog
 from .context import Context
 from .encounter import SEARCH_DELAY_MS, MatchesModel
 from .models import RowsTableModel
-from .qt import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
+from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout,
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
-from .timefmt import clock, day_clock
-from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, pretty, record_table,
-                      set_state, shortcut)
+from .timefmt import clock, day, day_clock
+from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_row_heights,
+                      heading, ok_cancel, pretty, record_table, set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -56,11 +56,11 @@ def pull_server_conflicts(session) -> int:
     return pull_conflicts(session)
 
 class QueueModel(RowsTableModel):
-    COLUMNS = ("Shift", "Review", "Needs attention")
+    COLUMNS = ("Shift", "Needs attention")
 
     def cells(self, row: dict) -> tuple:
         started = parse_iso(row["started_at"]).astimezone()
-        return (f"{row['unit']} · {started.strftime('%a %d %b')}", STATE_TEXT[row["state"]],
+        return (f"{row['unit']} · {day(started.date())}\n{STATE_TEXT[row['state']]}",
                 " · ".join(FLAG_SHORT[f] for f in row["flags"]) or "—")
 
 
@@ -91,7 +91,7 @@ class AssignmentDialog(QDialog):
                                      ("Summary", self.summary, "summary"),
                                      ("Place", self.place, "place")))
         form.addRow(ok_cancel(self))
-        self.resize(520, 0)
+        fit_dialog(self, 520, 0)
 
     def values(self) -> dict:
         return {"source": "supervisor", "type": "scheduled_task",
@@ -155,7 +155,7 @@ class FollowUpDialog(QDialog):
                 ("Priority", self.priority, "priority"), ("Assign to", self.assignee, "assignee"),
                 ("Note", self.note, "note")))
         form.addRow(ok_cancel(self))
-        self.resize(560, 0)
+        fit_dialog(self, 560, 0)
         self.search()
 
     def search(self) -> None:
@@ -205,9 +205,9 @@ class ReviewView(QWidget):
         self.shown: dict | None = None
         self.errors = FieldErrors()
         self.queue_model = QueueModel()
-        self.queue = record_table(self.queue_model, stretch=(2,))
-        self.queue.setMinimumWidth(470)
+        self.queue = record_table(self.queue_model, stretch=(1,))
         self.queue.setWordWrap(True)
+        fit_row_heights(self.queue)
         self.queue.selectionModel().selectionChanged.connect(self._picked)
         self.empty = QLabel("No shifts waiting for review. Shifts appear here when a unit ends "
                             "its shift and its laptop syncs.")
@@ -219,6 +219,7 @@ class ReviewView(QWidget):
 
         self.title_label = QLabel("Select a shift")
         self.title_label.setObjectName("subheading")
+        self.title_label.setWordWrap(True)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.flag_label = QLabel()
@@ -226,9 +227,11 @@ class ReviewView(QWidget):
         self.flag_label.setWordWrap(True)
         set_state(self.flag_label, "attention", True)
         self.timeline_model = TimelineModel()
-        self.timeline = record_table(self.timeline_model, stretch=(2,))
-        self.timeline.verticalHeader().setDefaultSectionSize(34)
+        self.timeline = record_table(self.timeline_model, stretch=(1, 2))
         self.timeline.setWordWrap(True)
+        fit_row_heights(self.timeline)
+        # read, not picked from: no selection, so its rows need not be touch-sized
+        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.comment = QPlainTextEdit(placeholderText="Comment for the team (required to return)")
         self.comment.setObjectName("reviewComment")
         self.comment.setFixedHeight(64)
@@ -254,21 +257,20 @@ class ReviewView(QWidget):
         right.addWidget(self.info)
         right.addWidget(self.flag_label)
         right.addWidget(self.timeline, 1)
-        right.addWidget(self.errors.label("comment"))
-        right.addWidget(self.comment)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.return_button)
-        actions.addWidget(self.approve_button)
-        right.addLayout(actions)
         body = QHBoxLayout()
-        body.addLayout(left, 5)
-        body.addLayout(right, 7)
+        body.addLayout(left, 6)
+        body.addLayout(right, 5)
+        decide = QHBoxLayout()  # under both halves: the comment and both buttons whole at 1024 px
+        decide.addWidget(self.comment, 1)
+        decide.addWidget(self.return_button)
+        decide.addWidget(self.approve_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.errors.general)
         layout.addWidget(self.notice)
         layout.addLayout(body, 1)
+        layout.addWidget(self.errors.label("comment"))
+        layout.addLayout(decide)
         shortcut(self, "Approve the shift", "Alt+A", self.approve)
         shortcut(self, "Return the shift with the comment", "Alt+R", self.return_shift)
         self.refresh()
@@ -285,7 +287,6 @@ class ReviewView(QWidget):
 
     def _show_queue(self, rows: list[dict]) -> None:
         self.queue_model.set_rows(rows)
-        self.queue.resizeRowsToContents()
         self.empty.setVisible(not rows)
         ids = [r["id"] for r in rows]
         if not rows:
@@ -333,7 +334,6 @@ class ReviewView(QWidget):
                                            for f in data["flags"]))
         self.flag_label.setVisible(bool(data["flags"]))
         self.timeline_model.set_rows(data["timeline"])
-        self.timeline.resizeRowsToContents()
 
     # -- decisions
     def approve(self) -> None:
@@ -391,16 +391,19 @@ class ReviewView(QWidget):
             dialog.errors.handle(error)
             dialog.open()
         self.ctx.tasks.db(followups.create_follow_up, values).success(
-            lambda _id: self._said(f"Follow-up for {who} due {values['due_on']} assigned to "
+            lambda _id: self._said(f"Follow-up for {who} due {day(values['due_on'])} assigned to "
                                    f"{values['assignee'] or 'team ' + values['team']}; it "
                                    "reaches the team's laptops on their next sync.",
                                    "follow_up")).failure(failed).run()
 
     def import_list(self, path: str | None = None) -> None:
+        """Import the CRC's discharge list at `path`; with none, ask for the file first."""
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "CRC discharge list", "",
-                                                  "CSV files (*.csv);;All files (*)")
-        if not path:
+            dialog = file_dialog(self, "CRC discharge list", "CSV files (*.csv);;All files (*)")
+            dialog.setObjectName("importDialog")
+            dialog.fileSelected.connect(self.import_list)
+            self.import_dialog = dialog
+            dialog.open()
             return
         self.errors.clear()
         self.ctx.tasks.db(read_and_import, path, self.ctx.profile.team).success(

@@ -1,7 +1,9 @@
-"""The shift screen: start a shift with partner, unit and vehicle; one-tap status; the timeline."""
+"""The shift screen: start a shift with a partner from the team roster, unit and vehicle from
+the car they usually ride in; one-tap status; the timeline. The shift belongs to the car: after
+a sync the partner's laptop (or the partner signing in on this one) shows it and adds to its
+log."""
 
-from fieldapp import shift_summary, shifts
-from fieldapp.records import ROLES
+from fieldapp import roster, shift_summary, shifts
 
 from .context import Context
 from .models import RowsListModel
@@ -36,7 +38,8 @@ class TimelineModel(RowsListModel):
 
 def load(session) -> dict:
     shift = shifts.active_shift(session)
-    return {"shift": shift, "timeline": shifts.timeline(session, shift["id"]) if shift else []}
+    return {"shift": shift, "timeline": shifts.timeline(session, shift["id"]) if shift else [],
+            **({"partners": [], "cars": {}} if shift else roster.choices(session))}
 
 
 class ShiftView(QWidget):
@@ -55,6 +58,8 @@ class ShiftView(QWidget):
             shortcut(self, f"Status: {pretty(status)}", f"Alt+{n}",
                      lambda _=False, s=status: self.set_status(s))
         shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
+        # a sync may bring the partner's shift, or end this one
+        self.ctx.changed.connect(lambda table: table == "sync" and self.refresh())
         self.refresh()
 
     # -- start page
@@ -65,18 +70,20 @@ class ShiftView(QWidget):
         self.errors = FieldErrors()
         self.unit = QLineEdit(placeholderText="e.g. 2M14")
         self.vehicle = QLineEdit(placeholderText="e.g. 4471")
-        self.partner = QLineEdit(placeholderText="partner's username, e.g. clin.okafor")
-        self.partner_role = QComboBox()
-        self.partner_role.addItems([r for r in ROLES if r != "admin"])
-        self.partner_role.setCurrentText(
-            "clinician" if self.ctx.profile.role == "officer" else "officer")
+        self.partner = QComboBox()
+        self.partner.setObjectName("partner")
+        self.partner.currentIndexChanged.connect(self._partner_chosen)
+        self.roster_hint = QLabel("Your team's roster arrives with the first sync; until then "
+                                  "you can start without a partner.")
+        self.roster_hint.setWordWrap(True)
+        self.cars: dict = {}
+        form.addRow("Partner", self.partner)
+        form.addRow("", self.roster_hint)
+        form.addRow("", self.errors.label("members"))
         form.addRow("Unit", self.unit)
         form.addRow("", self.errors.label("unit"))
         form.addRow("Vehicle", self.vehicle)
         form.addRow("", self.errors.label("vehicle"))
-        form.addRow("Partner", self.partner)
-        form.addRow("Partner's role", self.partner_role)
-        form.addRow("", self.errors.label("members"))
         self.start_button = button("Start shift (Ctrl+Enter)", self.start, name="startShift",
                                    primary=True)
         self.last_summary_button = button("Summary of my last shift", self.show_last_summary,
@@ -132,6 +139,7 @@ class ShiftView(QWidget):
             self.ctx.set_shift(shift)
         self.pages.setCurrentIndex(1 if shift else 0)
         if not shift:
+            self._show_roster(loaded["partners"], loaded["cars"])
             return
         partners = [m["username"] for m in shift["members"] if m["username"] != self.ctx.profile.username]
         self.summary.setText(
@@ -146,12 +154,37 @@ class ShiftView(QWidget):
         for status, b in self.status_buttons.items():
             b.setChecked(bool(events) and events[-1]["status"] == status)
 
+    def _show_roster(self, partners: list[dict], cars: dict) -> None:
+        """The partners to pick from, keeping the one picked; the car fields fill in."""
+        keep = self.partner.currentData()
+        self.cars = cars
+        self.partner.blockSignals(True)
+        self.partner.clear()
+        self.partner.addItem("No partner", None)
+        for m in partners:
+            self.partner.addItem(f"{m['display_name']} — {pretty(m['role'])} ({m['username']})",
+                                 {"username": m["username"], "role": m["role"]})
+        self.partner.setCurrentIndex(max(0, next(
+            (n for n in range(self.partner.count()) if self.partner.itemData(n) == keep), 0)))
+        self.partner.blockSignals(False)
+        self.partner.setEnabled(bool(partners))
+        self.roster_hint.setVisible(not partners)
+        self._partner_chosen()
+
+    def _partner_chosen(self, *_args) -> None:
+        """Unit and vehicle default to this user's usual car, else the partner's; what is
+        typed stays."""
+        picked = self.partner.currentData()
+        car = self.cars.get(picked["username"] if picked else None) or self.cars.get(None) or {}
+        for field, value in ((self.unit, car.get("unit")), (self.vehicle, car.get("vehicle"))):
+            if value and (not field.text() or not field.isModified()):
+                field.setText(value)
+
     def start(self) -> None:
         if self.pages.currentIndex() != 0:
             return
         self.errors.clear()
-        partner = self.partner.text().strip()
-        partners = [{"username": partner, "role": self.partner_role.currentText()}] if partner else []
+        partners = [self.partner.currentData()] if self.partner.currentData() else []
         self.start_button.setEnabled(False)
         self.ctx.tasks.db(shifts.start_shift, self.unit.text().strip(),
                           self.vehicle.text().strip() or None, partners

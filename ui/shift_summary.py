@@ -9,9 +9,9 @@ from fieldapp.shift_summary import ShiftSummary
 from fieldapp.timeutil import to_iso
 
 from .qt import (QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QLabel,
-                 QScrollArea, Qt, QVBoxLayout, QWidget)
+                 Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import heading, pretty
+from .widgets import fit_dialog, heading, pretty, vertical_scroll
 
 
 def duration(minutes: float) -> str:
@@ -44,14 +44,11 @@ class ShiftSummaryDialog(QDialog):
         grid.setHorizontalSpacing(16)
         boxes = [self._time_box(), self._calls_box(), self._crc_box(), self._care_box(),
                  self._outreach_box(), self._follow_up_box()]
-        for n, box in enumerate(boxes):
-            grid.addWidget(box, n // 3, n % 3)
+        for n, box in enumerate(boxes):  # two across: whole lines on a 1024×768 screen
+            grid.addWidget(box, n // 2, n % 2)
         body = QWidget()
         body.setLayout(grid)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(body)
+        scroll = vertical_scroll(body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -59,7 +56,7 @@ class ShiftSummaryDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        self.resize(1040, 600)
+        fit_dialog(self, 900, 680)
 
     def _box(self, title: str, rows: list[tuple[str, str, str]]) -> QGroupBox:
         """A group of lines: (key, label, shown value)."""

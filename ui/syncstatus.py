@@ -116,8 +116,9 @@ class SyncStatusBar(QStatusBar):
         elif is_offline_error(error):
             self._auto.setInterval(min(self._online_interval_ms, OFFLINE_RETRY_SECONDS * 1000))
             self._set_connection("offline", "Offline")
-        else:
-            self._set_connection("offline", "Offline · last sync failed")
+        else:  # a version mismatch says which side to update, and to what
+            why = str(error) if isinstance(error, transport.VersionMismatch) else "last sync failed"
+            self._set_connection("offline", f"Offline · {why}")
             if not quiet:
                 from . import errors
                 errors.show(error, self.window())

@@ -1,6 +1,6 @@
 """Day and night themes: follow the system color scheme until the user switches (one shortcut)."""
 
-from resources import text as resource_text
+from resources import stylesheet
 
 from .qt import QApplication, QObject, Qt, Signal
 
@@ -30,7 +30,7 @@ class Theme(QObject):
         if name == self.name:
             return
         self.name = name
-        self._app.setStyleSheet(resource_text("base.qss") + resource_text(f"{name}.qss"))
+        self._app.setStyleSheet(stylesheet(name))
         self.changed.emit(name)
 
     def toggle(self) -> None:

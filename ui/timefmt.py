@@ -1,6 +1,11 @@
-"""Stored UTC ISO times shown as the laptop's local clock time."""
+"""Stored UTC ISO times shown as the laptop's local clock time, and dates in the app's one
+date format ("Fri 27 Nov")."""
+
+from datetime import date
 
 from fieldapp.timeutil import parse_iso
+
+DAY = "%a %d %b"
 
 
 def clock(iso: str | None) -> str:
@@ -8,7 +13,19 @@ def clock(iso: str | None) -> str:
 
 
 def day_clock(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime("%a %d %b %H:%M") if iso else ""
+    return parse_iso(iso).astimezone().strftime(f"{DAY} %H:%M") if iso else ""
+
+
+def day(value: str | date | None) -> str:
+    """A date ('2026-11-27' or a date) as 'Fri 27 Nov'."""
+    if not value:
+        return ""
+    return (value if isinstance(value, date) else date.fromisoformat(value)).strftime(DAY)
+
+
+def day_or_time(value: str | None) -> str:
+    """A stored date or time, whichever it is, in the app's format ('Fri 27 Nov [14:05]')."""
+    return day_clock(value) if value and "T" in value else day(value)
 
 
 def age(minutes: float) -> str:

@@ -1,14 +1,15 @@
 """Small pieces every screen uses: big touch buttons, shortcuts that show in help, field errors."""
 
+from pathlib import Path
 from typing import Callable
 
 from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
 
-from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                 QHeaderView, QKeySequence, QLabel, QPushButton, Qt, QTableView, QVBoxLayout,
-                 QWidget)
+from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFileDialog, QFormLayout,
+                 QHBoxLayout, QHeaderView, QKeySequence, QLabel, QListView, QPushButton,
+                 QScrollArea, Qt, QTableView, QTreeView, QVBoxLayout, QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -63,6 +64,66 @@ def centred(widget: QWidget, card: QWidget) -> None:
     outer.addStretch(1)
     outer.addLayout(row)
     outer.addStretch(2)
+
+
+def vertical_scroll(content: QWidget) -> QScrollArea:
+    """`content` in a frameless area that scrolls up and down, never sideways: it is always as
+    wide as the screen gives it (its layout must fit 1024×768)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(content)
+    return area
+
+
+def wrap_rows(view: QListView) -> None:
+    """A list whose long rows wrap to its width (as many lines as they need), never scrolling
+    sideways."""
+    view.setWordWrap(True)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setUniformItemSizes(False)
+
+
+def fit_row_heights(table: QTableView) -> None:
+    """Rows as tall as their wrapped text, 48 px at least (to touch), whatever the width."""
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().setMinimumSectionSize(48)
+
+
+def fit_rows(view: QAbstractItemView) -> None:
+    """Make a list exactly as tall as its rows (in a screen that scrolls as a whole)."""
+    rows = view.model().rowCount()
+    height = sum(view.sizeHintForRow(row) for row in range(rows))
+    view.setFixedHeight(max(height + 2 * view.frameWidth(), 100))
+
+
+def fit_dialog(dialog: QWidget, width: int, height: int) -> None:
+    """Size a dialog `width`×`height` at most, never larger than the window it opens over
+    (a 1024×768 screen gets a dialog it can show whole)."""
+    parent = dialog.parentWidget()
+    if parent is not None:
+        window = parent.window()
+        width, height = min(width, window.width() - 24), min(height, window.height() - 24)
+    dialog.resize(max(width, dialog.minimumSizeHint().width()), height)
+
+
+def file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool = False):
+    """Qt's own file dialog (the same on every laptop), sized to the window it opens over, with
+    whole column headings in its list of files."""
+    dialog = QFileDialog(parent, title)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save
+                         else QFileDialog.AcceptMode.AcceptOpen)
+    dialog.setNameFilter(name_filter)
+    dialog.setDirectory(str(Path.home()))
+    for files in dialog.findChildren(QTreeView):
+        header = files.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    fit_dialog(dialog, 960, 640)
+    return dialog
 
 
 def heading(text: str) -> QLabel:

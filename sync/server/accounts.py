@@ -24,6 +24,7 @@ ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=120)  # longer than a laptop is expected to stay offline
 USERNAME_MAX = 64
 TEAM_MAX = 64
+CAR_MAX = 32  # a unit call sign or a vehicle number
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so timing does not reveal names.
@@ -54,7 +55,7 @@ class Caller:
 
 
 def add_user(conn, username: str, role: str, teams: list[str], password: str,
-             display_name: str = "") -> int:
+             display_name: str = "", unit: str | None = None, vehicle: str | None = None) -> int:
     if not username or len(username) > USERNAME_MAX or not username.replace(".", "").replace(
             "-", "").replace("_", "").isalnum():
         raise AccountError(
@@ -67,11 +68,41 @@ def add_user(conn, username: str, role: str, teams: list[str], password: str,
         raise AccountError("the password must be at least 8 characters")
     if conn.scalar(select(app_user.c.id).where(app_user.c.username == username)) is not None:
         raise AccountError(f"user {username!r} already exists")
+    _check_car(unit, vehicle)
     return conn.execute(insert(app_user).values(
         username=username, display_name=display_name or username,
         password_hash=_hasher.hash(password), role=role, teams=json.dumps(list(teams)),
-        disabled=False, created_at=now_iso(),
+        disabled=False, created_at=now_iso(), unit=unit or None, vehicle=vehicle or None,
     )).inserted_primary_key[0]
+
+
+def set_car(conn, username: str, unit: str | None, vehicle: str | None) -> None:
+    """The unit and vehicle this user usually rides in (a shift's defaults on the laptop)."""
+    _check_car(unit, vehicle)
+    if not conn.execute(update(app_user).where(app_user.c.username == username)
+                        .values(unit=unit or None, vehicle=vehicle or None)).rowcount:
+        raise AccountError(f"no user {username!r}")
+
+
+def _check_car(unit: str | None, vehicle: str | None) -> None:
+    for name, value in (("unit", unit), ("vehicle", vehicle)):
+        if value is not None and len(value) > CAR_MAX:
+            raise AccountError(f"{name} {value!r} is longer than {CAR_MAX} characters")
+
+
+def roster(conn, caller: Caller) -> list[dict]:
+    """Everyone (not disabled) who shares a team with the caller: whom a shift can be started
+    with, and the car each usually rides in. No team, no one."""
+    out = []
+    for row in conn.execute(select(app_user).where(app_user.c.disabled.is_(False))
+                            .order_by(app_user.c.username)).mappings():
+        teams = json.loads(row["teams"])
+        shared = [t for t in teams if t in caller.teams]
+        if shared:
+            out.append({"username": row["username"], "display_name": row["display_name"],
+                        "role": row["role"], "teams": shared, "unit": row["unit"],
+                        "vehicle": row["vehicle"]})
+    return out
 
 
 def check_password(conn, username: str, password: str):

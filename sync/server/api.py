@@ -25,6 +25,7 @@ from .. import protocol as P
 from . import accounts, directory, exchange, integrations, recovery, restore
 from .db import make_engine, read_meta
 from .logs import AccessLog
+from .versions import VersionGate
 
 
 class Op(BaseModel):
@@ -165,12 +166,13 @@ def _json(payload, records: list[str] | None = None) -> Response:
     return Response(text, media_type="application/json")
 
 
-def create_app(db: str | Engine) -> FastAPI:
+def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> FastAPI:
     engine = make_engine(db) if isinstance(db, str) else db
     app = FastAPI(title="Tandem agency server", version=str(P.VERSION),
-                  description="Sync and accounts for Tandem laptops.")
+                  description="Sync and accounts for Tandem laptops. " + VersionGate.__doc__)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
+    app.add_middleware(VersionGate, oldest=min_app_version)  # before a body is read
     app.add_middleware(AccessLog)  # outermost: logs 413s from BodyLimit too
 
     @app.exception_handler(ApiError)
@@ -358,6 +360,14 @@ def create_app(db: str | Engine) -> FastAPI:
             caller = as_caller(conn, access_token)
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
 
+    @app.get(f"{P.PREFIX}/roster")
+    def roster(access_token: str = Depends(bearer)):
+        """Everyone on the caller's teams: username, display name, role, the teams shared
+        with the caller, and the unit and vehicle each usually rides in."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            return {"members": accounts.roster(conn, caller)}
+
     @app.get(f"{P.PREFIX}/directory")
     def directory_changes(since: int = Query(0, ge=0, le=2**62),
                           limit: int = Query(P.DIRECTORY_PAGE, ge=1, le=P.DIRECTORY_PAGE_MAX),
@@ -370,10 +380,11 @@ def create_app(db: str | Engine) -> FastAPI:
                           "epoch": read_meta(conn, "epoch")})
 
     @app.post("/api/v1/cad/assignments", status_code=201)
-    def cad_assignment(body: integrations.CadAssignment, response: Response,
+    def cad_assignment(body: integrations.CadCall, response: Response,
                        x_integration_key: str = Header(default="")):
-        """CAD posts a call for service for the integration's team; it reaches the units'
-        laptops on their next sync. 201 created; 200 when the incident was already posted."""
+        """CAD posts a call for service for the integration's team, in Tandem's shape or as a
+        NENA EIDO (JSON, with `eidoVersion`); it reaches the units' laptops on their next sync.
+        201 created; 200 when the incident was already posted; 422 naming each bad field."""
         with engine.begin() as conn:
             try:
                 source = integrations.authenticate(conn, x_integration_key)

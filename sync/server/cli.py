@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldapp import hmis_check
 from fieldapp.errors import ValidationError
 from fieldapp.followup_import import ImportFileError
 from fieldapp.hsds import DirectoryError
@@ -17,9 +18,9 @@ from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
-from . import (
-    accounts, config, directory, exchange, imports, integrations, logs, recovery, report, restore,
-)
+from .. import protocol as P
+from . import (accounts, agency_settings, config, directory, exchange, exports, fhir, hmis,
+               imports, integrations, logs, recovery, releases, report, restore)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -44,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
                        ("report", "write the monthly program report"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
                        ("add-integration", "register a CAD integration; prints its key once"),
+                       ("settings", "show or change the agency's settings (laptops get them "
+                                    "on their next sync)"),
+                       ("export-hmis", "write a street outreach project's HMIS CSV export "
+                                       "(FY2026) and check it"),
+                       ("check-hmis", "check an HMIS CSV export folder against the FY2026 "
+                                      "rules"),
+                       ("export-fhir", "write referrals as FHIR R4 ServiceRequest and Task "
+                                       "resources (one JSON Bundle)"),
+                       ("set-car", "set the unit and vehicle a user usually rides in"),
+                       ("releases", "list releases of information, or import them from CSV"),
                        ("backup", "copy the SQLite database, consistent, while it serves"),
                        ("restore", "put a SQLite backup in place; laptops give back what "
                                    "it lacks"),
@@ -59,12 +70,33 @@ def main(argv: list[str] | None = None) -> int:
                              help=f"worker processes (default ${config.WORKERS}, else 1)")
             sub.add_argument("--log-level", choices=config.LOG_LEVELS,
                              help=f"default ${config.LOG_LEVEL}, else info")
+            sub.add_argument("--min-app-version", metavar="VERSION",
+                             help="the oldest Tandem a laptop may sync with (default "
+                                  f"${config.MIN_APP_VERSION}, else {P.OLDEST_LAPTOP})")
         if name == "add-user":
             sub.add_argument("name")
             sub.add_argument("--role", required=True, choices=ROLES)
             sub.add_argument("--team", required=True, action="append",
                              help="a team the user belongs to (repeat for supervisors)")
             sub.add_argument("--display-name", default="")
+        if name in ("add-user", "set-car"):
+            if name == "set-car":
+                sub.add_argument("name")
+            sub.add_argument("--unit", default=None, help="the unit (call sign) usually ridden in")
+            sub.add_argument("--vehicle", default=None, help="the vehicle usually driven")
+        if name == "releases":
+            actions = sub.add_subparsers(dest="action", required=True)
+            listing = actions.add_parser("list", help="the releases on file, newest first")
+            listing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+            listing.add_argument("--team", default=None, help="one team's (default: every team)")
+            listing.add_argument("--in-force", action="store_true",
+                                 help="only those in force today (UTC date)")
+            listing.add_argument("--json", action="store_true", help="one JSON object per line")
+            importing = actions.add_parser(
+                "import", help="signed releases from a CSV file: all rows, or none")
+            importing.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+            importing.add_argument("path")
+            importing.add_argument("--team", required=True, help="the team the people belong to")
         if name == "revoke-device":
             sub.add_argument("device_id")
         if name == "compact":
@@ -75,6 +107,29 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("import-followups", "add-integration"):
             sub.add_argument("path" if name == "import-followups" else "name")
             sub.add_argument("--team", required=True, help="the team the records belong to")
+        if name == "settings":
+            sub.add_argument("action", nargs="?", choices=("list", "set", "unset"),
+                             default="list")
+            sub.add_argument("key", nargs="?")
+            sub.add_argument("value", nargs="?", help="for set: the value (text or JSON)")
+            sub.add_argument("--json", action="store_true", help="list as one JSON object")
+        if name == "export-hmis":
+            sub.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+            sub.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+            sub.add_argument("--project", required=True,
+                             help="a project named in the hmis_projects setting")
+            sub.add_argument("--out", required=True, type=Path, help="the folder to write")
+            sub.add_argument("--fy", type=int, default=2026, choices=(2026,),
+                             help="the HMIS CSV specification (FY2026, in force since "
+                                  "2025-10-01)")
+        if name == "check-hmis":
+            sub.add_argument("folder", type=Path)
+        if name == "export-fhir":
+            sub.add_argument("--from", dest="start", help="first day referrals were sent, "
+                                                           "YYYY-MM-DD (default: all)")
+            sub.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: all)")
+            sub.add_argument("--team", default=None, help="one team (default: every team)")
+            sub.add_argument("--out", required=True, type=Path, help="the JSON file to write")
         if name == "backup":
             sub.add_argument("--out", required=True, type=Path, help="the backup file to write")
         if name == "restore":
@@ -111,10 +166,28 @@ def main(argv: list[str] | None = None) -> int:
             password = sys.stdin.readline().rstrip("\n")
             with engine.begin() as conn:
                 user_id = accounts.add_user(conn, args.name, args.role, args.team, password,
-                                            args.display_name)
+                                            args.display_name, args.unit, args.vehicle)
             print(f"added user {args.name} (id {user_id}, role {args.role}, "
                   f"teams {', '.join(args.team)})")
             return 0
+        if args.command == "set-car":
+            with engine.begin() as conn:
+                accounts.set_car(conn, args.name, args.unit, args.vehicle)
+            print(f"{args.name} usually rides in unit {args.unit or '(none)'}, vehicle "
+                  f"{args.vehicle or '(none)'}; laptops learn it on their next sync")
+            return 0
+        if args.command == "releases" and args.action == "list":
+            with engine.connect() as conn:
+                found = releases.listing(conn, args.team, args.in_force)
+            for r in found:
+                print(json.dumps(r, ensure_ascii=False) if args.json else releases.line(r))
+            if not args.json:
+                print(f"{len(found)} release(s)", file=sys.stderr)
+            return 0
+        if args.command == "releases":
+            plan = releases.import_file(engine, args.path, args.team)
+            print("\n".join(plan.summary_lines()))
+            return 1 if plan.problems else 0
         if args.command == "revoke-device":
             with engine.begin() as conn:
                 revoked = accounts.revoke_device(conn, args.device_id)
@@ -170,6 +243,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"added integration {args.name} for team {args.team}; its key (shown only "
                   f"now, send it as the X-Integration-Key header):\n{key}")
             return 0
+        if args.command == "settings":
+            return _settings(engine, args)
+        if args.command == "export-hmis":
+            return _export_hmis(engine, args)
+        if args.command == "check-hmis":
+            return _report_findings(args.folder, hmis_check.check(args.folder))
+        if args.command == "export-fhir":
+            return _export_fhir(engine, args)
+    except (hmis.ExportError, fhir.ExportError) as e:
+        return _fail(f"{e}; nothing was written")
     except (ImportFileError, integrations.IntegrationError, restore.RestoreError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
@@ -186,6 +269,74 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"database error on {args.db}: {e.__class__.__name__}: "
                      f"{str(e).splitlines()[0]} (did you run 'tandem-server init'?)")
     return 2
+
+
+def _settings(engine, args) -> int:
+    """`settings [list] [--json]`, `settings set KEY VALUE`, `settings unset KEY`."""
+    from fieldapp import agency
+
+    if args.action == "list":
+        with engine.connect() as conn:
+            values = agency_settings.read(conn)
+        if args.json:
+            print(json.dumps(values))
+        else:
+            for key, value in values.items():
+                print(f"{key} = {json.dumps(value)}    # {agency.SETTINGS[key].help}")
+        return 0
+    if not args.key or (args.action == "set") != (args.value is not None):
+        return _fail(f"settings {args.action} needs KEY" + (" and VALUE" if args.action == "set"
+                                                             else " only"))
+    with engine.begin() as conn:
+        if args.action == "set":
+            value = agency_settings.set_value(conn, args.key, args.value)
+            print(f"{args.key} = {json.dumps(value)}; laptops take it on their next sync")
+        else:
+            agency_settings.unset(conn, args.key)
+            print(f"{args.key} is back to its default, "
+                  f"{json.dumps(agency.SETTINGS[args.key].default)}")
+    return 0
+
+
+def _export_hmis(engine, args) -> int:
+    """Write the export, log it, and check it: exit 1 if the checker finds anything."""
+    start = hmis.parse_day(args.start, "--from")
+    end = hmis.parse_day(args.end, "--to")
+    done = hmis.export(engine, args.project, start, end, args.out)
+    findings = hmis_check.check(done["folder"])
+    rows = done["rows"]
+    exports.record(engine, "export.hmis", done["teams"][0], (
+        f"project {args.project!r} {start}..{end} (FY{args.fy}) export {done['export_id']}: "
+        f"{rows['Client']} clients, {rows['Enrollment']} enrollments, "
+        f"{rows['CurrentLivingSituation']} contacts, {rows['Exit']} exits, "
+        f"{rows['Services']} services; {len(findings)} findings; to {done['folder']}"),
+        outcome="success" if not findings else "failure")
+    print(f"wrote HMIS export {done['export_id']} of {args.project!r} for {start} to {end} "
+          f"to {done['folder']}: " + ", ".join(f"{name} {n}" for name, n in rows.items() if n))
+    return _report_findings(done["folder"], findings)
+
+
+def _report_findings(folder: Path, findings: list) -> int:
+    for finding in findings:
+        print(f"{folder}: {finding}", file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} finding(s): the export breaks the HMIS CSV FY2026 rules above",
+              file=sys.stderr)
+        return 1
+    print(f"{folder}: passes the HMIS CSV FY2026 checks")
+    return 0
+
+
+def _export_fhir(engine, args) -> int:
+    start = hmis.parse_day(args.start, "--from") if args.start else None
+    end = hmis.parse_day(args.end, "--to") if args.end else None
+    done = fhir.export(engine, args.out, start=start, end=end, team=args.team)
+    exports.record(engine, "export.fhir", args.team or "agency", (
+        f"{done['referrals']} referrals ({start or 'start'}..{end or 'now'}, team "
+        f"{args.team or 'all'}) as {done['resources']} FHIR R4 resources to {done['file']}"))
+    print(f"wrote {done['referrals']} referrals as {done['resources']} FHIR R4 resources "
+          f"to {done['file']}")
+    return 0
 
 
 def _recovery_lines(found: dict) -> list[str]:
@@ -214,29 +365,35 @@ def _serve(args) -> int:
     workers = (args.workers if args.workers is not None
                else config.env_int(config.WORKERS, 1, minimum=1, maximum=64))
     level = args.log_level or config.env_choice(config.LOG_LEVEL, "info", config.LOG_LEVELS)
+    oldest = args.min_app_version or config.env_str(config.MIN_APP_VERSION, P.OLDEST_LAPTOP)
+    try:
+        P.parse_version(oldest)
+    except ValueError as e:
+        return _fail(f"--min-app-version / {config.MIN_APP_VERSION}: {e}")
     if not 0 < port < 65536:
         return _fail(f"--port {port} is not a TCP port")
     if workers < 1:
         return _fail(f"--workers {workers}: must be 1 or more")
     print(json.dumps({"serving": f"http://{host}:{port}", "db": _safe(args.db),
-                      "workers": workers}), flush=True)
+                      "workers": workers, "min_app_version": oldest}), flush=True)
     options = {"host": host, "port": port, "log_config": logs.config(level),
                "access_log": False}
     if workers > 1:
-        os.environ[config.DB] = args.db  # each worker process builds its app from it
+        os.environ[config.DB] = args.db  # each worker process builds its app from these
+        os.environ[config.MIN_APP_VERSION] = oldest
         # A worker importing the app on a busy host can take longer than uvicorn's 5 s default.
         uvicorn.run("sync.server.cli:app_from_env", factory=True, workers=workers,
                     timeout_worker_healthcheck=30, **options)
     else:
         from .api import create_app
-        uvicorn.run(create_app(args.db), **options)
+        uvicorn.run(create_app(args.db, oldest), **options)
     return 0
 
 
 def app_from_env():
     """The app for each uvicorn worker process (--workers > 1)."""
     from .api import create_app
-    return create_app(os.environ[config.DB])
+    return create_app(os.environ[config.DB], os.environ[config.MIN_APP_VERSION])
 
 
 def _safe(url: str) -> str:

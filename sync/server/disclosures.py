@@ -6,10 +6,13 @@ The rules (design.md "Security model"; 42 CFR Part 2):
   server's UTC date, expiry day included; not revoked; not deleted), its scope lists
   "clinical_notes", and its recipient names the reader: "user:<username>", "role:<role>", or
   "team:<team>" for a team the reader belongs to (fieldapp.records.release_problems).
-- A clinical note concerns the people of its encounter. A reader outside CLINICAL_ROLES gets
-  it only while every one of those people has a release covering that reader; a note whose
-  encounter names no one reaches no such reader. Team scope stays on top: only notes of the
-  reader's own teams.
+- A clinical note concerns the people it names (`person_ids`): its encounter's people as the
+  clinician's laptop held them when she wrote it. Notes are append-only and only clinicians
+  write them, so no later edit of the encounter (its people changed by anyone, another record
+  joined to it) changes whom a note concerns. A reader outside CLINICAL_ROLES gets a note only
+  while every one of those people has a release covering that reader; a note naming no one,
+  or written before notes named their people, reaches no such reader. Team scope stays on
+  top: only notes of the reader's own teams.
 - Each note sent to such a reader is logged "disclosed" with its legal basis (the release ids).
   Which notes a device holds follows from that log, so when the cover ends the next pull tells
   the device to delete them ("withdrawn", logged too), and a note newly covered after the
@@ -33,6 +36,7 @@ NOTE_TABLE = "clinical_note"
 RELEASE_TABLE = "release_of_information"
 SCOPE = "clinical_notes"
 DISCLOSED, WITHDRAWN = "disclosed", "withdrawn"
+SYSTEM_ROLE = "system"  # the server acting for an agency tool (imports.system_caller)
 _CHUNK = 200  # LIKE terms per query
 
 
@@ -76,21 +80,23 @@ def covered_notes(conn, caller: Caller) -> dict[str, list[str]]:
             by_person.setdefault(release["person_id"], set()).add(rid)
     if not by_person:
         return {}
-    basis_of_encounter = {}
-    for eid, data in _matching(conn, caller, "encounter", list(by_person)):
-        people = json.loads(data).get("person_ids") or []
-        if isinstance(people, str):
-            people = json.loads(people)
-        if people and all(p in by_person for p in people):
-            basis_of_encounter[eid] = sorted(set().union(*(by_person[p] for p in people)))
-    if not basis_of_encounter:
-        return {}
     out = {}
-    for nid, data in _matching(conn, caller, NOTE_TABLE, list(basis_of_encounter)):
-        eid = json.loads(data).get("encounter_id")
-        if eid in basis_of_encounter:
-            out[nid] = basis_of_encounter[eid]
+    for nid, data in _matching(conn, caller, NOTE_TABLE, list(by_person)):
+        people = subjects(json.loads(data))
+        if people and all(p in by_person for p in people):
+            out[nid] = sorted(set().union(*(by_person[p] for p in people)))
     return out
+
+
+def subjects(note: dict) -> list[str]:
+    """Whom a clinical note (its stored fields) is about; [] when it names no one."""
+    people = note.get("person_ids") or []
+    if isinstance(people, str):
+        try:
+            people = json.loads(people)
+        except ValueError:
+            return []
+    return [p for p in people if isinstance(p, str)] if isinstance(people, list) else []
 
 
 def _matching(conn, caller: Caller, table: str, ids: list[str]):
@@ -134,9 +140,10 @@ def log_served(conn, caller: Caller, rows, covered: dict[str, list[str]]) -> Non
 
 def release_write_problem(caller: Caller, kind: str, fields) -> str | None:
     """Why this caller may not make this change to a release, or None. Clinical staff record
-    releases (so no one grants themselves access); anyone on the team may record that the
-    person revoked one, which only narrows what is disclosed."""
-    if caller.role in P.CLINICAL_ROLES:
+    releases (so no one grants themselves access), and so does the server's own import of
+    signed forms (`tandem-server releases import`, run by the agency); anyone on the team may
+    record that the person revoked one, which only narrows what is disclosed."""
+    if caller.role in P.CLINICAL_ROLES or caller.role == SYSTEM_ROLE:
         return None
     if kind == "patch" and isinstance(fields, dict) and set(fields) == {"revoked_at"} \
             and fields["revoked_at"]:

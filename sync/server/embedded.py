@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from .. import protocol as P
 from .api import create_app
 from .db import make_engine, migrate
 
@@ -25,9 +26,10 @@ class RunningServer:
         self.thread.join(timeout=15)
 
 
-def serve_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+def serve_in_thread(db_url: str, host: str = "127.0.0.1", port: int = 0,
+                    min_app_version: str = P.OLDEST_LAPTOP) -> RunningServer:
     """Serve the database at `db_url` (already initialised) until `.stop()`."""
-    app = create_app(db_url)
+    app = create_app(db_url, min_app_version)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

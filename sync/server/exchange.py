@@ -9,7 +9,9 @@ neither.
 Mutable records merge field by field: a field whose server value still equals the op's base
 takes the new value; a field changed on both sides goes to the later clock stamp (a
 deterministic winner) and the other value is kept in `conflict`. A delete that meets an edit
-it had not seen keeps the record and is flagged. Append-only records never conflict.
+it had not seen keeps the record and is flagged. Append-only records never conflict. A record
+type that merges creates (an encounter, whose id two laptops derive from one assignment) takes
+a second create of its id as such a merge, against an empty base.
 """
 
 import json
@@ -19,12 +21,12 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
-from fieldapp.records import RECORD_TYPES, RecordType, release_problems
+from fieldapp.records import RECORD_TYPES, Field, RecordType, referral_problems, release_problems
 from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import disclosures, record_sums
+from . import agency_settings, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -166,17 +168,23 @@ def _apply(batch: _Batch, op: dict) -> dict:
         return _rejected(problem)
     if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
         return _rejected("fields and base must be JSON objects")
+    for f in rt.fields:
+        if f.names_writer and op["fields"].get(f.name) not in (None, caller.username):
+            return _rejected(f"{f.name}: names who wrote it, so it can only be "
+                             f"{caller.username!r} in {caller.username}'s change")
     current = batch.records.get(record_id)
     if current is not None and current["table_name"] != table:
         return _rejected(f"id {record_id} belongs to a {current['table_name']} record")
     if kind in ("create", "append"):
-        if current is not None and current["created_hlc"] == op["hlc"]:
+        if current is None:
+            return _create(batch, rt, op)
+        if current["created_hlc"] == op["hlc"]:
             # This very create, applied before a restore and given back since by a laptop
             # that had pulled it (recovery.py): applied, once.
             return {"status": P.APPLIED, "version": current["version"]}
-        if current is not None:
-            return _rejected(f"{table} {record_id} already exists on the server")
-        return _create(batch, rt, op)
+        if kind == "create" and rt.merge_creates and current["team"] in caller.teams:
+            return _merge_create(batch, rt, op, current)
+        return _rejected(f"{table} {record_id} already exists on the server")
     if current is None or current["team"] not in caller.teams:
         return _rejected(f"no {table} {record_id} on the server")
     if kind == "patch":
@@ -200,6 +208,8 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
     if unstorable:
         raise ValidationError(rt.table, unstorable)
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
+        raise ValidationError(rt.table, problems)
+    if rt.table == "referral" and not partial and (problems := referral_problems(values)):
         raise ValidationError(rt.table, problems)
     return values
 
@@ -291,6 +301,49 @@ def _patch(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
     return {"status": status, "version": row["version"], "conflicts": found}
 
 
+def _merge_create(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
+    """A second create of a record that merges creates (two laptops that documented one call,
+    under the id derived from its assignment): merged field by field, as a patch whose base
+    is an empty record. A value only one side gave is kept whichever came first (an unchecked
+    flag gives nothing); a list of references keeps both sides' items; two different values of
+    one field follow the patch rule (the later stamp wins, the other is kept in `conflict`)."""
+    try:
+        values = _validated(rt, op["fields"], partial=False)
+    except ValidationError as e:
+        return _rejected(str(e))
+    if values.get("team", row["team"]) != row["team"]:
+        return _rejected(f"team: {op['record_id']} belongs to team {row['team']!r}")
+    hlc, found = op["hlc"], []
+    if row["deleted"]:
+        row["deleted"] = False
+        found.append(_conflict(batch, op, P.DELETE_FIELD, "kept: created again", "deleted"))
+    for name, new in values.items():
+        now, f = row["data"].get(name), rt.field(name)
+        if _unset(f, new) or now == new:
+            continue
+        if _unset(f, now):
+            row["data"][name], row["field_hlc"][name] = new, hlc
+        elif f.type is list and f.references:
+            items = json.loads(now)
+            items += [i for i in json.loads(new) if i not in items]
+            row["data"][name] = json.dumps(items, ensure_ascii=False)
+            row["field_hlc"][name] = max(hlc, row["field_hlc"].get(name, row["created_hlc"]))
+        elif hlc > row["field_hlc"].get(name, row["created_hlc"]):
+            row["data"][name], row["field_hlc"][name] = new, hlc
+            found.append(_conflict(batch, op, name, new, now))
+        else:
+            found.append(_conflict(batch, op, name, now, new))
+    _touch(batch, row, hlc)
+    return {"status": P.CONFLICT if found else P.APPLIED, "version": row["version"],
+            "conflicts": found}
+
+
+def _unset(f: Field, value) -> bool:
+    """A stored value that says nothing: no value, an unchecked flag, an empty list."""
+    return (value is None or (f.type is bool and value == 0)
+            or (f.type is list and value == "[]"))
+
+
 def _edited_elsewhere(batch: _Batch, op: dict, row: dict) -> bool:
     """Whether another device changed the record after the version this delete was based on.
     The deleting device's own later edits (say, to a record it never synced) do not count."""
@@ -347,7 +400,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
 
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
-    device was sent whose cover has ended, for the laptop to delete."""
+    device was sent whose cover has ended, for the laptop to delete. Every page carries the
+    agency's settings (`agency`), so laptops follow a change on their next sync."""
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered))
@@ -382,6 +436,7 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     cursor = max([after, *(r["change_seq"] for r in rows)])
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
+            "agency": agency_settings.read(conn),
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 

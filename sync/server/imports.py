@@ -17,14 +17,14 @@ from fieldapp.records import record_type
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import exchange
+from . import disclosures, exchange
 from .accounts import Caller
 from .tables import record
 
 
 def system_caller(name: str, team: str) -> Caller:
     """The server acting for a tool (an import, an integration) within one team."""
-    return Caller(0, name[:64], "system", (team,), f"server:{name}"[:64])
+    return Caller(0, name[:64], disclosures.SYSTEM_ROLE, (team,), f"server:{name}"[:64])
 
 
 def create_ops(caller: Caller, records: list[tuple[str, str, dict]]) -> list[dict]:

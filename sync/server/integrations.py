@@ -3,24 +3,30 @@
 `tandem-server add-integration NAME --team T` prints a key once; the database keeps only its
 SHA-256, like the sign-in tokens. A CAD assignment becomes an ordinary assignment record
 through exchange.push (see imports.system_caller), so it reaches the unit's laptop on its next
-sync. Its record id and op id are derived from the team and the CAD incident number, so a CAD
-that posts the same incident again (a retry after a lost answer) gets the first result back
-instead of a second assignment.
+sync. Its record id and op id are derived from the team and the CAD incident number (or an
+EIDO's incident tracking identifier), so a CAD that posts the same incident again (a retry after
+a lost answer) gets the first result back instead of a second assignment.
+
+A CAD posts either Tandem's own shape (CadAssignment) or a NENA EIDO (eido.py). Either way the
+call carries an APCO common incident type: the one the CAD sends, else its own call type mapped
+through the agency's `apco_incident_types` setting (fieldapp/apco.py).
 """
 
 import hashlib
 import secrets
 import uuid
 from datetime import datetime
+from typing import Annotated, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from sqlalchemy import Column, String, Table, insert, select
 
+from fieldapp import apco
 from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso, to_iso
 
 from .. import protocol as P
-from . import exchange
+from . import agency_settings, eido, exchange
 from .imports import create_ops, system_caller
 from .tables import metadata
 
@@ -54,6 +60,27 @@ class CadAssignment(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     unit: str | None = Field(None, max_length=32, description="the unit dispatched, if any")
     received_at: datetime | None = None
+    incident_type: str | None = Field(None, max_length=64,
+                                      description="the CAD's own call type, mapped to an APCO "
+                                                  "code through the agency's table")
+    apco_incident_type: str | None = Field(None, description="an APCO ANS 2.103.2 common "
+                                                             "incident type, if the CAD has one")
+
+    @field_validator("apco_incident_type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in apco.INCIDENT_TYPES:
+            raise ValueError(f"{value!r} is not an APCO common incident type")
+        return value
+
+
+def _shape(body) -> str:
+    """Which of the two shapes a posted body is: an EIDO names its version."""
+    return "eido" if isinstance(body, dict) and "eidoVersion" in body else "tandem"
+
+
+CadCall = Annotated[Union[Annotated[CadAssignment, Tag("tandem")],
+                          Annotated[eido.Eido, Tag("eido")]], Discriminator(_shape)]
 
 
 def add_integration(conn, name: str, team: str) -> str:
@@ -82,18 +109,26 @@ def authenticate(conn, key: str | None):
     return row
 
 
-def post_assignment(conn, source, body: CadAssignment) -> dict:
-    """Create the assignment for the integration's team; returns {id, status, version}.
-    ValidationError if the record rules refuse it."""
+def post_assignment(conn, source, body: CadAssignment | eido.Eido) -> dict:
+    """Create the assignment for the integration's team; returns {id, status}.
+    ValidationError if the EIDO or the record rules refuse it."""
     team = source["team"]
-    record_id = str(uuid.uuid5(_IDS, f"assignment:{team}:{body.incident}"))
-    values = {"team": team, "source": "cad", "cad_incident": body.incident, "type": body.type,
-              "priority": body.priority, "place": body.place, "lat": body.lat, "lon": body.lon,
-              "summary": body.summary, "status": "open", "unit": body.unit,
-              "received_at": to_iso(body.received_at) if body.received_at else now_iso()}
+    if isinstance(body, eido.Eido):
+        key, values = f"eido:{body.id}", eido.assignment_values(body)
+    else:
+        key = body.incident
+        values = {"source": "cad", "cad_incident": body.incident, "type": body.type,
+                  "priority": body.priority, "place": body.place, "lat": body.lat,
+                  "lon": body.lon, "summary": body.summary, "unit": body.unit,
+                  "received_at": to_iso(body.received_at) if body.received_at else now_iso(),
+                  "incident_type": body.incident_type,
+                  "apco_incident_type": body.apco_incident_type or apco.incident_type_for(
+                      agency_settings.read(conn)["apco_incident_types"], body.incident_type)}
+    values = {**values, "team": team, "status": "open"}
+    record_id = str(uuid.uuid5(_IDS, f"assignment:{team}:{key}"))
     caller = system_caller(f"cad:{source['name']}", team)
     [op] = create_ops(caller, [("assignment", record_id, values)])
-    op["op_id"] = str(uuid.uuid5(_IDS, f"op:{team}:{body.incident}"))
+    op["op_id"] = str(uuid.uuid5(_IDS, f"op:{team}:{key}"))
     [result] = exchange.push(conn, caller, [op])
     if result["status"] == P.REJECTED:
         if "already exists" in result["reason"]:

@@ -22,7 +22,7 @@ from .tables import record
 
 # The records the figures read.
 REPORT_TABLES = ("shift", "shift_event", "assignment", "encounter", "person", "outreach_contact",
-                 "follow_up", "follow_up_attempt", "crc_dropoff")
+                 "follow_up", "follow_up_attempt", "crc_dropoff", "referral")
 
 
 def record_tables(engine: Engine) -> Database:

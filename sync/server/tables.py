@@ -44,6 +44,14 @@ record_sum = Table(
     PrimaryKeyConstraint("team", "table_name"),
 )
 
+# The agency's settings (fieldapp/agency.py): key -> JSON value; a key not here has its default.
+agency_setting = Table(
+    "agency_setting", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
 app_user = Table(
     "app_user", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -54,6 +62,8 @@ app_user = Table(
     Column("teams", Text, nullable=False),  # JSON list
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", String(40), nullable=False),
+    Column("unit", String(32)),  # the car this user usually rides in: a shift's defaults
+    Column("vehicle", String(32)),
 )
 
 device = Table(

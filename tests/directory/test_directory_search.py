@@ -155,3 +155,29 @@ def test_search_command_json_and_text(db):
     directory.search_command(db, "crisis", out=text)
     assert "Crisis Response Center" in text.getvalue() and "520-555-0110" in text.getvalue()
     assert directory.search_command(db, "x", near="north", out=io.StringIO()) == 2
+
+
+def test_phones_come_voice_first_and_the_number_to_call_is_never_a_fax(cache):
+    """The CRC's law-enforcement entrance lists a call-ahead line and a fax for paperwork; the
+    fax's id sorts first, and once it was what 'Copy phone' copied and the row showed."""
+    import seeds
+    directory.replace_directory(cache, read_directory(seeds.DIRECTORY_DIR))
+    crc = next(r for r in directory.search(cache, "law enforcement drop-off")
+               if "Law Enforcement" in r["name"])
+    assert [p["type"] for p in crc["phones"]] == ["voice", "fax"]
+    assert crc["phone"]["number"] == "520-555-0110"
+
+
+@pytest.mark.parametrize(("types", "called", "in_order"), [
+    (["fax", "voice"], "voice", ["voice", "fax"]),
+    (["text", "hotline"], "hotline", ["hotline", "text"]),
+    (["fax", "cell", "voice"], "voice", ["voice", "cell", "fax"]),
+    (["pager", None], None, [None, "pager"]),
+    (["fax", "text", "textphone"], "none", ["textphone", "text", "fax"]),
+    (["FAX", "Voice"], "Voice", ["Voice", "FAX"]),
+])
+def test_the_number_to_call_is_a_voice_line(types, called, in_order):
+    phones = [{"number": f"520-555-01{n:02d}", "type": t} for n, t in enumerate(types)]
+    chosen = directory.number_to_call(phones)
+    assert (chosen["type"] if chosen else "none") == called
+    assert [p["type"] for p in directory.phones_in_order(phones)] == in_order

@@ -14,15 +14,29 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fieldapp import assignments, changes, crc, encounters, followups, outreach, persons, shifts
+from fieldapp import (apco, assignments, changes, crc, encounters, followups, outreach, persons,
+                      referrals, shifts)
 from fieldapp.metrics import FIGURES, Period
-from fieldapp.records import DISPOSITIONS, PRESENTING_SITUATIONS
+from fieldapp.records import ASSIGNMENT_DISPOSITIONS, DISPOSITIONS, PRESENTING_SITUATIONS
 from fieldapp.session import Profile, Session
 
 TZ = ZoneInfo("America/Phoenix")
 MONTH = "2026-11"
 TEAMS = ("mhst-1", "mhst-2", "outreach-1")
-SERVICES = ("shelter", "food", "detox", "medical", "id_documents", "bus_pass")
+SERVICES = ("shelter_info", "food", "mental_health", "substance_use_support",
+            "housing_navigation", "id_documents")
+# A few directory services referrals go to: (id, name, organization, referral category).
+DIRECTORY = (("svc-shelter", "Open Door Low-Barrier Shelter", "Gospel Rescue", "shelter"),
+             ("svc-detox", "Medically Monitored Withdrawal Management", "Sonoran Recovery",
+              "substance_use"),
+             ("svc-clinic", "Street Medicine Mobile Clinic", "El Rio Health", "medical"),
+             ("svc-meals", "Community Meals", "Casa Maria", "food"),
+             ("svc-housing", "Housing Navigation", "Sonoran Housing Collaborative", "housing"),
+             ("svc-crisis", "Walk-in Crisis Urgent Care", "Crisis Response Center",
+              "crisis_care"))
+LIVING = ("unsheltered",) * 6 + ("emergency_shelter", "staying_with_friends", "other", None)
+CALL_TYPES = ("mental_health_crisis", "welfare_check", "suicidal_ideation", "substance_use",
+              "TPD-10-96")  # the last is a CAD code no default maps
 TARGET = 7
 BASELINE = 120
 
@@ -45,6 +59,9 @@ class Oracle:
     in_service: dict = dataclasses.field(default_factory=lambda: defaultdict(list))
     deflected: dict = dataclasses.field(default_factory=lambda: defaultdict(Counter))
     engaged: dict = dataclasses.field(default_factory=lambda: defaultdict(Counter))
+    referred: dict = dataclasses.field(default_factory=lambda: defaultdict(Counter))
+    apco_types: dict = dataclasses.field(default_factory=lambda: defaultdict(Counter))
+    apco_dispositions: dict = dataclasses.field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, team: str, key: str, n: int = 1) -> None:
         self.counts[team][key] += n
@@ -56,6 +73,7 @@ class Oracle:
         in_service = [m for t in teams for m in self.in_service[t]]
         deflected = sum((self.deflected[t] for t in teams), Counter())
         engaged = sum((self.engaged[t] for t in teams), Counter())
+        referred = sum((self.referred[t] for t in teams), Counter())
         out = {key: c[key] for key, (_, _, unit, _, _) in FIGURES.items() if unit == "count"}
         out.update({
             "crc.handed_off": len(check_ins),
@@ -75,6 +93,9 @@ class Oracle:
                 sum(engaged.values()) / len(engaged) if engaged else None,
             "care.connected_to_care_share": _ratio(c["care.connected_to_care"],
                                                    c["calls.mental_health"]),
+            "referrals.completed_share": _ratio(c["referrals.status.completed"],
+                                                c["referrals.made"]),
+            "referrals.people_referred": len(referred),
             "followups.on_time_share": _ratio(c["followups.done_on_time"], c["followups.due"]),
             "followups.attempts_per_follow_up": _ratio(c["followups.attempts"],
                                                        c["followups.due"]),
@@ -114,9 +135,15 @@ def build_month(session: Session, seed: int = 2026) -> Month:
         "mhst-2": as_team(session, "mhst-2", "ofc.chen", "officer"),
     }
     peer = as_team(session, "outreach-1", "peer.lee", "peer")
-    people = {team: [persons.add_person(s, {"kind": "alias", "alias": f"{team} person {i}"})
-                     for i in range(10)]
+    people = {team: [persons.add_person(s, _person(team, i)) for i in range(10)]
               for team, s in [*officers.items(), ("outreach-1", peer)]}
+    with session.db.atomic():  # the resource directory referrals go to
+        for service_id, name, organization, _ in DIRECTORY:
+            session.db["dir_organization"].insert({"id": f"org-{service_id}",
+                                                   "name": organization}, replace=True)
+            session.db["dir_service"].insert({"id": service_id, "name": name,
+                                              "organization_id": f"org-{service_id}"},
+                                             replace=True)
 
     for team, s in officers.items():
         for day in days:
@@ -133,23 +160,56 @@ def build_month(session: Session, seed: int = 2026) -> Month:
     return Month(period, oracle)
 
 
+def _person(team: str, i: int) -> dict:
+    """Someone on file: a full name and birth date, a street name, or a name and a year."""
+    if i % 3 == 0:
+        return {"kind": "named", "first_name": f"Ana{i}", "last_name": team.replace("-", ""),
+                "date_of_birth": f"19{70 + i}-0{1 + i % 9}-1{i % 9}"}
+    if i % 3 == 1:
+        return {"kind": "alias", "alias": f"{team} person {i}"}
+    return {"kind": "named", "first_name": f"Jo{i}", "birth_year": 1960 + i}
+
+
+def _refer(s, team, rng, oracle, at, person, **made_on):
+    """A referral made at `at`, moved on by what came back: the oracle counts it."""
+    service_id, _, _, category = rng.choice(DIRECTORY)
+    made = referrals.refer(s, service_id=service_id, category=category, person_id=person,
+                           at=at, **made_on)
+    status = rng.choice(("sent", "accepted", "declined", "completed", "completed"))
+    steps = {"sent": (), "accepted": ("accepted",), "declined": ("declined",),
+             "completed": ("accepted", "completed")}[status]
+    for n, step in enumerate(steps, 1):
+        referrals.set_status(s, made, step, at=at + timedelta(days=n))
+    oracle.add(team, "referrals.made")
+    oracle.add(team, "referrals.from_encounters" if "encounter_id" in made_on
+               else "referrals.from_outreach")
+    oracle.add(team, f"referrals.status.{status}")
+    if person:
+        oracle.referred[team][person] += 1
+
+
 def _co_responder_day(s, team, day, rng, people, oracle):
     shift = shifts.start_shift(s, unit=f"{team.upper()}A", at=local(day, 8))
     clock = local(day, 8, 10)
     for _ in range(rng.randint(1, 3)):
         kind = rng.choice(("call_for_service", "call_for_service", "scheduled_task"))
+        call_type = rng.choice(CALL_TYPES) if kind == "call_for_service" else None
         call = assignments.create_assignment(s, {
             "source": "cad" if kind == "call_for_service" else "supervisor", "type": kind,
-            "priority": rng.randint(1, 3), "summary": "call", "received_at": clock})
+            "priority": rng.randint(1, 3), "summary": "call", "received_at": clock,
+            "incident_type": call_type})
         assignments.take(s, call, unit=f"{team.upper()}A", shift_id=shift,
                          at=clock + timedelta(minutes=2))
         clock += timedelta(minutes=rng.randint(20, 60))
         if kind == "call_for_service":
             oracle.add(team, "calls.patrol_taken")
+            oracle.apco_types[team][apco.DEFAULT_INCIDENT_TYPES.get(call_type, "")] += 1
         if rng.random() < 0.9:  # a few stay open past the shift
-            assignments.clear(s, call, "completed", at=clock)
+            disposition = rng.choice(ASSIGNMENT_DISPOSITIONS)
+            assignments.clear(s, call, disposition, at=clock)
             if kind == "call_for_service":
                 oracle.add(team, "calls.patrol_cleared")
+                oracle.apco_dispositions[team][apco.DEFAULT_DISPOSITIONS[disposition]] += 1
     for _ in range(rng.randint(1, 3)):
         clock += timedelta(minutes=rng.randint(15, 45))
         _encounter(s, team, shift, clock, rng, people, oracle)
@@ -199,6 +259,9 @@ def _encounter(s, team, shift, at, rng, people, oracle):
         oracle.deflected[team].update(linked)
     if disposition in ("transported_crc_voluntary", "transported_crc_involuntary"):
         _dropoff(s, team, shift, encounter, at + timedelta(minutes=25), disposition, rng, oracle)
+    if linked and rng.random() < 0.2:
+        _refer(s, team, rng, oracle, at + timedelta(minutes=40), linked[0],
+               encounter_id=encounter)
 
 
 def _dropoff(s, team, shift, encounter, arrived, disposition, rng, oracle):
@@ -264,8 +327,14 @@ def _outreach_day(peer, day, rng, people, oracle):
         person = None if rng.random() < 0.35 else rng.choice(people)
         offered = rng.sample(SERVICES, rng.randint(0, 3))
         referral = rng.choice((None, None, "CRC walk-in", "Shelter intake"))
-        outreach.log_contact(peer, person_id=person, services_offered=offered, referral=referral,
-                             at=local(day, 9 + 2 * i, rng.randint(0, 59)))
+        at = local(day, 9 + 2 * i, rng.randint(0, 59))
+        contact = outreach.log_contact(
+            peer, person_id=person, services_offered=offered, referral=referral, at=at,
+            living_situation=rng.choice(LIVING), engaged=bool(person) and rng.random() < 0.2,
+            place=rng.choice((None, "Santa Rita Park", "under the 6th Ave <underpass>")))
+        if rng.random() < 0.25:
+            _refer(peer, "outreach-1", rng, oracle, at + timedelta(minutes=5), person,
+                   outreach_contact_id=contact)
         oracle.add("outreach-1", "outreach.engagements")
         oracle.add("outreach-1", "outreach.anonymous_engagements", int(person is None))
         oracle.add("outreach-1", "outreach.services_offered", len(offered))

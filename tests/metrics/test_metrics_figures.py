@@ -5,13 +5,14 @@ import re
 import shutil
 import sqlite3
 import uuid
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from fieldapp import assignments, changes, crc, encounters, followups, metrics, outreach, persons
-from fieldapp.metrics import FIGURES, Parameters, Period, compute
+from fieldapp.metrics import FIGURES, Parameters, Period, apco_breakdown, compute
 
 from month_fixture import as_team, build_month, local
 
@@ -278,7 +279,7 @@ def test_every_figure_is_documented():
 
 
 RECORD_TABLES = ("shift", "shift_event", "assignment", "person", "encounter", "outreach_contact",
-                 "follow_up", "follow_up_attempt", "crc_dropoff")
+                 "follow_up", "follow_up_attempt", "crc_dropoff", "referral")
 
 
 def test_postgresql_copy_reads_the_same(officer):
@@ -311,3 +312,14 @@ def test_postgresql_copy_reads_the_same(officer):
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_calls_by_apco_code_match_what_was_written(officer):
+    month = build_month(officer)
+    for team in ("mhst-1", "mhst-2", None):
+        got = apco_breakdown(officer.db, month.period, team)
+        teams = ("mhst-1", "mhst-2") if team is None else (team,)
+        assert got["incident_types"] == sum((month.oracle.apco_types[t] for t in teams),
+                                            Counter())
+        assert got["dispositions"] == sum((month.oracle.apco_dispositions[t] for t in teams),
+                                          Counter())

@@ -39,7 +39,19 @@ def test_every_format_from_a_month(officer, tmp_path):
 
     with open(written["csv"], newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    rows, coded = rows[:len(FIGURES)], rows[len(FIGURES):]
     assert [r["figure"] for r in rows] == list(FIGURES)
+    by_code = {r["figure"]: int(r["value"]) for r in coded}
+    types, dispositions = month.oracle.apco_types["mhst-1"], month.oracle.apco_dispositions[
+        "mhst-1"]
+    assert by_code == {**{f"calls.apco_incident_type.{c or 'unmapped'}": n
+                          for c, n in types.items()},
+                       **{f"calls.apco_disposition.{c or 'unmapped'}": n
+                          for c, n in dispositions.items()}}
+    assert by_code["calls.apco_incident_type.unmapped"] == types[""] > 0  # the CAD's own code
+    assert sum(types.values()) == want["calls.patrol_taken"]
+    assert {r["group"] for r in coded} == {"Calls by APCO incident type",
+                                           "Calls by APCO disposition"}
     for r in rows:
         assert r["month"] == MONTH and r["team"] == "mhst-1" and r["definition"], r
         expected = want[r["figure"]]
@@ -52,6 +64,8 @@ def test_every_format_from_a_month(officer, tmp_path):
                              "end": "2026-12-01T00:00:00-07:00", "time_zone": "America/Phoenix"}
     assert doc["parameters"] == {"crc_target_minutes": 7, "booking_baseline_minutes": 120}
     assert {f["key"]: f["value"] for f in doc["figures"]} == want
+    assert {f["key"]: f["value"] for f in doc["apco"]} == by_code
+    assert "MNTL Mental Person Non-Violent" in {f["label"] for f in doc["apco"]}
     assert len(doc["daily"]) == 30
     assert sum(d["crc.dropoffs"] for d in doc["daily"]) == want["crc.dropoffs"]
     assert sum(d["calls.mental_health"] for d in doc["daily"]) == want["calls.mental_health"]
@@ -61,6 +75,7 @@ def test_every_format_from_a_month(officer, tmp_path):
     text = pdf_text(written["pdf"])
     assert "Program report: November 2026" in text and "Team mhst-1" in text
     assert "CRC check-in target 7 minutes" in text
+    assert "Calls by APCO incident type" in text and "WELFARE Man Down Check" in text
     for key in ("crc.dropoffs", "calls.patrol_taken", "followups.due"):
         assert f"{FIGURES[key][1]}" in text and f"{want[key]:,}" in text, key
     needs("pdftoppm")

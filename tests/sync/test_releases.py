@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from fieldapp import changes, encounters, persons
+from fieldapp import changes, encounters, persons, releases
 from fieldapp.errors import TandemError, ValidationError
 from sync import credentials, engine, transport
 from sync.server import disclosures
@@ -31,7 +31,7 @@ def _case(clinician):
 
 def _release(clinician, person, recipient, expires_on=None, scope="clinical_notes"):
     today = _utc_today()
-    rid = persons.add_release(clinician, person, {
+    rid = releases.add_release(clinician, person, {
         "discloser": "Crisis clinician, Connections Health", "scope": scope,
         "recipient": recipient, "purpose": "coordinated follow-up",
         "signed_on": today - timedelta(days=1),
@@ -81,7 +81,7 @@ def test_officer_gets_a_note_only_under_a_release_and_loses_it_on_revocation(age
     assert engine.run_sync(other)["check"] == "ok"
     assert _notes(other) == [] and PHI not in _raw_pull(agency, other)
 
-    persons.revoke_release(clinician, rid)
+    releases.revoke_release(clinician, rid)
     engine.run_sync(clinician)
     outbox_before = _outbox(officer)
     summary = engine.run_sync(officer)
@@ -161,7 +161,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
               "purpose": "x", "signed_on": today, "expires_on": today + timedelta(days=9)}
 
     with pytest.raises(TandemError, match="clinical staff"):  # the laptop says so first
-        persons.add_release(officer, person, values)
+        releases.add_release(officer, person, values)
     # a laptop that skipped the check (an old version, a crafted op) meets the server's
     def create_release(session, **changed):
         changes.create(session, "release_of_information", {"person_id": person, **values,
@@ -175,7 +175,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     assert _notes(officer) == []
 
     with pytest.raises(ValidationError):
-        persons.add_release(clinician, person, {**values, "recipient": "MHST officers"})
+        releases.add_release(clinician, person, {**values, "recipient": "MHST officers"})
     create_release(clinician, recipient="MHST officers")
     create_release(clinician, scope="everything")
     create_release(clinician, recipient="role:mayor")

@@ -60,3 +60,26 @@ def test_assignments_model(qtmodeltester, officer):
     model = AssignmentsModel()
     model.set_rows(assignments.open_assignments(officer))
     qtmodeltester.check(model)
+
+
+def test_the_list_shows_and_groups_by_apco_type(qtbot, open_window, officer):
+    for summary, kind in (("Shouting at cars", "mental_health_crisis"),
+                          ("Neighbor not seen in days", "welfare_check"),
+                          ("Man on the bridge rail", "mental_health_crisis"),
+                          ("Bike stolen", "BIKE")):
+        assignments.create_assignment(officer, {
+            "source": "cad", "type": "call_for_service", "priority": 2, "summary": summary,
+            "incident_type": kind})
+    window = open_window(officer)
+    view = window.show_screen("assignments")
+    settle(qtbot, window)
+    column = AssignmentsModel.COLUMNS.index("Type")
+    assert {view.model.data(view.model.index(r, column)) for r in range(4)} == {
+        "MNTL", "WELFARE", "unmapped"}
+    assert not view.groups.isVisible()
+    qtbot.mouseClick(view.group, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert [view.model.data(view.model.index(r, column)) for r in range(4)] == [
+        "MNTL", "MNTL", "WELFARE", "unmapped"]
+    assert view.groups.text() == ("MNTL Mental Person Non-Violent: 2   ·   WELFARE Man Down "
+                                  "Check, Welfare Check: 1   ·   unmapped: 1")

@@ -61,3 +61,22 @@ def test_clock_colours_and_format():
     assert [clock_state(s, target) for s in (0, 299, 300, 420, 421)] == [
         "ok", "ok", "near", "near", "over"]
     assert mmss(0) == "00:00" and mmss(421.9) == "07:01"
+
+
+def seconds(text: str) -> int:
+    minutes, secs = text.split(":")
+    return int(minutes) * 60 + int(secs)
+
+
+def test_elapsed_and_time_left_add_up_to_the_target(qtbot, open_window, officer):
+    """Once 00:10 elapsed showed with 06:49 left (6:59): both were rounded down apart."""
+    shift_id = shifts.start_shift(officer, "2M14")
+    crc.arrive(officer, "voluntary", shift_id=shift_id, at=utc_now() - timedelta(seconds=10.6))
+    window = open_window(officer)
+    view = window.show_screen("crc")
+    settle(qtbot, window)
+    for _ in range(3):
+        left = view.target_label.text().split("—")[1].split()[0]
+        assert seconds(view.clock.text()) + seconds(left) == 7 * 60, view.target_label.text()
+        qtbot.wait(400)
+        view._update_clock()

@@ -90,8 +90,11 @@ def test_the_unit_s_assignment_is_chosen_and_stored_and_survives_a_restart(
     view.assignment.setFocus()
     qtbot.keyClick(view.assignment, Qt.Key.Key_Down)
     assert view.assignment.currentData() == call
+    settle(qtbot, window)
+    encounter_id = view.encounter_id  # the call's: a partner's laptop writes the same record
+    assert encounter_id == encounters.id_for_assignment(call)
+    assert view.call_label.text() == "CAD T26-0412 — Man on overpass railing"
     choose_situation(qtbot, view, "suicidal_ideation")
-    encounter_id = view.encounter_id
     qtbot.waitUntil(lambda: officer.db["draft"].count == 1, timeout=5000)
     settle(qtbot, window)
 

@@ -71,3 +71,50 @@ def test_models(qtmodeltester, officer):
     qtmodeltester.check(history)
 
 
+
+
+def test_an_attempt_takes_a_note_and_the_history_shows_it_in_the_one_date_format(
+        qtbot, open_window, officer):
+    ids, dana = seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
+    settle(qtbot, window)
+    qtbot.keyClicks(view.note, "Sister says he moved to the shelter on 4th Ave")
+    qtbot.mouseClick(view.outcome_buttons["left_message"], Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+
+    attempts = followups.attempts(officer, ids["overdue"])
+    assert attempts[0]["note"] == "Sister says he moved to the shelter on 4th Ave"
+    assert view.note.text() == ""  # ready for the next one
+    lines = [view.history.data(view.history.index(r)) for r in range(view.history.rowCount())]
+    assert any("moved to the shelter" in line for line in lines)
+    due = (date.today() - timedelta(days=2))
+    shown = " ".join(lines) + " " + " ".join(
+        view.model.data(view.model.index(r, 1)) for r in range(view.model.rowCount()))
+    assert due.isoformat() not in shown and due.strftime("%a %d %b") in shown
+    # long lines wrap inside the history: it never scrolls sideways
+    assert view.history_view.wordWrap()
+    assert view.history_view.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+
+
+def test_select_a_follow_up_first_goes_away_once_one_is_selected(qtbot, open_window, officer):
+    seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.outcome_buttons["reached"], Qt.MouseButton.LeftButton)
+    assert view.errors.shown() == {"": "Select a follow-up first."}
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
+    settle(qtbot, window)
+    assert view.errors.shown() == {}
+
+
+def test_an_empty_list_says_what_to_do(qtbot, open_window, peer):
+    window = open_window(peer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    assert view.model.rowCount() == 0
+    assert view.empty.isVisible() and "supervisor assigns" in view.empty.text()
+    assert "select it" in view.empty.text()

@@ -47,12 +47,6 @@ def test_every_role_opens_the_window_at_its_home(open_window, data_dir):
             session.close()
 
 
-def test_every_screen_is_reachable_by_its_shortcut(qtbot, open_window, officer):
-    window = open_window(officer)
-    for n, (key, _title, _roles) in enumerate(window.screens, 1):
-        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + n), Qt.KeyboardModifier.ControlModifier)
-        settle(qtbot, window)
-        assert window.current_key == key
 
 
 def test_help_overlay_lists_every_screens_shortcuts(qtbot, open_window, officer):

@@ -32,6 +32,8 @@ def test_typical_anonymous_contact_takes_at_most_six_interactions(qtbot, open_wi
     assert json.loads(contact["services_offered"]) == ["food"]
     assert json.loads(contact["supplies"]) == ["water", "hygiene_kit"]
     assert contact["referral"] == "shelter" and contact["person_id"] is None
+    # what the HMIS export needs came with no extra tap: the street defaults
+    assert (contact["living_situation"], contact["engaged"]) == ("unsheltered", 0)
     assert peer.db.execute("SELECT count(*) FROM outbox WHERE table_name = 'outreach_contact' "
                            "AND state = 'pending'").fetchone()[0] == 1
     # the form is ready for the next person, and the contact shows in the recent list
@@ -56,3 +58,21 @@ def test_recent_contacts_model(qtmodeltester, peer):
     model = RecentContactsModel()
     model.set_rows(outreach.recent_contacts(peer))
     qtmodeltester.check(model)
+
+
+def test_living_situation_and_engagement_take_no_taps_when_usual_and_one_when_not(
+        qtbot, open_window, peer):
+    window = open_window(peer)
+    view = window.stack.currentWidget()
+    assert view.living.currentData() == "unsheltered" and not view.engaged.isChecked()
+    qtbot.mouseClick(view.findChild(QPushButton, "saveContact"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    qtbot.mouseClick(view.engaged, Qt.MouseButton.LeftButton)  # one tap: accepts case planning
+    view.living.setCurrentIndex(view.living.findData("emergency_shelter"))
+    qtbot.mouseClick(view.findChild(QPushButton, "saveContact"), Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    rows = peer.db.execute("SELECT living_situation, engaged FROM outreach_contact "
+                           "ORDER BY rowid").fetchall()
+    assert rows == [("unsheltered", 0), ("emergency_shelter", 1)]
+    # back to the usual answers for the next person
+    assert view.living.currentData() == "unsheltered" and not view.engaged.isChecked()

@@ -42,7 +42,7 @@ def test_search_as_you_type_filter_and_copy(qtbot, open_window, with_directory):
     first = view.results.rows[0]
     assert first["name"] in view.detail.text()
     qtbot.mouseClick(view.copy_phone, Qt.MouseButton.LeftButton)
-    assert QApplication.clipboard().text() == first["phones"][0]["number"]
+    assert QApplication.clipboard().text() == first["phone"]["number"]
     qtbot.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert QApplication.clipboard().text() == first["address"]
 
@@ -62,3 +62,20 @@ def test_results_model(qtmodeltester, with_directory):
     model.set_rows(search(with_directory, "shelter", {}))
     assert model.rowCount() > 0
     qtmodeltester.check(model)
+
+
+def test_copy_phone_on_the_crc_entrance_copies_its_call_ahead_line_not_its_fax(
+        qtbot, open_window, with_directory):
+    window = open_window(with_directory)
+    view = window.show_screen("resources")
+    settle(qtbot, window)
+    qtbot.keyClicks(view.query, "law enforcement drop-off")
+    wait_results(qtbot, window, view, "law enforcement drop-off")
+    row = next(n for n, r in enumerate(view.results.rows) if "Law Enforcement" in r["name"])
+    view.list.setCurrentIndex(view.results.index(row))
+
+    shown = view.results.data(view.results.index(row))
+    assert "520-555-0110" in shown and "520-555-0111" not in shown
+    qtbot.mouseClick(view.copy_phone, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == "520-555-0110"
+    assert "Fax: 520-555-0111" in view.detail.text()

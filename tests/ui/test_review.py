@@ -41,7 +41,7 @@ def test_sergeant_returns_then_approves(qtbot, open_window, data_dir):
     assert isinstance(view, ReviewView)
     settle(qtbot, window)
     assert view.queue_model.rowCount() == 1
-    flags = view.queue_model.data(view.queue_model.index(0, 2))
+    flags = view.queue_model.data(view.queue_model.index(0, 1))
     # Unsynced too: this cache wrote the shift itself and has not synced it yet.
     assert flags == "Force · CRC late · Involuntary · Unsynced"
     records = [(view.timeline_model.data(view.timeline_model.index(r, 1)),
@@ -62,7 +62,7 @@ def test_sergeant_returns_then_approves(qtbot, open_window, data_dir):
     [row] = list(sergeant.db.query("SELECT decision, comment, shift_id FROM shift_review"))
     assert row == {"decision": "returned", "comment": "Describe the force used.",
                    "shift_id": shift_id}
-    assert view.queue_model.data(view.queue_model.index(0, 1)) == "Returned"
+    assert view.queue_model.data(view.queue_model.index(0, 0)).endswith("\nReturned")
     assert not view.findChild(QPushButton, "approveShift").isEnabled()
 
     # The team amends (on their laptop; here the same cache); the shift comes back.
@@ -70,7 +70,7 @@ def test_sergeant_returns_then_approves(qtbot, open_window, data_dir):
                  {"police_note": "Resisted; escort hold by Ofc. Ramirez."}, "Force described.")
     view.refresh()
     settle(qtbot, window)
-    assert view.queue_model.data(view.queue_model.index(0, 1)) == "Amended"
+    assert view.queue_model.data(view.queue_model.index(0, 0)).endswith("\nAmended")
     qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
     settle(qtbot, window)
     assert review.review_state(sergeant, shift_id)[0] == "approved"

@@ -92,7 +92,8 @@ def test_sergeant_assigns_a_follow_up_to_a_unit(qtbot, open_window, data_dir):
     assert op["kind"] == "create" and op["state"] == "pending"
     assert json.loads(op["fields"])["assignee"] == "MHST-12"
     notice = view.findChild(QLabel, "reviewNotice")
-    assert notice.isVisible() and "José Núñez due 2026-06-02 assigned to MHST-12" in notice.text()
+    assert notice.isVisible()
+    assert "José Núñez due Tue 02 Jun assigned to MHST-12" in notice.text()
     sergeant.close()
 
 

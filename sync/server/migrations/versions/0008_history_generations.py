@@ -2,15 +2,15 @@
 detected losses), the log of records laptops gave back, and an index to ask whether a record
 was ever applied here. Both logs refuse UPDATE and DELETE at the database.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,165 @@
+"""Every screen of every role and every dialog, at 1024×768 (a common in-car screen) and
+1366×768, in the day and the night theme: the window fits, no label or button text is cut
+off, nothing scrolls sideways, and every control is at least 44 px either way.
+
+The measures are in tests/ui/geometry.py; each problem is reported by screen, size and theme.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+import seeds
+from fieldapp import crc, demo, directory, hsds, shift_summary, shifts
+from fieldapp.timeutil import utc_now
+from tests.conftest import make_session
+from tests.ui import geometry
+from tests.ui.conftest import settle
+from ui.qt import QMessageBox
+from ui.amend import AmendDialog
+from ui.review import AssignmentDialog, FollowUpDialog
+from ui.shift_summary import ShiftSummaryDialog
+
+SIZES = ((1024, 768), (1366, 768))
+THEMES = ("day", "night")
+ROLES = {"officer": ("ofc.ramirez", ("mhst-1",)), "clinician": ("clin.okafor", ("mhst-1",)),
+         "peer": ("peer.jackson", ("outreach-1",)),
+         "supervisor": ("sgt.morales", ("mhst-1", "co-resp-2", "outreach-1")),
+         # the role with the most screens
+         "clinical_supervisor": ("dr.hale", ("mhst-1", "co-resp-2"))}
+
+
+def seeded(data_dir, role: str):
+    """A cache as the demo leaves it: the team's people, follow-ups and assignments, the
+    directory; for the crew a shift under way (the clinician also at the CRC)."""
+    username, teams = ROLES[role]
+    session = make_session(data_dir / role, username, role, teams)
+    if role != "peer":
+        demo.seed_case_data(session, date.today())
+    directory.replace_directory(session.db, hsds.read_directory(seeds.DIRECTORY_DIR))
+    if role == "officer":  # yesterday's shift, with the drop-offs its summary lists
+        worked_shift(session, utc_now() - timedelta(hours=20))
+    if role in ("officer", "clinician"):
+        shift = shifts.start_shift(session, "MHST-11", "V-2214", [], at=utc_now() - timedelta(
+            hours=2))
+        if role == "clinician":
+            crc.arrive(session, "voluntary", shift_id=shift, at=utc_now() - timedelta(minutes=8))
+    return session
+
+
+def worked_shift(session, start) -> None:
+    """An ended shift with a drop-off inside the target and one over it."""
+    shift = shifts.start_shift(session, "MHST-11", "V-2214", [], at=start)
+    for minutes, check_in in ((30, 0.1), (200, 12.4)):
+        dropoff = crc.arrive(session, "involuntary", shift_id=shift,
+                             at=start + timedelta(minutes=minutes))
+        crc.hand_off(session, dropoff, at=start + timedelta(minutes=minutes + check_in),
+                     delay_reason="intake queue" if check_in > 7 else None)
+    shifts.end_shift(session, shift, at=start + timedelta(hours=10))
+
+
+def wait(qtbot, window) -> None:
+    settle(qtbot, window)
+    qtbot.wait(20)  # queued layout passes (a wrapped list lays its rows out after a resize)
+    settle(qtbot, window)
+
+
+def sizes_and_themes(qtbot, theme, windows, measure):
+    """`measure()` with the windows at each size, in each theme; its problems, each prefixed
+    with where. (A theme change restyles every widget: two changes, not one per screen.)"""
+    found = []
+    before = theme.name
+    try:
+        for theme_name in THEMES:
+            theme.apply(theme_name)
+            for width, height in SIZES:
+                for window in windows:
+                    window.resize(width, height)
+                    wait(qtbot, window)
+                    found += [f"{theme_name} {width}×{height} {p}"
+                              for p in geometry.too_big(window, width, height)]
+                found += [f"{theme_name} {width}×{height} {p}" for p in measure()]
+    finally:
+        theme.apply(before)
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_screen_fits_1024_by_768_with_touch_sized_controls(qtbot, open_window, theme,
+                                                                 data_dir, role):
+    session = seeded(data_dir, role)
+    try:
+        window = open_window(session)
+
+        def every_screen():
+            found = []
+            for key, *_ in window.screens:
+                view = window.show_screen(key)
+                wait(qtbot, window)
+                if key == "followups" and view.model.rowCount():
+                    view.table.selectRow(0)
+                    wait(qtbot, window)
+                found += [f"{key}: {p}" for p in geometry.problems(window)]
+                if window.width() == SIZES[0][0]:
+                    found += [f"{key}: {p}" for p in geometry.combo_rows(window)]
+            return found
+
+        found = sizes_and_themes(qtbot, theme, [window], every_screen)
+        assert not found, "\n".join(found)
+    finally:
+        session.close()
+
+
+def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_window, theme,
+                                                                 data_dir):
+    """Each dialog opened over a window of each size, as a user opens it there."""
+    sergeant = seeded(data_dir, "supervisor")
+    officer = seeded(data_dir, "officer")
+    try:
+        window = open_window(sergeant)
+        crew = open_window(officer)
+        summary = shift_summary.summarize_last(officer)
+        dashboard = window.show_screen("dashboard")
+        makers = {
+            "new assignment": (window, lambda: AssignmentDialog(window, "MHST-11")),
+            "new follow-up": (window, lambda: FollowUpDialog(window, window.ctx)),
+            "keyboard shortcuts": (window, window.show_help),
+            "export": (window, lambda: dashboard.choose_file("pdf")),
+            "shift summary": (crew, lambda: ShiftSummaryDialog(summary, crew)),
+            "end shift": (crew, lambda: end_shift_box(crew)),
+            "amend": (crew, lambda: AmendDialog(crew.ctx, {
+                "shift": shifts.active_shift(officer),
+                "review": {"author": "sgt.morales", "comment": "Describe the force used."}}, crew)),
+            "import": (window, lambda: import_dialog(window)),
+        }
+
+        def every_dialog():
+            found = []
+            for what, (parent, make) in makers.items():
+                dialog = make()
+                dialog.show()
+                qtbot.waitExposed(dialog)
+                wait(qtbot, parent)
+                found += [f"{what}: {p}" for p in
+                          geometry.too_big(dialog, parent.width(), parent.height())
+                          + geometry.problems(dialog) + geometry.combo_rows(dialog)]
+                dialog.close()
+            return found
+
+        found = sizes_and_themes(qtbot, theme, [window, crew], every_dialog)
+        assert not found, "\n".join(found)
+    finally:
+        sergeant.close()
+        officer.close()
+
+
+def import_dialog(window):
+    view = window.show_screen("review")
+    view.import_list()
+    return view.import_dialog
+
+
+def end_shift_box(window):
+    view = window.show_screen("shift")
+    view.end()
+    return view.findChild(QMessageBox, "confirmEndShift")

@@ -1,0 +1,72 @@
+"""The car's input policy, one event filter for the whole app: a control that holds a value (a
+drop-down, a spin box, a date or time edit, a slider) changes under the mouse wheel only while
+it has the keyboard focus; otherwise the wheel scrolls whatever the control sits in.
+
+In a moving car the wheel is turned to scroll a form, never to edit it: a draft's disposition
+once went from "Transported CRC voluntary" to "Jail booking" because the pointer rested on the
+drop-down while the form scrolled. Qt would also hand such a control the focus on a wheel turn
+(Qt.WheelFocus); the filter sees the wheel event when it reaches the window, before Qt picks
+the widget to deliver it to, so a turn of the wheel never gives focus either. A click or Tab
+does, and then the wheel steps the focused control as usual.
+"""
+
+from .qt import (QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
+                 QEvent, QObject, QScrollBar, QWheelEvent, QWidget)
+
+VALUE_CONTROLS = (QComboBox, QAbstractSpinBox, QAbstractSlider)
+
+
+def holds_value(widget: QWidget) -> bool:
+    """A control whose value the wheel would step (a scroll bar only scrolls)."""
+    return isinstance(widget, VALUE_CONTROLS) and not isinstance(widget, QScrollBar)
+
+
+def control_under(widget: QWidget | None) -> QWidget | None:
+    """The value control `widget` is part of (a spin box's text field is part of the spin box)."""
+    while widget is not None and not widget.isWindow():
+        if holds_value(widget):
+            return widget
+        widget = widget.parentWidget()
+    return None
+
+
+def scroll_area_around(widget: QWidget) -> QAbstractScrollArea | None:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            return parent
+        if parent.isWindow():
+            return None
+        parent = parent.parentWidget()
+    return None
+
+
+class WheelPolicy(QObject):
+    """Installed once on the application (`install`)."""
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() != QEvent.Type.Wheel or isinstance(watched, QWidget):
+            return False
+        # A wheel event reaches the window (a QWindow) first; Qt then hands it to the widget
+        # under the pointer, as found here.
+        window = next((w for w in QApplication.topLevelWidgets() if w.windowHandle() is watched),
+                      None)
+        if window is None:
+            return False
+        control = control_under(window.childAt(event.position().toPoint()))
+        if control is None or control.hasFocus():
+            return False
+        area = scroll_area_around(control)
+        if area is not None:
+            viewport = area.viewport()
+            QApplication.sendEvent(viewport, QWheelEvent(
+                viewport.mapFromGlobal(event.globalPosition()), event.globalPosition(),
+                event.pixelDelta(), event.angleDelta(), event.buttons(), event.modifiers(),
+                event.phase(), event.inverted(), event.source()))
+        return True
+
+
+def install(app: QApplication) -> None:
+    """Apply the policy to every window of `app`, present and future (once)."""
+    if app.findChild(WheelPolicy) is None:
+        app.installEventFilter(WheelPolicy(app))
