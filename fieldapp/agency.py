@@ -45,6 +45,18 @@ def _days(value: Any) -> int:
     return value
 
 
+def _yes_no(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _speed(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 5 <= value <= 130:
+        raise ValueError("must be a speed in km/h from 5 to 130")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class AgencySetting:
     key: str
@@ -73,6 +85,12 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
     AgencySetting("hmis_exit_after_days", 90, _days,
                   "an outreach enrollment exits on its last contact once this many days pass "
                   "with no other contact (HMIS export)"),
+    AgencySetting("crc_notice_names", False, _yes_no,
+                  "whether a pre-arrival notice to the CRC may carry the person's name (true) "
+                  "or never does (false: minimum necessary)"),
+    AgencySetting("crc_eta_speed_kmh", 40.0, _speed,
+                  "the average speed (km/h, straight-line distance) a laptop assumes to "
+                  "estimate a unit's arrival time at the CRC from where it is"),
 ]}
 
 

@@ -28,18 +28,23 @@ class DropoffTiming:
 
 def arrive(session: Session, transport: str, encounter_id: str | None = None,
            shift_id: str | None = None, at: datetime | str | None = None,
-           person_id: str | None = None) -> str:
+           person_id: str | None = None, notice_id: str | None = None) -> str:
     """Start the clock at the sally port; also sets the shift's status to 'at CRC'. A drop-off
     from an encounter is linked to it and to whom it is for (the encounter's one person,
-    unless `person_id` names which)."""
+    unless `person_id` names which). One after a pre-arrival notice (crc_notice.py) is linked
+    to it, so the CRC's half of the clock lines up with the unit's; it takes the notice's
+    encounter."""
     arrived = when(at, "crc_dropoff", "arrived_at")
+    if notice_id and encounter_id is None:
+        encounter_id = changes.get(session, "crc_notice", notice_id)["encounter_id"]
     if encounter_id and person_id is None:
         people = changes.get(session, "encounter", encounter_id)["person_ids"] or []
         person_id = people[0] if len(people) == 1 else None
     with session.db.atomic():
         dropoff_id = changes.create(session, "crc_dropoff", {
             "team": session.profile.team, "transport": transport, "encounter_id": encounter_id,
-            "shift_id": shift_id, "arrived_at": arrived, "person_id": person_id})
+            "shift_id": shift_id, "arrived_at": arrived, "person_id": person_id,
+            "notice_id": notice_id})
         if shift_id:
             shifts.set_status(session, shift_id, "at_crc", at=arrived)
     return dropoff_id

@@ -20,7 +20,11 @@ TEXT_MAX = 500
 SHIFT_STATUSES = (
     "in_service", "en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service",
 )
-ROLES = ("officer", "clinician", "peer", "supervisor", "admin", "clinical_supervisor")
+# crc_intake: staff at the CRC's law-enforcement entrance. They use the intake board on the
+# agency server (sync/server/intake.py) and nothing else: no laptop sync, no records but the
+# CRC's half of a drop-off's clock (crc_checkin).
+ROLES = ("officer", "clinician", "peer", "supervisor", "admin", "clinical_supervisor",
+         "crc_intake")
 # Roles that read clinical records of their teams; anyone else only what a release covers.
 CLINICAL_ROLES = frozenset({"clinician", "clinical_supervisor"})
 PRESENTING_SITUATIONS = (
@@ -41,6 +45,8 @@ ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_message", "not_found", "declin
 PERSON_KINDS = ("named", "alias", "anonymous")
 TRANSPORT_KINDS = ("voluntary", "involuntary")
 REVIEW_DECISIONS = ("approved", "returned")
+AGE_GROUPS = ("adult", "youth")
+ETA_SOURCES = ("entered", "distance")
 # Where a person an outreach peer meets is living (HMIS element 4.12, Current Living Situation,
 # mapped to HUD's codes in sync/server/hmis.py); "unsheltered" is the street outreach default.
 LIVING_SITUATIONS = (
@@ -280,6 +286,34 @@ RECORD_TYPES: dict[str, RecordType] = {
             Field("handed_off_at", datetime),
             Field("cleared_at", datetime),
             _text("delay_reason", max_len=1000),
+            _ref("notice_id", "crc_notice"),  # the pre-arrival notice this drop-off followed
+        )),
+        # The pre-arrival notice a unit sends the CRC when it starts transporting someone
+        # (fieldapp/crc_notice.py): the minimum the intake staff need to get ready, and nothing
+        # else: no narrative, no clinical note, a name only where the agency allows it
+        # (`crc_notice_names`). The intake board shows exactly NOTICE_SHOWN of it.
+        RecordType("crc_notice", (
+            _text("team", required=True, max_len=64),
+            _text("unit", required=True, max_len=32),
+            _ref("shift_id", "shift"),
+            _ref("encounter_id", "encounter"),
+            Field("transport", str, required=True, choices=TRANSPORT_KINDS),
+            Field("age_group", str, required=True, choices=AGE_GROUPS),
+            Field("eta_at", datetime, required=True),
+            Field("eta_source", str, required=True, choices=ETA_SOURCES),
+            _text("safety_cautions"),
+            _flag("pickup_order"),
+            _flag("emergency_petition"),
+            _text("person_name", max_len=200),
+            Field("sent_at", datetime, required=True),
+            Field("cancelled_at", datetime),
+        )),
+        # The CRC's half of a drop-off's clock: when intake staff saw the unit arrive and when
+        # they completed its check-in, stamped on the intake board; the unit's laptop pulls it.
+        RecordType("crc_checkin", (
+            _ref("notice_id", "crc_notice", required=True),
+            Field("arrived_at", datetime),
+            Field("checked_in_at", datetime),
         )),
         RecordType("audit_event", (
             Field("at", datetime, required=True),
@@ -319,6 +353,11 @@ RECORD_TYPES: dict[str, RecordType] = {
         ), append_only=True),
     ]
 }
+
+
+# What of a pre-arrival notice the intake board shows (besides its status and times).
+NOTICE_SHOWN = ("unit", "eta_at", "eta_source", "transport", "age_group", "safety_cautions",
+                "pickup_order", "emergency_petition", "person_name", "sent_at", "cancelled_at")
 
 
 def record_type(table: str) -> RecordType:

@@ -280,7 +280,32 @@ def m008_pair(db: Database) -> None:
 
 
 @migrations()
-def m009_server_history(db: Database) -> None:
+def m009_crc_link(db: Database) -> None:
+    """The CRC link (issue 19): the pre-arrival notice a unit sends, the CRC's half of the
+    drop-off clock (stamped on the intake board), the drop-off's notice, and the CRC's
+    status as last pulled (one row)."""
+    db.executescript(f"""
+    CREATE TABLE crc_notice ({_M001_META},
+        team TEXT NOT NULL, unit TEXT NOT NULL, shift_id TEXT, encounter_id TEXT,
+        transport TEXT NOT NULL, age_group TEXT NOT NULL, eta_at TEXT NOT NULL,
+        eta_source TEXT NOT NULL, safety_cautions TEXT, pickup_order INTEGER,
+        emergency_petition INTEGER, person_name TEXT, sent_at TEXT NOT NULL,
+        cancelled_at TEXT);
+    CREATE INDEX crc_notice_sent ON crc_notice(sent_at);
+    CREATE TABLE crc_checkin ({_M001_META},
+        notice_id TEXT NOT NULL REFERENCES crc_notice(id), arrived_at TEXT,
+        checked_in_at TEXT);
+    CREATE INDEX crc_checkin_notice ON crc_checkin(notice_id);
+    ALTER TABLE crc_dropoff ADD COLUMN notice_id TEXT;
+    CREATE INDEX crc_dropoff_notice ON crc_dropoff(notice_id);
+    CREATE TABLE crc_status (
+        id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL, wait_minutes INTEGER,
+        posted_at TEXT NOT NULL);
+    """)
+
+
+@migrations()
+def m010_server_history(db: Database) -> None:
     """For when the agency server's history goes back (a restore, a failover): the last op
     the server confirmed (sent with each sync, so the server can tell it forgot it), each
     outbox op's record stamp as it was before the op (the confirmed copy the laptop gives

@@ -33,7 +33,7 @@ from typing import Callable
 
 import requests
 
-from fieldapp import agency, service_docs
+from fieldapp import agency, crc_notice, service_docs
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
@@ -286,7 +286,8 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
                                      cursor=page["cursor"], epoch=epoch, summary=summary,
                                      withdrawn=page.get("withdrawn", ()),
-                                     settings=page.get("agency"))
+                                     settings=page.get("agency"),
+                                     crc_status=page.get("crc_status", crc_notice.UNSENT))
             cursor = page["cursor"]
             if not page["more"]:
                 return
@@ -299,10 +300,10 @@ _PULLED_META = ("id", "created_hlc", "updated_hlc", "author", "device", "server_
 
 def _apply(session: Session, records: list[dict], *, force: bool, summary: Summary,
            cursor: int | None = None, epoch: str | None = None, withdrawn=(),
-           settings: dict | None = None) -> int:
+           settings: dict | None = None, crc_status=crc_notice.UNSENT) -> int:
     """Write pulled rows (rebasing pending local edits), delete the clinical records whose
-    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings
-    and the cursor, in one transaction."""
+    release no longer covers this user (`withdrawn`; no outbox ops), the agency's settings,
+    the CRC's status and the cursor, in one transaction."""
     db = session.db
     pending = set(db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
@@ -339,6 +340,7 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
                    [session.clock.wall_ms, session.clock.counter])
         if settings:
             agency.store(db, settings)
+        crc_notice.store_status(db, crc_status)
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])

@@ -53,6 +53,7 @@ PARENT_FIELDS = {
     "follow_up_attempt": ("follow_up_id", "follow_up"),
     "shift_review": ("shift_id", "shift"),
     "amendment": ("shift_id", "shift"),
+    "crc_checkin": ("notice_id", "crc_notice"),
 }
 
 # A conflict on this pseudo-field records a delete that met a concurrent edit.
@@ -79,7 +80,7 @@ def may_read(role: str, table: str) -> bool:
     """Whether a role may hold every record of `table` (team scope comes on top). A clinical
     record may still reach another reader one by one, under a release that covers them
     (sync/server/disclosures.py)."""
-    if table in PUSH_ONLY:
+    if table in PUSH_ONLY or role == INTAKE_ROLE:
         return False
     if RECORD_TYPES[table].clinical:
         return role in CLINICAL_ROLES
@@ -88,10 +89,16 @@ def may_read(role: str, table: str) -> bool:
 
 # Records only a supervisor (records.is_supervisor) may write: the sign-off of a shift.
 SUPERVISOR_ONLY = frozenset({"shift_review"})
+# CRC intake staff write the CRC's half of the clock, on the intake board, and nothing else;
+# no one else writes it.
+INTAKE_ROLE = "crc_intake"
+INTAKE_ONLY = frozenset({"crc_checkin"})
 
 
 def may_write(role: str, table: str) -> bool:
     """Whether a role may push new records of `table` (team scope comes on top)."""
+    if role == INTAKE_ROLE or table in INTAKE_ONLY:
+        return role == INTAKE_ROLE and table in INTAKE_ONLY
     return table not in SUPERVISOR_ONLY or is_supervisor(role)
 
 

@@ -6,11 +6,12 @@ A large clock, readable from the driver's seat, counts arrival to hand-off again
 When it runs over, the screen asks for the reason, which clearing requires.
 """
 
-from fieldapp import crc, settings
+from fieldapp import crc, crc_notice, settings
 from fieldapp.records import TRANSPORT_KINDS
 from fieldapp.timeutil import parse_iso, utc_now
 
 from .context import Context
+from .crc_notice import NoticePanel
 from .qt import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt,
                  QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
@@ -19,9 +20,27 @@ from .widgets import FieldErrors, button, heading, pretty, set_state, shortcut
 NEAR_SECONDS = 120  # amber this long before the target
 
 
-def load(session) -> dict:
-    return {"dropoff": crc.open_dropoff(session),
-            "target_minutes": settings.get(session.db, "crc_target_minutes")}
+def load(session, encounter_id: str | None = None) -> dict:
+    dropoff = crc.open_dropoff(session)
+    notice = crc_notice.open_notice(session)
+    return {"dropoff": dropoff, "target_minutes": settings.get(session.db, "crc_target_minutes"),
+            "notice": notice,
+            "form": None if notice else crc_notice.defaults(session, encounter_id),
+            "status": crc_notice.status(session.db),
+            "halves": crc_notice.halves(session, dropoff) if dropoff else None}
+
+
+def halves_text(halves: list[dict]) -> str:
+    """The unit's and the CRC's times side by side, and by how much they differ."""
+    lines = []
+    for h in halves:
+        line = f"{h['what'].capitalize()}: unit {clock(h['unit']) if h['unit'] else '—'}, " \
+               f"CRC {clock(h['crc']) if h['crc'] else '—'}"
+        if h["difference_s"] is not None:
+            seconds = int(h["difference_s"])
+            line += f" (CRC {mmss(abs(seconds))} {'later' if seconds > 0 else 'earlier'})"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def mmss(seconds: float) -> str:
@@ -43,13 +62,17 @@ class CrcView(QWidget):
         self.ctx = ctx
         self.dropoff: dict | None = None
         self.source: dict | None = None  # the encounter the next drop-off starts from
+        self.notice: dict | None = None
         self.target_seconds = 7 * 60.0
         self.errors = FieldErrors()
         self.pages = QStackedWidget()
         self.pages.addWidget(self._arrive_page())
         self.pages.addWidget(self._clock_page())
+        self.status = QLabel(crc_notice.status_text(None, clock))
+        self.status.setObjectName("crcStatus")
         v = QVBoxLayout(self)
         v.addWidget(heading("CRC drop-off"))
+        v.addWidget(self.status)
         v.addWidget(self.errors.general)
         v.addWidget(self.pages, 1)
         self._tick = QTimer(self, interval=1000, timeout=self._update_clock)
@@ -67,9 +90,11 @@ class CrcView(QWidget):
             self.transport.addButton(b)
             row.addWidget(b)
         self.transport.buttons()[0].setChecked(True)
+        self.notice_panel = NoticePanel(
+            self.ctx, lambda: self.transport.checkedButton().property("value"), self.refresh)
         self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
                                     self.arrive, name="arrive", primary=True)
-        self.arrive_button.setMinimumHeight(96)
+        self.arrive_button.setMinimumHeight(64)
         self.source_label = QLabel()
         self.source_label.setObjectName("subheading")
         self.source_label.setWordWrap(True)
@@ -83,6 +108,7 @@ class CrcView(QWidget):
         v.addWidget(QLabel("Transport"))
         v.addLayout(row)
         v.addWidget(self.errors.label("transport"))
+        v.addWidget(self.notice_panel)
         v.addSpacing(24)
         v.addWidget(self.arrive_button)
         v.addStretch(1)
@@ -101,6 +127,9 @@ class CrcView(QWidget):
         self.for_label = QLabel()
         self.for_label.setObjectName("crcFor")
         self.for_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.halves = QLabel()
+        self.halves.setObjectName("crcHalves")
+        self.halves.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason_label = QLabel("Over target — why did check-in take longer?")
         self.reason = QLineEdit(placeholderText="e.g. medical clearance needed, intake queue")
         self.reason.setObjectName("delayReason")
@@ -115,6 +144,7 @@ class CrcView(QWidget):
         v.addWidget(self.clock, 1)
         v.addWidget(self.target_label)
         v.addWidget(self.times)
+        v.addWidget(self.halves)
         v.addWidget(self.reason_label)
         v.addWidget(self.reason)
         v.addWidget(self.errors.label("delay_reason"))
@@ -125,11 +155,15 @@ class CrcView(QWidget):
         return page
 
     def refresh(self) -> None:
-        self.ctx.tasks.db(load).success(self._show).run()
+        encounter = (self.source or {}).get("encounter_id")
+        self.ctx.tasks.db(load, encounter).success(self._show).run()
 
     def _show(self, loaded: dict) -> None:
         self.dropoff = loaded["dropoff"]
         self.target_seconds = loaded["target_minutes"] * 60.0
+        self.notice = loaded["notice"]
+        self.status.setText(crc_notice.status_text(loaded["status"], clock))
+        self.notice_panel.show_notice(self.notice, loaded["form"])
         if self.dropoff is None:
             self._tick.stop()
             self.pages.setCurrentIndex(0)
@@ -141,6 +175,7 @@ class CrcView(QWidget):
         handed = bool(self.dropoff["handed_off_at"])
         self.handoff_button.setVisible(not handed)
         self.clear_button.setVisible(handed)
+        self.halves.setText(halves_text(loaded["halves"]))
         self.times.setText(
             f"{pretty(self.dropoff['transport'])} · arrived {clock(self.dropoff['arrived_at'])}"
             + (f" · handed off {clock(self.dropoff['handed_off_at'])}" if handed else ""))
@@ -204,6 +239,7 @@ class CrcView(QWidget):
         self.person.setVisible(len(people) > 1)
         for b in self.transport.buttons():
             b.setChecked(b.property("value") == source["transport"])
+        self.refresh()  # the notice form starts from this encounter
 
     def arrive(self) -> None:
         if self.dropoff is not None:
@@ -214,8 +250,10 @@ class CrcView(QWidget):
         source = self.source or {}
         several = len(source.get("people", ())) > 1
         person = self.person.currentData() if several else source.get("person_id")
+        notice = self.notice["id"] if self.notice else None
         self.ctx.tasks.db(crc.arrive, kind, source.get("encounter_id"), self.ctx.shift_id,
-                          None, person).success(self._arrived).failure(self._failed).run()
+                          None, person, notice).success(self._arrived).failure(
+            self._failed).run()
 
     def _arrived(self, _result) -> None:
         self.source = None

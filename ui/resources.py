@@ -3,12 +3,13 @@ address with one click. The search runs on the DB worker, ~250 ms after typing p
 
 import html
 
-from fieldapp import directory
+from fieldapp import crc_notice, directory
 
 from .context import Context
 from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
+from .timefmt import clock
 from .widgets import button, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
@@ -17,7 +18,12 @@ PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline
 
 
 def search(session, text: str, filters: dict) -> list[dict]:
-    return directory.search(session.db, text, **filters)
+    """Results; a law-enforcement drop-off (the CRC) carries the status its staff last posted."""
+    found = directory.search(session.db, text, **filters)
+    if any(r.get("le_dropoff") for r in found):
+        status = crc_notice.status(session.db)
+        found = [{**r, "crc_status": status} if r.get("le_dropoff") else r for r in found]
+    return found
 
 
 def categories(session) -> list[tuple[str, str]]:
@@ -154,6 +160,8 @@ class ResourcesView(QWidget):
                                                else "")
                            for p in r.get("phones") or [])
         parts = [f"<b>{_esc(r['name'])}</b><br>{_esc(r['organization'])}"]
+        if r.get("le_dropoff"):
+            parts.append(f"<b>{_esc(crc_notice.status_text(r.get('crc_status'), clock))}</b>")
         if r.get("hours_today"):
             parts.append(f"Today: {_esc(r['hours_today'])}")
         if phones:

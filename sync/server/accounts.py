@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select, update
 from fieldapp.records import ROLES
 from fieldapp.timeutil import now_iso, to_iso, utc_now
 
+from ..protocol import INTAKE_ROLE
 from .tables import app_user, device, device_wipe, token
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -123,7 +124,11 @@ def profile(row) -> dict:
 
 
 def sign_in(conn, user, device_id: str, device_name: str) -> dict:
-    """Register (or re-use) the device for this user and issue a token pair."""
+    """Register (or re-use) the device for this user and issue a token pair. CRC intake
+    accounts sign in to the intake board only; they hold no laptop and no sync token."""
+    if user["role"] == INTAKE_ROLE:
+        raise AccountError("a CRC intake account signs in to the intake board (/intake), "
+                           "not on a laptop")
     existing = conn.execute(select(device).where(device.c.id == device_id)).mappings().first()
     if existing is None:
         conn.execute(insert(device).values(
@@ -214,7 +219,7 @@ def _token_row(conn, value: str, kind: str):
         raise AccountError(f"unknown {kind} token")
     if row["device_revoked"]:
         raise DeviceRevoked(row["device_id"])
-    if row["revoked_at"] or row["disabled"]:
+    if row["revoked_at"] or row["disabled"] or row["role"] == INTAKE_ROLE:
         raise AccountError(f"this {kind} token was revoked")
     if row["expires_at"] < now_iso():
         raise AccountError(f"this {kind} token has expired")

@@ -22,7 +22,7 @@ from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, directory, exchange, integrations, recovery, restore
+from . import accounts, directory, exchange, intake_web, integrations, recovery, restore
 from .db import make_engine, read_meta
 from .logs import AccessLog
 from .versions import VersionGate
@@ -398,5 +398,6 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             response.status_code = 200
         return result
 
+    app.include_router(intake_web.router(engine))  # the CRC intake board (HTML)
     app.state.engine = engine
     return app

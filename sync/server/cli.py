@@ -19,8 +19,8 @@ from fieldapp.records import ROLES
 from fieldapp.timeutil import to_iso, utc_now
 
 from .. import protocol as P
-from . import (accounts, agency_settings, config, directory, exchange, exports, fhir, hmis,
-               imports, integrations, logs, recovery, releases, report, restore)
+from . import (accounts, agency_settings, config, crc_report, directory, exchange, exports,
+               fhir, hmis, imports, integrations, logs, recovery, releases, report, restore)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("compact", "discard old tombstones; laptops offline longer rebuild"),
                        ("import-directory", "import an HSDS directory (CSV folder or JSON)"),
                        ("report", "write the monthly program report"),
+                       ("crc-report", "write the CRC's monthly law-enforcement drop-off report "
+                                      "(check-in times by hour and weekday)"),
                        ("import-followups", "import the CRC discharge list (CSV) as follow-ups"),
                        ("add-integration", "register a CAD integration; prints its key once"),
                        ("settings", "show or change the agency's settings (laptops get them "
@@ -130,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (default: all)")
             sub.add_argument("--team", default=None, help="one team (default: every team)")
             sub.add_argument("--out", required=True, type=Path, help="the JSON file to write")
+        if name == "crc-report":
+            sub.add_argument("--month", required=True, help="YYYY-MM, in the agency's time zone")
+            sub.add_argument("--format", required=True, choices=crc_report.FORMATS)
+            sub.add_argument("--out", required=True, type=Path, help="the file to write")
+            sub.add_argument("--crc-target-minutes", type=float,
+                             default=Parameters.crc_target_minutes)
         if name == "backup":
             sub.add_argument("--out", required=True, type=Path, help="the backup file to write")
         if name == "restore":
@@ -232,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                                tz=args.tz, parameters=parameters)
             print(f"wrote the {args.month} report for {args.team or 'the whole program'} "
                   f"to {out}")
+            return 0
+        if args.command == "crc-report":
+            out = crc_report.write(engine, args.month, args.format, args.out,
+                                   args.crc_target_minutes)
+            print(f"wrote the CRC drop-off report for {args.month} to {out}")
             return 0
         if args.command == "import-followups":
             plan = imports.import_followups(engine, args.path, args.team)

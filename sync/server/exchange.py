@@ -26,7 +26,7 @@ from fieldapp.timeutil import now_iso
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import agency_settings, disclosures, record_sums
+from . import agency_settings, crc_status, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -51,6 +51,13 @@ class _Batch:
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
+
+
+def lock_changes(conn) -> None:
+    """Take the change counter's lock for the rest of the transaction (push takes it too):
+    a writer that reads before it pushes sees no concurrent writer's rows appear meanwhile."""
+    conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
+                 .with_for_update()).scalar_one()
 
 
 def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
@@ -162,7 +169,11 @@ def _apply(batch: _Batch, op: dict) -> dict:
     if rt.clinical and caller.role != "clinician":
         return _rejected(f"only clinicians may write {table} records")
     if not P.may_write(caller.role, table):
-        return _rejected(f"only supervisors may write {table} records")
+        who = ("CRC intake staff, on the intake board," if table in P.INTAKE_ONLY
+               else "supervisors")
+        if caller.role == P.INTAKE_ROLE:
+            return _rejected(f"CRC intake accounts may not write {table} records")
+        return _rejected(f"only {who} may write {table} records")
     if table == disclosures.RELEASE_TABLE and (
             problem := disclosures.release_write_problem(caller, kind, op["fields"])):
         return _rejected(problem)
@@ -401,7 +412,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
     device was sent whose cover has ended, for the laptop to delete. Every page carries the
-    agency's settings (`agency`), so laptops follow a change on their next sync."""
+    agency's settings (`agency`) and the CRC's posted status (`crc_status`), so laptops
+    follow a change on their next sync."""
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered))
@@ -436,7 +448,7 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     cursor = max([after, *(r["change_seq"] for r in rows)])
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
-            "agency": agency_settings.read(conn),
+            "agency": agency_settings.read(conn), "crc_status": crc_status.current(conn),
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 

@@ -178,6 +178,29 @@ device_wipe = Table(
     Index("device_wipe_device", "device_id"),
 )
 
+# The CRC intake board (sync/server/intake.py): who is signed in to it, and the center's
+# status as intake staff post it (every post kept; the newest is in force).
+intake_session = Table(
+    "intake_session", metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's value
+    Column("user_id", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("ended_at", String(40)),
+)
+
+crc_status = Table(
+    "crc_status", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("status", String(16), nullable=False),  # open | at_capacity | diverting
+    Column("wait_minutes", Integer),
+    Column("posted_at", String(40), nullable=False),
+    Column("posted_by", String(64), nullable=False),
+)
+
+# The board reads the last hours' notices by their table and creation stamp.
+Index("record_table_created", record.c.table_name, record.c.created_hlc)
+
 # Append-only log of the server's history generations after the first: each time a restore or
 # a failover took it back (`tandem-server restore`, `mark-restored`), or a laptop's request
 # proved it had forgotten changes ("detected"), a new epoch began (sync/server/restore.py).

@@ -2,15 +2,15 @@
 detected losses), the log of records laptops gave back, and an index to ask whether a record
 was ever applied here. Both logs refuse UPDATE and DELETE at the database.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
