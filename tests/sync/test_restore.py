@@ -17,7 +17,7 @@ import pytest
 import requests
 from sync_helpers import LoseResponses, backup_server, http_with, outreach, restore_server
 
-from fieldapp import changes, encounters, followups, persons
+from fieldapp import changes, encounters, followups, persons, releases
 from sync import engine
 from sync.server import cli
 from tests.conftest import PASSWORD
@@ -161,7 +161,7 @@ def test_a_clinical_note_held_under_a_release_stays_on_the_officers_laptop(
     clinician, officer = laptop("clin.okafor", "clinician"), laptop("ofc.ramirez")
     person = persons.add_person(clinician, {"kind": "alias", "alias": "Blue Jacket"})
     today = datetime.now(UTC).date()
-    persons.add_release(clinician, person, {
+    releases.add_release(clinician, person, {
         "discloser": "Crisis clinician", "scope": "clinical_notes",
         "recipient": "user:ofc.ramirez", "purpose": "coordinated follow-up",
         "signed_on": today - timedelta(days=1), "expires_on": today + timedelta(days=30)})
