@@ -193,6 +193,7 @@ class Fleet:
                 if answer is None:
                     return None
                 laptop.access = answer["access_token"]
+                laptop.refresh = answer["refresh_token"]  # refresh tokens rotate
                 continue
             if record:
                 with self.lock:
@@ -300,13 +301,14 @@ def main() -> None:
 
 def measure(work: Path, url: str, template: list[dict], args) -> dict:
     import seeds
-    from sync.server import directory
+    from sync.server import agency_settings, directory
 
     engine = make_engine(url)
     migrate(engine)
     directory.import_directory(engine, seeds.DIRECTORY_DIR)
     laptops = [Laptop(n, template) for n in range(args.laptops)]
     with engine.begin() as conn:
+        agency_settings.set_value(conn, "two_factor", "optional")  # a fleet with no phones
         for laptop in laptops:
             accounts.add_user(conn, laptop.username, "officer", [laptop.team], PASSWORD)
     try:

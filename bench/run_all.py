@@ -34,12 +34,14 @@ RUNS = {
     "bench_sync": ("bench_sync.py", []),
     "bench_sync_pg": ("bench_sync.py", ["--pg", PG]),
     "bench_load": ("bench_load.py", ["--pg", PG]),
+    "bench_guessing": ("bench_guessing.py", ["--pg", PG]),
 }
 QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
     "bench_restore": ["--records", "500"],
+    "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
 # (run, JSON key, what it is, target, the key of its same-run baseline ratio or None).
@@ -83,6 +85,12 @@ FIGURES = [
      "10,000 records a laptop pulled, then its rebuild (records/s)", "—", "giveback_ratio_to_push"),
     ("bench_restore", "after_restore_nothing_lost_s", "after a restore: first sync of a laptop "
      "that lost nothing, 10,000 records (s)", "—", "nothing_lost_ratio_to_plain_pull"),
+    ("bench_signout", "signout_online_s", "sign-out with 500 changes waiting, server up: sent "
+     "first (s)", "< 10 s", "ratio_online_to_nothing_waiting"),
+    ("bench_signout", "signout_refused_s", "sign-out with 500 changes waiting, server down (s)",
+     "< 10 s", "ratio_refused_to_nothing_waiting"),
+    ("bench_signout", "signout_silent_s", "sign-out with 500 changes waiting, server silent: "
+     "the send cut off at its deadline (s)", "< 10 s", "ratio_silent_to_nothing_waiting"),
     ("bench_load", "requests_per_s", "fleet load: 300 laptops syncing every 30 s (requests/s)",
      "—", None),
     ("bench_load", "p99_ms", "fleet load, p99 latency of sync requests (ms)", "< 200 ms",
@@ -90,6 +98,13 @@ FIGURES = [
     ("bench_load", "errors", "fleet load, failed requests", "0", None),
     ("bench_load", "db_bytes_per_1000_shifts", "database growth per 1,000 shifts (bytes)", "—",
      None),
+    ("bench_guessing", "sqlite_burst_pull_p99_ms", "another user's pull p99 while a password "
+     "guesser is held back, SQLite (ms)", "≤ 2× idle", "sqlite_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "postgresql_burst_pull_p99_ms", "another user's pull p99 while a "
+     "password guesser is held back, PostgreSQL (ms)", "≤ 2× idle",
+     "postgresql_ratio_burst_to_idle_p99"),
+    ("bench_guessing", "sqlite_guesses_checked_401", "wrong guesses whose password was checked "
+     "before the 429s (SQLite)", "5 (the lockout)", None),
 ]
 
 

@@ -11,12 +11,14 @@ Laptop preferences of one user (theme, lock minutes) are `settings.py`'s, not th
 import copy
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import apco, hmis_project
 from .errors import ValidationError
 from .records import ASSIGNMENT_DISPOSITIONS
+from .timeutil import utc_now
 
 
 def _time_zone(value: Any) -> str:
@@ -57,6 +59,23 @@ def _speed(value: Any) -> float:
     return float(value)
 
 
+def _whole(minimum: int, maximum: int, unit: str) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+                minimum <= value <= maximum):
+            raise ValueError(f"must be a whole number of {unit} from {minimum} to {maximum}")
+        return value
+    return check
+
+
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+    return check
+
+
 @dataclass(frozen=True)
 class AgencySetting:
     key: str
@@ -91,6 +110,27 @@ SETTINGS: dict[str, AgencySetting] = {s.key: s for s in [
     AgencySetting("crc_eta_speed_kmh", 40.0, _speed,
                   "the average speed (km/h, straight-line distance) a laptop assumes to "
                   "estimate a unit's arrival time at the CRC from where it is"),
+    AgencySetting("two_factor", "required", _one_of("required", "optional"),
+                  "required: every online sign-in needs a code from the user's authenticator "
+                  "app (a user without one enrols at sign-in); optional: only users who "
+                  "enrolled give one"),
+    AgencySetting("offline_unlock_hours", 12, _whole(1, 168, "hours"),
+                  "after an online sign-in (with its second factor), how long the password "
+                  "alone unlocks the laptop's cache offline and the laptop keeps syncing; past "
+                  "it the laptop asks for an online sign-in, drafts kept"),
+    AgencySetting("retention_days", 90, _whole(1, 3650, "days"),
+                  "closed records older than this leave the laptops on their next sync (open "
+                  "follow-ups, active releases and unsynced changes stay); the server keeps "
+                  "everything"),
+    AgencySetting("clock_skew_max_minutes", 5, _whole(1, 1440, "minutes"),
+                  "how far ahead of the server's clock a change's clock stamp may be; the "
+                  "server clamps a later one and flags it, and no laptop's clock moves further "
+                  "ahead of its own than this"),
+    AgencySetting("signin_lockout_failures", 5, _whole(3, 10, "failed sign-ins"),
+                  "consecutive failed online sign-ins that lock an account (the ones before "
+                  "wait 1, 2, 4… seconds; CJIS allows at most 5)"),
+    AgencySetting("signin_lockout_minutes", 10, _whole(1, 1440, "minutes"),
+                  "how long a locked account waits; each further failure doubles it"),
 ]}
 
 
@@ -149,6 +189,11 @@ def zone(db) -> ZoneInfo:
         return ZoneInfo(get(db, "time_zone"))
     except ZoneInfoNotFoundError:  # pragma: no cover - checked when set
         return ZoneInfo(SETTINGS["time_zone"].default)
+
+
+def today(db) -> date:
+    """Today's date in the agency's time zone (what is due today, overdue, in force)."""
+    return utc_now().astimezone(zone(db)).date()
 
 
 def store(db, values: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """Every local change to a synced record: the row and its outbox op, in one transaction.
 
-Every edit made on the laptop goes through here (only the sync engine also writes synced tables,
+Every edit made on the laptop goes through here (only sync/engine.py also writes synced tables,
 applying what it pulls), so no edit can reach the cache without the op that will carry it to
-the agency server, nor an op without its edit.
+the agency server, nor an op without its edit. Each write names its table on the session
+(`Session.note_changed`), which is how open screens learn what to redraw.
 An op records the changed fields with the values they replaced (its base) and the record's
 server version, which is what the server's three-way merge needs.
 """
@@ -34,6 +35,7 @@ def create(session: Session, table: str, values: dict, *, record_id: str | None 
         _write_op(session, rt, record_id, "append" if rt.append_only else "create",
                   stored, {}, 0, stamp, None)
         _audit_change(session, rt, record_id, "create")
+    session.note_changed(table)
     return record_id
 
 
@@ -61,6 +63,7 @@ def patch(session: Session, table: str, record_id: str, values: dict, *,
                   {k: current[k] for k in changed}, current["server_version"], stamp,
                   current["updated_hlc"])
         _audit_change(session, rt, record_id, "change", ", ".join(sorted(changed)))
+    session.note_changed(table)
     return changed
 
 
@@ -79,6 +82,7 @@ def delete(session: Session, table: str, record_id: str, *, amending: bool = Fal
         _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp,
                   current["updated_hlc"])
         _audit_change(session, rt, record_id, "delete")
+    session.note_changed(table)
 
 
 def get(session: Session, table: str, record_id: str) -> dict:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from . import changes
+from . import agency, changes
 from .errors import TandemError
 from .records import record_type
 from .session import Session
@@ -33,15 +33,15 @@ def log_attempt(session: Session, follow_up_id: str, method: str, outcome: str,
 
 
 def due_today(session: Session, today: date | None = None) -> list[dict]:
-    return _open_where("due_on = ?", [(today or date.today()).isoformat()], session)
+    return _open_where("due_on = ?", [(today or agency.today(session.db)).isoformat()], session)
 
 
 def overdue(session: Session, today: date | None = None) -> list[dict]:
-    return _open_where("due_on < ?", [(today or date.today()).isoformat()], session)
+    return _open_where("due_on < ?", [(today or agency.today(session.db)).isoformat()], session)
 
 
 def upcoming(session: Session, today: date | None = None) -> list[dict]:
-    return _open_where("due_on > ?", [(today or date.today()).isoformat()], session)
+    return _open_where("due_on > ?", [(today or agency.today(session.db)).isoformat()], session)
 
 
 def attempts(session: Session, follow_up_id: str) -> list[dict]:

@@ -11,7 +11,7 @@ Lock, unlock (each outcome) and sign-out are audit events.
 import hmac
 from datetime import datetime
 
-from . import changes, keys, settings, signin
+from . import changes, keys, reauth, settings, signin
 from .errors import WrongPassword
 from .session import Session
 from .timeutil import to_iso, utc_now
@@ -38,7 +38,8 @@ def record_lock(session: Session, reason: str) -> None:
 
 def unlock(session: Session, password: str, now: datetime | None = None) -> None:
     """Returns when `password` is this user's; raises WrongPassword (saying how many tries are
-    left) or signin.AccountLocked (sign out: only an online sign-in opens the account now)."""
+    left), signin.AccountLocked (sign out: only an online sign-in opens the account now) or
+    reauth.OnlineSignInRequired (the offline window since the last online sign-in is over)."""
     now = now or utc_now()
     if signin.is_locked(session.data_dir, session.username):
         _audit(session, "unlock", now, "denied", "account locked on this laptop")
@@ -58,19 +59,27 @@ def unlock(session: Session, password: str, now: datetime | None = None) -> None
         raise WrongPassword(f"wrong password; {left} more wrong "
                             f"{'try locks' if left == 1 else 'tries lock'} this account "
                             "on this laptop") from None
+    try:
+        reauth.check(session, now)
+    except reauth.OnlineSignInRequired as e:
+        _audit(session, "unlock", now, "denied", str(e)[:1000])
+        raise
     signin.record_success(session, "unlock", now)
 
 
-def record_sign_out(session: Session) -> None:
+def record_sign_out(session: Session, detail: str | None = None) -> None:
+    """`detail`: how the session ended when it was not the sign-out button ('closed the app')."""
     with session.db.atomic():
-        changes.audit(session, "sign_out")
+        changes.audit(session, "sign_out", detail=detail)
 
 
 def forget(session: Session) -> None:
-    """Drop this session's secrets: its data key and its connection to the cache. (Python
-    cannot overwrite the key's bytes; with no reference left the memory is freed.)"""
+    """Drop this session's secrets: its data key, and its connection to the cache if it is
+    still open. A session handed over by the thread that opened it (the sign-in worker's)
+    arrives closed, so nothing here touches another thread's connection. (Python cannot
+    overwrite the key's bytes; with no reference left the memory is freed.)"""
     session.data_key = b""
-    session.db.close()
+    session.close()
 
 
 def _audit(session: Session, action: str, now: datetime, outcome: str,

@@ -5,13 +5,14 @@ A release holds the elements §2.31 asks for: the patient (`person_id`), who dis
 (`discloser`), to whom (`recipient`), what (`scope`), why (`purpose`), until when (`expires_on`,
 and an `expiry_event` that may end it sooner), when and by whom it was signed (`signed_on`,
 `signed_by`); the patient may revoke it (`revoked_at`). The agency server decides from these
-which clinical notes reach whom (sync/server/disclosures.py); dates are judged by the UTC
-date, as the server judges them.
+which clinical notes reach whom (sync/server/disclosures.py); dates are judged by the agency's
+date, in its time zone (fieldapp.agency), as the server judges them.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from . import changes
+from . import agency, changes
 from .errors import TandemError, ValidationError
 from .persons import label
 from .records import record_type, release_problems
@@ -24,9 +25,12 @@ IN_FORCE, EXPIRING, EXPIRED, REVOKED, NOT_YET = (
     "in force", "expiring", "expired", "revoked", "not yet in force")
 
 
-def today() -> date:
-    """The date releases are judged by: the server's (UTC)."""
-    return datetime.now(UTC).date()
+def today(db=None) -> date:
+    """The date releases are judged by: the agency's (`agency.today`, in the zone the cache
+    `db` last received); with no cache to read, in the setting's default zone."""
+    if db is not None:
+        return agency.today(db)
+    return datetime.now(ZoneInfo(agency.SETTINGS["time_zone"].default)).date()
 
 
 def add_release(session: Session, person_id: str, values: dict) -> str:
@@ -71,6 +75,7 @@ def status(release: dict, on: date | None = None) -> tuple[str, int | None]:
 def for_person(session: Session, person_id: str, on: date | None = None) -> list[dict]:
     """Every release this person signed, in force first (soonest to end first), each with its
     `status` and `days_left`."""
+    on = on or today(session.db)
     rows = [_with_status(r, on) for r in _query(session, "person_id = ?", [person_id])]
     order = (EXPIRING, IN_FORCE, NOT_YET, EXPIRED, REVOKED)
     return sorted(rows, key=lambda r: (order.index(r["status"]), str(r["expires_on"])))
@@ -84,6 +89,7 @@ def active_releases(session: Session, person_id: str, on: date | None = None) ->
 def expiring(session: Session, on: date | None = None) -> list[dict]:
     """Releases of the user's teams' people in force but ending within EXPIRY_WARNING_DAYS,
     soonest first, each with its person's `label`, so a new one can be signed in time."""
+    on = on or today(session.db)
     teams = list(session.profile.teams)
     rows = _query(session, f"person_id IN (SELECT id FROM person WHERE team IN "
                            f"({', '.join('?' for _ in teams)}))", teams)

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from . import changes, crc
+from . import agency, changes, crc
 from .errors import TandemError, ValidationError
 from .records import is_supervisor, record_type
 from .session import Session
@@ -125,7 +125,7 @@ def overdue_follow_ups(session: Session, shift: dict, today: date | None = None)
     rows = session.db.query(
         f"SELECT * FROM follow_up WHERE deleted = 0 AND status = 'open' AND team = ? "
         f"AND due_on < ? AND assignee IN ({', '.join('?' for _ in assignees)}) ORDER BY due_on",
-        [shift["team"], (today or date.today()).isoformat(), *assignees])
+        [shift["team"], (today or agency.today(session.db)).isoformat(), *assignees])
     return [stored_to_python(record_type("follow_up"), r) for r in rows]
 
 
@@ -402,6 +402,8 @@ def store_server_conflicts(session: Session, rows: list[dict]) -> int:
                 "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [c["id"], c["table_name"], c["record_id"], c["field"], c["kept_value"],
                  c["other_value"], c["detected_at"]]).rowcount
+    if new:
+        session.note_changed("conflict")
     return new
 
 

@@ -305,7 +305,23 @@ def m009_crc_link(db: Database) -> None:
 
 
 @migrations()
-def m010_server_history(db: Database) -> None:
+def m010_security(db: Database) -> None:
+    """The refresh token the laptop proposed while it rotates (sync/credentials.py); when the
+    user last signed in online, for the offline unlock window (fieldapp/reauth.py); and when
+    the retention window last ran and the (table, id, version) of the records it took off
+    this laptop, so the end-of-sync check still counts them (fieldapp/retention.py)."""
+    db.executescript("""
+    ALTER TABLE sync_credential ADD COLUMN next_refresh_token TEXT;
+    ALTER TABLE sync_state ADD COLUMN signed_in_online_at TEXT;
+    ALTER TABLE sync_state ADD COLUMN retention_run_at TEXT;
+    CREATE TABLE purged (
+        table_name TEXT NOT NULL, record_id TEXT NOT NULL, server_version INTEGER NOT NULL,
+        PRIMARY KEY (table_name, record_id)) WITHOUT ROWID;
+    """)
+
+
+@migrations()
+def m011_server_history(db: Database) -> None:
     """For when the agency server's history goes back (a restore, a failover): the last op
     the server confirmed (sent with each sync, so the server can tell it forgot it), each
     outbox op's record stamp as it was before the op (the confirmed copy the laptop gives

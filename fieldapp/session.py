@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import keys, paths
+from . import agency, keys, paths
 from .clock import HybridClock
 from .errors import TandemError
 from .records import CLINICAL_ROLES, ROLES
@@ -50,12 +50,18 @@ class Profile:
 
 @dataclass
 class Session:
+    """One connection to the user's cache. A connection belongs to the thread that opened it
+    (`reopen()` gives another thread its own); `changed` names the tables written through
+    this connection since the last `take_changed()`, so the app can tell open screens."""
+
     db: Database
     profile: Profile
     device_id: str
     clock: HybridClock
     data_dir: Path
     data_key: bytes = field(repr=False, default=b"")
+    changed: set[str] = field(repr=False, default_factory=set)
+    closed: bool = field(repr=False, default=False)
 
     @property
     def username(self) -> str:
@@ -83,15 +89,29 @@ class Session:
         return _session(open_cache(self.cache_path, self.data_key, migrate=False), self.data_dir,
                         self.data_key)
 
+    def note_changed(self, *tables: str) -> None:
+        self.changed.update(tables)
+
+    def take_changed(self) -> frozenset[str]:
+        """The tables written since the last call, and start counting afresh."""
+        taken, self.changed = frozenset(self.changed), set()
+        return taken
+
     def close(self) -> None:
-        self.db.close()
+        """Close the connection, in the thread that opened it; closing again does nothing
+        (from any thread), so whoever holds a closed session may call it."""
+        if not self.closed:
+            self.db.close()
+            self.closed = True
 
 
 def create_cache(data_dir: Path, profile: Profile, password: str,
-                 kdf: keys.KdfParams | None = None) -> Session:
-    """Make a new user's cache on this laptop: a fresh data key, wrapped by their password."""
+                 kdf: keys.KdfParams | None = None, device_id: str | None = None) -> Session:
+    """Make a new user's cache on this laptop: a fresh data key, wrapped by their password.
+    `device_id`: the id an online sign-in already registered for it (else a new one)."""
     from .ids import new_id
     from .store import open_cache
+    from .timeutil import now_iso
 
     path = paths.cache_path(data_dir, profile.username)
     store = keys.KeyStore(path)
@@ -101,7 +121,9 @@ def create_cache(data_dir: Path, profile: Profile, password: str,
     path.parent.mkdir(parents=True, exist_ok=True)
     db = open_cache(path, data_key)
     with db.atomic():
-        db["sync_state"].insert({"id": 1, "device_id": new_id()})
+        # Only an online sign-in makes a cache: the offline unlock window starts now.
+        db["sync_state"].insert({"id": 1, "device_id": device_id or new_id(),
+                                 "signed_in_online_at": now_iso()})
         db["profile"].insert({
             "id": 1, "username": profile.username, "display_name": profile.display_name,
             "role": profile.role, "teams": json.dumps(list(profile.teams)),
@@ -134,5 +156,6 @@ def _session(db: Database, data_dir: Path, data_key: bytes) -> Session:
     row = db["profile"].get(1)
     profile = Profile(row["username"], row["role"], tuple(json.loads(row["teams"])),
                       row["display_name"] or "")
-    clock = HybridClock(state["device_id"], state["hlc_wall"], state["hlc_counter"])
+    clock = HybridClock(state["device_id"], state["hlc_wall"], state["hlc_counter"],
+                        max_ahead_ms=agency.get(db, "clock_skew_max_minutes") * 60_000)
     return Session(db, profile, state["device_id"], clock, Path(data_dir), data_key)

@@ -13,11 +13,14 @@ from .errors import ValidationError
 
 @dataclass(frozen=True)
 class Setting:
+    """A whole number from `minimum` to `maximum`, or, with `choices`, one of those words."""
+
     key: str
-    default: int
+    default: int | str
     minimum: int
     maximum: int
     help: str
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS = {s.key: s for s in [
@@ -28,20 +31,25 @@ SETTINGS = {s.key: s for s in [
     Setting("booking_baseline_minutes", 120, 1, 1440,
             "jail booking baseline for patrol time saved: arrival at the jail to back in "
             "service, in minutes (docs/metrics.md)"),
+    Setting("theme", "system", 0, 0, "day or night colours, or follow the system's",
+            ("system", "day", "night")),
 ]}
 
 
-def get(db: Database, key: str) -> int:
+def get(db: Database, key: str) -> int | str:
     setting = SETTINGS[key]
     row = db.execute("SELECT value FROM setting WHERE key = ?", [key]).fetchone()
     return json.loads(row[0]) if row else setting.default
 
 
-def put(db: Database, key: str, value: int) -> None:
+def put(db: Database, key: str, value: int | str) -> None:
     setting = SETTINGS.get(key)
     if setting is None:
         raise ValidationError("setting", {key: "unknown setting"})
-    if isinstance(value, bool) or not isinstance(value, int) or not (
+    if setting.choices:
+        if value not in setting.choices:
+            raise ValidationError("setting", {key: f"must be one of {', '.join(setting.choices)}"})
+    elif isinstance(value, bool) or not isinstance(value, int) or not (
             setting.minimum <= value <= setting.maximum):
         raise ValidationError("setting", {
             key: f"must be a whole number from {setting.minimum} to {setting.maximum}"})

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import changes, metrics, shifts
+from . import agency, changes, metrics, shifts
 from .metrics import Figure, Parameters, Period
 from .records import SHIFT_STATUSES, record_type
 from .session import Session
@@ -54,8 +54,10 @@ class ShiftSummary:
 def summarize(session: Session, shift_id: str, now: datetime | None = None) -> ShiftSummary:
     """The summary of one shift; a shift still under way is summarised up to `now`."""
     shift = changes.get(session, "shift", shift_id)
-    start = parse_iso(shift["started_at"])
-    ended = parse_iso(shift["ended_at"]) if shift["ended_at"] else (now or utc_now())
+    zone = agency.zone(session.db)  # the period's days, and what is overdue, are the agency's
+    start = parse_iso(shift["started_at"]).astimezone(zone)
+    ended = (parse_iso(shift["ended_at"]) if shift["ended_at"] else (now or utc_now())
+             ).astimezone(zone)
     period = Period(start, max(ended, start) + timedelta(milliseconds=1))
     parameters = metrics.laptop_parameters(session.db)
     team = shift["team"]

@@ -1,9 +1,10 @@
 """Offline sign-in to a cache already on this laptop: the use banner, lockout, and its audit trail.
 
 Five failed attempts within 15 minutes lock the account on this laptop until an online sign-in
-succeeds (CJIS). Failures happen before the cache can be opened, so they are kept in a small
-file beside the cache (times and outcomes only, no secret) and copied into the cache's audit
-log, which syncs, at the next successful sign-in.
+succeeds (CJIS). The password alone opens the cache only within the agency's offline window
+after the last online sign-in (fieldapp/reauth.py). Failures happen before the cache can be
+opened, so they are kept in a small file beside the cache (times and outcomes only, no secret)
+and copied into the cache's audit log, which syncs, at the next successful sign-in.
 
 The sign-in window imports this module before anyone signs in, so the cache's stack (session,
 sqlite-utils, the key store, cryptography) is imported only by the functions that open a cache.
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import paths
+from . import paths, reauth
 from .errors import TandemError, WrongPassword
 from .timeutil import parse_iso, to_iso, utc_now
 
@@ -79,6 +80,13 @@ def sign_in(data_dir: Path, username: str, password: str, *, banner_acknowledged
     except WrongPassword:
         record_failure(data_dir, username, now)
         raise
+    try:
+        reauth.check(session, now)
+    except reauth.OnlineSignInRequired as e:
+        _flush_attempts(session, state or {"attempts": []}, now, detail=f"refused: {e}",
+                        outcome="denied")
+        session.close()
+        raise
     _flush_attempts(session, state or {"attempts": []}, now)
     return session
 
@@ -123,8 +131,9 @@ def clear_lock_after_online_sign_in(session: Session) -> None:
 
 
 def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | None = None,
-                    action: str = "sign_in") -> None:
-    """Move recorded attempts into the synced audit log, then log this success."""
+                    action: str = "sign_in", outcome: str = "success") -> None:
+    """Move recorded attempts into the synced audit log, then log this outcome (a right
+    password: a success, or denied when only an online sign-in may open the cache now)."""
     from . import changes
     with session.db.atomic():
         for attempt in state.get("attempts", []):
@@ -136,5 +145,5 @@ def _flush_attempts(session: Session, state: dict, now: datetime, detail: str | 
                 "detail": "attempt on this laptop"})
         changes.create(session, "audit_event", {
             "at": to_iso(now), "actor": session.username, "action": action,
-            "outcome": "success", "detail": detail})
+            "outcome": outcome, "detail": detail and detail[:1000]})
     _write(session.data_dir, session.username, {"locked": False, "attempts": []})

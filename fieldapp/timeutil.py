@@ -38,5 +38,5 @@ def when(at: "datetime | str | None", table: str, field: str) -> str:
         return now_iso()
     try:
         return to_iso(at if isinstance(at, datetime) else parse_iso(at))
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):
         raise ValidationError(table, {field: f"must be a date and time, not {at!r}"}) from None

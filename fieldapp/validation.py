@@ -5,6 +5,7 @@ every bad field at once and nothing is written until all of them are right.
 """
 
 import json
+import math
 from datetime import date, datetime
 
 from .errors import ValidationError
@@ -73,6 +74,8 @@ def _convert(f: Field, value):
     if f.type is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, not {value!r}")
         _check_range(f, value)
         return float(value)
     if f.type is list:
@@ -85,11 +88,14 @@ def _convert(f: Field, value):
         return json.dumps(list(value), ensure_ascii=False)
     if f.type is datetime:
         if isinstance(value, datetime):
-            return to_iso(value)
+            try:
+                return to_iso(value)
+            except OverflowError:
+                raise ValueError(f"{value} is out of range once in UTC") from None
         if isinstance(value, str):
             try:
                 return to_iso(parse_iso(value))
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
                 raise ValueError(f"must be a date and time like 2026-11-21T14:05:00Z, not {value!r}") from None
         raise ValueError("must be a date and time")
     if f.type is date:

@@ -11,8 +11,8 @@ import requests
 from fieldapp import review
 from fieldapp.session import Session
 
-from .credentials import load_refresh_token
-from .transport import NoServer, Transport
+from .credentials import transport_for
+from .transport import NoServer
 
 
 def pull_conflicts(session: Session, http: requests.Session | None = None) -> int:
@@ -20,6 +20,6 @@ def pull_conflicts(session: Session, http: requests.Session | None = None) -> in
     server_url = session.db.execute("SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
     if not server_url:
         raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    transport = Transport(server_url, http or requests.Session(), load_refresh_token(session))
+    transport = transport_for(session, server_url, http)
     rows = transport.call("GET", "/conflicts")["conflicts"]
     return review.store_server_conflicts(session, rows)

@@ -1,10 +1,18 @@
 """Where a laptop keeps its refresh token, and wiping a revoked device's copy.
 
 The token goes to the OS keyring when there is one, else inside the encrypted cache; never a
-plain file. A revoked device deletes the user's cache, wrapped key and token, then reports it.
+plain file. It rotates at every use (sync/server/accounts.py): before asking, the laptop makes
+and stores the next token beside the current one, in one write; once the server agrees, the
+next one becomes the current one, in one write. A crash or a lost answer at any point leaves
+the pair, and asking again with the same pair gets the same answer, so nothing strands it.
+
+A revoked device deletes the user's cache, wrapped key and token, then reports it.
 """
 
+import json
+import secrets
 import shutil
+import threading
 
 import keyring
 import keyring.errors
@@ -15,33 +23,81 @@ from fieldapp.session import Session
 
 from .transport import SyncFailed, Transport
 
+_rotating = threading.Lock()  # one rotation at a time in this process (each thread's Session)
+
 
 def _keyring_entry(session: Session) -> str:
     return f"refresh-token:{session.cache_path.resolve()}"
 
 
+class RefreshTokens:
+    """This laptop's refresh token, and the next one while a rotation is under way."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def load(self) -> tuple[str | None, str | None]:
+        """(current, proposed next or None)."""
+        if keys.keyring_available():
+            try:
+                stored = keyring.get_password(keys.KEYRING_SERVICE, _keyring_entry(self.session))
+            except keyring.errors.KeyringError:
+                stored = None
+            if stored:
+                if not stored.startswith("{"):  # no rotation under way: the token alone
+                    return stored, None
+                pair = json.loads(stored)
+                return pair["current"], pair["next"]
+        row = self.session.db.execute("SELECT refresh_token, next_refresh_token "
+                                      "FROM sync_credential WHERE id = 1").fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save(self, current: str, proposed: str | None = None) -> None:
+        """Both tokens in one write: the keyring entry, else the cache's one row."""
+        if keys.keyring_available():
+            keyring.set_password(keys.KEYRING_SERVICE, _keyring_entry(self.session),
+                                 json.dumps({"current": current, "next": proposed})
+                                 if proposed else current)
+            with self.session.db.atomic():
+                self.session.db.execute("DELETE FROM sync_credential")
+            return
+        with self.session.db.atomic():
+            self.session.db.execute(
+                "INSERT OR REPLACE INTO sync_credential (id, refresh_token, next_refresh_token) "
+                "VALUES (1, ?, ?)", [current, proposed])
+
+    def propose(self) -> tuple[str | None, str]:
+        """(current, next): the next token is made and stored once, and kept until the server
+        agrees to it, so every retry proposes the same one."""
+        with _rotating:
+            current, proposed = self.load()
+            if current and not proposed:
+                proposed = secrets.token_urlsafe(32)
+                self.save(current, proposed)
+            return current, proposed
+
+    def rotated(self, token: str) -> None:
+        with _rotating:
+            self.save(token)
+
+
+def transport_for(session: Session, server_url: str | None = None,
+              http: requests.Session | None = None, **options) -> Transport:
+    """HTTP to this laptop's server (or `server_url`) that keeps every rotated refresh token:
+    every caller that authenticates as this laptop goes through it."""
+    url = server_url or session.db.execute(
+        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    tokens = RefreshTokens(session)
+    return Transport(url, http or requests.Session(), tokens.load()[0], tokens=tokens, **options)
+
+
 def save_refresh_token(session: Session, token: str) -> None:
-    """OS keyring when there is one, else inside the encrypted cache; never a plain file."""
-    if keys.keyring_available():
-        keyring.set_password(keys.KEYRING_SERVICE, _keyring_entry(session), token)
-        with session.db.atomic():
-            session.db.execute("DELETE FROM sync_credential")
-        return
-    with session.db.atomic():
-        session.db.execute("INSERT OR REPLACE INTO sync_credential (id, refresh_token) "
-                           "VALUES (1, ?)", [token])
+    """A fresh sign-in's token becomes the current one."""
+    RefreshTokens(session).rotated(token)
 
 
 def load_refresh_token(session: Session) -> str | None:
-    if keys.keyring_available():
-        try:
-            token = keyring.get_password(keys.KEYRING_SERVICE, _keyring_entry(session))
-        except keyring.errors.KeyringError:
-            token = None
-        if token:
-            return token
-    row = session.db.execute("SELECT refresh_token FROM sync_credential WHERE id = 1").fetchone()
-    return row[0] if row else None
+    return RefreshTokens(session).load()[0]
 
 
 def wipe(session: Session) -> None:
@@ -68,4 +124,3 @@ def wipe_and_report(session: Session, transport: Transport, refresh_token: str |
         transport.call("POST", "/wiped", auth=False, body={"refresh_token": refresh_token})
     except (SyncFailed, requests.RequestException):
         pass
-

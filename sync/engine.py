@@ -19,6 +19,10 @@ What this module guarantees, and how:
   is repaired from the server's manifest and reported. A row is never deleted because the
   server lacks it: the server is asked, and only a deletion it compacted away or a record no
   longer in the user's scope is dropped.
+- Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
+  conflicts met in the push, `directory` for the resource directory) is in the summary's
+  `tables` and noted on the session as it is committed, so open screens redraw even when a
+  later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -28,20 +32,22 @@ syncing thread (`session.reopen()`).
 import json
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
 
-from fieldapp import agency, crc_notice, service_docs
+from fieldapp import agency, crc_notice, retention, service_docs
+from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES
-from fieldapp.session import Session
+from fieldapp.session import Profile, Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
 from . import credentials, giveback, roster
 from . import protocol as P
+from .cancel import Cancel
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
@@ -73,22 +79,40 @@ class Summary:
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
     returned: int = 0  # records given back to a server whose restore or failover lost them
     unreturned: int = 0  # records the server lacks that this user may not give back (kept)
+    scope_changed: bool = False  # the user's role or teams changed: the copy was redrawn
+    purged: int = 0  # closed records past the agency's retention window taken off the laptop
+    tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
+    pending: int = 0  # changes still waiting on this laptop when the sync ended
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "tables": sorted(self.tables)}
+
+
+def _wrote(session: Session, summary: Summary, *tables: str) -> None:
+    summary.tables.update(tables)
+    session.note_changed(*tables)
+
+
+def _transport(session: Session, server_url: str | None, http: requests.Session | None,
+               cancel: Cancel | None, **retries) -> Transport:
+    server_url = server_url or session.db.execute(
+        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    if not server_url:
+        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
+    return credentials.transport_for(session, server_url, http, cancel=cancel, **retries)
 
 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
-             sleep: Callable[[float], None] = time.sleep) -> dict:
+             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
-    check the sums; returns the summary as a dict."""
-    state = session.db.execute(
-        "SELECT server_url FROM sync_state WHERE id = 1").fetchone()
-    server_url = server_url or state[0]
-    if not server_url:
-        raise NoServer("this laptop has no agency server yet: run 'tandem login'")
-    transport = Transport(server_url, http or requests.Session(), credentials.load_refresh_token(session),
-                          max_attempts=max_attempts, backoff_s=backoff_s, sleep=sleep)
+    check the sums; returns the summary as a dict. `cancel` stops it from another thread
+    (sync.cancel.Cancelled); what was committed by then stays."""
+    transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
+                           backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
+    window = agency.get(session.db, "retention_days")
     try:
         for attempt in range(3):
             try:
@@ -98,6 +122,12 @@ def run_sync(session: Session, server_url: str | None = None, *,
                 if e.code != P.EPOCH_CHANGED or attempt == 2:
                     raise
                 giveback.give_back(session, transport, summary)
+        if summary.scope_changed:  # records beyond the new role or teams went
+            _wrote(session, summary, *P.PULLED_TABLES)
+        if retention.due(session) or agency.get(session.db, "retention_days") != window:
+            summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
+            if summary.purged:
+                _wrote(session, summary, *P.PULLED_TABLES)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -110,7 +140,30 @@ def run_sync(session: Session, server_url: str | None = None, *,
         skew = (utc_now() - parse_iso(transport.server_time)).total_seconds()
         if abs(skew) > SKEW_FLAG_S:
             summary.clock_skew_s = round(skew, 1)
-    return summary.__dict__.copy()
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
+
+
+def push_outbox(session: Session, *, http: requests.Session | None = None,
+                cancel: Cancel | None = None, max_attempts: int = 3) -> dict:
+    """Only the push: what leaving (sign-out, closing the app) needs, so that nothing typed
+    stays on the laptop when the server can be reached. Returns the summary as a dict, with
+    `pending`: the changes still waiting."""
+    transport = _transport(session, None, http, cancel, max_attempts=max_attempts)
+    summary = Summary()
+    try:
+        try:
+            _push(session, transport, P.PUSH_MAX_OPS, summary)
+        except SyncFailed as e:  # the server's history went back: give back, then push
+            if e.code != P.EPOCH_CHANGED:
+                raise
+            giveback.give_back(session, transport, summary)
+            _push(session, transport, P.PUSH_MAX_OPS, summary)
+    except DeviceRevoked:
+        credentials.wipe_and_report(session, transport, transport.refresh_token)
+        raise
+    summary.pending = pending_ops(session)
+    return summary.as_dict()
 
 
 def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
@@ -120,15 +173,21 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
     summary.push_s = round(time.perf_counter() - started, 3)
     try:
         summary.directory_pulled = pull_directory(session, transport)
+        if summary.directory_pulled:
+            _wrote(session, summary, "directory")
     except DeviceRevoked:
         raise
     except TandemError as e:
+        if transport.cancelled:
+            raise
         summary.directory_error = str(e)
     try:
         summary.roster = roster.pull_roster(session, transport)
     except DeviceRevoked:
         raise
     except TandemError as e:
+        if transport.cancelled:
+            raise
         summary.roster_error = str(e)
     started = time.perf_counter()
     _pull(session, transport, page_size, summary)
@@ -238,6 +297,7 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                 summary.pushed += 1
                 for c in result.get("conflicts", []):
                     summary.conflicts += 1
+                    _wrote(session, summary, "conflict")
                     db.execute(
                         "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
                         "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -281,6 +341,9 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 raise SyncFailed(f"the server's history went back (epoch {page['epoch']})",
                                  P.EPOCH_CHANGED)  # give back before taking anything
             epoch = page["epoch"]
+            if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
+                cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
+                continue  # cursor: pull again from the start
             if page["more"]:
                 ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
@@ -291,6 +354,22 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
             cursor = page["cursor"]
             if not page["more"]:
                 return
+
+
+def _scope_changed(session: Session, scope: dict | None) -> bool:
+    """When the server says the user's role or teams changed, take off the laptop what the
+    new scope may not hold and keep the new profile; True if that happened."""
+    profile = session.profile
+    if not scope or (scope["role"], list(scope["teams"])) == (profile.role, list(profile.teams)):
+        return False
+    readable = {t for t in P.PULLED_TABLES if P.may_read(scope["role"], t)}
+    retention.narrow_to_scope(session, readable, list(scope["teams"]))
+    with session.db.atomic():
+        session.db.execute("UPDATE profile SET role = ?, teams = ? WHERE id = 1",
+                           [scope["role"], json.dumps(list(scope["teams"]))])
+    session.profile = Profile(profile.username, scope["role"], tuple(scope["teams"]),
+                              profile.display_name)
+    return True
 
 
 _PARENT_TABLES = {parent for _field, parent in P.PARENT_FIELDS.values()}
@@ -330,21 +409,38 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
     written = 0
     with db.atomic():
         for table, rows in groups.items():
-            written += _upsert(db, table, rows, force, summary)
+            if (upserted := _upsert(db, table, rows, force, summary)):
+                written += upserted
+                _wrote(session, summary, table)
         giveback.held_again(db, records)
         for item in withdrawn:
             if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
-                summary.withdrawn += db.execute(
-                    f"DELETE FROM [{item['table']}] WHERE id = ?", [item["id"]]).rowcount
+                if db.execute(f"DELETE FROM [{item['table']}] WHERE id = ?",
+                              [item["id"]]).rowcount:
+                    summary.withdrawn += 1
+                    _wrote(session, summary, item["table"])
+        if _any_purged(db):  # a purged record pulled again is counted as a row again
+            db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                                [(rec["table"], rec["id"]) for rec in records])
         db.execute("UPDATE sync_state SET hlc_wall = ?, hlc_counter = ? WHERE id = 1",
                    [session.clock.wall_ms, session.clock.counter])
-        if settings:
+        if settings and settings != _stored_settings(db):
             agency.store(db, settings)
+            session.clock.max_ahead_ms = agency.get(db, "clock_skew_max_minutes") * 60_000
+            _wrote(session, summary, "agency_setting")
+        before = crc_notice.status(db)
         crc_notice.store_status(db, crc_status)
+        if crc_notice.status(db) != before:
+            _wrote(session, summary, "crc_status")
         if cursor is not None:
             db.execute("UPDATE sync_state SET pull_cursor = ?, server_epoch = ? WHERE id = 1",
                        [str(cursor), epoch])
     return written
+
+
+def _stored_settings(db) -> dict:
+    return {key: json.loads(value) for key, value in
+            db.execute("SELECT key, value FROM agency_setting")}
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -394,16 +490,50 @@ def _rebase(db, table: str, row: dict) -> dict:
     return row
 
 
+def _forget_purged(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of these keys, those the retention window took off this laptop: no longer counted as
+    held, since the server lacks them (or holds an older copy) and the laptop has no copy to
+    give back."""
+    db = session.db
+    if not keys or not _any_purged(db):
+        return set()
+    gone = set()
+    for table, record_id in keys:
+        if db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [record_id]).fetchone() is None:
+            gone.add((table, record_id))
+    with db.atomic():
+        db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                            sorted(gone))
+    return gone
+
+
+def _any_purged(db) -> bool:
+    return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
+
+
 def local_hash(session: Session) -> P.SetHash:
     """The same count and hash the server computes, over rows the server has confirmed (but
-    those kept back because the server lost them)."""
-    h, kept = P.SetHash(), giveback.unreturned_keys(session)
+    those kept back because the server lost them) and those the retention window took off
+    this laptop."""
+    h = P.SetHash()
+    for (table, record_id), version in _confirmed(session).items():
+        h.add(table, record_id, version)
+    return h
+
+
+def _confirmed(session: Session) -> dict[tuple[str, str], int]:
+    """(table, id) -> server version of every record this laptop counts as held: not those
+    kept back because the server lost them (giveback)."""
+    held, kept = {}, giveback.unreturned_keys(session)
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
             if (table, record_id) not in kept:
-                h.add(table, record_id, version)
-    return h
+                held[(table, record_id)] = version
+    for table, record_id, version in session.db.execute(
+            "SELECT table_name, record_id, server_version FROM purged"):
+        held.setdefault((table, record_id), version)
+    return held
 
 
 def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
@@ -435,18 +565,15 @@ def _repair(session: Session, transport: Transport, summary: Summary) -> int:
     which to drop; a row it confirmed and forgot proves a restore: 409 epoch_changed), then
     fetch what the laptop lacks or holds at a lower version."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
-    kept = giveback.unreturned_keys(session)
-    held = {}
-    for table in P.PULLED_TABLES:
-        for record_id, version in session.db.execute(
-                f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            if (table, record_id) not in kept:
-                held[(table, record_id)] = version
+    held = _confirmed(session)
     pending = set(session.db.execute(
         "SELECT DISTINCT table_name, record_id FROM outbox "
         "WHERE state IN ('pending', 'rejected')").fetchall())
     unknown = [key for key, v in held.items() if wanted.get(key, -1) < v and key not in pending]
-    changed = giveback.ask(session, transport, unknown, summary)
+    purged = _forget_purged(session, unknown)  # nothing left here to give back
+    for key in purged:
+        del held[key]
+    changed = giveback.ask(session, transport, [k for k in unknown if k not in purged], summary)
     fetch = [key[1] for key, v in wanted.items() if held.get(key, 0) < v]
     for start in range(0, len(fetch), P.PULL_PAGE_MAX):
         records = transport.call("POST", "/records",

@@ -54,7 +54,7 @@ def give_back(session: Session, transport: Transport, summary) -> None:
                 raise
     db = session.db
     with db.atomic():
-        summary.repaired_rows += _settle(session, outcome)
+        summary.repaired_rows += _settle(session, outcome, summary)
         db.execute("UPDATE sync_state SET server_epoch = ?, pull_cursor = '0', "
                    "last_op_id = NULL WHERE id = 1", [outcome.epoch])
     summary.returned += outcome.returned
@@ -71,14 +71,14 @@ def ask(session: Session, transport: Transport, keys: list[tuple[str, str]], sum
     known, held = _stored_epoch(session), _held_keys(session, set(keys))
     if not held:  # rows gone meanwhile (say, a withdrawn note): nothing to ask about
         with session.db.atomic():
-            return _settle(session, Outcome(held=list(keys)))
+            return _settle(session, Outcome(held=list(keys)), summary)
     outcome = _offer_and_give(session, transport, known, held)
     outcome.held += set(keys) - {(k["table"], k["id"]) for k in held}
     if outcome.epoch != known:
         raise SyncFailed("the server's history generation changed", P.EPOCH_CHANGED)
     summary.returned += outcome.returned
     with session.db.atomic():
-        return _settle(session, outcome)
+        return _settle(session, outcome, summary)
 
 
 def ask_again(session: Session, transport: Transport, summary) -> int:
@@ -217,10 +217,11 @@ def _copies(session: Session, keys: list[tuple[str, str]]) -> list[dict]:
     return [copies[record_id] for _table, record_id in keys if record_id in copies]
 
 
-def _settle(session: Session, outcome: Outcome) -> int:
+def _settle(session: Session, outcome: Outcome, summary) -> int:
     """Drop what the server said to drop (children before parents, never a row with pending
     ops), keep back what it could not take, and stop keeping back what it now holds; in the
-    caller's transaction. Returns how many rows were dropped."""
+    caller's transaction. Returns how many rows were dropped (their tables noted on the
+    session and the summary, so open screens redraw)."""
     db = session.db
     pending = set(db.execute("SELECT DISTINCT table_name, record_id FROM outbox "
                              "WHERE state IN ('pending', 'rejected')"))
@@ -230,7 +231,10 @@ def _settle(session: Session, outcome: Outcome) -> int:
             continue
         db.execute("SAVEPOINT drop_row")
         try:
-            dropped += db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id]).rowcount
+            if db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id]).rowcount:
+                dropped += 1
+                summary.tables.add(table)
+                session.note_changed(table)
             db.execute("RELEASE drop_row")
         except Exception as e:  # a child this user still holds points to it: keep it
             if "FOREIGN KEY" not in str(e):

@@ -5,6 +5,10 @@ exactly as the laptop's outbox holds them, so neither end re-encodes what it did
 """
 
 import hashlib
+import json
+import math
+import re
+from typing import Any
 
 from fieldapp import __version__
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
@@ -59,6 +63,8 @@ PARENT_FIELDS = {
 # A conflict on this pseudo-field records a delete that met a concurrent edit.
 DELETE_FIELD = "_deleted"
 
+# A clock stamp (fieldapp/clock.py): 13-digit wall milliseconds, 5-digit counter, device id.
+STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
 # The server's history went back (a restore or a failover): a new generation, named by a new
 # epoch. A request made with an older epoch gets 409 with this code; the laptop gives back
 # what the server lost (sync/giveback.py), then pulls the new generation from cursor 0.
@@ -74,6 +80,23 @@ OUT_OF_SCOPE = "out_of_scope"  # the server holds it, but this user may no longe
 NOT_YOURS = "not_yours"  # the server lacks it, and this user may not write it: keep it
 # What the server did with each record given back (or REJECTED, with a reason).
 RESTORED, MERGED, UNCHANGED = "restored", "merged", "unchanged"
+
+def strict_json(text: str | bytes) -> Any:
+    """JSON as RFC 8259 has it: NaN, Infinity and numbers too large for a float are refused
+    (json.JSONDecodeError), since strict parsers on the other end refuse them too."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _no_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not a JSON value (send null, or a finite number)",
+                               name, 0)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise json.JSONDecodeError(f"{text} is out of range for a number", text, 0)
+    return value
 
 
 def may_read(role: str, table: str) -> bool:

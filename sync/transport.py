@@ -7,22 +7,29 @@ from a server speaking an older protocol, or a refusal of this laptop as too old
 exchange before anything is sent (VersionMismatch).
 
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
-machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch.
+machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch, SignInRejected; a
+network failure is requests' own exception (`sync.failures` says which, in words a crew can
+act on). With a `cancel` (sync.cancel), another thread can stop it within moments, even
+mid-request.
 """
 
 import gzip
 import json
 import random
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 from urllib.parse import urlparse
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from fieldapp.errors import TandemError
 
 from . import protocol as P
+from .cancel import Cancel, Cancelled
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TIMEOUT = (10, 120)  # connect, read (seconds)
@@ -45,6 +52,19 @@ class DeviceRevoked(SyncFailed):
     """The agency revoked this device; its copy has been wiped."""
 
 
+class SignInRejected(SyncFailed):
+    """The server no longer accepts this laptop's sign-in (its refresh token): the user must
+    sign in online again."""
+
+
+class ServerTrouble(requests.ConnectionError):
+    """The server kept answering 5xx or 429 through every retry: reachable, not serving."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class VersionMismatch(SyncFailed):
     """This laptop and the server cannot sync until one is updated; the message says which
     and to what version. Nothing was sent: the outbox waits, and the laptop works offline."""
@@ -58,10 +78,12 @@ class Transport:
     http: requests.Session = field(default_factory=requests.Session)
     refresh_token: str | None = None
     access_token: str | None = None
+    tokens: "RotatingTokens | None" = None  # keeps each rotated refresh token (credentials)
     max_attempts: int = 6
     backoff_s: float = 0.5
     backoff_cap_s: float = 30.0
     sleep: Callable[[float], None] = time.sleep
+    cancel: Cancel | None = None
     requests_made: int = 0
     bytes_received: int = 0  # JSON, after gzip is undone
     wire_bytes_received: int = 0  # as they crossed the network
@@ -70,10 +92,22 @@ class Transport:
 
     def __post_init__(self):
         self.server_url = check_server_url(self.server_url)
+        if self.cancel is not None:
+            adapter = _Abortable()
+            self.http.mount("http://", adapter)
+            self.http.mount("https://", adapter)
+            self.cancel.on_cancel(adapter.abort)
+            self.sleep = self.cancel.sleep
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.cancelled
 
     def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):
+            if self.cancel is not None:
+                self.cancel.check()
             if auth and self.access_token is None:
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
@@ -94,7 +128,9 @@ class Transport:
                 self.wire_bytes_received += response.raw.tell() if response.raw else 0
                 self.wire_bytes_sent += len(data or b"")
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError):
+                    requests.exceptions.ContentDecodingError) as e:
+                if self.cancelled:
+                    raise Cancelled("the sync was stopped") from e
                 if attempt == self.max_attempts:
                     raise
                 self._wait(attempt)
@@ -102,10 +138,11 @@ class Transport:
             if response.status_code == 401 and auth and not refreshed:
                 refreshed, self.access_token = True, None
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
+            if (response.status_code == 429 and auth) or response.status_code >= 500:
+                # a throttled sign-in (429 without auth) is the user's to wait for, not ours
                 if attempt == self.max_attempts:
-                    raise requests.ConnectionError(
-                        f"{self.server_url} kept answering {response.status_code}")
+                    raise ServerTrouble(f"{self.server_url} kept answering "
+                                        f"{response.status_code}", response.status_code)
                 self._wait(attempt, response.headers.get("Retry-After"))
                 continue
             payload = _payload(response)
@@ -130,23 +167,83 @@ class Transport:
         raise AssertionError("unreachable")
 
     def _refresh(self) -> None:
+        """A new access token. The refresh token rotates: with `tokens`, the next one is
+        proposed and stored before asking, and kept once the server agrees, so a lost answer
+        or a crash never leaves this laptop holding only a token the server retired."""
+        proposed = None
+        if self.tokens is not None:
+            self.refresh_token, proposed = self.tokens.propose()
         if not self.refresh_token:
             raise SyncFailed("not signed in to the agency server: run 'tandem login'")
+        body = {"refresh_token": self.refresh_token}
+        if proposed:
+            body["next_refresh_token"] = proposed
         try:
-            self.access_token = self.call("POST", "/refresh", auth=False,
-                                          body={"refresh_token": self.refresh_token}
-                                          )["access_token"]
+            answer = self.call("POST", "/refresh", auth=False, body=body)
         except SyncFailed as e:
             if isinstance(e, (DeviceRevoked, VersionMismatch)):
                 raise
-            raise SyncFailed(f"the agency server refused this sign-in ({e}); "
-                             "sign in again with 'tandem login'") from None
+            raise SignInRejected(f"the agency server refused this sign-in ({e}); "
+                                 "sign in again online", e.code) from None
+        self.access_token = answer["access_token"]
+        if answer.get("refresh_token"):
+            if self.tokens is not None:
+                self.tokens.rotated(answer["refresh_token"])
+            self.refresh_token = answer["refresh_token"]
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.backoff_cap_s))
         self.sleep(delay)
+
+
+class RotatingTokens(Protocol):
+    """Where a laptop keeps its refresh token while it rotates (sync/credentials.py)."""
+
+    def propose(self) -> tuple[str | None, str]:
+        """(the current token, the next one, stored before the server is asked)."""
+
+    def rotated(self, token: str) -> None:
+        """The server agreed: `token` is now the current one."""
+
+
+class _Abortable(HTTPAdapter):
+    """Keeps every connection it opens, so that `abort` (from another thread) can shut their
+    sockets: a read blocked on a silent server then ends at once instead of at its timeout."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections: list = []
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pools = self.poolmanager.pool_classes_by_scheme
+        self.poolmanager.pool_classes_by_scheme = {
+            scheme: self._tracking(pool) for scheme, pool in pools.items()}
+
+    def _tracking(self, pool_class):
+        adapter = self
+
+        class Tracking(pool_class):
+            def _new_conn(self):
+                conn = super()._new_conn()
+                with adapter._lock:
+                    adapter._connections.append(conn)
+                return conn
+        return Tracking
+
+    def abort(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 def _payload(response: requests.Response) -> dict:

@@ -1,8 +1,13 @@
 """`tandem demo`: a real local agency server with the seeds, the demo user signed in and synced."""
 
+import socket
 from datetime import date
 
+import pytest
+
 from fieldapp import assignments, demo, directory, followups, paths
+from fieldapp.errors import TandemError
+from fieldapp.session import unlock
 from sync import engine, online
 from sync import demo as sync_demo
 
@@ -10,7 +15,7 @@ TODAY = date(2026, 11, 21)
 
 
 def test_demo_starts_server_signs_in_and_syncs(data_dir):
-    session, server = sync_demo.start(data_dir, today=TODAY)
+    session, server = sync_demo.start(data_dir, today=TODAY, port=free_port())
     try:
         username, password = demo.credentials()
         assert session.username == username and session.profile.role == "officer"
@@ -40,3 +45,60 @@ def test_demo_starts_server_signs_in_and_syncs(data_dir):
     finally:
         again.close()
         server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_url_of(data_dir, username, password) -> str:
+    s = unlock(data_dir, username, password)
+    try:
+        return s.db.execute("SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
+    finally:
+        s.close()
+
+
+def test_the_demo_server_keeps_its_address_and_moves_every_cache_when_it_must(data_dir):
+    """Issue 14, defect 3: the demo's server came back on another port each run, so every
+    cache but the demo officer's pointed at a dead address for good."""
+    _, password = demo.credentials()
+    port = free_port()
+    session, server = sync_demo.start(data_dir, today=TODAY, port=port)
+    first = server.url
+    try:
+        assert first == f"http://127.0.0.1:{port}"
+        online.login(data_dir, first, "ofc.whitfield", password).close()  # a second user
+        with pytest.raises(TandemError, match="already running"):
+            sync_demo.start(data_dir, today=TODAY, port=port)  # the same folder, twice
+    finally:
+        session.close()
+        server.stop()
+
+    session, server = sync_demo.start(data_dir, today=TODAY, port=free_port())
+    session.close()
+    server.stop()
+    assert server.url == first  # the kept address, not the one offered
+    assert server_url_of(data_dir, "ofc.whitfield", password) == first
+
+    taken = socket.socket()  # another program takes the demo's port meanwhile
+    taken.bind(("127.0.0.1", port))
+    taken.listen(1)
+    try:
+        session, server = sync_demo.start(data_dir, today=TODAY)
+        try:
+            assert server.url != first
+            assert (paths.server_dir(data_dir) / "port").read_text() == server.url.rsplit(":")[-1]
+            assert server_url_of(data_dir, "ofc.whitfield", password) == server.url
+            partner = unlock(data_dir, "ofc.whitfield", password)
+            try:
+                assert engine.run_sync(partner)["check"] == "ok"
+            finally:
+                partner.close()
+        finally:
+            session.close()
+            server.stop()
+    finally:
+        taken.close()

@@ -7,8 +7,9 @@ from datetime import datetime
 from fieldapp import changes, encounters, review
 from fieldapp.errors import ValidationError
 from fieldapp.records import TEXT_MAX, Field, record_type
-from fieldapp.timeutil import parse_iso, to_iso
+from fieldapp.timeutil import to_iso
 
+from . import timefmt
 from .context import Context
 from .encounter import FLAG_LABELS, FLAGS
 from .models import RowsListModel
@@ -40,15 +41,18 @@ def load_record(session, table: str, record_id: str) -> dict:
 
 
 def local_time_text(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime(TIME_FORMAT) if iso else ""
+    """A stored time as the agency's wall clock, as it is typed."""
+    return timefmt.local(iso).strftime(TIME_FORMAT) if iso else ""
 
 
 def parse_local_time(text: str) -> str | None:
-    """Typed local time ('2026-05-14 14:05') as stored UTC text; empty is no time."""
+    """A time typed on the agency's clock ('2026-05-14 14:05') as stored UTC text; empty is
+    no time."""
     if not text.strip():
         return None
     try:
-        return to_iso(datetime.strptime(text.strip(), TIME_FORMAT).astimezone())
+        return to_iso(datetime.strptime(text.strip(), TIME_FORMAT).replace(
+            tzinfo=timefmt.zone()))
     except ValueError:
         raise ValueError("a local date and time like 2026-05-14 14:05") from None
 
@@ -252,7 +256,6 @@ class AmendDialog(QDialog):
         self.saved.setText(f"Amended {entry['title'].lower()}: "
                            f"{', '.join(pretty(f).lower() for f in fields)}. "
                            "The supervisor sees it after your next sync.")
-        self.ctx.changed.emit("amendment")
         self.refresh()  # picks the record again: what is stored now is the new baseline
 
     def _failed(self, error: BaseException) -> None:

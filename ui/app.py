@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fieldapp.session import Session
 
-from . import errors, input_policy
+from . import errors, input_policy, probe
 from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
@@ -25,7 +25,9 @@ def application() -> QApplication:
 
 
 class Windows(QObject):
-    """The app's top-level window: the sign-in screen until someone signs in, then the main window."""
+    """The app's top-level window: the sign-in screen until someone signs in, then the main
+    window; after a sign-out the sign-in screen again, saying what stayed on this laptop.
+    The session handed to the main window is closed (its workers open their own)."""
 
     def __init__(self, data_dir: Path, theme: Theme, session: Session | None = None, *,
                  auto_sync_seconds: int = 120):
@@ -40,12 +42,13 @@ class Windows(QObject):
         else:
             self.open_main(session)
 
-    def open_sign_in(self) -> None:
-        self.sign_in = SignInView(self.data_dir)
+    def open_sign_in(self, notice: str = "") -> None:
+        self.sign_in = SignInView(self.data_dir, notice)
         self.sign_in.prepared.connect(self._build_frame)
         self.sign_in.signed_in.connect(self.open_main)
         _fit(self.sign_in)
         self.sign_in.show()
+        self.sign_in.activateWindow()  # typing goes to it, not to a window that is closing
 
     def _build_frame(self) -> None:
         """The main window's frame (nothing of anyone in it), hidden, on the UI thread, which is
@@ -61,18 +64,19 @@ class Windows(QObject):
             self._build_frame()
         self.main, self._frame = self._frame, None
         self.main.open(session)
-        self.main.session_lock.signed_out.connect(self.signed_out)
+        self.main.signed_out.connect(self.signed_out)
         _fit(self.main)
         self.main.show()
+        self.main.activateWindow()  # its shortcuts work at once
         if self.sign_in is not None:
             self.sign_in.close()
 
-    def signed_out(self) -> None:
+    def signed_out(self, notice: str) -> None:
         """Back to sign-in; the main window (its screens, their text) is destroyed."""
         main, self.main = self.main, None
+        self.open_sign_in(notice)  # first, so the app never has no window open
         main.close()
         main.deleteLater()
-        self.open_sign_in()
 
 
 def _fit(window) -> None:
@@ -85,9 +89,9 @@ def run(data_dir: Path, session: Session | None = None) -> int:
     """Open the app; with a session (the demo) the main window opens signed in."""
     app = application()
     errors.install_excepthook()
+    probe.install(app)  # only when TANDEM_PROBE is set (the acceptance suite)
     theme = Theme(app)
-    windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
-    code = app.exec()
     if session is not None:
-        session.close()
-    return code
+        session.close()  # in this thread, which opened it; the window's workers open their own
+    windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
+    return app.exec()

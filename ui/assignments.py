@@ -82,6 +82,7 @@ class AssignmentsView(QWidget):
         shortcut(self, "Clear the selected assignment with the disposition", "Ctrl+L", self.clear)
         shortcut(self, "Start an encounter for the selected assignment", "Ctrl+E",
                  self.start_encounter)
+        ctx.watch(self, {"assignment", "shift"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -134,6 +135,4 @@ class AssignmentsView(QWidget):
         self.ctx.tasks.db(fn, assignment_id, *args).success(self._done).failure(self.errors.handle).run()
 
     def _done(self, _result) -> None:
-        self.disposition.setCurrentIndex(0)
-        self.ctx.changed.emit("assignment")
-        self.refresh()
+        self.disposition.setCurrentIndex(0)  # the list redraws from the change signal

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     login.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     login.add_argument("--server", required=True, help="the agency server, https://...")
     login.add_argument("--user", required=True)
+    login.add_argument("--code", help="the 6-digit code of your authenticator app (or a "
+                                      "recovery code); asked on stdin when the server wants one")
     sync = commands.add_parser("sync", help="sync once (cache password on stdin)")
     sync.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS)
     sync.add_argument("--user", default=None, help="whose cache (needed if several)")
@@ -66,11 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("login", "sync"):
         from sync import commands as sync_commands
         if args.command == "login":
-            return sync_commands.login(data_dir, args.server, args.user)
+            return sync_commands.login(data_dir, args.server, args.user, args.code)
         return sync_commands.sync(data_dir, args.user, as_json=args.json)
     if args.command == "demo":
+        from fieldapp.errors import TandemError
         from ui import app
-        session, server = demo_module.start(data_dir)
+        try:
+            session, server = demo_module.start(data_dir)
+        except TandemError as e:
+            print(f"tandem: {e}", file=sys.stderr)
+            return 1
         try:
             return app.run(data_dir, session=session)
         finally:

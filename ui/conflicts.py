@@ -75,16 +75,23 @@ class ConflictsView(QWidget):
         v.addLayout(row)
         shortcut(self, "Keep the kept value", "Alt+K", lambda: self.choose("kept"))
         shortcut(self, "Use the other device's value", "Alt+O", lambda: self.choose("other"))
+        ctx.watch(self, {"conflict", "conflict_resolution"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
         self.ctx.tasks.db(load).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:
+        selected = self.selected_id()
         self.model.set_rows(rows)
         self.empty.setVisible(not rows)
+        ids = [r["id"] for r in rows]
         if rows:
-            self.table.selectRow(0)
+            self.table.selectRow(ids.index(selected) if selected in ids else 0)
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.data(rows[0], ConflictsModel.IdRole) if rows else None
 
     def choose(self, choice: str) -> None:
         self.errors.clear()
@@ -93,9 +100,4 @@ class ConflictsView(QWidget):
             self.errors.message("Select a conflict first.")
             return
         conflict_id = self.model.data(rows[0], ConflictsModel.IdRole)
-        self.ctx.tasks.db(resolve, conflict_id, choice).success(self._resolved).failure(
-            self.errors.handle).run()
-
-    def _resolved(self, _result) -> None:
-        self.ctx.changed.emit("conflict")
-        self.refresh()
+        self.ctx.tasks.db(resolve, conflict_id, choice).failure(self.errors.handle).run()

@@ -77,6 +77,8 @@ class CrcView(QWidget):
         v.addWidget(self.pages, 1)
         self._tick = QTimer(self, interval=1000, timeout=self._update_clock)
         shortcut(self, "Next step: arrived / handed off / cleared", "Ctrl+Return", self.next_step)
+        # the drop-off, its pre-arrival notice, and the CRC's status as the last pull brought it
+        ctx.watch(self, {"crc_dropoff", "crc_notice", "crc_status"}, self.refresh)
         self.refresh()
 
     def _arrive_page(self) -> QWidget:
@@ -91,7 +93,7 @@ class CrcView(QWidget):
             row.addWidget(b)
         self.transport.buttons()[0].setChecked(True)
         self.notice_panel = NoticePanel(
-            self.ctx, lambda: self.transport.checkedButton().property("value"), self.refresh)
+            self.ctx, lambda: self.transport.checkedButton().property("value"))
         self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
                                     self.arrive, name="arrive", primary=True)
         self.arrive_button.setMinimumHeight(64)
@@ -256,18 +258,17 @@ class CrcView(QWidget):
             self._failed).run()
 
     def _arrived(self, _result) -> None:
+        """The clock shows from the change signal."""
         self.source = None
         self.source_label.hide()
         self.person.hide()
-        self._done(None)
 
     def hand_off(self) -> None:
         if not self.dropoff:
             return
         self.errors.clear()
         self.ctx.tasks.db(crc.hand_off, self.dropoff["id"], None,
-                          self.reason.text().strip() or None).success(self._done).failure(
-            self._failed).run()
+                          self.reason.text().strip() or None).failure(self._failed).run()
 
     def clear(self) -> None:
         if not self.dropoff:
@@ -279,11 +280,6 @@ class CrcView(QWidget):
 
     def _cleared(self, _result) -> None:
         self.reason.clear()
-        self._done(None)
-
-    def _done(self, _result) -> None:
-        self.ctx.changed.emit("crc_dropoff")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.arrive_button.setEnabled(True)

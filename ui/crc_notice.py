@@ -18,9 +18,11 @@ from .widgets import FieldErrors, button, pretty
 
 
 class NoticePanel(QWidget):
-    def __init__(self, ctx: Context, transport: Callable[[], str], changed: Callable[[], None]):
+    """The notice's form; what it sends reaches the drop-off screen by the change signal."""
+
+    def __init__(self, ctx: Context, transport: Callable[[], str]):
         super().__init__()
-        self.ctx, self.transport, self.changed = ctx, transport, changed
+        self.ctx, self.transport = ctx, transport
         self.notice: dict | None = None
         self.encounter_id: str | None = None
         self.errors = FieldErrors()
@@ -111,13 +113,9 @@ class NoticePanel(QWidget):
         else:
             job = self.ctx.tasks.db(crc_notice.send, encounter_id=self.encounter_id,
                                     shift_id=self.ctx.shift_id, **self._values())
-        job.success(self._done).failure(self.errors.handle).run()
+        job.failure(self.errors.handle).run()
 
     def cancel(self) -> None:
         if self.notice:
-            self.ctx.tasks.db(crc_notice.cancel, self.notice["id"]).success(self._done).failure(
+            self.ctx.tasks.db(crc_notice.cancel, self.notice["id"]).failure(
                 self.errors.handle).run()
-
-    def _done(self, _result) -> None:
-        self.ctx.changed.emit("crc_notice")
-        self.changed()

@@ -2,15 +2,14 @@
 with charts, and the monthly report exported as CSV, PDF or JSON.
 
 Everything shown comes from fieldapp.report.build_report — the figures the export writes —
-computed on the DB worker. The month is a calendar month in the laptop's time zone; the agency
-figures (CRC target, booking baseline) are the laptop's settings.
+computed on the DB worker. The month is a calendar month in the agency's time zone (never the
+laptop's); the agency figures (CRC target, booking baseline) are the laptop's settings.
 """
 
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fieldapp import changes, settings
+from fieldapp import agency, changes, settings
 from fieldapp.metrics import check_in_minutes, laptop_parameters
 from fieldapp.records import DISPOSITIONS
 from fieldapp.report import KEY_FIGURES, build_report, shown, write_report
@@ -19,20 +18,14 @@ from .charts import BarChart, CheckInChart, DailyBars
 from .context import Context
 from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
-                 QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QTimeZone, QVBoxLayout, QWidget)
+                 QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QVBoxLayout, QWidget)
+from .timefmt import today
 from .widgets import button, file_dialog, heading, pretty, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
-
-
-def system_time_zone() -> str:
-    """The laptop's IANA time zone name (Qt knows it on every platform), else UTC."""
-    name = bytes(QTimeZone.systemTimeZoneId().data()).decode()
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
+# The records the month's figures are read from (fieldapp.metrics).
+FIGURE_TABLES = {"assignment", "encounter", "crc_dropoff", "outreach_contact", "referral",
+                 "follow_up", "follow_up_attempt"}
 
 
 def shift_month(month: str, step: int) -> str:
@@ -41,20 +34,21 @@ def shift_month(month: str, step: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def load(session, month: str, team: str | None, tz: str) -> dict:
+def load(session, month: str, team: str | None) -> dict:
     """The month's report and, per day, its check-in times (the chart's dots)."""
-    report = build_report(session.db, month, team, tz=tz,
+    report = build_report(session.db, month, team, tz=agency.get(session.db, "time_zone"),
                           parameters=laptop_parameters(session.db))
     return {"report": report,
             "daily_check_ins": [check_in_minutes(session.db, day, team)
                                 for day in report.period.days()]}
 
 
-def export(session, month: str, team: str | None, fmt: str, path: str, tz: str) -> Path:
+def export(session, month: str, team: str | None, fmt: str, path: str) -> Path:
     """Write the report and record the export in the audit log, whether it worked or not."""
     detail = f"{fmt} report {month} for {team or 'all teams'} to {Path(path).name}"
     try:
-        out = write_report(session.db, month, team, fmt, path, tz=tz,
+        out = write_report(session.db, month, team, fmt, path,
+                           tz=agency.get(session.db, "time_zone"),
                            parameters=laptop_parameters(session.db))
     except Exception:
         changes.audit(session, "report.export", outcome="failure", detail=detail)
@@ -91,8 +85,7 @@ class DashboardView(QWidget):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self.time_zone = system_time_zone()
-        self.month = date.today().strftime("%Y-%m")
+        self.month = today().strftime("%Y-%m")
         self.report = None
         self.save_dialog: QFileDialog | None = None
 
@@ -199,6 +192,7 @@ class DashboardView(QWidget):
                  lambda: self.set_month(shift_month(self.month, -1)))
         shortcut(self, "Next month", "Alt+Right",
                  lambda: self.set_month(shift_month(self.month, 1)))
+        ctx.watch(self, FIGURE_TABLES, self.refresh)
         self.refresh()
 
     def _card(self, key: str, label: str) -> QFrame:
@@ -238,7 +232,7 @@ class DashboardView(QWidget):
 
     def refresh(self) -> None:
         self.month_label.setText(date.fromisoformat(f"{self.month}-01").strftime("%B %Y"))
-        self.ctx.tasks.db(load, self.month, self.selected_team, self.time_zone).success(
+        self.ctx.tasks.db(load, self.month, self.selected_team).success(
             self._show).run()
         self.ctx.tasks.db(lambda s: settings.get(s.db, BASELINE.key)).success(
             self.baseline.setValue).run()
@@ -289,9 +283,8 @@ class DashboardView(QWidget):
     def export_to(self, fmt: str, path: str) -> None:
         for b in self.export_buttons.values():
             b.setEnabled(False)
-        self.ctx.tasks.db(export, self.month, self.selected_team, fmt, path,
-                          self.time_zone).success(self._exported).failure(
-            self._export_failed).run()
+        self.ctx.tasks.db(export, self.month, self.selected_team, fmt, path).success(
+            self._exported).failure(self._export_failed).run()
 
     def _exported(self, out: Path) -> None:
         self._say(f"Saved the report to {out}.")

@@ -307,6 +307,7 @@ class EncounterView(QWidget):
         shortcut(self, "Start a new encounter", "Ctrl+N", self.new)
         self.ctx.tasks.db(encounters.latest_form).success(self._load).run()
         self.ctx.shift_changed.connect(lambda _shift: self.refresh())
+        ctx.watch(self, {"assignment", "shift", "person"}, self.refresh)
         self.refresh()
 
     def _lay_out_flags(self, columns: int) -> None:
@@ -322,9 +323,12 @@ class EncounterView(QWidget):
         super().resizeEvent(event)
 
     def refresh(self) -> None:
-        """The form keeps what is typed; only the unit's assignments are reloaded."""
+        """The form keeps what is typed; only the unit's assignments, and the people on file
+        matching what is typed in the people box, are reloaded."""
         self.ctx.tasks.db(assignments.open_assignments, self.ctx.unit).success(
             self.assignment.set_assignments).run()
+        if self.person_text.text().strip():
+            self.search_people()
 
     def start_from_assignment(self, assignment_id: str) -> None:
         """Called from the assignments screen: the call's encounter (a new one with its place,
@@ -523,7 +527,6 @@ class EncounterView(QWidget):
 
     def _saved(self, encounter_id: str, then=None) -> None:
         self.save_button.setEnabled(True)
-        self.ctx.changed.emit("encounter")
         self._clear_form()
         self.saved_label.setText(f"Encounter saved at {clock(now_iso())}")
         if then:

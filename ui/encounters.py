@@ -99,7 +99,8 @@ class EncountersView(QWidget):
         shortcut(self, "Open the selected encounter to add to it", "Ctrl+O", self.open_selected)
         shortcut(self, "Join the selected encounter with another record of the same call",
                  "Ctrl+J", self.join)
-        ctx.changed.connect(self._changed)
+        ctx.watch(self, {"encounter", "clinical_note", "crc_dropoff", "assignment", "person"},
+                  self.refresh)
         ctx.shift_changed.connect(self._shift_changed)
         self._shift_changed(ctx.shift)
 
@@ -118,10 +119,6 @@ class EncountersView(QWidget):
         self.shift_button.setEnabled(bool(shift))
         (self.shift_button if shift else self.team_button).setChecked(True)
         self.refresh()
-
-    def _changed(self, table: str) -> None:
-        if table in ("encounter", "clinical_note", "sync", "crc_dropoff"):
-            self.refresh()
 
     def refresh(self) -> None:
         shift_id = self.ctx.shift_id if self.shift_button.isChecked() else None
@@ -187,7 +184,6 @@ class EncountersView(QWidget):
             self.errors.handle).run()
 
     def _joined(self, kept: str) -> None:
-        self.ctx.changed.emit("encounter")
         self.errors.message("Joined: one call, one record, every note kept.")
 
     def _end_join(self) -> None:

@@ -4,7 +4,7 @@ under the list."""
 
 from datetime import date
 
-from fieldapp import followups, persons
+from fieldapp import agency, followups, persons
 from fieldapp.records import ATTEMPT_METHODS
 
 from .context import Context
@@ -20,7 +20,7 @@ QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
 def load(session, today: date | None = None) -> list[dict]:
     """Open follow-ups in working order (overdue, today, upcoming), each with who it is about."""
-    today = today or date.today()
+    today = today or agency.today(session.db)
     rows = []
     for when, found in (("Overdue", followups.overdue(session, today)),
                         ("Today", followups.due_today(session, today)),
@@ -137,6 +137,7 @@ class FollowUpsView(QWidget):
         v.addWidget(self.empty)
         v.addWidget(self.table, 1)
         v.addLayout(below, 1)
+        ctx.watch(self, {"follow_up", "follow_up_attempt", "person"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -182,6 +183,4 @@ class FollowUpsView(QWidget):
         self.errors.clear()
         self.note.clear()
         self.logged.setText(f"Logged: {pretty(outcome)}")
-        self.ctx.changed.emit("follow_up_attempt")
-        self.refresh()
         self._selected()

@@ -5,10 +5,10 @@ The screens stay as they are underneath, only hidden (drafts are saved as the lo
 unlocking returns to exactly where the user was. The password check (scrypt, ~0.5 s), the
 lockout and the audit events are fieldapp.lock's, run on the DB worker. Idle time is measured
 by an application-wide event filter that restarts a single-shot timer on every key, click,
-wheel or touch. Signing out saves drafts, stops the workers and drops the session's key.
+wheel or touch. Signing out is the window's (`MainWindow.sign_out`, ui/signout.py).
 """
 
-from fieldapp import lock, signin
+from fieldapp import lock, reauth, signin
 from fieldapp.errors import WrongPassword
 from fieldapp.session import Session
 
@@ -77,18 +77,17 @@ class LockScreen(QWidget):
 
 
 class SessionLock(QObject):
-    """Puts the lock screen over `window`'s content and locks it when idle or asked.
-    `signed_out` fires after sign-out, once the session's secrets are dropped."""
+    """Puts the lock screen over `window`'s content and locks it when idle or asked, until
+    `stop()` (the session is ending)."""
 
     locked_changed = Signal(bool)
-    signed_out = Signal()
 
     def __init__(self, window: QMainWindow, pages: QStackedWidget, session: Session,
                  ctx: Context):
         """`pages`: the window's central widget, its content as page 0; the lock screen is
         added as page 1."""
         super().__init__(window)
-        self.window, self.pages, self.ctx, self._session = window, pages, ctx, session
+        self.window, self.pages, self.ctx = window, pages, ctx
         self.locked = False
         self._title = window.windowTitle()
         self._focus: QWidget | None = None
@@ -96,12 +95,12 @@ class SessionLock(QObject):
         profile = session.profile
         self.screen = LockScreen(f"{profile.display_name or profile.username} ({profile.username})")
         self.screen.unlock_button.clicked.connect(self.try_unlock)
-        self.screen.sign_out_button.clicked.connect(self.sign_out)
+        self.screen.sign_out_button.clicked.connect(window.sign_out)
         pages.addWidget(self.screen)
         self.idle = QTimer(self, singleShot=True)
         self.idle.timeout.connect(lambda: self.lock(f"idle {self.idle.interval() / 60_000:g} min"))
         self.set_idle_ms(lock.DEFAULT_IDLE_MINUTES * 60_000)
-        ctx.tasks.db(lock.idle_minutes).success(lambda m: self.set_idle_ms(m * 60_000)).run()
+        ctx.tasks.db(lock.idle_minutes).success(self.set_idle_minutes).run()
         self._keys = QKeySequence(LOCK_KEYS)
         QApplication.instance().installEventFilter(self)
 
@@ -179,25 +178,23 @@ class SessionLock(QObject):
         self.screen.busy(False)
         if isinstance(error, WrongPassword):
             self.screen.errors.show_one("password", str(error))
-        elif isinstance(error, signin.AccountLocked):
-            self.screen.errors.message(str(error))
+        elif isinstance(error, (signin.AccountLocked, reauth.OnlineSignInRequired)):
+            self.screen.errors.message(str(error) + ("; sign out, then sign in online (your "
+                                                     "drafts are kept)" if isinstance(
+                error, reauth.OnlineSignInRequired) else ""))
             self.screen.unlock_button.setEnabled(False)
             self.screen.password.setEnabled(False)
         else:
             self.screen.errors.handle(error)
         self.screen.password.setFocus()
 
-    def sign_out(self) -> None:
-        """Save drafts, audit, stop the workers (their sessions close), drop the key, and say so."""
-        _flush_drafts(self.window)
+    def set_idle_minutes(self, minutes: int) -> None:
+        self.set_idle_ms(minutes * 60_000)
+
+    def stop(self) -> None:
+        """The session is ending: no more idle locking, and the app-wide filter goes."""
         QApplication.instance().removeEventFilter(self)
         self.idle.stop()
-        tasks = self.ctx.tasks
-        tasks.db(lock.record_sign_out).run()
-        tasks.close()
-        lock.forget(self._session)
-        self._session = None
-        self.signed_out.emit()
 
 
 def _flush_drafts(window) -> None:

@@ -1,17 +1,19 @@
-"""The main window: who is signed in, the screens (role-aware home), the status bar, shortcuts."""
+"""The main window: who is signed in, the screens (role-aware home), the status bar, shortcuts,
+and leaving (sign out, or closing the window: ui/signout.py)."""
 
 import gc
 import importlib
 
-from fieldapp import shifts
+from fieldapp import agency, settings, shifts
 from fieldapp.session import Session
 
-from . import errors
-from .context import Context
+from . import errors, timefmt
+from .context import TIME_ZONE, Context
 from .help import HelpOverlay
 from .lock import LOCK_KEYS, SessionLock
 from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QSizePolicy, QStackedWidget, Qt,
-                 QTimer, QVBoxLayout, QWidget)
+                 QTimer, QVBoxLayout, QWidget, Signal)
+from .signout import Leave, LeavingPage
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
 from .theme import Theme
@@ -39,6 +41,8 @@ SCREENS = (
     ("conflicts", "Conflicts", EVERYONE, "Ctrl+9"),
     ("releases", "Releases", {"clinician", "clinical_supervisor"}, "Ctrl+Shift+I"),
 )
+NOTICE_SECONDS = 20  # closing with changes left: the notice shows this long at most
+
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
         "supervisor": "review", "clinical_supervisor": "review", "admin": "review"}
 
@@ -55,6 +59,14 @@ VIEW_CLASSES = {
 }
 
 
+def _theme_setting(session) -> str:
+    return settings.get(session.db, "theme")
+
+
+def _agency_zone(session) -> str:
+    return agency.get(session.db, "time_zone")
+
+
 def view_class(key: str):
     """The screen class for `key`, imported on first use."""
     module, name = VIEW_CLASSES[key]
@@ -66,7 +78,14 @@ class MainWindow(QMainWindow):
     `MainWindow(None, theme)` makes what every role's window has (header, screen stack, status
     bar), hidden and holding nothing of anyone; `open(session)` then fills in who is signed in,
     their role's navigation and home screen, the workers and the lock. `MainWindow(session,
-    theme)` does both at once."""
+    theme)` does both at once.
+
+    Signing out and closing the window both leave the session (ui/signout.py): `signed_out`
+    then carries what the user must be told (empty when nothing stayed behind), and `left` is
+    True; only then does the window really close."""
+
+    signed_out = Signal(str)
+    closed = Signal(str)  # the window closed after leaving; what the user was told
 
     def __init__(self, session: Session | None, theme: Theme, *, auto_sync_seconds: int = 120):
         super().__init__()
@@ -79,6 +98,10 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.auto_sync_seconds = auto_sync_seconds
         self.profile = None
+        self.session: Session | None = None
+        self.leaving: Leave | None = None
+        self.left = False
+        self.notice = ""  # what leaving told the user
         self.views: dict[str, QWidget] = {}
         self.nav_buttons = {}
         self.stack = QStackedWidget()
@@ -96,6 +119,9 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()  # the content, and the lock screen over it once opened
         self.pages.setObjectName("lockPages")
         self.pages.addWidget(content)
+        self.leaving_page = LeavingPage()
+        self.leaving_page.close_button.clicked.connect(self.close)
+        self.pages.addWidget(self.leaving_page)
         self.setCentralWidget(self.pages)
         self.status = SyncStatusBar()
         self.status.conflicts_clicked.connect(lambda: self.show_screen("conflicts"))
@@ -106,9 +132,10 @@ class MainWindow(QMainWindow):
             self.open(session)
 
     def open(self, session: Session) -> None:
-        """Fill the frame in for the signed-in user and start the workers."""
-        self.profile = session.profile
-        self.tasks = Tasks(session, lambda e: errors.show(e, self))
+        """Fill the frame in for the signed-in user and start the workers. `session` is used
+        for its key only: the workers open their own connections."""
+        self.profile, self.session = session.profile, session
+        self.tasks = Tasks(session, lambda e: errors.show(e, self), self._changes)
         self.ctx = Context(self.tasks, self.profile)
         self.screens = [s for s in SCREENS if self.profile.role in s[2]]
         who = (f"{self.profile.display_name or self.profile.username}"
@@ -118,11 +145,16 @@ class MainWindow(QMainWindow):
         self.role_label.setText(self.profile.role.upper())
         self._nav_buttons()
         self.status.start(self.ctx, self.auto_sync_seconds)
+        self.status.revoked.connect(lambda notice: self._leave(closing=False, wiped=notice))
 
         shortcut(self, "Help: keyboard shortcuts", "F1", self.show_help)
+        shortcut(self, "Settings: agency server, theme, lock", "Ctrl+,", self.show_settings)
         shortcut(self, "Sync now", "F5", self.status.sync_now)
         shortcut(self, "Switch day / night theme", "Ctrl+Shift+N", self.theme.toggle)
         self.tasks.db(shifts.active_shift).success(self.ctx.set_shift).run()
+        self.tasks.db(_theme_setting).success(self._apply_theme).run()
+        self.tasks.db(_agency_zone).success(self._set_zone).run()
+        self.theme.chosen.connect(self._save_theme)
         # The home screen is built before the lock's app-wide event filter is installed: every
         # event the filter sees wraps its object in Python, and PySide then sets up that
         # object's type, enums included; building under the filter took ~50 ms longer.
@@ -151,7 +183,10 @@ class MainWindow(QMainWindow):
         self._theme_text(self.theme.name)
         self.theme.changed.connect(self._theme_text)
         help_button = button("Help (F1)", self.show_help, name="helpButton")
-        for b in (self.theme_button, help_button):
+        settings_button = button("⚙", self.show_settings, name="settingsButton")
+        settings_button.setToolTip("Settings: agency server, theme, lock (Ctrl+,)")
+        settings_button.setAccessibleName("Settings")
+        for b in (self.theme_button, help_button, settings_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         h = QHBoxLayout(header)
         h.setContentsMargins(8, 4, 8, 4)
@@ -160,8 +195,27 @@ class MainWindow(QMainWindow):
         h.addWidget(role)
         h.addSpacing(16)
         h.addWidget(self.theme_button)
+        h.addWidget(settings_button)
         h.addWidget(help_button)
         return header
+
+    def _changes(self, tables: frozenset[str]) -> None:
+        """A job wrote `tables`: every screen hears it; a new agency setting may move the zone."""
+        self.ctx.changed.emit(tables)
+        if "agency_setting" in tables:
+            self.tasks.db(_agency_zone).success(self._set_zone).run()
+
+    def _set_zone(self, name: str) -> None:
+        if timefmt.set_zone(name):
+            self.ctx.changed.emit(frozenset({TIME_ZONE}))
+
+    def _apply_theme(self, choice: str) -> None:
+        if choice != self.theme.choice:
+            self.theme.choose(choice)
+
+    def _save_theme(self, choice: str) -> None:
+        if self.leaving is None and not self.left:
+            self.tasks.db(lambda s: settings.put(s.db, "theme", choice)).run()
 
     def _theme_text(self, name: str) -> None:
         self.theme_button.setText("☾ Night" if name == "day" else "☀ Day")
@@ -202,11 +256,12 @@ class MainWindow(QMainWindow):
             raise KeyError(f"{key!r} is not a screen for a {self.profile.role}")
         created = key not in self.views
         view = self.view(key)
+        if not created:
+            self.ctx.fresh(view)  # refreshed here, not again as it shows
+            view.refresh()  # ages and due dates move on with the clock
         self.stack.setCurrentWidget(view)
         self.nav_buttons[key].setChecked(True)
         view.setFocus(Qt.FocusReason.OtherFocusReason)
-        if not created:
-            view.refresh()
         return view
 
     @property
@@ -222,12 +277,53 @@ class MainWindow(QMainWindow):
         self.help_overlay = overlay
         return overlay
 
+    def show_settings(self):
+        from .settings import SettingsDialog
+        dialog = SettingsDialog(self.ctx, self.theme, self.session_lock, self.status, self)
+        dialog.sign_out_button.clicked.connect(self.sign_out)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def show_page(self, page: QWidget) -> None:
+        """Cover the screens with `page` (leaving): no record stays on screen."""
+        for dialog in self.findChildren(QWidget):
+            if dialog.isWindow() and dialog.isVisible():
+                dialog.close()
+        for action in self.actions():
+            action.setEnabled(False)
+        self.statusBar().hide()
+        self.pages.setCurrentWidget(page)
+
+    def sign_out(self) -> None:
+        """Leave the session; `signed_out` fires when it is over (the sign-in screen is next)."""
+        self._leave(closing=False)
+
+    def _leave(self, closing: bool, wiped: str = "") -> None:
+        if self.leaving is not None or self.left:
+            return
+        self.leaving = Leave(self, closing, wiped)
+        self.leaving.done.connect(lambda notice: self._after_leaving(notice, closing))
+        self.leaving.start()
+
+    def _after_leaving(self, notice: str, closing: bool) -> None:
+        self.left, self.notice = True, notice
+        if not closing:
+            self.signed_out.emit(notice)
+        elif notice:  # said on this page; the window closes when read, or by itself
+            self.leaving_page.finished(notice)
+            self.leaving_page.close_button.show()
+            self.leaving_page.close_button.setFocus()
+            QTimer.singleShot(NOTICE_SECONDS * 1000, self, self.close)
+        else:
+            self.close()
+
     def closeEvent(self, event) -> None:
-        for view in self.views.values():
-            flush = getattr(view, "flush_draft", None)
-            if flush:
-                flush()
-        for timer in self.findChildren(QTimer):  # none may queue work once the workers stop
-            timer.stop()
-        self.tasks.close()
-        super().closeEvent(event)
+        """Closing the window leaves the session first (a frame never opened just closes)."""
+        if self.session is None or self.left:
+            super().closeEvent(event)
+            if self.session is not None:
+                self.closed.emit(self.notice)
+            return
+        event.ignore()
+        self._leave(closing=True)

@@ -115,6 +115,7 @@ class OutreachView(QWidget):
         v.addStretch(1)
         outer.addWidget(vertical_scroll(form), 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
+        ctx.watch(self, {"outreach_contact"}, self.refresh)
         shortcut(self, "Refer the selected contact to a service", "Ctrl+R", self.refer)
         self._reset_living()
         self.refresh()
@@ -187,8 +188,6 @@ class OutreachView(QWidget):
         self._reset_living()
         self.recent_view.setCurrentIndex(self.recent.index(-1))  # the new contact comes first
         self.saved.setText(f"Contact saved at {clock(now_iso())}")
-        self.ctx.changed.emit("outreach_contact")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)

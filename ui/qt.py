@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 _NAMES = {
     QtCore: """QAbstractListModel QAbstractTableModel QDate QEvent QItemSelectionModel QModelIndex
         QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
-        QTimeZone Signal Slot""",
+        Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
         QPalette QPen QShortcut QWheelEvent""",
     QtWidgets: """QAbstractButton QAbstractItemView QAbstractScrollArea QAbstractSlider
@@ -20,8 +20,9 @@ _NAMES = {
         QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
         QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
         QStyleOptionButton QStyleOptionSpinBox
-        QPlainTextEdit QPushButton QScrollArea QScrollBar QSizePolicy QSpinBox QSplitter QStackedWidget
-        QStatusBar QTableView QTextBrowser QToolButton QTreeView QVBoxLayout QWidget""",
+        QPlainTextEdit QProgressBar QPushButton QRadioButton QScrollArea QScrollBar QSizePolicy QSpinBox
+        QSplitter QStackedWidget QStatusBar QTableView QTextBrowser QTextEdit QToolButton QTreeView
+        QVBoxLayout QWidget""",
 }
 _MODULE = {name: module for module, names in _NAMES.items() for name in names.split()}
 

@@ -4,7 +4,7 @@ and move the team's referrals on (accepted, declined, completed) as word comes b
 from fieldapp import directory, referrals
 from fieldapp.records import REFERRAL_CATEGORIES
 
-from .context import Context
+from .context import DIRECTORY, Context
 from .models import RowsTableModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel,
                  QLineEdit, QListView, Qt, QTimer, QVBoxLayout, QWidget)
@@ -122,6 +122,9 @@ class ReferralsView(QWidget):
         v.addLayout(outcomes)
         shortcut(self, "Search the directory for the service", "Ctrl+F", self.focus_search)
         shortcut(self, "Send the referral", "Ctrl+S", self.send)
+        # the referrals, and what they are made from (encounters, outreach contacts, people)
+        ctx.watch(self, {"referral", "encounter", "outreach_contact", "person"}, self.refresh)
+        ctx.watch(self, {DIRECTORY}, self.search)
         self.refresh()
         self.search()
 
@@ -178,9 +181,12 @@ class ReferralsView(QWidget):
     def _results(self, text: str, rows: list[dict]) -> None:
         if text != self.query.text():
             return  # typing moved on
+        selected = (self.selected_service() or {}).get("id")  # kept when the directory changes
         self.results.set_rows(rows)
+        ids = [r.get("id") for r in rows]
         if rows:
-            self.results_view.setCurrentIndex(self.results.index(0))
+            self.results_view.setCurrentIndex(self.results.index(
+                ids.index(selected) if selected in ids else 0))
 
     def selected_service(self) -> dict | None:
         index = self.results_view.currentIndex()
@@ -216,8 +222,6 @@ class ReferralsView(QWidget):
         self.send_button.setEnabled(True)
         self.note.clear()
         self.sent.setText(f"Referred to {service['name']}")
-        self.ctx.changed.emit("referral")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.send_button.setEnabled(True)
@@ -238,5 +242,3 @@ class ReferralsView(QWidget):
 
     def _marked(self, status: str) -> None:
         self.sent.setText(f"Marked {status}")
-        self.ctx.changed.emit("referral")
-        self.refresh()

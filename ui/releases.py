@@ -9,6 +9,7 @@ from datetime import timedelta
 from fieldapp import persons, releases, roster
 from fieldapp.records import RELEASE_SCOPES, ROLES
 
+from . import timefmt
 from .context import Context
 from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
@@ -117,8 +118,7 @@ class ReleasesView(QWidget):
         v.addLayout(actions)
         shortcut(self, "Find a person", "Ctrl+F", self.search.setFocus)
         shortcut(self, "Record a signed release", "Ctrl+R", self.record)
-        ctx.changed.connect(lambda table: table in ("release_of_information", "sync")
-                            and self.refresh())
+        ctx.watch(self, {"release_of_information", "person"}, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
@@ -174,11 +174,7 @@ class ReleasesView(QWidget):
 
     def _open_dialog(self, members: list[dict]) -> None:
         self.dialog = ReleaseDialog(self.ctx, self.person, members, self)
-        self.dialog.accepted.connect(self._recorded)
         self.dialog.open()
-
-    def _recorded(self) -> None:
-        self.ctx.changed.emit("release_of_information")
 
     def revoke(self) -> None:
         row = self.selected()
@@ -198,8 +194,8 @@ class ReleasesView(QWidget):
         box.open()
 
     def _revoke(self, release_id: str) -> None:
-        self.ctx.tasks.db(releases.revoke_release, release_id).success(
-            lambda _: self._recorded()).failure(self.errors.handle).run()
+        self.ctx.tasks.db(releases.revoke_release, release_id).failure(
+            self.errors.handle).run()  # the list redraws from the change signal
 
 
 class ReleaseDialog(QDialog):
@@ -224,7 +220,7 @@ class ReleaseDialog(QDialog):
                             + " (what Tandem discloses)")
         self.purpose = QLineEdit(placeholderText="e.g. coordinated follow-up after CRC discharge")
         self.purpose.setObjectName("purpose")
-        today = releases.today()
+        today = timefmt.today()  # the agency's date
         self.signed_on = QLineEdit(today.isoformat(), placeholderText="YYYY-MM-DD")
         self.signed_on.setObjectName("signedOn")
         self.signed_by = QLineEdit("the patient")

@@ -5,7 +5,7 @@ import html
 
 from fieldapp import crc_notice, directory
 
-from .context import Context
+from .context import DIRECTORY, Context
 from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
@@ -107,9 +107,17 @@ class ResourcesView(QWidget):
         shortcut(self, "Copy the selected result's address", "Ctrl+D", self.copy_address_text)
         self._set_copy_enabled(None)
         self.ctx.tasks.db(categories).success(self._show_categories).run()
+        ctx.watch(self, {DIRECTORY}, self.directory_changed)
+        ctx.watch(self, {"crc_status"}, self.search)  # the CRC's status on its listing
         self.search()
 
     def refresh(self) -> None:
+        self.search()
+
+    def directory_changed(self) -> None:
+        """A sync brought a new directory: the same search and filters, the same result kept
+        selected if it is still there."""
+        self.ctx.tasks.db(categories).success(self._show_categories).run()
         self.search()
 
     def focus_search(self) -> None:
@@ -132,18 +140,27 @@ class ResourcesView(QWidget):
     def _show_results(self, text: str, rows: list[dict]) -> None:
         if text != self.query.text():
             return  # typing moved on; a newer search is queued
+        selected = (self.selected() or {}).get("id")
         self.results.set_rows(rows)
         corrected = getattr(rows, "corrected_query", None)
         self.count.setText(f"{len(rows)} result{'s' if len(rows) != 1 else ''}"
                            + (f" for “{corrected}”" if corrected else ""))
+        ids = [r.get("id") for r in rows]
         if rows:
-            self.list.setCurrentIndex(self.results.index(0))
+            self.list.setCurrentIndex(self.results.index(
+                ids.index(selected) if selected in ids else 0))
         else:
             self._show_detail(QModelIndex())
 
     def _show_categories(self, found: list[tuple[str, str]]) -> None:
+        chosen = self.category.currentData()
+        self.category.blockSignals(True)
+        while self.category.count() > 1:  # "All categories" stays
+            self.category.removeItem(1)
         for term_id, name in found:
             self.category.addItem(name, term_id)
+        self.category.setCurrentIndex(max(0, self.category.findData(chosen)))
+        self.category.blockSignals(False)
 
     def selected(self) -> dict | None:
         index = self.list.currentIndex()

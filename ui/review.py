@@ -3,12 +3,11 @@ return with a comment, and the work that goes out to the teams (assignments, the
 discharge list, single follow-ups). Everything reads and writes this laptop's copy through the DB worker, so it
 works offline; decisions sync like any record."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from fieldapp import assignments, changes, followup_import, followups, persons, review
-from fieldapp.records import FOLLOW_UP_REASONS, is_supervisor
-from fieldapp.timeutil import parse_iso
+from fieldapp.records import FOLLOW_UP_REASONS, RECORD_TYPES, is_supervisor
 
 from .amend import AmendDialog
 from .context import Context
@@ -17,7 +16,7 @@ from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout,
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
-from .timefmt import clock, day, day_clock
+from .timefmt import clock, day, day_clock, today
 from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_row_heights,
                       heading, ok_cancel, pretty, record_table, set_state, shortcut)
 
@@ -42,6 +41,10 @@ def read_and_import(session, path: str, team: str) -> followup_import.Plan:
     return followup_import.import_on_laptop(session, data, team, Path(path).name)
 
 
+# What the queue and a shift's timeline are made of: every record but the audit trail, and the
+# conflicts flagged on them.
+REVIEWED_TABLES = (set(RECORD_TYPES) - {"audit_event"}) | {"conflict"}
+
 # Short flag words for the queue's narrow column; the shift view spells them out.
 FLAG_SHORT = {"use_of_force": "Force", "crc_over_target": "CRC late",
               "involuntary": "Involuntary", "conflict": "Conflict",
@@ -59,8 +62,7 @@ class QueueModel(RowsTableModel):
     COLUMNS = ("Shift", "Needs attention")
 
     def cells(self, row: dict) -> tuple:
-        started = parse_iso(row["started_at"]).astimezone()
-        return (f"{row['unit']} · {day(started.date())}\n{STATE_TEXT[row['state']]}",
+        return (f"{row['unit']} · {day(row['started_at'])}\n{STATE_TEXT[row['state']]}",
                 " · ".join(FLAG_SHORT[f] for f in row["flags"]) or "—")
 
 
@@ -137,7 +139,7 @@ class FollowUpDialog(QDialog):
         self.reason = QComboBox()
         for r in FOLLOW_UP_REASONS:
             self.reason.addItem(pretty(r), r)
-        self.due = QLineEdit((date.today() + timedelta(days=1)).isoformat(),
+        self.due = QLineEdit((today() + timedelta(days=1)).isoformat(),
                              placeholderText="YYYY-MM-DD")
         self.due.setObjectName("followUpDue")
         self.priority = QComboBox()
@@ -273,6 +275,7 @@ class ReviewView(QWidget):
         layout.addLayout(decide)
         shortcut(self, "Approve the shift", "Alt+A", self.approve)
         shortcut(self, "Return the shift with the comment", "Alt+R", self.return_shift)
+        ctx.watch(self, REVIEWED_TABLES, self.refresh)
         self.refresh()
         self.fetch_conflicts()
 
@@ -281,9 +284,9 @@ class ReviewView(QWidget):
         self.ctx.tasks.db(load_queue).success(self._show_queue).run()
 
     def fetch_conflicts(self) -> None:
-        """Conflicts flagged on other laptops, when the server can be reached."""
-        self.ctx.tasks.net(pull_server_conflicts).success(
-            lambda new: self.refresh() if new else None).failure(lambda _e: None).run()
+        """Conflicts flagged on other laptops, when the server can be reached (new ones come
+        back on the change signal)."""
+        self.ctx.tasks.net(pull_server_conflicts).failure(lambda _e: None).run()
 
     def _show_queue(self, rows: list[dict]) -> None:
         self.queue_model.set_rows(rows)
@@ -354,8 +357,6 @@ class ReviewView(QWidget):
 
     def _decided(self, _review_id) -> None:
         self.comment.clear()
-        self.ctx.changed.emit("shift_review")
-        self.refresh()
 
     # -- work for the teams
     def new_assignment(self) -> None:
@@ -373,8 +374,8 @@ class ReviewView(QWidget):
             dialog.open()
         self.ctx.tasks.db(assignments.create_assignment, values).success(
             lambda _id: self._said(f"Assignment for {values['unit'] or 'the team'} created; "
-                                   "it reaches the unit's laptop on its next sync.",
-                                   "assignment")).failure(failed).run()
+                                   "it reaches the unit's laptop on its next sync.")
+        ).failure(failed).run()
 
     def new_follow_up(self) -> None:
         unit = (self.shown or {}).get("shift", {}).get("unit", "")
@@ -393,8 +394,8 @@ class ReviewView(QWidget):
         self.ctx.tasks.db(followups.create_follow_up, values).success(
             lambda _id: self._said(f"Follow-up for {who} due {day(values['due_on'])} assigned to "
                                    f"{values['assignee'] or 'team ' + values['team']}; it "
-                                   "reaches the team's laptops on their next sync.",
-                                   "follow_up")).failure(failed).run()
+                                   "reaches the team's laptops on their next sync.")
+        ).failure(failed).run()
 
     def import_list(self, path: str | None = None) -> None:
         """Import the CRC's discharge list at `path`; with none, ask for the file first."""
@@ -407,7 +408,7 @@ class ReviewView(QWidget):
             return
         self.errors.clear()
         self.ctx.tasks.db(read_and_import, path, self.ctx.profile.team).success(
-            lambda plan: self._said("\n".join(plan.summary_lines()[:8]), "follow_up")).failure(
+            lambda plan: self._said("\n".join(plan.summary_lines()[:8]))).failure(
             self._import_failed).run()
 
     def _import_failed(self, error: BaseException) -> None:
@@ -416,11 +417,9 @@ class ReviewView(QWidget):
         else:
             self.errors.handle(error)
 
-    def _said(self, text: str, table: str) -> None:
+    def _said(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.show()
-        self.ctx.changed.emit(table)
-        self.refresh()
 
 
 
@@ -480,6 +479,4 @@ class ReturnedNotice(QWidget):
             self.errors.handle).run()
 
     def _sent(self, _id) -> None:
-        self.answer.clear()
-        self.ctx.changed.emit("amendment")
-        self.refresh()
+        self.answer.clear()  # the notice redraws from the change signal (the shift screen's)

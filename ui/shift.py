@@ -58,8 +58,9 @@ class ShiftView(QWidget):
             shortcut(self, f"Status: {pretty(status)}", f"Alt+{n}",
                      lambda _=False, s=status: self.set_status(s))
         shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
-        # a sync may bring the partner's shift, or end this one
-        self.ctx.changed.connect(lambda table: table == "sync" and self.refresh())
+        # the shift, its events (a sync may bring the partner's shift, or end this one), and a
+        # supervisor's return of it (the notice on the start page)
+        ctx.watch(self, {"shift", "shift_event", "shift_review", "amendment"}, self.refresh)
         self.refresh()
 
     # -- start page
@@ -192,8 +193,6 @@ class ShiftView(QWidget):
 
     def _started(self, _shift_id) -> None:
         self.start_button.setEnabled(True)
-        self.ctx.changed.emit("shift")
-        self.refresh()
 
     def _failed(self, error: BaseException) -> None:
         self.start_button.setEnabled(True)
@@ -202,12 +201,7 @@ class ShiftView(QWidget):
     def set_status(self, status: str) -> None:
         if not self.ctx.shift_id or self.pages.currentIndex() != 1:
             return
-        self.ctx.tasks.db(shifts.set_status, self.ctx.shift_id, status).success(
-            lambda _: self._changed()).run()
-
-    def _changed(self) -> None:
-        self.ctx.changed.emit("shift_event")
-        self.refresh()
+        self.ctx.tasks.db(shifts.set_status, self.ctx.shift_id, status).run()
 
     def end(self) -> None:
         if not self.ctx.shift_id:
@@ -227,8 +221,6 @@ class ShiftView(QWidget):
 
     def _ended(self, shift_id: str) -> None:
         self.ctx.set_shift(None)
-        self.ctx.changed.emit("shift")
-        self.refresh()
         self.ctx.tasks.db(shift_summary.summarize, shift_id).success(self._show_summary).run()
 
     def show_last_summary(self) -> None:

@@ -37,7 +37,7 @@ def _run(data_dir: Path, started: float) -> int:
 
     app = application()
     qt_ready = time.perf_counter()
-    session, server = demo.start(data_dir)
+    session, server = demo.start(data_dir, port=0)  # a free port: never a running demo's
     demo_ready = time.perf_counter()
     result = {"version": __version__, "ok": False}
     try:
@@ -52,8 +52,8 @@ def _run(data_dir: Path, started: float) -> int:
             result.update(ok=not image.isNull() and image.width() > 0,
                           window_width=image.width(), window_height=image.height(),
                           screen=window.current_key)
+            window.closed.connect(app.quit)  # after leaving: the changes sent, workers ended
             window.close()
-            app.quit()
 
         QTimer.singleShot(0, ready)
         QTimer.singleShot(60_000, app.quit)  # a hung load fails the smoke instead of hanging it

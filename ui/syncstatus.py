@@ -1,15 +1,19 @@
-"""The status bar: online or offline, changes waiting to sync, last sync, conflicts; Sync now.
+"""The status bar: online or offline (and why, in words a crew can act on: sync.failures),
+changes waiting to sync, last sync, conflicts; Sync now.
 
-Counts are read on the DB worker; sync runs on the network worker through
-``sync.engine.run_sync(session)``. The sync engine (and requests) is imported on the first
-sync, on the network worker, so it costs the window's start nothing.
+Counts are read on the DB worker, again after every change (the app's change signal); sync
+runs on the network worker through ``sync.engine.run_sync(session)``, and what it wrote
+reaches every open screen by the same signal. The sync engine (and requests) is imported on
+the first sync, on the network worker, so it costs the window's start nothing.
 """
 
-from fieldapp.timeutil import parse_iso
+from sync.cancel import Cancel
 
+from . import probe
 from .context import Context
 from .qt import QLabel, QStatusBar, QTimer, Signal
 from .tasks import collection_paused
+from .timefmt import local
 from .widgets import button, set_state
 
 
@@ -23,16 +27,11 @@ def read_counts(session) -> dict:
     }
 
 
-def run_sync(session):
+def run_sync(session, cancel: Cancel | None = None):
     """On the network worker: the sync engine is imported here, on its first use."""
     from sync import engine
     with collection_paused():
-        return engine.run_sync(session)
-
-
-def is_offline_error(error: BaseException) -> bool:
-    import requests  # already loaded: the sync that failed imported it
-    return isinstance(error, (ConnectionError, TimeoutError, OSError, requests.RequestException))
+        return engine.run_sync(session, cancel=cancel)
 
 
 OFFLINE_RETRY_SECONDS = 15
@@ -40,13 +39,14 @@ RESTORE_NOTICE_MS = 60_000
 
 
 class SyncStatusBar(QStatusBar):
-    """Always visible; refreshes its counts after every local change and every few seconds.
+    """Always visible; refreshes its counts after every change (a save, a sync) and sync.
 
     Syncs when the window opens, then on a timer; while offline it tries every
     OFFLINE_RETRY_SECONDS, so changes leave soon after the connection returns.
     """
 
     conflicts_clicked = Signal()
+    revoked = Signal(str)  # the agency revoked this laptop (its copy is wiped): what to say
 
     def __init__(self):
         """Only the widgets (part of the window's frame, built while the key is derived);
@@ -55,6 +55,9 @@ class SyncStatusBar(QStatusBar):
         self.ctx: Context | None = None
         self.state = "offline"
         self.syncing = False
+        self._cancel: Cancel | None = None
+        self._stopped = False
+        self._again = False  # sync again as soon as this one ends (the server moved)
         self.connection = QLabel()
         self.pending = QLabel()
         self.last_sync = QLabel()
@@ -69,9 +72,7 @@ class SyncStatusBar(QStatusBar):
 
     def start(self, ctx: Context, auto_sync_seconds: int = 120) -> None:
         self.ctx = ctx
-        ctx.changed.connect(lambda _table: self.refresh())
-        self._timer = QTimer(self, interval=5000, timeout=self.refresh)
-        self._timer.start()
+        ctx.changed.connect(lambda _tables: self.refresh())  # every write, so no polling
         self._online_interval_ms = auto_sync_seconds * 1000
         self._auto = QTimer(self, interval=self._online_interval_ms, timeout=self._auto_sync)
         if auto_sync_seconds:
@@ -79,59 +80,95 @@ class SyncStatusBar(QStatusBar):
             QTimer.singleShot(0, self._auto_sync)  # sync once as soon as the window opens
         self.refresh()
 
+    def stop(self) -> None:
+        """The session is ending: no more counting or syncing, and a sync under way stops."""
+        self._stopped = True
+        if self.ctx is not None:
+            self._auto.stop()
+        if self._cancel is not None:
+            self._cancel.cancel()
+
     def refresh(self) -> None:
-        self.ctx.tasks.db(read_counts).success(self._show_counts).run()
+        if not self._stopped:
+            self.ctx.tasks.db(read_counts).success(self._show_counts).run()
 
     def sync_now(self) -> None:
-        if self.syncing:
+        if self.syncing or self._stopped:
             return
         self._start_sync(quiet=False)
 
+    def server_changed(self) -> None:
+        """The agency server's address changed (Settings): sync with it at once."""
+        self.state = "offline"
+        if self.syncing:  # still with the old address: stop it, then start afresh
+            self._again = True
+            self._cancel.cancel()
+        else:
+            self.sync_now()
+
     def _auto_sync(self) -> None:
-        if not self.syncing and self.state != "no_server":
+        if not self.syncing and not self._stopped and self.state != "no_server":
             self._start_sync(quiet=True)
 
     def _start_sync(self, quiet: bool) -> None:
         self.syncing = True
         self.sync_button.setEnabled(False)
         self.sync_button.setText("Syncing…")
-        self.ctx.tasks.net(run_sync).success(self._synced).failure(
+        self._cancel = Cancel()
+        self.ctx.tasks.net(run_sync, self._cancel).success(self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
-    def _synced(self, result) -> None:
+    def _synced(self, summary: dict) -> None:
+        """What the sync wrote has gone out on the change signal already (ui.tasks)."""
+        probe.event("sync", ok=True, summary=summary)
         self._sync_done()
         self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
-        if result.get("returned"):  # the server was restored or failed over (sync/giveback.py)
-            n = result["returned"]
+        self.refresh()
+        if summary.get("returned"):  # the server was restored or failed over (sync/giveback.py)
+            n = summary["returned"]
             self.showMessage(f"The agency server had lost {n} record{'s' if n != 1 else ''} "
                              "this laptop held; they are back on it.", RESTORE_NOTICE_MS)
-        self.ctx.changed.emit("sync")
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
-        from sync import transport
+        from sync import failures  # loaded with the sync that failed
+        probe.event("sync", ok=False, error=type(error).__name__, message=str(error))
         self._sync_done()
-        if isinstance(error, transport.NoServer):
-            self._set_connection("no_server", "Offline · no agency server: sign in online")
-        elif is_offline_error(error):
-            self._auto.setInterval(min(self._online_interval_ms, OFFLINE_RETRY_SECONDS * 1000))
-            self._set_connection("offline", "Offline")
-        else:  # a version mismatch says which side to update, and to what
-            why = str(error) if isinstance(error, transport.VersionMismatch) else "last sync failed"
-            self._set_connection("offline", f"Offline · {why}")
+        failure = failures.classify(error)
+        if failure is None:  # not about the connection: a bug, or the server refused
+            self._set_connection("offline", "Offline · last sync failed", str(error))
             if not quiet:
                 from . import errors
                 errors.show(error, self.window())
+        elif failure.kind == "cancelled":
+            pass
+        else:
+            if failure.retry:
+                self._auto.setInterval(min(self._online_interval_ms,
+                                           OFFLINE_RETRY_SECONDS * 1000))
+            state = "no_server" if failure.kind == "no_server" else "offline"
+            self._set_connection(state, f"Offline · {failure.short}", failure.advice)
+            if failure.kind == "revoked":
+                self.revoked.emit(failure.advice)
+            elif not quiet and not failure.retry:  # asked for, and only a person can fix it
+                from fieldapp.errors import TandemError
+                from . import errors
+                errors.show(TandemError(failure.text), self.window())
         self.refresh()
 
     def _sync_done(self) -> None:
         self.syncing = False
+        self._cancel = None
         self.sync_button.setEnabled(True)
         self.sync_button.setText("Sync now (F5)")
+        if self._again:
+            self._again = False
+            QTimer.singleShot(0, self, self.sync_now)
 
-    def _set_connection(self, state: str, text: str) -> None:
+    def _set_connection(self, state: str, text: str, advice: str = "") -> None:
         self.state = state
         self.connection.setText(f"● {text}")
+        self.connection.setToolTip(advice)
         set_state(self.connection, "sync", state)
 
     def _show_counts(self, counts: dict) -> None:
@@ -139,7 +176,7 @@ class SyncStatusBar(QStatusBar):
         self.pending.setText(f"{n} change{'s' if n != 1 else ''} waiting to sync")
         last = counts["last_sync_at"]
         self.last_sync.setText(
-            f"Last sync {parse_iso(last).astimezone().strftime('%a %H:%M')}" if last
+            f"Last sync {local(last).strftime('%a %H:%M')}" if last
             else "Never synced")
         c = counts["conflicts"]
         self.conflicts.setText(f"{c} conflict{'s' if c != 1 else ''} to review" if c

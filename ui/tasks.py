@@ -5,12 +5,15 @@ Two workers, each a thread fed by a queue (datasette style):
   and runs everything that reads or writes the cache, one job at a time, in order;
 - the network worker owns another Session and runs sync, so a slow server never holds up a save.
 Each job runs ``fn(session, *args, **kwargs)``; its result or exception comes back to the UI
-thread through a queued signal, where the callbacks run. The UI thread never waits on a job.
+thread through a queued signal, where the callbacks run, and with it the tables the job wrote
+(`Session.take_changed`), which `on_changes` hands to the app's one change signal. The UI
+thread never waits on a job; closing waits a bounded time (signing out takes seconds).
 """
 
 import gc
 import queue
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Callable
 
@@ -53,6 +56,7 @@ class Op:
         self.on_failure: Callback | None = None
         self.result: Any = None
         self.error: BaseException | None = None
+        self.changed: frozenset[str] = frozenset()
 
     def success(self, cb: Callback) -> "Op":
         self.on_success = cb
@@ -79,9 +83,14 @@ class Worker:
     def put(self, op: Op) -> None:
         self._queue.put(op)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self) -> None:
+        """No job after those queued; the thread ends when they are done."""
         self._queue.put(None)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the thread to end; True if it has."""
         self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def _loop(self) -> None:
         session: Session | None = None
@@ -93,10 +102,13 @@ class Worker:
                     op.result = op.fn(session, *op.args, **op.kwargs)
                 except BaseException as e:  # handed to the UI thread, never swallowed
                     op.error = e
+                if session is not None:
+                    op.changed = session.take_changed()
                 self._done(op)
         finally:
             if session is not None:
                 session.close()
+                session.data_key = b""
 
 
 class _Relay(QObject):
@@ -106,11 +118,14 @@ class _Relay(QObject):
 
 
 class Tasks:
-    """The app's two workers. `session` is only used to open each worker's own connection."""
+    """The app's two workers. `session` is only used to open each worker's own connection.
+    `on_changes(tables)` hears of every job that wrote to the cache, after its callbacks."""
 
-    def __init__(self, session: Session | None, on_error: Callable[[BaseException], None]):
+    def __init__(self, session: Session | None, on_error: Callable[[BaseException], None],
+                 on_changes: Callable[[frozenset[str]], None] | None = None):
         opener = session.reopen if session is not None else None
         self._on_error = on_error
+        self._on_changes = on_changes
         self._relay = _Relay()
         self._relay.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._pending = 0
@@ -131,13 +146,21 @@ class Tasks:
         """No job queued, running, or waiting for its callback."""
         return self._pending == 0
 
-    def close(self) -> None:
-        """Finish queued jobs (a draft being saved must land), then stop both workers."""
-        if self._closed:
-            return
-        self._closed = True
-        self._db.stop()
-        self._net.stop()
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Accept no more work; the workers finish what is queued (a draft being saved must
+        land) and end, closing their connections. Waits up to `timeout` s in all for that (a
+        network job should be cancelled first); True if both have ended."""
+        if not self._closed:
+            self._closed = True
+            self._db.stop()
+            self._net.stop()
+        deadline = time.monotonic() + timeout
+        return all([self._db.join(max(0.0, deadline - time.monotonic())),
+                    self._net.join(max(0.0, deadline - time.monotonic()))])
 
     def _submit(self, worker: Worker, op: Op) -> None:
         if self._closed:
@@ -156,3 +179,5 @@ class Tasks:
             op.on_failure(op.error)
         else:
             self._on_error(op.error)
+        if op.changed and self._on_changes is not None and not self._closed:
+            self._on_changes(op.changed)

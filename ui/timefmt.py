@@ -1,25 +1,62 @@
-"""Stored UTC ISO times shown as the laptop's local clock time, and dates in the app's one
-date format ("Fri 27 Nov")."""
+"""Stored UTC ISO times shown on the agency's clock (fieldapp.agency), never the laptop's, and
+dates in the app's one date format ("Fri 27 Nov").
 
-from datetime import date
+The zone is the one this laptop last received from the agency server: the main window sets it
+when someone signs in and again when a sync brings a new one (`set_zone`); before that, the
+setting's default. A crew in a car whose laptop clock says UTC still reads the agency's clock.
+"""
 
-from fieldapp.timeutil import parse_iso
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fieldapp import agency
+from fieldapp.timeutil import parse_iso, utc_now
 
 DAY = "%a %d %b"
 
+_zone = ZoneInfo(agency.SETTINGS["time_zone"].default)
+
+
+def set_zone(name: str) -> bool:
+    """Show times in the IANA zone `name` from now on; True if that changed anything."""
+    global _zone
+    new = ZoneInfo(name)
+    changed, _zone = new != _zone, new
+    return changed
+
+
+def zone() -> ZoneInfo:
+    return _zone
+
+
+def local(iso: str) -> datetime:
+    """A stored time as the agency's wall clock."""
+    return parse_iso(iso).astimezone(_zone)
+
+
+def now() -> datetime:
+    return utc_now().astimezone(_zone)
+
+
+def today() -> date:
+    return now().date()
+
 
 def clock(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime("%H:%M") if iso else ""
+    return local(iso).strftime("%H:%M") if iso else ""
 
 
 def day_clock(iso: str | None) -> str:
-    return parse_iso(iso).astimezone().strftime(f"{DAY} %H:%M") if iso else ""
+    return local(iso).strftime(f"{DAY} %H:%M") if iso else ""
 
 
 def day(value: str | date | None) -> str:
-    """A date ('2026-11-27' or a date) as 'Fri 27 Nov'."""
+    """A date ('2026-11-27' or a date) as 'Fri 27 Nov'; a stored time as its day on the
+    agency's clock."""
     if not value:
         return ""
+    if isinstance(value, str) and "T" in value:
+        return local(value).strftime(DAY)
     return (value if isinstance(value, date) else date.fromisoformat(value)).strftime(DAY)
 
 

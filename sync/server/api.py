@@ -1,18 +1,24 @@
 """The agency server's HTTP API (FastAPI). Each request opens its own transaction; nothing
 is kept in the process between requests, so several workers can serve one PostgreSQL.
 
-Every malformed request gets a 4xx with a message: bodies over the limit 413 (checked before
-and after gzip), bad JSON 400, bad shapes 422, bad tokens 401, revoked devices 403. A database
-that is busy or unreachable answers 503 so the laptop retries.
+Every malformed request gets a 4xx with a message, and every answer is in the OpenAPI
+description (`_errors`): bodies over the limit 413 (checked before and after gzip), bad gzip
+400, bad JSON (NaN and Infinity included) or bad shapes 422, bad tokens 401, revoked devices
+403, too many failed sign-ins 429. A database that is busy or unreachable answers 503 so the
+laptop retries.
 """
 
+import asyncio
 import json
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -22,45 +28,131 @@ from fieldapp.errors import ValidationError
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import accounts, directory, exchange, intake_web, integrations, recovery, restore
+from . import (accounts, agency_settings, directory, exchange, intake_web, integrations, login,
+               recovery, restore)
 from .db import make_engine, read_meta
 from .logs import AccessLog
 from .versions import VersionGate
 
 
+# Identifiers, names and stamps are printable ASCII (no NUL, no space), so every database
+# stores them as sent; free text is any Unicode but NUL (an unpaired surrogate gets 400).
+_NAME = r"^[!-~]+$"
+_TEXT = r"^[^\x00]*$"
+JSON_INT_MAX = 2**53 - 1  # the largest integer every JSON parser reads exactly
+
+
 class Op(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    op_id: str = Field(min_length=1, max_length=64)
-    table: str = Field(min_length=1, max_length=64)
-    record_id: str = Field(min_length=1, max_length=36)
-    kind: str = Field(min_length=1, max_length=16)
+    op_id: str = Field(min_length=1, max_length=64, pattern=_NAME)
+    table: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")
+    record_id: str = Field(min_length=1, max_length=36, pattern=_NAME)
+    kind: str = Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")
     fields: dict[str, Any]
     base: dict[str, Any] = {}
-    base_version: int = Field(ge=0)
-    hlc: str = Field(min_length=1, max_length=80)
+    base_version: int = Field(ge=0, le=JSON_INT_MAX)
+    hlc: str = Field(min_length=1, max_length=80, pattern=_NAME,
+                     description="clock stamp: <13-digit ms>-<5-digit counter>-<device>")
+
+    @field_validator("base_version", mode="before")
+    @classmethod
+    def _a_json_integer(cls, value):
+        """JSON Schema's integer takes 3 and 3.0, not true, false or "3" (pydantic would)."""
+        if isinstance(value, (bool, str)):
+            raise ValueError(f"must be an integer, not {json.dumps(value)}")
+        return value
 
 
 class PushBody(BaseModel):
+    """An op id that comes twice in a batch is one op: the second gets the first's result,
+    as `duplicate`, like any op id the server has seen."""
+
     model_config = ConfigDict(extra="forbid")
     ops: list[Op] = Field(max_length=P.PUSH_MAX_OPS)
 
 
 class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=_NAME)
     password: str = Field(min_length=1, max_length=1024)
-    device_id: str | None = Field(default=None, min_length=1, max_length=64)
-    device_name: str = Field(default="", max_length=200)
+    code: str | None = Field(default=None, min_length=1, max_length=32, pattern=_NAME,
+                             description="the 6-digit code of the user's authenticator app, "
+                                         "or one of their recovery codes")
+    device_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NAME)
+    device_name: str = Field(default="", max_length=200, pattern=_TEXT)
+
+
+class EnrolBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=_NAME)
+    password: str = Field(min_length=1, max_length=1024)
 
 
 class RefreshBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: str = Field(min_length=1, max_length=200, pattern=_NAME)
+    next_refresh_token: str | None = Field(
+        default=None, min_length=32, max_length=200, pattern=_NAME,
+        description="the refresh token to rotate to: a random value the laptop made and "
+                    "stored before asking, so that if the answer is lost it can ask again")
+
+
+class WipedBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=200, pattern=_NAME)
 
 
 class FetchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[str] = Field(max_length=P.PULL_PAGE_MAX)
+    ids: list[Annotated[str, Field(max_length=36, pattern=_NAME)]] = Field(
+        max_length=P.PULL_PAGE_MAX)
+
+
+class ErrorBody(BaseModel):
+    """Every refusal other than a body that does not fit its schema (422)."""
+
+    detail: str
+    code: str = "error"
+    epoch: str | None = None  # with 409 epoch_changed: the server's current history generation
+
+
+_WHY = {
+    400: "the body is not valid gzip, is nested too deep, or holds a value the database "
+         "cannot store",
+    401: "no, unknown, expired or revoked token; wrong user name, password or code",
+    403: "this device was revoked: wipe its copy",
+    409: "the request conflicts with what the server holds; epoch_changed: it was made in an "
+         "older history generation (a restore or failover): give back, then pull from 0",
+    410: "the pull cursor is older than the server keeps deletions for: pull from 0",
+    413: f"the body is over {P.REQUEST_MAX_BYTES} bytes, before or after gzip",
+    429: "too many failed sign-ins: wait Retry-After seconds",
+    503: "the database is busy or unreachable: retry after Retry-After seconds",
+}
+
+
+def _errors(*statuses: int) -> dict:
+    """The refusals a route may answer, for its OpenAPI description."""
+    return {status: {"model": ErrorBody, "description": _WHY[status]}
+            for status in (400, 413, 503, *statuses)}
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body is parsed strictly (protocol.strict_json): NaN, Infinity
+    and overflowing numbers are refused as bad JSON instead of reaching a record."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = P.strict_json(await self.body())
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def strict(request: Request):
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+        return strict
 
 
 class OfferKey(BaseModel):
@@ -95,9 +187,11 @@ class ReturnBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, detail: str, code: str = "error", **extra):
+    def __init__(self, status: int, detail: str, code: str = "error",
+                 headers: dict | None = None, **extra):
         super().__init__(detail)
-        self.status, self.detail, self.code, self.extra = status, detail, code, extra
+        self.status, self.detail, self.code = status, detail, code
+        self.headers, self.extra = headers, extra
 
 
 def _behind(late: restore.Behind) -> ApiError:
@@ -170,6 +264,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     engine = make_engine(db) if isinstance(db, str) else db
     app = FastAPI(title="Tandem agency server", version=str(P.VERSION),
                   description="Sync and accounts for Tandem laptops. " + VersionGate.__doc__)
+    app.router.route_class = StrictJsonRoute
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(BodyLimit)
     app.add_middleware(VersionGate, oldest=min_app_version)  # before a body is read
@@ -179,7 +274,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     async def _api_error(_request: Request, exc: ApiError):
         if exc.code == "device_revoked":  # logged once the request's transaction is over
             await run_in_threadpool(log_wipe_order, exc.device_id)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {**({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}),
+                   **(exc.headers or {})}
         return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.extra}, exc.status,
                             headers)
 
@@ -195,9 +291,11 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                              "send UTF-8 text", "code": "error"}, 400)
 
     @app.exception_handler(DataError)
-    async def _bad_value(_request: Request, exc: DataError):
-        return JSONResponse({"detail": "a value in the request cannot be stored: "
-                             f"{str(exc.orig).splitlines()[0]}", "code": "error"}, 422)
+    @app.exception_handler(psycopg.DataError)  # raised by COPY, which SQLAlchemy does not wrap
+    async def _bad_value(_request: Request, exc: Exception):
+        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return JSONResponse({"detail": f"a value in the request cannot be stored: {why}",
+                             "code": "error"}, 400)
 
     @app.exception_handler(IntegrityError)
     async def _db_race(_request: Request, exc: IntegrityError):
@@ -227,38 +325,68 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         except accounts.AccountError as e:
             raise ApiError(401, str(e), "unauthorized") from None
 
-    @app.get(f"{P.PREFIX}/health")
+    @app.get(f"{P.PREFIX}/health", responses=_errors())
     def health():
         with engine.connect() as conn:
             return {"status": "ok", "epoch": read_meta(conn, "epoch"), "protocol": P.VERSION}
 
-    @app.post(f"{P.PREFIX}/login")
-    def login(body: LoginBody):
-        """Check a password; with a device id, also register the device and issue tokens."""
+    def address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    async def refused(e: login.Refused) -> ApiError:
+        """A refused sign-in; a throttled one is answered only after login.THROTTLED_DELAY_S,
+        an idle coroutine here, so a guesser's burst slows to a crawl without using a thread."""
+        if e.status == 429:
+            await asyncio.sleep(login.THROTTLED_DELAY_S)
+        headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
+        return ApiError(e.status, e.detail, e.code, headers)
+
+    @app.post(f"{P.PREFIX}/login", responses=_errors(401, 403, 429))
+    async def sign_in(body: LoginBody, request: Request):
+        """Check the password and second factor (throttled per account and address); with a
+        device id, also register the device and issue a token chain. The first sign-in after
+        enrolment also returns the user's recovery codes, once."""
+        try:
+            return await run_in_threadpool(
+                login.sign_in, engine, username=body.username, password=body.password,
+                code=body.code, device_id=body.device_id, device_name=body.device_name,
+                address=address(request))
+        except login.Refused as e:
+            raise await refused(e) from None
+        except accounts.DeviceRevoked as e:
+            raise revoked(e) from None
+        except accounts.AccountError as e:
+            raise ApiError(401, str(e), "unauthorized") from None
+
+    @app.post(f"{P.PREFIX}/two-factor/enrol", responses=_errors(401, 409, 429))
+    async def enrol(body: EnrolBody, request: Request):
+        """Start enrolling an authenticator app for a user who has none: the secret and its
+        otpauth URI (for a QR code). The next sign-in with the app's code completes it."""
+        try:
+            return await run_in_threadpool(login.enrol, engine, username=body.username,
+                                           password=body.password, address=address(request))
+        except login.Refused as e:
+            raise await refused(e) from None
+
+    @app.post(f"{P.PREFIX}/refresh", responses=_errors(401, 403))
+    def refresh(body: RefreshBody, request: Request):
+        """Rotate the refresh token: a new access token and the next refresh token. A refresh
+        token used before, presented again with another proposal, revokes its sign-in."""
         with engine.begin() as conn:
             try:
-                user = accounts.check_password(conn, body.username, body.password)
-                out = {"profile": accounts.profile(user), "epoch": read_meta(conn, "epoch")}
-                if body.device_id:
-                    out.update(accounts.sign_in(conn, user, body.device_id, body.device_name))
+                return accounts.refresh(conn, body.refresh_token, body.next_refresh_token,
+                                        agency_settings.read(conn)["offline_unlock_hours"],
+                                        address(request))
             except accounts.DeviceRevoked as e:
                 raise revoked(e) from None
+            except accounts.TokenProblem as e:
+                problem = e  # committed: a reused token's chain stays revoked
             except accounts.AccountError as e:
                 raise ApiError(401, str(e), "unauthorized") from None
-        return out
+        raise ApiError(401, str(problem), problem.code)
 
-    @app.post(f"{P.PREFIX}/refresh")
-    def refresh(body: RefreshBody):
-        with engine.begin() as conn:
-            try:
-                return accounts.refresh(conn, body.refresh_token)
-            except accounts.DeviceRevoked as e:
-                raise revoked(e) from None
-            except accounts.AccountError as e:
-                raise ApiError(401, str(e), "unauthorized") from None
-
-    @app.post(f"{P.PREFIX}/wiped")
-    def wiped(body: RefreshBody):
+    @app.post(f"{P.PREFIX}/wiped", responses=_errors(401, 409))
+    def wiped(body: WipedBody):
         """A revoked laptop reports that it deleted its copy (signed by its refresh token)."""
         with engine.begin() as conn:
             try:
@@ -273,13 +401,11 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     def optional_id():
         return Query(None, min_length=1, max_length=64)
 
-    @app.post(f"{P.PREFIX}/push")
+    @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403, 409))
     def push(body: PushBody, epoch: str | None = optional_id(),
              last_op: str | None = optional_id(), access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
         ops = [op.model_dump() for op in body.ops]
-        if len({op["op_id"] for op in ops}) != len(ops):
-            raise ApiError(422, "an op_id appears twice in this batch")
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
@@ -289,8 +415,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             raise _behind(late)
         return _json({"results": results, "server_time": now_iso()})
 
-    @app.get(f"{P.PREFIX}/pull")
-    def pull(after: int = Query(0, ge=0, le=2**62),
+    @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 409, 410))
+    def pull(after: int = Query(0, ge=0, le=JSON_INT_MAX),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
              epoch: str | None = optional_id(), last_op: str | None = optional_id(),
              access_token: str = Depends(bearer)):
@@ -306,7 +432,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                     raise ApiError(410, str(e), "cursor_expired") from None
         raise _behind(late)
 
-    @app.post(f"{P.PREFIX}/recovery/offer")
+    @app.post(f"{P.PREFIX}/recovery/offer", responses=_errors(401, 403, 409))
     def recovery_offer(body: OfferBody, known: str | None = optional_id(),
                        access_token: str = Depends(bearer)):
         """What the server wants of records a laptop holds (`known`: the epoch its copy comes
@@ -318,7 +444,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             raise _behind(answer)
         return _json(answer)
 
-    @app.post(f"{P.PREFIX}/recovery/records")
+    @app.post(f"{P.PREFIX}/recovery/records", responses=_errors(401, 403, 409))
     def recovery_records(body: ReturnBody, epoch: str = Query(min_length=1, max_length=64),
                          access_token: str = Depends(bearer)):
         """Take back records the server lacks or holds at an older state, with their ids,
@@ -334,33 +460,33 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             raise _behind(late)
         return _json({"results": results})
 
-    @app.post(f"{P.PREFIX}/records")
+    @app.post(f"{P.PREFIX}/records", responses=_errors(401, 403))
     def records(body: FetchBody, access_token: str = Depends(bearer)):
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             return _json({}, exchange.fetch(conn, caller, body.ids))
 
-    @app.get(f"{P.PREFIX}/summary")
+    @app.get(f"{P.PREFIX}/summary", responses=_errors(401, 403))
     def summary(access_token: str = Depends(bearer)):
         """Count, order-independent hash and newest change_seq of what the caller may see."""
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             return {**exchange.summary(conn, caller), "epoch": read_meta(conn, "epoch")}
 
-    @app.get(f"{P.PREFIX}/manifest")
+    @app.get(f"{P.PREFIX}/manifest", responses=_errors(401, 403))
     def manifest(access_token: str = Depends(bearer)):
         """(table, id, version) of every record the caller may see, to repair a mismatch."""
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             return _json({"records": exchange.manifest(conn, caller)})
 
-    @app.get(f"{P.PREFIX}/conflicts")
+    @app.get(f"{P.PREFIX}/conflicts", responses=_errors(401, 403))
     def conflicts(access_token: str = Depends(bearer)):
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
 
-    @app.get(f"{P.PREFIX}/roster")
+    @app.get(f"{P.PREFIX}/roster", responses=_errors(401, 403))
     def roster(access_token: str = Depends(bearer)):
         """Everyone on the caller's teams: username, display name, role, the teams shared
         with the caller, and the unit and vehicle each usually rides in."""
@@ -368,8 +494,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             caller = as_caller(conn, access_token)
             return {"members": accounts.roster(conn, caller)}
 
-    @app.get(f"{P.PREFIX}/directory")
-    def directory_changes(since: int = Query(0, ge=0, le=2**62),
+    @app.get(f"{P.PREFIX}/directory", responses=_errors(401, 403))
+    def directory_changes(since: int = Query(0, ge=0, le=JSON_INT_MAX),
                           limit: int = Query(P.DIRECTORY_PAGE, ge=1, le=P.DIRECTORY_PAGE_MAX),
                           access_token: str = Depends(bearer)):
         """Resource directory services changed after version `since` (reference data, the
@@ -379,7 +505,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             return _json({**directory.changes(conn, since, limit),
                           "epoch": read_meta(conn, "epoch")})
 
-    @app.post("/api/v1/cad/assignments", status_code=201)
+    @app.post("/api/v1/cad/assignments", status_code=201, responses=_errors(401))
     def cad_assignment(body: integrations.CadCall, response: Response,
                        x_integration_key: str = Header(default="")):
         """CAD posts a call for service for the integration's team, in Tandem's shape or as a
@@ -392,8 +518,10 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                 raise ApiError(401, str(e), "unauthorized") from None
             try:
                 result = integrations.post_assignment(conn, source, body)
-            except ValidationError as e:
-                raise ApiError(422, str(e), "invalid") from None
+            except ValidationError as e:  # the same 422 shape as a body that fails its schema
+                raise RequestValidationError([
+                    {"type": "value_error", "loc": ("body", field), "msg": why, "input": None}
+                    for field, why in e.problems.items()]) from None
         if result["status"] == P.DUPLICATE:
             response.status_code = 200
         return result

@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import segno
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldapp import hmis_check
@@ -16,11 +17,12 @@ from fieldapp.followup_import import ImportFileError
 from fieldapp.hsds import DirectoryError
 from fieldapp.metrics import Parameters
 from fieldapp.records import ROLES
-from fieldapp.timeutil import to_iso, utc_now
+from fieldapp.timeutil import parse_iso, to_iso, utc_now
 
 from .. import protocol as P
-from . import (accounts, agency_settings, config, crc_report, directory, exchange, exports,
-               fhir, hmis, imports, integrations, logs, recovery, releases, report, restore)
+from . import (accounts, agency_settings, audit, config, crc_report, directory, exchange,
+               fhir, hmis, imports, integrations, logs, recovery, releases, report,
+               restore, throttle, two_factor)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
@@ -62,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
                                    "it lacks"),
                        ("mark-restored", "after pg_restore or a failover: a new history "
                                          "generation, so laptops give back what it lacks"),
-                       ("recoveries", "restores and failovers, and what each laptop gave back")):
+                       ("recoveries", "restores and failovers, and what each laptop gave back"),
+                       ("audit", "read the admin audit trail"),
+                       ("two-factor", "a user's authenticator app: enrol it, reset it, or list "
+                                      "who has one"),
+                       ("throttle", "accounts and addresses held back after failed sign-ins; "
+                                    "release one")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
         if name == "serve":
@@ -148,13 +155,24 @@ def main(argv: list[str] | None = None) -> int:
                                   "2 a.m. dump')")
         if name == "recoveries":
             sub.add_argument("--json", action="store_true", help="print JSON")
+        if name == "audit":
+            sub.add_argument("--since", help="only events at or after this time or date "
+                                             "(ISO 8601, e.g. 2026-05-01)")
+            sub.add_argument("--json", action="store_true", help="one JSON object per line")
+        if name == "two-factor":
+            sub.add_argument("action", choices=("enrol", "reset", "list"))
+            sub.add_argument("name", nargs="?", help="the user (enrol, reset)")
+        if name == "throttle":
+            sub.add_argument("action", nargs="?", choices=("list", "clear"), default="list")
+            sub.add_argument("key", nargs="?",
+                             help="for clear: user:NAME or address:IP, as list shows it")
         if name == "report":
             sub.add_argument("--month", required=True, help="YYYY-MM")
             sub.add_argument("--team", default=None, help="one team (default: the program)")
             sub.add_argument("--format", required=True, choices=("csv", "pdf", "json"))
             sub.add_argument("--out", required=True, type=Path, help="the file to write")
-            sub.add_argument("--tz", default="America/Phoenix",
-                             help="the agency's IANA time zone (default America/Phoenix)")
+            sub.add_argument("--tz", default=None,
+                             help="an IANA time zone (default: the agency's time_zone setting)")
             sub.add_argument("--crc-target-minutes", type=float,
                              default=Parameters.crc_target_minutes)
             sub.add_argument("--booking-baseline-minutes", type=float,
@@ -174,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             password = sys.stdin.readline().rstrip("\n")
             with engine.begin() as conn:
                 user_id = accounts.add_user(conn, args.name, args.role, args.team, password,
-                                            args.display_name, args.unit, args.vehicle)
+                                            args.display_name, args.unit, args.vehicle,
+                                            actor=audit.cli_actor())
             print(f"added user {args.name} (id {user_id}, role {args.role}, "
                   f"teams {', '.join(args.team)})")
             return 0
@@ -198,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if plan.problems else 0
         if args.command == "revoke-device":
             with engine.begin() as conn:
-                revoked = accounts.revoke_device(conn, args.device_id)
+                revoked = accounts.revoke_device(conn, args.device_id, audit.cli_actor())
             print(f"revoked device {args.device_id} and {revoked} token(s); "
                   "it will be wiped on its next contact")
             return 0
@@ -209,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             with engine.begin() as conn:
                 result = exchange.compact(conn, before)
                 result["expired_access_tokens"] = accounts.discard_expired_access_tokens(conn)
+                result["faded_throttles"] = throttle.forget_faded(conn)
+                audit.record(conn, "server.compacted", actor=audit.cli_actor(),
+                             detail={"deleted_before": before, **result})
             print(json.dumps({"deleted_before": before, **result}))
             return 0
         if args.command == "backup":
@@ -232,12 +254,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-directory":
             result = directory.import_directory(engine, args.path)
+            _audit(engine, "directory.imported", args.path, {"summary": directory.summary_lines(
+                result)})
             print("\n".join(directory.summary_lines(result)))
             return 0
         if args.command == "report":
             parameters = Parameters(args.crc_target_minutes, args.booking_baseline_minutes)
+            if args.tz is None:
+                with engine.connect() as conn:
+                    args.tz = agency_settings.read(conn)["time_zone"]
             out = report.write(engine, args.month, args.team, args.format, args.out,
                                tz=args.tz, parameters=parameters)
+            _audit(engine, "report.exported", str(out), {
+                "month": args.month, "team": args.team, "format": args.format})
             print(f"wrote the {args.month} report for {args.team or 'the whole program'} "
                   f"to {out}")
             return 0
@@ -248,11 +277,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-followups":
             plan = imports.import_followups(engine, args.path, args.team)
+            _audit(engine, "followups.imported", args.path, {
+                "team": args.team, "summary": plan.summary_lines()},
+                "failure" if plan.problems else "success")
             print("\n".join(plan.summary_lines()))
             return 1 if plan.problems else 0
         if args.command == "add-integration":
             with engine.begin() as conn:
                 key = integrations.add_integration(conn, args.name, args.team)
+                audit.record(conn, "integration.added", actor=audit.cli_actor(),
+                             target=f"integration:{args.name}", detail={"team": args.team})
             print(f"added integration {args.name} for team {args.team}; its key (shown only "
                   f"now, send it as the X-Integration-Key header):\n{key}")
             return 0
@@ -264,8 +298,16 @@ def main(argv: list[str] | None = None) -> int:
             return _report_findings(args.folder, hmis_check.check(args.folder))
         if args.command == "export-fhir":
             return _export_fhir(engine, args)
+        if args.command == "audit":
+            return _audit_trail(engine, args)
+        if args.command == "two-factor":
+            return _two_factor(engine, args)
+        if args.command == "throttle":
+            return _throttle(engine, args)
     except (hmis.ExportError, fhir.ExportError) as e:
         return _fail(f"{e}; nothing was written")
+    except two_factor.TwoFactorError as e:
+        return _fail(str(e))
     except (ImportFileError, integrations.IntegrationError, restore.RestoreError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
@@ -301,11 +343,16 @@ def _settings(engine, args) -> int:
         return _fail(f"settings {args.action} needs KEY" + (" and VALUE" if args.action == "set"
                                                              else " only"))
     with engine.begin() as conn:
+        before = agency_settings.read(conn).get(args.key)
         if args.action == "set":
             value = agency_settings.set_value(conn, args.key, args.value)
             print(f"{args.key} = {json.dumps(value)}; laptops take it on their next sync")
         else:
             agency_settings.unset(conn, args.key)
+            value = agency.SETTINGS[args.key].default
+        audit.record(conn, "setting.changed", actor=audit.cli_actor(), target=args.key,
+                     detail={"from": before, "to": value})
+        if args.action == "unset":
             print(f"{args.key} is back to its default, "
                   f"{json.dumps(agency.SETTINGS[args.key].default)}")
     return 0
@@ -318,11 +365,11 @@ def _export_hmis(engine, args) -> int:
     done = hmis.export(engine, args.project, start, end, args.out)
     findings = hmis_check.check(done["folder"])
     rows = done["rows"]
-    exports.record(engine, "export.hmis", done["teams"][0], (
+    _audit(engine, "export.hmis", f"team:{done['teams'][0]}", {"summary": (
         f"project {args.project!r} {start}..{end} (FY{args.fy}) export {done['export_id']}: "
         f"{rows['Client']} clients, {rows['Enrollment']} enrollments, "
         f"{rows['CurrentLivingSituation']} contacts, {rows['Exit']} exits, "
-        f"{rows['Services']} services; {len(findings)} findings; to {done['folder']}"),
+        f"{rows['Services']} services; {len(findings)} findings; to {done['folder']}")},
         outcome="success" if not findings else "failure")
     print(f"wrote HMIS export {done['export_id']} of {args.project!r} for {start} to {end} "
           f"to {done['folder']}: " + ", ".join(f"{name} {n}" for name, n in rows.items() if n))
@@ -344,9 +391,9 @@ def _export_fhir(engine, args) -> int:
     start = hmis.parse_day(args.start, "--from") if args.start else None
     end = hmis.parse_day(args.end, "--to") if args.end else None
     done = fhir.export(engine, args.out, start=start, end=end, team=args.team)
-    exports.record(engine, "export.fhir", args.team or "agency", (
+    _audit(engine, "export.fhir", f"team:{args.team}" if args.team else "agency", {"summary": (
         f"{done['referrals']} referrals ({start or 'start'}..{end or 'now'}, team "
-        f"{args.team or 'all'}) as {done['resources']} FHIR R4 resources to {done['file']}"))
+        f"{args.team or 'all'}) as {done['resources']} FHIR R4 resources to {done['file']}")})
     print(f"wrote {done['referrals']} referrals as {done['resources']} FHIR R4 resources "
           f"to {done['file']}")
     return 0
@@ -367,6 +414,88 @@ def _recovery_lines(found: dict) -> list[str]:
                 f"{d['restored']}, brought up to date {d['merged']}, kept on the laptop "
                 f"{d['kept_on_laptop']} ({d['first_at']} to {d['last_at']})")
     return lines
+
+
+def _audit(engine, action: str, target: str, detail: dict, outcome: str = "success") -> None:
+    with engine.begin() as conn:
+        audit.record(conn, action, actor=audit.cli_actor(), target=target, detail=detail,
+                     outcome=outcome)
+
+
+def _audit_trail(engine, args) -> int:
+    """`audit [--since WHEN] [--json]`: the trail, oldest first."""
+    since = None
+    if args.since:
+        try:
+            since = to_iso(parse_iso(args.since))
+        except ValueError:
+            return _fail(f"--since {args.since!r}: give a date or time such as 2026-05-01")
+    with engine.connect() as conn:
+        events = audit.read(conn, since)
+    for event in events:
+        print(json.dumps(event, ensure_ascii=False) if args.json else audit.line(event))
+    return 0
+
+
+def _two_factor(engine, args) -> int:
+    """`two-factor enrol USER` (QR on this terminal, then the first code on stdin),
+    `two-factor reset USER`, `two-factor list`."""
+    if args.action == "list":
+        with engine.connect() as conn:
+            for name, state, left in two_factor.listing(conn):
+                print(f"{name}: {state}" + (f", {left} recovery codes left" if left is not None
+                                            else ""))
+        return 0
+    if not args.name:
+        return _fail(f"two-factor {args.action} needs the user's name")
+    with engine.begin() as conn:
+        user = accounts.find_user(conn, args.name)
+        if user is None:
+            return _fail(f"no user {args.name!r}")
+        if args.action == "reset":
+            had = two_factor.reset(conn, user["id"])
+            audit.record(conn, "two_factor.reset", actor=audit.cli_actor(),
+                         target=f"user:{args.name}", detail={"had_one": had})
+            print(f"{args.name}'s authenticator and recovery codes are removed; they set up a "
+                  "new one at their next online sign-in" if had else
+                  f"{args.name} had no authenticator")
+            return 0
+        started = two_factor.begin_enrolment(conn, user["id"], args.name)
+    print(f"Scan this with {args.name}'s authenticator app (or type the key "
+          f"{started['secret']}):\n")
+    segno.make(started["uri"], error="m").terminal(compact=True)
+    print("\nThen type the 6-digit code the app shows: ", end="", flush=True)
+    code = sys.stdin.readline().strip()
+    with engine.begin() as conn:
+        found = two_factor.factor(conn, user["id"])
+        step = two_factor.matching_step(found["secret"], code, found["last_step"])
+        if step is None or not two_factor.claim_step(conn, user["id"], step):
+            return _fail("that code does not match; run 'two-factor enrol' again")
+        codes = two_factor.confirm(conn, user["id"])
+        audit.record(conn, "two_factor.enrolled", actor=audit.cli_actor(),
+                     target=f"user:{args.name}", detail={"by": "administrator"})
+    print(f"{args.name}'s authenticator is set up. Their one-time recovery codes (give them to "
+          "the user; they are shown only now):")
+    print("\n".join(f"  {c}" for c in codes))
+    return 0
+
+
+def _throttle(engine, args) -> int:
+    """`throttle [list]`, `throttle clear KEY`."""
+    if args.action == "list":
+        with engine.connect() as conn:
+            for row in throttle.listing(conn):
+                print(f"{row['key']}: {row['failures']} failures, last {row['last_failure_at']}"
+                      + (f", held until {row['blocked_until']}" if row["blocked_until"] else ""))
+        return 0
+    if not args.key:
+        return _fail("throttle clear needs KEY (user:NAME or address:IP)")
+    with engine.begin() as conn:
+        cleared = throttle.clear(conn, args.key)
+        audit.record(conn, "signin.released", actor=audit.cli_actor(), target=args.key,
+                     detail={"had_failures": cleared})
+    print(f"{args.key} released" if cleared else f"{args.key} had no failed sign-ins")
+    return 0
 
 
 def _serve(args) -> int:

@@ -3,7 +3,8 @@ notes the server may therefore send them, and the append-only log of what it sen
 
 The rules (design.md "Security model"; 42 CFR Part 2):
 - A release covers a reader while it is in force (signed_on <= today <= expires_on, by the
-  server's UTC date, expiry day included; not revoked; not deleted), its scope lists
+  agency's date, in its time zone (fieldapp.agency), expiry day included; not revoked; not
+  deleted), its scope lists
   "clinical_notes", and its recipient names the reader: "user:<username>", "role:<role>", or
   "team:<team>" for a team the reader belongs to (fieldapp.records.release_problems).
 - A clinical note concerns the people it names (`person_ids`): its encounter's people as the
@@ -22,13 +23,15 @@ The rules (design.md "Security model"; 42 CFR Part 2):
 """
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_, select
 
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
+from . import agency_settings
 from .accounts import Caller
 from .tables import disclosure, record
 
@@ -40,9 +43,10 @@ SYSTEM_ROLE = "system"  # the server acting for an agency tool (imports.system_c
 _CHUNK = 200  # LIKE terms per query
 
 
-def today() -> date:
-    """The server's date for release validity (UTC)."""
-    return datetime.now(UTC).date()
+def today(conn) -> date:
+    """Today in the agency's time zone, for release validity: a release that expires today
+    covers its reader until midnight on the agency's clock, not the server's."""
+    return datetime.now(ZoneInfo(agency_settings.read(conn)["time_zone"])).date()
 
 
 def needs_release(caller: Caller) -> bool:
@@ -71,7 +75,7 @@ def covered_notes(conn, caller: Caller) -> dict[str, list[str]]:
     note of their teams anyway) and for admins (who read no records)."""
     if not needs_release(caller):
         return {}
-    on = today()
+    on = today(conn)
     by_person: dict[str, set[str]] = {}
     for rid, data in conn.execute(select(record.c.id, record.c.data).where(
             record.c.table_name == RELEASE_TABLE, record.c.deleted.is_(False))):

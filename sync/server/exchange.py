@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
+from fieldapp.clock import format_stamp
 from fieldapp.errors import ValidationError
 from fieldapp.ids import new_id
 from fieldapp.records import RECORD_TYPES, Field, RecordType, referral_problems, release_problems
-from fieldapp.timeutil import now_iso
+from fieldapp.timeutil import now_iso, utc_now
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import agency_settings, crc_status, disclosures, record_sums
+from . import agency_settings, audit, crc_status, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
@@ -47,6 +48,8 @@ class _Batch:
     dirty: set[str] = field(default_factory=set)
     applied: list[dict] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
+    stamp_limit_ms: int = 0  # clock stamps beyond this wall time are clamped to it
+    clamped: list[str] = field(default_factory=list)  # the stamps as sent, when clamped
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -69,11 +72,11 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
         select(applied_op.c.op_id, applied_op.c.result).where(
             applied_op.c.device_id == caller.device_id, applied_op.c.op_id.in_(op_ids)))}
     wanted = {op["record_id"] for op in ops}
-    wanted |= {op["fields"].get(P.PARENT_FIELDS[op["table"]][0]) for op in ops
-               if op["table"] in P.PARENT_FIELDS and isinstance(op["fields"], dict)}
-    wanted.discard(None)
-    loaded = _load(conn, [w for w in wanted if isinstance(w, str)])
-    batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()})
+    wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
+               and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
+    loaded = _load(conn, list(wanted))
+    batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()},
+                   stamp_limit_ms=clock_limit_ms(conn))
 
     results, blocked = [], set()
     for op in ops:
@@ -94,7 +97,31 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
             "record_id": op["record_id"], "result": json.dumps(result), "applied_at": now_iso()})
         results.append(result)
     _write(conn, batch)
+    if batch.clamped:
+        audit.record(conn, "clock.clamped", actor=caller.username, device_id=caller.device_id,
+                     target=f"device:{caller.device_id}", outcome="flagged", detail={
+                         "ops": len(batch.clamped), "latest_sent": max(batch.clamped),
+                         "clamped_to_ms": batch.stamp_limit_ms})
     return results
+
+
+def clock_limit_ms(conn) -> int:
+    """The latest wall time a stamp may carry: the server's clock plus the agency's bound."""
+    bound = agency_settings.read(conn)["clock_skew_max_minutes"]
+    return int(utc_now().timestamp() * 1000) + bound * 60_000
+
+
+def _parent(table: str, fields) -> tuple[str, str, object] | None:
+    """(field, table, id) of the record this one belongs to, whose team it takes: the parent a
+    laptop's foreign key needs, or the record a conflict resolution settles."""
+    if not isinstance(fields, dict):
+        return None
+    if table in P.PARENT_FIELDS:
+        name, parent_table = P.PARENT_FIELDS[table]
+        return name, parent_table, fields.get(name)
+    if table == "conflict_resolution":
+        return "record_id", fields.get("record_table"), fields.get("record_id")
+    return None
 
 
 def _load(conn, ids: list[str]) -> dict[str, dict]:
@@ -183,6 +210,13 @@ def _apply(batch: _Batch, op: dict) -> dict:
         if f.names_writer and op["fields"].get(f.name) not in (None, caller.username):
             return _rejected(f"{f.name}: names who wrote it, so it can only be "
                              f"{caller.username!r} in {caller.username}'s change")
+    if not P.STAMP.fullmatch(op["hlc"]):
+        return _rejected(f"hlc: {op['hlc']!r} is not a clock stamp "
+                         "(<13-digit ms>-<5-digit counter>-<device>)")
+    if int(op["hlc"][:13]) > batch.stamp_limit_ms:  # a clock far ahead: flagged, never refused
+        batch.clamped.append(op["hlc"])
+        op = {**op, "hlc": format_stamp(batch.stamp_limit_ms, int(op["hlc"][14:19]),
+                                        op["hlc"][20:])}
     current = batch.records.get(record_id)
     if current is not None and current["table_name"] != table:
         return _rejected(f"id {record_id} belongs to a {current['table_name']} record")
@@ -209,8 +243,8 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
     for f in rt.fields:
         if f.type is list and isinstance(values.get(f.name), str):
             try:
-                values[f.name] = json.loads(values[f.name])
-            except ValueError:
+                values[f.name] = P.strict_json(values[f.name])
+            except (ValueError, RecursionError):
                 raise ValidationError(rt.table, {f.name: "must be a JSON list"}) from None
     values = normalise(rt, values, partial=partial)
     unstorable = {name: "contains a NUL character or an unpaired surrogate (not valid text)"
@@ -240,14 +274,17 @@ def _create(batch: _Batch, rt: RecordType, op: dict) -> dict:
     except ValidationError as e:
         return _rejected(str(e))
     caller = batch.caller
-    if "team" in values:
+    if parent := _parent(rt.table, values):  # a child is its parent's team, whatever it says
+        name, parent_table, parent_id = parent
+        row = batch.records.get(parent_id)
+        if (row is None or row["table_name"] != parent_table or row["team"] not in caller.teams
+                or (row["deleted"] and rt.table in P.PARENT_FIELDS)):
+            return _rejected(f"{name}: no {parent_table} {parent_id} on the server")
+        team = row["team"]
+        if "team" in values:
+            values["team"] = team
+    elif "team" in values:
         team = values["team"]
-    elif rt.table in P.PARENT_FIELDS:
-        parent_field, parent_table = P.PARENT_FIELDS[rt.table]
-        parent = batch.records.get(values[parent_field])
-        if parent is None or parent["table_name"] != parent_table or parent["deleted"]:
-            return _rejected(f"{parent_field}: no {parent_table} {values[parent_field]} on the server")
-        team = parent["team"]
     else:
         team = caller.teams[0]
     if team not in caller.teams:
@@ -289,8 +326,15 @@ def _patch(batch: _Batch, rt: RecordType, op: dict, row: dict) -> dict:
         values = _validated(rt, op["fields"], partial=True)
     except ValidationError as e:
         return _rejected(str(e))
-    if "team" in values and values["team"] not in batch.caller.teams:
-        return _rejected(f"team: {batch.caller.username} is not a member of team {values['team']!r}")
+    if "team" in values and values["team"] != row["data"].get("team"):
+        return _rejected("team: a record stays in the team it was created in")
+    if ((parent := _parent(rt.table, values)) and parent[0] in values
+            and parent[2] != row["data"].get(parent[0])):  # moved to another parent
+        name, parent_table, parent_id = parent
+        moved_to = batch.records.get(parent_id)
+        if (moved_to is None or moved_to["table_name"] != parent_table
+                or moved_to["team"] != row["team"] or moved_to["deleted"]):
+            return _rejected(f"{name}: no {parent_table} {parent_id} in this record's team")
     hlc, base, found = op["hlc"], op["base"], []
     if row["deleted"]:  # an edit against a delete keeps the record, flagged
         row["deleted"] = False
@@ -413,7 +457,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
     device was sent whose cover has ended, for the laptop to delete. Every page carries the
     agency's settings (`agency`) and the CRC's posted status (`crc_status`), so laptops
-    follow a change on their next sync."""
+    follow a change on their next sync, and the caller's role and teams (`scope`), so a
+    laptop shrinks its copy when they change."""
     covered = disclosures.covered_notes(conn, caller)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered))
@@ -449,6 +494,7 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
             "agency": agency_settings.read(conn), "crc_status": crc_status.current(conn),
+            "scope": {"role": caller.role, "teams": list(caller.teams)},
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 

@@ -49,10 +49,9 @@ def sign_in(conn, username: str, password: str) -> str:
     """A new session token for an intake account with this password, else IntakeError.
     Only crc_intake accounts sign in here; the cookie holds the token, the database its hash.
     The second factor of issue 16 slots in here, between the password and the session."""
-    try:
-        user = accounts.check_password(conn, username, password)
-    except accounts.AccountError as e:
-        raise IntakeError(str(e)) from None
+    user = accounts.find_user(conn, username)
+    if not accounts.password_matches(user, password):
+        raise IntakeError("wrong user name or password")
     if user["role"] != P.INTAKE_ROLE:
         raise IntakeError("this account is not a CRC intake account; the intake board is for "
                           "CRC intake staff")

@@ -66,6 +66,16 @@ class CadAssignment(BaseModel):
     apco_incident_type: str | None = Field(None, description="an APCO ANS 2.103.2 common "
                                                              "incident type, if the CAD has one")
 
+    @field_validator("received_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            try:
+                to_iso(value)
+            except OverflowError:
+                raise ValueError("out of range once in UTC") from None
+        return value
+
     @field_validator("apco_incident_type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:

@@ -76,7 +76,10 @@ device = Table(
     Column("revoked_at", String(40)),
 )
 
-# Tokens are stored only as SHA-256 hashes; `kind` is "access" or "refresh".
+# Tokens are stored only as SHA-256 hashes; `kind` is "access" or "refresh". Every token of
+# one online sign-in shares its `chain_id` and `signed_in_at`. A refresh token is used once:
+# using it sets `used_at` and names the token that replaces it (`successor_hash`); presenting
+# it again revokes the whole chain (sync/server/accounts.py).
 token = Table(
     "token", metadata,
     Column("token_hash", String(64), primary_key=True),
@@ -85,7 +88,63 @@ token = Table(
     Column("device_id", String(64), nullable=False),
     Column("expires_at", String(40), nullable=False),
     Column("revoked_at", String(40)),
+    Column("chain_id", String(36)),
+    Column("signed_in_at", String(40)),
+    Column("used_at", String(40)),
+    Column("successor_hash", String(64)),
     Index("token_device", "device_id"),
+    Index("token_chain", "chain_id"),
+)
+
+# Append-only (database triggers refuse UPDATE and DELETE): what administrators did and what
+# happened to accounts. Users, roles and teams, devices and revocations, imports, exports and
+# reports, settings, second factors, sign-ins and their throttling, stamps clamped
+# (sync/server/audit.py; read with `tandem-server audit`).
+admin_audit = Table(
+    "admin_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(120), nullable=False),  # a username, or cli:<OS user>
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),  # success | failure | refused | flagged
+    Column("address", String(64)),
+    Column("device_id", String(64)),
+    Column("detail", Text, nullable=False),  # JSON object
+    Index("admin_audit_at", "at"),
+)
+
+# Failed sign-ins per account ("user:<name>") and per client address ("address:<ip>"), until
+# when each is refused, and the wait whose refusals are already in the audit trail
+# (sync/server/throttle.py).
+signin_throttle = Table(
+    "signin_throttle", metadata,
+    Column("key", String(120), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", String(40), nullable=False),
+    Column("blocked_until", String(40)),
+    Column("audited_until", String(40)),
+)
+
+# A user's TOTP second factor (sync/server/two_factor.py): the shared secret (base32),
+# confirmed once the user's first code proved their authenticator holds it, and the newest
+# 30-second step a code was accepted for, so a code works once.
+two_factor = Table(
+    "two_factor", metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("confirmed_at", String(40)),
+    Column("last_step", BigInteger),
+)
+
+# One-time recovery codes (SHA-256 of each), for a user without their authenticator.
+recovery_code = Table(
+    "recovery_code", metadata,
+    Column("user_id", Integer, nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", String(40)),
+    PrimaryKeyConstraint("user_id", "code_hash"),
 )
 
 record = Table(
@@ -200,6 +259,22 @@ crc_status = Table(
 
 # The board reads the last hours' notices by their table and creation stamp.
 Index("record_table_created", record.c.table_name, record.c.created_hlc)
+
+# Records taken out of `record` because no laptop could hold them: children whose parent was
+# missing or in another team, pushed before the server checked parents. Kept for the agency,
+# never served.
+quarantined_record = Table(
+    "quarantined_record", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("table_name", String(64), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("created_hlc", String(80), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("quarantined_at", String(40), nullable=False),
+)
 
 # Append-only log of the server's history generations after the first: each time a restore or
 # a failover took it back (`tandem-server restore`, `mark-restored`), or a laptop's request

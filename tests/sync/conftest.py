@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sync import online
-from sync.server import accounts
+from sync.server import accounts, agency_settings
 from sync.server.db import make_engine, migrate
 from sync.server.embedded import serve_in_thread
 from tests.conftest import PASSWORD
@@ -57,6 +57,9 @@ class Agency:
         self.db_url = db_url
         self.engine = make_engine(db_url)
         self.epoch = migrate(self.engine)
+        with self.engine.begin() as conn:  # the tests of these settings set them themselves
+            agency_settings.set_value(conn, "two_factor", "optional")
+            agency_settings.set_value(conn, "retention_days", "3650")  # dated fixtures stay
         self.running = serve_in_thread(db_url)
         self.url = self.running.url
 

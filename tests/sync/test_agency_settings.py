@@ -6,7 +6,7 @@ import json
 import requests
 
 from fieldapp import agency as laptop_agency
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import cli
 
 
@@ -36,9 +36,10 @@ def agency_zone(session) -> str:
 def test_every_pull_page_carries_them(agency, laptop, capsys):
     officer = laptop("ofc.page")
     settings(agency.db_url, "set", "time_zone", "Europe/Dublin", capsys=capsys)
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    link = credentials.transport_for(officer)
     page = link.call("GET", "/pull", params={"after": 0, "limit": 1})
-    assert page["agency"] == {**laptop_agency.effective({}), "time_zone": "Europe/Dublin"}
+    assert page["agency"] == {**laptop_agency.effective({}), "time_zone": "Europe/Dublin",
+                              "two_factor": "optional", "retention_days": 3650}
     assert requests.get(f"{agency.url}/v1/pull", timeout=10).status_code == 401
 
 

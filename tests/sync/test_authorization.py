@@ -13,18 +13,19 @@ from sync.protocol import INTAKE_ROLE
 # Roles that sign in on a laptop; CRC intake accounts get no token at all
 # (tests/sync/test_intake_security.py).
 LAPTOP_ROLES = tuple(r for r in ROLES if r != INTAKE_ROLE)
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import cli
 
 from sync_helpers import outreach
 
 SECRET = "MHST-1-ONLY-c41d"
+STAMP = "1764547200000-00000-hostile"  # a well-formed clock stamp (2025-12-01)
 READS = [("GET", "/pull", None), ("GET", "/summary", None), ("GET", "/manifest", None),
          ("GET", "/conflicts", None), ("GET", "/directory", None)]
 
 
 def _token(agency, session):
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    link = credentials.transport_for(session)
     link._refresh()
     return link.access_token
 
@@ -61,7 +62,7 @@ def test_every_role_of_another_team_sees_nothing_of_team_one(agency, laptop, tea
         victim = team_one[0]
         answer = _call(agency, "POST", "/push", token, json={"ops": [{
             "op_id": f"x{i}", "table": "person", "record_id": victim, "kind": "patch",
-            "fields": {"alias": "pwned"}, "base": {}, "base_version": 1, "hlc": "9"}]})
+            "fields": {"alias": "pwned"}, "base": {}, "base_version": 1, "hlc": STAMP}]})
         assert answer.json()["results"][0]["status"] == "rejected", (role, answer.text)
     assert "pwned" not in json.dumps([dict(r) for r in agency.rows("SELECT data FROM record")])
 
@@ -114,12 +115,12 @@ def test_audit_events_reach_the_server_and_stay_append_only(agency, laptop):
     token = _token(agency, officer)
     ops = [{"op_id": "tamper-1", "table": "audit_event", "record_id": event["id"],
             "kind": "patch", "fields": {"outcome": "failure"}, "base": {}, "base_version": 1,
-            "hlc": "9"},
+            "hlc": STAMP},
            {"op_id": "tamper-2", "table": "audit_event", "record_id": event["id"],
-            "kind": "delete", "fields": {}, "base": {}, "base_version": 1, "hlc": "9"},
+            "kind": "delete", "fields": {}, "base": {}, "base_version": 1, "hlc": STAMP},
            {"op_id": "tamper-3", "table": "audit_event", "record_id": event["id"],
             "kind": "append", "fields": json.loads(event["data"]) | {"outcome": "failure"},
-            "base": {}, "base_version": 0, "hlc": "9"}]
+            "base": {}, "base_version": 0, "hlc": STAMP}]
     results = _call(agency, "POST", "/push", token, json={"ops": ops}).json()["results"]
     assert [r["status"] for r in results] == ["rejected", "deferred", "deferred"]
     results = _call(agency, "POST", "/push", token, json={"ops": ops[1:]}).json()["results"]
@@ -146,7 +147,7 @@ def test_sql_metacharacters_in_every_text_field_are_stored_verbatim(agency, lapt
                               ("referral", RECORD_TYPES["outreach_contact"].field("referral")),
                               ("outcome", RECORD_TYPES["outreach_contact"].field("outcome")))}
     op = {"op_id": "sql-1", "table": "outreach_contact", "record_id": "sql-rec-1",
-          "kind": "append", "base": {}, "base_version": 0, "hlc": "1",
+          "kind": "append", "base": {}, "base_version": 0, "hlc": STAMP,
           "fields": {"team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
                      "services_offered": json.dumps([HOSTILE]), **fields}}
     assert _call(agency, "POST", "/push", token, json={"ops": [op]}).json()[
@@ -156,10 +157,15 @@ def test_sql_metacharacters_in_every_text_field_are_stored_verbatim(agency, lapt
     assert json.loads(stored["services_offered"]) == [HOSTILE]
     # and in the sign-in fields, the ids and the tokens
     assert _call(agency, "POST", "/login", json={"username": HOSTILE[:64],
+                                                 "password": HOSTILE}).status_code == 422
+    assert _call(agency, "POST", "/login", json={"username": "x';--",
                                                  "password": HOSTILE}).status_code == 401
-    assert _call(agency, "POST", "/refresh", json={"refresh_token": HOSTILE}).status_code == 401
+    assert _call(agency, "POST", "/refresh", json={"refresh_token": HOSTILE}).status_code == 422
+    assert _call(agency, "POST", "/refresh", json={"refresh_token": "x';--"}).status_code == 401
     assert _call(agency, "GET", "/summary", HOSTILE).status_code == 401
-    assert _call(agency, "POST", "/records", token, json={"ids": [HOSTILE[:36]]}).json() == {
+    assert _call(agency, "POST", "/records", token, json={"ids": [HOSTILE[:36]]}
+                 ).status_code == 422  # ids are printable ASCII
+    assert _call(agency, "POST", "/records", token, json={"ids": ["x';--"]}).json() == {
         "records": []}
     assert agency.scalar("SELECT count(*) FROM record") == 1
 
@@ -181,12 +187,12 @@ def test_hostile_bodies_get_a_clear_4xx(agency, laptop):
                        ("/records", {"ids": ["\ud800"]}),
                        ("/push", {"ops": [{"op_id": "\ud800", "table": "x", "record_id": "r",
                                            "kind": "create", "fields": {}, "base_version": 0,
-                                           "hlc": "1"}]})]:
+                                           "hlc": STAMP}]})]:
         answer = post(path, json.dumps(body))
         assert answer.status_code == 400 and "not valid Unicode" in answer.json()["detail"], path
     # bad text inside a record is that op's rejection, not the batch's
     ops = [{"op_id": f"t{i}", "table": "outreach_contact", "record_id": f"rec-{i}",
-            "kind": "append", "base": {}, "base_version": 0, "hlc": "1",
+            "kind": "append", "base": {}, "base_version": 0, "hlc": STAMP,
             "fields": {"team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
                        "note": note}} for i, note in enumerate(["a\x00b", "x\ud800", "fine"])]
     results = post("/push", json.dumps({"ops": ops})).json()["results"]

@@ -67,7 +67,7 @@ def by_id(results) -> dict[str, dict]:
 
 
 def transport_for(session, agency) -> transport.Transport:
-    return transport.Transport(agency.url, requests.Session(), credentials.load_refresh_token(session))
+    return credentials.transport_for(session)
 
 
 def test_laptop_gets_the_imported_directory_and_searches_it_like_a_local_import(

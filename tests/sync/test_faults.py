@@ -17,7 +17,7 @@ import pytest
 
 from fieldapp import changes, schema, shifts
 from fieldapp.session import unlock
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import record_sums
 from tests.conftest import PASSWORD
 
@@ -163,7 +163,7 @@ def test_9_pending_ops_survive_an_app_upgrade_with_a_schema_migration(agency, la
 def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agency, laptop):
     writers = [laptop(f"ofc.w{i}") for i in range(3)]
     reader = laptop("ofc.reader")
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(reader))
+    link = credentials.transport_for(reader)
     done = threading.Event()
     errors = []
 

@@ -11,7 +11,7 @@ import requests
 
 from fieldapp import crc_notice, encounters, persons, shifts
 from fieldapp.records import NOTICE_SHOWN, RECORD_TYPES
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import agency_settings, intake
 from tests.conftest import PASSWORD
 from tests.sync.board_client import Board
@@ -182,8 +182,7 @@ def test_an_intake_account_gets_no_sync_token_and_crews_cannot_stamp(agency, sce
     officer = scene["officer"]
     notice = crc_notice.send(officer, transport="voluntary", age_group="adult", eta_minutes=5)
     engine.run_sync(officer)
-    link = transport.Transport(agency.url,
-                               refresh_token=credentials.load_refresh_token(officer))
+    link = credentials.transport_for(officer, agency.url)
     [result] = link.call("POST", "/push", body={"ops": [{
         "op_id": "forged-op-1", "table": "crc_checkin", "record_id": "0" * 36, "kind": "create",
         "fields": {"notice_id": notice, "checked_in_at": "2026-01-01T00:00:00.000Z"},

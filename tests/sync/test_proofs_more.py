@@ -251,7 +251,7 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
                          a=fids[2], b=gone[0], c=gone[1]) == 0
     assert agency.scalar("SELECT deleted FROM record WHERE id = :i", i=parent) in (1, True)
 
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(away))
+    link = credentials.transport_for(away)
     with pytest.raises(transport.SyncFailed, match="410"):
         link.call("GET", "/pull", params={"after": away_cursor})
     assert link.call("GET", "/pull", params={"after": 0})["records"]  # 0 never expires

@@ -14,7 +14,7 @@ import seeds
 from fieldapp import directory as laptop_directory
 from fieldapp import encounters, outreach, persons, referrals
 from fieldapp.ids import new_id
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import cli, directory, fhir
 
 SAMPLE = Path(__file__).parents[2] / "docs" / "samples" / "fhir-referrals.json"
@@ -148,9 +148,8 @@ def test_a_referral_is_moved_on_by_the_sergeant_and_exported(agency, team, tmp_p
     assert {"code": "food-insecurity", "display": "Food Insecurity",
             "system": fhir.SDOH_CODES} in [c["coding"][0] for c in food["category"]]
     assert "name" not in entries[food["subject"]["reference"]]  # nobody identified
-    events = [json.loads(r["data"]) for r in agency.rows(
-        "SELECT data FROM record WHERE table_name = 'audit_event'")]
-    assert any(e["action"] == "export.fhir" and "2 referrals" in e["detail"] for e in events)
+    events = agency.rows("SELECT detail FROM admin_audit WHERE action = 'export.fhir'")
+    assert any("2 referrals" in json.loads(e["detail"])["summary"] for e in events)
 
     again = tmp_path / "again.json"
     assert cli.main(["--db", agency.db_url, "export-fhir", "--from", "2026-11-20", "--to",
@@ -170,7 +169,7 @@ def test_a_referral_is_moved_on_by_the_sergeant_and_exported(agency, team, tmp_p
 def test_the_server_refuses_a_referral_made_on_nothing(agency, team):
     """A stranger's raw push (not the laptop's code): exactly one encounter or contact."""
     officer, _ = team
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    link = credentials.transport_for(officer, agency.url)
     link._refresh()
     fields = {"team": "mhst-1", "service_id": "svc", "service_name": "A service",
               "category": "food", "status": "sent", "sent_at": "2026-11-20T17:05:00.000Z"}

@@ -2,21 +2,22 @@
 laptop when it ends: proved with a real server (SQLite and PostgreSQL) and real caches."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
 from fieldapp import changes, encounters, persons, releases
 from fieldapp.errors import TandemError, ValidationError
-from sync import credentials, engine, transport
+from sync import credentials, engine
 from sync.server import disclosures
 
 PHI = "PHI: disclosed opioid use, on methadone"
 
 
-def _utc_today():
-    return datetime.now(UTC).date()
+def _agency_today():
+    """Today on the agency's clock (its default zone), which release validity reads."""
+    return releases.today()
 
 
 def _case(clinician):
@@ -30,7 +31,7 @@ def _case(clinician):
 
 
 def _release(clinician, person, recipient, expires_on=None, scope="clinical_notes"):
-    today = _utc_today()
+    today = _agency_today()
     rid = releases.add_release(clinician, person, {
         "discloser": "Crisis clinician, Connections Health", "scope": scope,
         "recipient": recipient, "purpose": "coordinated follow-up",
@@ -50,7 +51,7 @@ def _outbox(session):
 
 
 def _raw_pull(agency, session):
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(session))
+    link = credentials.transport_for(session)
     return json.dumps(link.call("GET", "/pull", params={"after": 0}))
 
 
@@ -101,12 +102,12 @@ def test_a_note_leaves_the_laptop_when_its_release_expires(agency, laptop, monke
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
     engine.run_sync(officer)  # the cursor passes the note before any release exists
-    rid = _release(clinician, person, "role:officer", expires_on=_utc_today())
+    rid = _release(clinician, person, "role:officer", expires_on=_agency_today())
     assert engine.run_sync(officer)["check"] == "ok"
     assert _notes(officer) == [PHI]
 
-    tomorrow = _utc_today() + timedelta(days=1)
-    monkeypatch.setattr(disclosures, "today", lambda: tomorrow)
+    tomorrow = _agency_today() + timedelta(days=1)
+    monkeypatch.setattr(disclosures, "today", lambda _conn: tomorrow)
     summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
@@ -156,7 +157,7 @@ def test_releases_are_validated_and_recorded_by_clinical_staff_only(agency, lapt
     officer = laptop("ofc.ramirez", "officer")
     person, _note = _case(clinician)
     engine.run_sync(officer)
-    today = _utc_today()
+    today = _agency_today()
     values = {"discloser": "x", "scope": "clinical_notes", "recipient": "user:ofc.ramirez",
               "purpose": "x", "signed_on": today, "expires_on": today + timedelta(days=9)}
 

@@ -72,7 +72,7 @@ def test_officer_pull_never_contains_a_clinical_note(agency, laptop):
     assert officer.db.execute("SELECT count(*) FROM encounter").fetchone()[0] == 1
     assert officer.db.execute("SELECT count(*) FROM clinical_note").fetchone()[0] == 0
     # and on the wire: the officer's raw pull, page by page
-    link = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    link = credentials.transport_for(officer)
     page = link.call("GET", "/pull", params={"after": 0})
     assert page["records"] and all(r["table"] != "clinical_note" for r in page["records"])
     assert "PHI" not in json.dumps(page)
@@ -113,7 +113,7 @@ def test_writes_outside_the_users_scope_are_rejected_and_block_only_their_record
 
 def test_malformed_requests_get_4xx_with_a_message(agency, laptop):
     officer = laptop("ofc.ramirez")
-    token = transport.Transport(agency.url, refresh_token=credentials.load_refresh_token(officer))
+    token = credentials.transport_for(officer)
     token._refresh()
     auth = {"Authorization": f"Bearer {token.access_token}"}
     url = agency.url + protocol.PREFIX

@@ -4,6 +4,7 @@ for the DB worker to finish (its results arrive on the UI thread)."""
 import gc
 
 import pytest
+import shiboken6
 
 from ui.mainwindow import MainWindow
 from ui.qt import QApplication, QEvent, QMessageBox, Qt
@@ -35,6 +36,22 @@ def end_shift(qtbot, window, view):
     settle(qtbot, window)
 
 
+def close_window(qtbot, window, timeout=15_000):
+    """Close as a user does: the window leaves the session first (drafts saved, the sign-out
+    audited, waiting changes sent or counted, workers stopped), then closes."""
+    window.close()
+    qtbot.waitUntil(lambda: window.left, timeout=timeout)
+    if window.isVisible():  # it said what stayed on the laptop; closing again closes it
+        window.close()
+
+
+def sign_in_again(session):
+    """The same user's session after their window closed (closing drops the key it had)."""
+    from fieldapp.session import unlock
+    from tests.conftest import PASSWORD
+    return unlock(session.data_dir, session.username, PASSWORD)
+
+
 @pytest.fixture
 def open_window(qtbot, theme):
     """Open a signed-in main window for a session; closed (workers stopped) after the test.
@@ -46,7 +63,7 @@ def open_window(qtbot, theme):
 
     def make(session):
         window = MainWindow(session, theme, auto_sync_seconds=0)
-        qtbot.addWidget(window)
+        qtbot.addWidget(window, before_close_func=lambda w: w.left or close_window(qtbot, w))
         window.resize(1366, 768)
         window.show()
         qtbot.waitExposed(window)
@@ -55,7 +72,10 @@ def open_window(qtbot, theme):
         return window
     yield make
     for window in opened:
-        window.close()
+        if not shiboken6.isValid(window):  # pytest-qt closed and deleted it already
+            continue
+        if not window.left:
+            close_window(qtbot, window)
         window.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()

@@ -10,6 +10,7 @@ from fieldapp.timeutil import parse_iso, to_iso
 from tests.conftest import make_session
 from tests.ui.conftest import settle
 from tests.ui.test_review import at, click, worked_shift
+from ui import timefmt
 from ui.amend import TIME_FORMAT, AmendDialog
 from ui.qt import QApplication, QComboBox, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, Qt
 
@@ -122,7 +123,7 @@ def test_a_mistyped_time_is_named_and_a_corrected_one_clears_the_flag(qtbot, ope
     [dropoff_id] = [e["id"] for e in dialog.records.rows if e["table"] == "crc_dropoff"]
     dropoff = changes.get(officer, "crc_dropoff", dropoff_id)
     handed = dialog.findChild(QLineEdit, "amend_handed_off_at")
-    assert handed.text() == parse_iso(dropoff["handed_off_at"]).astimezone().strftime(TIME_FORMAT)
+    assert handed.text() == timefmt.local(dropoff["handed_off_at"]).strftime(TIME_FORMAT)
 
     retype(qtbot, handed, "14:05")
     qtbot.keyClicks(dialog.findChild(QLineEdit, "amendReason"), "Wrote the clear time.")
@@ -131,7 +132,7 @@ def test_a_mistyped_time_is_named_and_a_corrected_one_clears_the_flag(qtbot, ope
     assert "like 2026-05-14 14:05" in dialog.errors.shown()["handed_off_at"]
     assert officer.db["amendment"].count == 0
 
-    real = (parse_iso(dropoff["arrived_at"]) + timedelta(minutes=5)).astimezone()
+    real = (parse_iso(dropoff["arrived_at"]) + timedelta(minutes=5)).astimezone(timefmt.zone())
     retype(qtbot, handed, real.strftime(TIME_FORMAT))
     click(qtbot, dialog, "saveAmendment")
     settle(qtbot, window)

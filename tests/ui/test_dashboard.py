@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fieldapp import settings
+from fieldapp import agency, settings
 from fieldapp.metrics import DEFAULTS, FIGURES, Parameters, compute
 from fieldapp.records import DISPOSITIONS
 from fieldapp.report import KEY_FIGURES, shown
@@ -34,12 +34,13 @@ def month(sergeant):
 
 
 def open_dashboard(qtbot, open_window, session) -> tuple:
+    with session.db.atomic():  # the agency's zone, as a pull leaves it: the month fixture's
+        agency.store(session.db, {"time_zone": TZ})
     window = open_window(session)
     window.nav_buttons["dashboard"].click()
     settle(qtbot, window)
     view = window.stack.currentWidget()
     assert isinstance(view, DashboardView)
-    view.time_zone = TZ  # the month fixture's agency time zone
     view.set_month(MONTH)
     settle(qtbot, window)
     return window, view

@@ -1,7 +1,7 @@
 """The encounter form: drafts as you type (surviving a restart), saving, and the notes' audience."""
 
 from fieldapp import drafts, encounters, shifts
-from tests.ui.conftest import click, settle
+from tests.ui.conftest import click, close_window, settle, sign_in_again
 from ui.encounter import PeopleModel
 from ui.qt import Qt
 
@@ -26,8 +26,8 @@ def test_draft_is_saved_while_typing_and_reopens_after_restart(qtbot, open_windo
     wait_for_draft(qtbot, window, officer, key)
     assert drafts.load_draft(officer, key)["values"]["police_note"] == "Subject calm, sitting on curb."
 
-    window.close()  # as after a crash: the draft is all there is
-    again = open_window(officer).show_screen("encounter")
+    close_window(qtbot, window)  # and start again: the draft is all there is
+    again = open_window(sign_in_again(officer)).show_screen("encounter")
     settle(qtbot, again.window())
     assert again.encounter_id == encounter_id
     assert again.police_note.toPlainText() == "Subject calm, sitting on curb."

@@ -2,7 +2,7 @@
 type to search, click a match, pick the assignment (or start from the assignments screen)."""
 
 from fieldapp import assignments, encounters, persons, shifts
-from tests.ui.conftest import click, settle
+from tests.ui.conftest import click, close_window, settle, sign_in_again
 from ui.qt import QPushButton, Qt
 
 
@@ -98,7 +98,8 @@ def test_the_unit_s_assignment_is_chosen_and_stored_and_survives_a_restart(
     qtbot.waitUntil(lambda: officer.db["draft"].count == 1, timeout=5000)
     settle(qtbot, window)
 
-    window.close()  # as after a crash: the draft keeps the link
+    close_window(qtbot, window)  # and start again: the draft keeps the link
+    officer = sign_in_again(officer)
     again = open_window(officer).show_screen("encounter")
     settle(qtbot, again.window())
     assert again.encounter_id == encounter_id and again.assignment.currentData() == call

@@ -124,6 +124,7 @@ def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
             "new assignment": (window, lambda: AssignmentDialog(window, "MHST-11")),
             "new follow-up": (window, lambda: FollowUpDialog(window, window.ctx)),
             "keyboard shortcuts": (window, window.show_help),
+            "settings": (crew, crew.show_settings),
             "export": (window, lambda: dashboard.choose_file("pdf")),
             "shift summary": (crew, lambda: ShiftSummaryDialog(summary, crew)),
             "end shift": (crew, lambda: end_shift_box(crew)),

@@ -177,7 +177,7 @@ def test_sign_out_returns_to_sign_in_and_drops_the_key(qtbot, data_dir, theme):
     view = typed_encounter(qtbot, main)
     encounter_id = view.encounter_id
     lock_with_keys(qtbot, main)
-    with qtbot.waitSignal(main.session_lock.signed_out, timeout=10_000):
+    with qtbot.waitSignal(main.signed_out, timeout=10_000):
         qtbot.mouseClick(main.session_lock.screen.sign_out_button, Qt.MouseButton.LeftButton)
     assert windows.main is None and windows.sign_in.isVisible()
     qtbot.addWidget(windows.sign_in)

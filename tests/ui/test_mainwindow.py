@@ -3,7 +3,7 @@
 
 from fieldapp import outreach
 from tests.conftest import make_session
-from tests.ui.conftest import settle
+from tests.ui.conftest import close_window, settle
 from ui.qt import QApplication, QLabel, QPlainTextEdit, Qt
 from ui.review import ReviewView
 from ui.shift import ShiftView
@@ -34,7 +34,7 @@ def test_supervisor_home_is_the_review_queue(open_window, data_dir):
         sergeant.close()
 
 
-def test_every_role_opens_the_window_at_its_home(open_window, data_dir):
+def test_every_role_opens_the_window_at_its_home(qtbot, open_window, data_dir):
     from fieldapp.records import ROLES
     from ui.mainwindow import HOME
     for role in ROLES:
@@ -42,7 +42,7 @@ def test_every_role_opens_the_window_at_its_home(open_window, data_dir):
         try:
             window = open_window(session)
             assert window.current_key == HOME[role]
-            window.close()
+            close_window(qtbot, window)
         finally:
             session.close()
 
@@ -189,5 +189,5 @@ def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir,
         qtbot.waitUntil(lambda: "0 changes waiting" in window.status.pending.text(),
                         timeout=10_000)
     finally:
-        window.close()
+        close_window(qtbot, window)
         server.stop()

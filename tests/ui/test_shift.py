@@ -87,7 +87,7 @@ def test_without_a_roster_the_shift_starts_alone_and_says_why(qtbot, open_window
 
 def test_the_partners_shift_appears_after_a_sync(qtbot, open_window, officer, clinician):
     """The clinician's own laptop: the officer's shift naming her arrives (here written as a
-    pull would) and the next sync's news turns the start page into the shift."""
+    pull would) and the sync's change signal turns the start page into the shift."""
     window = open_window(clinician)
     view = window.view("shift")
     assert view.pages.currentIndex() == 0
@@ -98,7 +98,7 @@ def test_the_partners_shift_appears_after_a_sync(qtbot, open_window, officer, cl
     with clinician.db.atomic():  # as sync.engine applies a pulled page
         clinician.db["shift"].insert({**shift, "server_version": 1})
         clinician.db["shift_event"].insert({**event, "server_version": 1})
-    window.ctx.changed.emit("sync")
+    window.ctx.changed.emit(frozenset({"shift", "shift_event"}))  # what that sync wrote
     settle(qtbot, window)
     assert view.pages.currentIndex() == 1 and window.ctx.shift_id == sid
     assert "with ofc.ramirez" in view.summary.text()

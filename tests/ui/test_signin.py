@@ -109,3 +109,33 @@ def test_five_failures_lock_the_account(qtbot, view, cached_user, data_dir):
         qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert signin.is_locked(data_dir, cached_user)
     assert "locked" in view.errors.shown()[""]
+
+
+def a_port_nobody_listens_on() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_enter_in_the_server_field_signs_in_and_a_new_try_clears_the_old_error(qtbot, view):
+    """Issue 14, defect 13: Enter in the server field did nothing, and the error of the last
+    try stayed on screen."""
+    sign_in(qtbot, view, "new.user", "x")  # no copy here: asked for the server
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
+    assert "agency server" in view.errors.shown()["server"]
+    qtbot.keyClicks(view.password, "x")
+    qtbot.keyClicks(view.server, f"http://127.0.0.1:{a_port_nobody_listens_on()}")
+    qtbot.keyClick(view.server, Qt.Key.Key_Return)
+    assert view.button.text() == "Signing in…" and view.errors.shown() == {}  # the old one went
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=30_000)
+    assert view.errors.shown()["server"].startswith(
+        "Agency server not answering (connection refused). The server is down or the address "
+        "is wrong.")
+
+
+def test_the_terms_are_asked_for_in_plain_words(qtbot, view, cached_user):
+    qtbot.keyClicks(view.username, cached_user)
+    type_password(qtbot, view, PASSWORD)
+    assert view.errors.shown() == {
+        "acknowledge": "Tick the box above to accept the terms of use, then sign in."}
