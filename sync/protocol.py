@@ -71,6 +71,10 @@ STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
 EPOCH_CHANGED = "epoch_changed"
 OFFER_MAX_KEYS = 2000  # records a laptop asks about in one POST /recovery/offer
 RETURN_MAX_RECORDS = 500  # records a laptop gives back in one POST /recovery/records
+# Refresh tokens a laptop keeps after retiring them, newest first, and sends when the server
+# does not know its current one (a restore took the server back to an older one).
+EARLIER_TOKENS_MAX = 1000
+UNKNOWN_TOKEN = "unknown_token"
 
 # The server's answer about each record a laptop offers.
 HELD = "held"  # the server holds this copy (or a newer one): nothing to give back

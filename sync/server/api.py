@@ -95,6 +95,11 @@ class RefreshBody(BaseModel):
         default=None, min_length=32, max_length=200, pattern=_NAME,
         description="the refresh token to rotate to: a random value the laptop made and "
                     "stored before asking, so that if the answer is lost it can ask again")
+    earlier: list[Annotated[str, Field(min_length=1, max_length=200, pattern=_NAME)]] | None = (
+        Field(default=None, max_length=P.EARLIER_TOKENS_MAX,
+              description="after 401 unknown_token: the refresh tokens this laptop retired, "
+                          "newest first; a database restored or failed over to before them "
+                          "still knows one as current, and the sign-in resumes from it"))
 
 
 class WipedBody(BaseModel):
@@ -376,7 +381,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             try:
                 return accounts.refresh(conn, body.refresh_token, body.next_refresh_token,
                                         agency_settings.read(conn)["offline_unlock_hours"],
-                                        address(request))
+                                        address(request), earlier=body.earlier or ())
             except accounts.DeviceRevoked as e:
                 raise revoked(e) from None
             except accounts.TokenProblem as e:

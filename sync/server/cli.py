@@ -28,8 +28,9 @@ from .db import BadDatabaseUrl, make_engine, migrate
 DEFAULT_DB = "sqlite:///agency.db"
 RESTORED_NOTE = (
     "A new history generation began: each laptop gives back what the database lacks on its "
-    "next sync ('tandem-server recoveries' lists them). Accounts and devices added or changed "
-    "since the backup are gone: add them again; laptops registered since sign in again.")
+    "next sync ('tandem-server recoveries' and 'tandem-server audit' list them). Users and "
+    "devices added or changed since the backup are gone: add them again; laptops registered "
+    "since sign in again; the others resume their sign-ins.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"deleted_before": before, **result}))
             return 0
         if args.command == "backup":
-            print(json.dumps(restore.backup(args.db, args.out)))
+            result = restore.backup(args.db, args.out)
+            _audit(engine, "database.backup", str(args.out), result)
+            print(json.dumps(result))
             return 0
         if args.command == "restore":
             engine.dispose()

@@ -24,7 +24,7 @@ user behind every record restored or changed this way, with the author the recor
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
 
@@ -34,7 +34,7 @@ from fieldapp.records import RECORD_TYPES, RecordType
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import disclosures, restore
+from . import audit, disclosures, restore
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .exchange import _Batch, _load, _validated, _write  # the same batch writes as a push
@@ -157,6 +157,12 @@ def take_back(conn, caller: Caller, records: list[dict]) -> list[dict]:
         "table_name": given["table"], "record_id": given["id"], "outcome": outcome,
         "detail": f"author {given['author']}, written on {given['device']}"[:200]}
         for given, outcome in log])
+    if log:
+        outcomes = Counter(outcome for _given, outcome in log)
+        audit.record(conn, "recovery.returned", actor=caller.username,
+                     device_id=caller.device_id, target=f"epoch:{epoch}",
+                     detail={"records": len(log), P.RESTORED: outcomes[P.RESTORED],
+                             P.MERGED: outcomes[P.MERGED]})
     return results
 
 
@@ -278,11 +284,17 @@ def log_kept(conn, caller: Caller, kept: dict[str, tuple[str, str]]) -> None:
     logged = set(conn.scalars(select(recovery.c.record_id).where(
         recovery.c.epoch == epoch, recovery.c.device_id == caller.device_id,
         recovery.c.outcome == KEPT, recovery.c.record_id.in_(list(kept)))))
-    at = now_iso()
+    at, new = now_iso(), [(rid, table, why) for rid, (table, why) in sorted(kept.items())
+                          if rid not in logged]
     insert_rows(conn, recovery, [{
         "at": at, "epoch": epoch, "device_id": caller.device_id, "username": caller.username,
         "table_name": table, "record_id": rid, "outcome": KEPT, "detail": why[:200]}
-        for rid, (table, why) in sorted(kept.items()) if rid not in logged])
+        for rid, table, why in new])
+    if new:
+        audit.record(conn, "recovery.kept_on_laptop", actor=caller.username,
+                     device_id=caller.device_id, target=f"epoch:{epoch}",
+                     detail={"records": len(new),
+                             "tables": sorted({table for _rid, table, _why in new})})
 
 
 def report(conn) -> dict:

@@ -34,10 +34,11 @@ from sqlalchemy.engine import make_url
 from fieldapp.ids import new_id
 from fieldapp.timeutil import now_iso, utc_now
 
-from . import accounts
+from . import accounts, audit
 from .accounts import Caller
 from .db import make_engine, migrate, read_meta
-from .tables import applied_op, change_counter, device, history_generation, meta, record
+from .tables import (admin_audit, app_user, applied_op, change_counter, device,
+                     history_generation, meta, record, token)
 
 RESTORE, MARKED, DETECTED = "restore", "mark-restored", "detected"
 
@@ -59,11 +60,12 @@ def newest_change(conn) -> int:
     return conn.scalar(select(change_counter.c.value).where(change_counter.c.id == 1))
 
 
-def start_generation(conn, reason: str, detail: str, *, unless_moved_from: str | None = None
-                     ) -> str:
-    """Give the server a new epoch and log it; returns the epoch. Holds the change counter
-    lock, so no push interleaves. With `unless_moved_from`, a generation some other request
-    began since that epoch was read is the answer instead (one loss, one generation)."""
+def start_generation(conn, reason: str, detail: str, *, actor: str,
+                     device_id: str | None = None, unless_moved_from: str | None = None) -> str:
+    """Give the server a new epoch and log it (and in the admin audit trail); returns the
+    epoch. Holds the change counter lock, so no push interleaves. With `unless_moved_from`, a
+    generation some other request began since that epoch was read is the answer instead (one
+    loss, one generation)."""
     newest = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
                           .with_for_update()).scalar_one()
     if unless_moved_from and (current := read_meta(conn, "epoch")) != unless_moved_from:
@@ -73,6 +75,9 @@ def start_generation(conn, reason: str, detail: str, *, unless_moved_from: str |
     conn.execute(insert(history_generation).values(
         epoch=epoch, started_at=now_iso(), reason=reason, detail=detail[:2000],
         newest_change=newest))
+    audit.record(conn, "history.new_generation", actor=actor, device_id=device_id,
+                 target=f"epoch:{epoch}", detail={"reason": reason, "detail": detail[:500],
+                                                  "newest_change": newest})
     return epoch
 
 
@@ -100,7 +105,8 @@ def forgot(conn, caller: Caller, proof: str, epoch: str) -> Behind:
     """The caller, syncing in `epoch`, proved the server forgot changes: begin a new
     generation (unless another request just did)."""
     detail = f"device {caller.device_id} ({caller.username}): {proof}"
-    epoch = start_generation(conn, DETECTED, detail, unless_moved_from=epoch)
+    epoch = start_generation(conn, DETECTED, detail, actor=caller.username,
+                             device_id=caller.device_id, unless_moved_from=epoch)
     return Behind(epoch, f"this server has forgotten changes ({proof}); a new history "
                          f"generation began (epoch {epoch}): give back what it lacks")
 
@@ -136,7 +142,7 @@ def mark_restored(engine, detail: str) -> dict:
     """A new generation for a database restored or promoted outside Tandem."""
     with engine.begin() as conn:
         previous = read_meta(conn, "epoch")
-        epoch = start_generation(conn, MARKED, detail)
+        epoch = start_generation(conn, MARKED, detail, actor=audit.cli_actor())
         newest = newest_change(conn)
     return {"epoch": epoch, "previous_epoch": previous, "newest_change": newest}
 
@@ -179,8 +185,10 @@ def backup(url: str, out: Path) -> dict:
 def restore(url: str, backup_file: Path) -> dict:
     """Put a backup in place of the live SQLite database, the server running or not, and
     begin a new generation. See the module docstring for how; the replaced database is kept
-    as `<name>.before-restore-<time>`. Device revocations recorded in the replaced database
-    are carried over, so restoring never re-opens a lost laptop's access."""
+    as `<name>.before-restore-<time>`. From the replaced database, when it can be read, come
+    device revocations (restoring never re-opens a lost laptop's access), the sign-ins of the
+    users and devices the backup knows (a token retired or revoked since, by a sign-out or a
+    detected copy, stays so) and the admin audit trail since the backup."""
     live = sqlite_file(url)
     backup_file = Path(backup_file)
     if not backup_file.is_file():
@@ -194,7 +202,7 @@ def restore(url: str, backup_file: Path) -> dict:
     except sqlite3.DatabaseError as e:
         _remove(work)
         raise RestoreError(f"{backup_file} is not a readable SQLite database ({e})") from None
-    revoked = _revoked_devices(live) if live.exists() else []
+    was = _live_state(live)
     engine = make_engine(f"sqlite:///{work}")
     try:
         try:
@@ -204,10 +212,12 @@ def restore(url: str, backup_file: Path) -> dict:
             raise RestoreError(f"{backup_file} cannot be brought to this version's schema "
                                f"({e}); restore it with the Tandem version that made it") from None
         with engine.begin() as conn:
-            carried = _carry_revocations(conn, revoked)
+            carried = _carry_revocations(conn, was["revoked"])
+            signins = _carry_tokens(conn, was)
+            trail = _carry_audit(conn, was["audit"])
             epoch = start_generation(conn, RESTORE, (
                 f"restored from {backup_file} (epoch {found['epoch']}, newest change "
-                f"{found['newest_change']})"))
+                f"{found['newest_change']})"), actor=audit.cli_actor())
     finally:
         engine.dispose()
     kept = None
@@ -221,7 +231,8 @@ def restore(url: str, backup_file: Path) -> dict:
     return {"restored_from": str(backup_file), "backup_epoch": found["epoch"],
             "newest_change": found["newest_change"], "epoch": epoch,
             "previous_database": str(kept) if kept else None,
-            "revocations_carried_over": carried}
+            "revocations_carried_over": carried, "sign_in_tokens_carried_over": signins,
+            "audit_events_carried_over": trail}
 
 
 def _describe(conn: sqlite3.Connection, name) -> dict:
@@ -251,13 +262,65 @@ def _copy(source_path: Path, target_path: Path, what: str) -> None:
         ) from None
 
 
-def _revoked_devices(live: Path) -> list[str]:
+_TOKEN_COLUMNS = [c.name for c in token.columns]
+_AUDIT_COLUMNS = [c.name for c in admin_audit.columns]
+
+
+def _live_state(live: Path) -> dict:
+    """What the database being replaced knows that a restore must not lose: revoked devices,
+    sign-in tokens (with the users and devices they belong to) and the admin audit trail.
+    Each part is read on its own: a part that is unreadable, or from before its table, is
+    simply not carried over."""
+    state = {"revoked": [], "tokens": [], "users": {}, "devices": {}, "audit": []}
+    if not live.exists():
+        return state
+    queries = {
+        "revoked": "SELECT id FROM device WHERE revoked_at IS NOT NULL",
+        "tokens": f"SELECT {', '.join(_TOKEN_COLUMNS)} FROM token",
+        "users": "SELECT id, username FROM app_user",
+        "devices": "SELECT id, user_id FROM device",
+        "audit": f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM admin_audit ORDER BY id",
+    }
     try:
         with _open(f"file:{live}?mode=ro", uri=True) as conn:
-            return [r[0] for r in conn.execute(
-                "SELECT id FROM device WHERE revoked_at IS NOT NULL")]
+            for part, query in queries.items():
+                try:
+                    rows = conn.execute(query).fetchall()
+                except sqlite3.DatabaseError:
+                    continue
+                state[part] = (dict(rows) if part in ("users", "devices") else
+                               [r[0] for r in rows] if part == "revoked" else rows)
     except sqlite3.DatabaseError:
-        return []  # unreadable or not migrated: nothing to carry over
+        pass  # unreadable: nothing to carry over
+    return state
+
+
+def _carry_tokens(conn, was: dict) -> int:
+    """Bring the restored token table up to the replaced one's, for tokens whose user and
+    device are the same in both (a user or laptop added since the backup signs in again)."""
+    users = dict(conn.execute(select(app_user.c.id, app_user.c.username)).all())
+    devices = dict(conn.execute(select(device.c.id, device.c.user_id)).all())
+    carried = 0
+    for row in was["tokens"]:
+        values = dict(zip(_TOKEN_COLUMNS, row))
+        user_id, device_id = values["user_id"], values["device_id"]
+        if (users.get(user_id) is None or users[user_id] != was["users"].get(user_id)
+                or devices.get(device_id) != user_id
+                or was["devices"].get(device_id) != user_id):
+            continue
+        conn.execute(token.delete().where(token.c.token_hash == values["token_hash"]))
+        conn.execute(insert(token).values(**values))
+        carried += 1
+    return carried
+
+
+def _carry_audit(conn, events: list) -> int:
+    """Append the replaced database's audit events the backup lacks (those after its last)."""
+    newest = conn.scalar(select(admin_audit.c.id).order_by(admin_audit.c.id.desc()).limit(1))
+    later = [dict(zip(_AUDIT_COLUMNS, e)) for e in events if e[0] > (newest or 0)]
+    if later:
+        conn.execute(insert(admin_audit), later)
+    return len(later)
 
 
 def _carry_revocations(conn, revoked: list[str]) -> list[str]:

@@ -15,7 +15,8 @@ from contextlib import closing
 
 import pytest
 import requests
-from sync_helpers import LoseResponses, backup_server, http_with, outreach, restore_server
+from sync_helpers import (LoseResponses, backup_server, http_with, outreach, restore_server,
+                          signed_in_again)
 
 from fieldapp import changes, encounters, followups, persons, releases
 from sync import engine
