@@ -367,3 +367,45 @@ def test_tandem_sync_says_what_it_gave_back(agency, laptop, tmp_path, capsys, mo
     assert laptop_cli.main(["sync", "--user", "ofc.a", "--data-dir", str(a.data_dir)]) == 0
     out = capsys.readouterr().out
     assert "check ok" in out and "gave back 4 record(s) the agency server had lost" in out
+
+
+def test_the_sqlite_restore_keeps_the_trail_and_what_was_revoked(agency, laptop, tmp_path,
+                                                                 capsys):
+    """What the replaced database knew about sign-ins and administration is not rolled back:
+    a sign-in revoked since the backup (a copied token) stays revoked, the audit trail since
+    the backup stays, and the trail then says who gave back how much."""
+    if not agency.db_url.startswith("sqlite"):
+        pytest.skip("tandem-server restore is SQLite's")
+    writer, puller = laptop("ofc.writer"), laptop("ofc.puller")
+    engine.run_sync(writer), engine.run_sync(puller)
+    base = f"{agency.url}/v1"
+    agency.add_user("ofc.copied")
+    signed = requests.post(f"{base}/login", json={"username": "ofc.copied", "password": PASSWORD,
+                                                  "device_id": "dev-copied"}, timeout=30).json()
+    saved = backup_server(agency, tmp_path / "nightly.backup")
+    first = requests.post(f"{base}/refresh", json={"refresh_token": signed["refresh_token"]},
+                          timeout=30).json()["refresh_token"]
+    copied = requests.post(f"{base}/refresh", json={"refresh_token": signed["refresh_token"],
+                                                    "next_refresh_token": "c" * 40}, timeout=30)
+    assert copied.json()["code"] == "token_reused"
+    made = set(outreach(writer, 4))
+    engine.run_sync(writer), engine.run_sync(puller)
+
+    restore_server(agency, saved)
+    for token in (first, signed["refresh_token"]):  # the whole sign-in stays revoked
+        answer = requests.post(f"{base}/refresh", json={"refresh_token": token}, timeout=30)
+        assert answer.status_code == 401, answer.text
+    assert engine.run_sync(puller)["returned"] == 4
+    assert made <= server_ids(agency)
+
+    capsys.readouterr()
+    assert cli.main(["--db", agency.db_url, "audit", "--json"]) == 0
+    trail = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    actions = [e["action"] for e in trail]
+    assert actions.index("database.backup") < actions.index("token.reused") < actions.index(
+        "history.new_generation") < actions.index("recovery.returned")
+    [returned] = [e for e in trail if e["action"] == "recovery.returned"]
+    assert (returned["actor"], returned["device_id"]) == ("ofc.puller", puller.device_id)
+    assert returned["detail"]["records"] == 4 and returned["detail"]["restored"] == 4
+    [generation] = [e for e in trail if e["action"] == "history.new_generation"]
+    assert generation["detail"]["reason"] == "restore"

@@ -204,3 +204,79 @@ def test_copies_merge_the_same_in_any_order(agency):
     deleted, data, author = results["newer first"]
     assert not deleted and author == "author-5"  # an edit after the delete keeps the record
     assert (data["note"], data["priority"], data["status"]) == ("seen at the library", 1, "open")
+
+
+# --- resuming a sign-in on a database that went back (POST /refresh with `earlier`) ----------
+
+def refresh(base, token, earlier=None, proposal=None) -> requests.Response:
+    body = {"refresh_token": token, "next_refresh_token": proposal or uuid.uuid4().hex * 2}
+    if earlier is not None:
+        body["earlier"] = earlier
+    answer = requests.post(f"{base}/refresh", json=body, timeout=30)
+    assert answer.status_code < 500, answer.text
+    return answer
+
+
+def chain(agency, name, rotations):
+    """A raw sign-in and its refresh tokens after `rotations` rotations, oldest first."""
+    agency.add_user(name)
+    base = f"{agency.url}/v1"
+    answer = requests.post(f"{base}/login", json={
+        "username": name, "password": PASSWORD, "device_id": f"dev-{uuid.uuid4().hex[:12]}"},
+        timeout=30)
+    tokens = [answer.json()["refresh_token"]]
+    for _ in range(rotations):
+        rotated = refresh(base, tokens[-1])
+        assert rotated.status_code == 200, rotated.text
+        tokens.append(rotated.json()["refresh_token"])
+    return base, tokens
+
+
+def test_earlier_tokens_resume_only_from_the_one_current_token(agency):
+    base, tokens = chain(agency, "ofc.resume", 3)
+    unknown = uuid.uuid4().hex * 2
+    plain = refresh(base, unknown)
+    assert (plain.status_code, plain.json()["code"]) == (401, "unknown_token")
+    # only retired ones (a stolen copy of the history, no current token): refused, and the
+    # chain is not revoked by them: they are not presented as the token to use
+    for earlier in (tokens[:-1][::-1], [unknown], ["x"], tokens[:1]):
+        answer = refresh(base, unknown, earlier)
+        assert (answer.status_code, answer.json()["code"]) == (401, "unknown_token"), earlier
+    assert refresh(base, tokens[-1], proposal=uuid.uuid4().hex * 2).status_code == 200
+
+
+def test_earlier_tokens_of_two_sign_ins_are_refused(agency):
+    base, mine = chain(agency, "ofc.one", 1)
+    _, theirs = chain(agency, "ofc.two", 1)
+    answer = refresh(base, uuid.uuid4().hex * 2, [mine[-1], theirs[-1]])
+    assert (answer.status_code, answer.json()["code"]) == (401, "unknown_token")
+
+
+@pytest.mark.parametrize("earlier", [["a b"], [""], ["x" * 201], ["t"] * 1001, "token", [3]])
+def test_malformed_earlier_tokens_are_422(agency, earlier):
+    base, tokens = chain(agency, "ofc.bad", 0)
+    assert refresh(base, tokens[-1], earlier).status_code == 422
+
+
+def test_a_database_gone_back_resumes_from_the_token_it_knows(agency, tmp_path):
+    """A restore takes the token table back: the laptop's newest token is unknown, an older one
+    is current there. Offered with the retired ones it resumes, once, and the trail says so."""
+    base, tokens = chain(agency, "ofc.back", 4)
+    with agency.engine.begin() as conn:  # as the backup had it: tokens[2] current
+        from sqlalchemy import text
+
+        from sync.server.accounts import _digest
+        for t in tokens[3:]:
+            conn.execute(text("DELETE FROM token WHERE token_hash = :h"), {"h": _digest(t)})
+        conn.execute(text("UPDATE token SET used_at = NULL, successor_hash = NULL "
+                          "WHERE token_hash = :h"), {"h": _digest(tokens[2])})
+    earlier = tokens[:-1][::-1]
+    resumed = refresh(base, tokens[-1], earlier)
+    assert resumed.status_code == 200, resumed.text
+    assert requests.get(f"{base}/summary", timeout=30, headers={
+        "Authorization": f"Bearer {resumed.json()['access_token']}"}).status_code == 200
+    # the token it resumed from is now used: offering the same history again is refused
+    again = refresh(base, tokens[-1], earlier)
+    assert (again.status_code, again.json()["code"]) == (401, "unknown_token")
+    [event] = agency.rows("SELECT actor, detail FROM admin_audit WHERE action = 'token.resumed'")
+    assert event["actor"] == "ofc.back" and json.loads(event["detail"])["tokens_offered"] == 4
