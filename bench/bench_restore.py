@@ -28,7 +28,7 @@ from agency_server import agency_server  # noqa: E402
 from bench_sync import BATCH, PASSWORD, encounter  # noqa: E402
 from fieldapp import changes  # noqa: E402
 from sync import engine, online  # noqa: E402
-from sync.server import accounts, restore  # noqa: E402
+from sync.server import accounts, agency_settings, restore  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 
 def main() -> None:
@@ -43,6 +43,7 @@ def main() -> None:
     with server_db.begin() as conn:
         for name in ("ofc.writer", "ofc.puller", "ofc.third"):
             accounts.add_user(conn, name, "officer", ["mhst-1"], PASSWORD)
+        agency_settings.set_value(conn, "two_factor", "optional")  # the bench has no phone
     server_db.dispose()
     with agency_server(url, work / "server.log") as server_url:
         writer, puller, third = (online.login(work / name, server_url, name, PASSWORD)

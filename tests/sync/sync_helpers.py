@@ -106,20 +106,3 @@ def restore_server(agency, path, *, mark: bool = True) -> None:
         assert cli.main(["--db", agency.db_url, "mark-restored", "--reason", "test"]) == 0
     agency.running = serve_in_thread(agency.db_url, port=port)
 
-
-def signed_in_again(session, server_url=None):
-    """After a PostgreSQL restore or failover the server no longer knows this laptop's
-    rotated refresh token: the sync says to sign in online again (nothing on the laptop is
-    touched), and the crew does. Returns the new session; the old one is closed."""
-    import pytest
-
-    from sync import engine, online
-    from sync.transport import SignInRejected
-    from tests.conftest import PASSWORD
-    held = session.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
-    with pytest.raises(SignInRejected):
-        engine.run_sync(session, server_url)
-    assert session.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == held
-    data_dir, username = session.data_dir, session.username
-    session.close()
-    return online.login(data_dir, server_url, username, PASSWORD)

@@ -15,8 +15,8 @@ from contextlib import closing
 
 import pytest
 import requests
-from sync_helpers import (LoseResponses, backup_server, http_with, outreach, restore_server,
-                          signed_in_again)
+from sync_helpers import (LoseResponses, backup_server, follow_up, http_with, outreach,
+                          restore_server)
 
 from fieldapp import changes, encounters, followups, persons, releases
 from sync import engine
@@ -409,3 +409,18 @@ def test_the_sqlite_restore_keeps_the_trail_and_what_was_revoked(agency, laptop,
     assert returned["detail"]["records"] == 4 and returned["detail"]["restored"] == 4
     [generation] = [e for e in trail if e["action"] == "history.new_generation"]
     assert generation["detail"]["reason"] == "restore"
+
+
+def test_signing_out_after_a_restore_gives_back_before_it_pushes(agency, laptop, tmp_path):
+    """Sign-out sends only the outbox (engine.push_outbox); met by a restored server, it gives
+    back what the server lost first, so the unsent edit lands on the record, not on nothing."""
+    writer = laptop("ofc.writer")
+    engine.run_sync(writer)
+    saved = backup_server(agency, tmp_path / "nightly.backup")
+    fid = follow_up(writer)
+    engine.run_sync(writer)
+    changes.patch(writer, "follow_up", fid, {"note": "typed before signing out"})
+    restore_server(agency, saved)
+    left = engine.push_outbox(writer)
+    assert left["pending"] == 0 and left["returned"] >= 2 and left["rejected"] == 0, left
+    assert server_row(agency, fid)[1]["note"] == "typed before signing out"
