@@ -167,6 +167,10 @@ def test_failover_to_a_replica_that_missed_the_last_commits_loses_nothing(
         with check.connect() as conn:
             rows = conn.execute(text("SELECT table_name, id, data FROM record")).all()
             generations = conn.execute(text("SELECT reason, detail FROM history_generation")).all()
+            # each laptop renewed its sign-in on the primary alone: resumed, not signed out
+            resumed = conn.execute(text(
+                "SELECT count(DISTINCT device_id) FROM admin_audit WHERE action = 'token.resumed'"
+            )).scalar()
             note = conn.execute(text("SELECT data::json->>'note' FROM record WHERE id = :i"),
                                 {"i": fid}).scalar()
         check.dispose()
@@ -177,6 +181,7 @@ def test_failover_to_a_replica_that_missed_the_last_commits_loses_nothing(
     assert len(contacts) == len(set(contacts)) == 5 + 7 + 6
     assert note == "seen at the library"
     assert [reason for reason, _ in generations] == ["detected"]
+    assert resumed == 3
     for session in (writer, puller, late):
         assert held(session) == {(t, i) for t, i, _ in rows if t in P.PULLED_TABLES
                                  and t != "clinical_note"}
