@@ -41,6 +41,7 @@ QUICK = {
     "bench_import": ["--services", "2000"],
     "bench_load": ["--pg", PG, "--quick"],
     "bench_review_queue": ["--shifts", "20", "--rounds", "2"],
+    "bench_restore": ["--records", "500"],
     "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
@@ -85,6 +86,10 @@ FIGURES = [
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",
      "≥ 10,000 records/s", "pull_ratio_to_direct_insert"),
+    ("bench_restore", "giveback_then_rebuild_records_per_s", "after a restore: giving back "
+     "10,000 records a laptop pulled, then its rebuild (records/s)", "—", "giveback_ratio_to_push"),
+    ("bench_restore", "after_restore_nothing_lost_s", "after a restore: first sync of a laptop "
+     "that lost nothing, 10,000 records (s)", "—", "nothing_lost_ratio_to_plain_pull"),
     ("bench_signout", "signout_online_s", "sign-out with 500 changes waiting, server up: sent "
      "first (s)", "< 10 s", "ratio_online_to_nothing_waiting"),
     ("bench_signout", "signout_refused_s", "sign-out with 500 changes waiting, server down (s)",

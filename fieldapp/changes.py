@@ -34,7 +34,7 @@ def create(session: Session, table: str, values: dict, *, record_id: str | None 
             "server_version": 0, "deleted": 0, **stored,
         })
         _write_op(session, rt, record_id, "append" if rt.append_only else "create",
-                  stored, {}, 0, stamp)
+                  stored, {}, 0, stamp, None)
         _audit_change(session, rt, record_id, "create")
     session.note_changed(table)
     return record_id
@@ -61,7 +61,8 @@ def patch(session: Session, table: str, record_id: str, values: dict, *,
         stamp = session.stamp()
         db[table].update(record_id, {**changed, "updated_hlc": stamp})
         _write_op(session, rt, record_id, "patch", changed,
-                  {k: current[k] for k in changed}, current["server_version"], stamp)
+                  {k: current[k] for k in changed}, current["server_version"], stamp,
+                  current["updated_hlc"])
         _audit_change(session, rt, record_id, "change", ", ".join(sorted(changed)))
     session.note_changed(table)
     return changed
@@ -79,7 +80,8 @@ def delete(session: Session, table: str, record_id: str, *, amending: bool = Fal
             _refuse_if_submitted(session, rt, current)
         stamp = session.stamp()
         db[table].update(record_id, {"deleted": 1, "updated_hlc": stamp})
-        _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp)
+        _write_op(session, rt, record_id, "delete", {}, {}, current["server_version"], stamp,
+                  current["updated_hlc"])
         _audit_change(session, rt, record_id, "delete")
     session.note_changed(table)
 
@@ -135,13 +137,16 @@ def _exists(session: Session, table: str, record_id) -> bool:
 
 
 def _write_op(session: Session, rt: RecordType, record_id: str, kind: str,
-              fields: dict, base: dict, base_version: int, stamp: str) -> None:
+              fields: dict, base: dict, base_version: int, stamp: str,
+              base_hlc: str | None) -> None:
+    """`base_hlc`: the record's stamp before this op, naming the copy the base values come
+    from (what the laptop gives back should the server lose it; sync/giveback.py)."""
     session.db["outbox"].insert({
         "op_id": new_id(), "table_name": rt.table, "record_id": record_id, "kind": kind,
         "fields": json.dumps(fields, ensure_ascii=False),
         "base": json.dumps(base, ensure_ascii=False),
-        "base_version": base_version, "hlc": stamp, "state": "pending",
-        "created_at": now_iso(),
+        "base_version": base_version, "hlc": stamp, "base_hlc": base_hlc,
+        "state": "pending", "created_at": now_iso(),
     })
 
 

@@ -321,7 +321,27 @@ def m010_security(db: Database) -> None:
 
 
 @migrations()
-def m013_directory_delta(db: Database) -> None:
+def m011_server_history(db: Database) -> None:
+    """For when the agency server's history goes back (a restore, a failover): the last op
+    the server confirmed (sent with each sync, so the server can tell it forgot it), each
+    outbox op's record stamp as it was before the op (the confirmed copy the laptop gives
+    back), the records the server lacks that this user may not give back (kept here, left
+    out of the end-of-sync check, asked about again), and the refresh tokens this laptop
+    retired, newest kept, so a server restored to an older token resumes the sign-in
+    (sync/credentials.py)."""
+    db.executescript("""
+    ALTER TABLE sync_state ADD COLUMN last_op_id TEXT;
+    ALTER TABLE outbox ADD COLUMN base_hlc TEXT;
+    CREATE TABLE unreturned (
+        table_name TEXT NOT NULL, record_id TEXT NOT NULL, reason TEXT NOT NULL,
+        since TEXT NOT NULL, PRIMARY KEY (table_name, record_id));
+    CREATE TABLE retired_refresh_token (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, token TEXT NOT NULL);
+    """)
+
+
+@migrations()
+def m012_directory_delta(db: Database) -> None:
     """A sync's few changed services are applied by themselves (service_docs.apply_changes):
     what shows a location, an organization or a taxonomy term, and where a typo word is
     filed, is found by index rather than by reading the whole directory."""

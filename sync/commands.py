@@ -69,8 +69,20 @@ def sync(data_dir: Path, username: str | None, *, as_json: bool = False) -> int:
         print(json.dumps(summary))
     else:
         print(f"pushed {summary['pushed']}, pulled {summary['pulled']}, conflicts "
-              f"{summary['conflicts']}, rejected {summary['rejected']}; check {summary['check']}")
+              f"{summary['conflicts']}, rejected {summary['rejected']}; check {summary['check']}"
+              + _restore_line(summary))
     return 0
+
+
+def _restore_line(summary: dict) -> str:
+    """What this laptop did for a server whose restore or failover lost records."""
+    parts = []
+    if summary["returned"]:
+        parts.append(f"gave back {summary['returned']} record(s) the agency server had lost")
+    if summary["unreturned"]:
+        parts.append(f"keeping {summary['unreturned']} record(s) the server lacks and only "
+                     "their author may give back")
+    return "".join(f"\n{p}" for p in parts)
 
 
 def _fail(message: str) -> int:

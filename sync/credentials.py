@@ -5,6 +5,9 @@ plain file. It rotates at every use (sync/server/accounts.py): before asking, th
 and stores the next token beside the current one, in one write; once the server agrees, the
 next one becomes the current one, in one write. A crash or a lost answer at any point leaves
 the pair, and asking again with the same pair gets the same answer, so nothing strands it.
+The tokens it retired stay in the encrypted cache (the newest P.EARLIER_TOKENS_MAX): a server
+restored from a backup, or failed over, knows one of them as current, and is offered them
+when it does not know this one, so a restore does not sign the fleet out.
 
 A revoked device deletes the user's cache, wrapped key and token, then reports it.
 """
@@ -21,6 +24,7 @@ import requests
 from fieldapp import keys
 from fieldapp.session import Session
 
+from . import protocol as P
 from .transport import SyncFailed, Transport
 
 _rotating = threading.Lock()  # one rotation at a time in this process (each thread's Session)
@@ -78,7 +82,20 @@ class RefreshTokens:
 
     def rotated(self, token: str) -> None:
         with _rotating:
+            current = self.load()[0]
+            if current and current != token:
+                db = self.session.db
+                with db.atomic():
+                    db.execute("INSERT INTO retired_refresh_token (token) VALUES (?)", [current])
+                    db.execute("DELETE FROM retired_refresh_token WHERE seq <= (SELECT max(seq) "
+                               "FROM retired_refresh_token) - ?", [P.EARLIER_TOKENS_MAX])
             self.save(token)
+
+    def earlier(self) -> list[str]:
+        """The tokens this laptop retired, newest first."""
+        return [r[0] for r in self.session.db.execute(
+            "SELECT token FROM retired_refresh_token ORDER BY seq DESC LIMIT ?",
+            [P.EARLIER_TOKENS_MAX])]
 
 
 def transport_for(session: Session, server_url: str | None = None,

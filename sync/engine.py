@@ -6,17 +6,23 @@ What this module guarantees, and how:
 - A pulled page's rows and the new cursor are committed in one transaction, so the cursor is
   never ahead of the data. Rows with pending local ops are rebased: the server's row with the
   pending edits laid over it, never overwritten.
-- A new server epoch or an expired cursor rebuilds the copy from cursor 0; the outbox is kept
-  and replayed, and the end-of-sync check removes rows the server no longer has.
+- An expired cursor rebuilds the copy from cursor 0; the outbox is kept and replayed.
+- When the server's history went back (a restore or a failover: a new epoch, or a request of
+  ours proving it forgot changes, 409 epoch_changed), the laptop first gives back what the
+  server lacks (`giveback`), and only then pulls the new generation from cursor 0. Each push
+  and pull names the epoch it was made in and the last op the server confirmed.
 - The resource directory (reference data) comes before the case pull, as the services changed
   since the laptop's directory version, applied with that version in one transaction of its
   own; so does the team roster (roster.py), fetched whole; a failure there is reported and
   the case sync goes on.
 - Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
-  is repaired from the server's manifest and reported.
-- Every table the sync wrote (pulled, withdrawn, repaired; `conflict` for conflicts met in the
-  push, `directory` for the resource directory) is in the summary's `tables` and noted on the
-  session as it is committed, so open screens redraw even when a later step fails.
+  is repaired from the server's manifest and reported. A row is never deleted because the
+  server lacks it: the server is asked, and only a deletion it compacted away or a record no
+  longer in the user's scope is dropped.
+- Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
+  conflicts met in the push, `directory` for the resource directory) is in the summary's
+  `tables` and noted on the session as it is committed, so open screens redraw even when a
+  later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -40,7 +46,7 @@ from fieldapp.records import RECORD_TYPES
 from fieldapp.session import Profile, Session
 from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
-from . import credentials, fleet, roster
+from . import credentials, fleet, giveback, roster
 from . import protocol as P
 from .cancel import Cancel
 from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
@@ -72,6 +78,8 @@ class Summary:
     roster_error: str | None = None  # the roster step failed; case data synced anyway
     push_s: float = 0.0  # seconds spent pushing the outbox
     pull_s: float = 0.0  # seconds spent pulling case data (the directory not included)
+    returned: int = 0  # records given back to a server whose restore or failover lost them
+    unreturned: int = 0  # records the server lacks that this user may not give back (kept)
     scope_changed: bool = False  # the user's role or teams changed: the copy was redrawn
     purged: int = 0  # closed records past the agency's retention window taken off the laptop
     tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
@@ -108,31 +116,14 @@ def run_sync(session: Session, server_url: str | None = None, *,
     window = agency.get(session.db, "retention_days")
     try:
         fleet.report(session, transport, "started")
-        started = time.perf_counter()
-        _push(session, transport, batch_size, summary)
-        summary.push_s = round(time.perf_counter() - started, 3)
-        try:
-            summary.directory_pulled = pull_directory(session, transport)
-            if summary.directory_pulled:
-                _wrote(session, summary, "directory")
-        except DeviceRevoked:
-            raise
-        except TandemError as e:
-            if transport.cancelled:
-                raise
-            summary.directory_error = str(e)
-        try:
-            summary.roster = roster.pull_roster(session, transport)
-        except DeviceRevoked:
-            raise
-        except TandemError as e:
-            if transport.cancelled:
-                raise
-            summary.roster_error = str(e)
-        started = time.perf_counter()
-        _pull(session, transport, page_size, summary)
-        summary.pull_s = round(time.perf_counter() - started, 3)
-        _check(session, transport, page_size, summary)
+        for attempt in range(3):
+            try:
+                _exchange(session, transport, batch_size, page_size, summary)
+                break
+            except SyncFailed as e:  # the server's history went back: give back, go again
+                if e.code != P.EPOCH_CHANGED or attempt == 2:
+                    raise
+                giveback.give_back(session, transport, summary)
         if summary.scope_changed:  # records beyond the new role or teams went
             _wrote(session, summary, *P.PULLED_TABLES)
         if retention.due(session) or agency.get(session.db, "retention_days") != window:
@@ -164,12 +155,56 @@ def push_outbox(session: Session, *, http: requests.Session | None = None,
     transport = _transport(session, None, http, cancel, max_attempts=max_attempts)
     summary = Summary()
     try:
-        _push(session, transport, P.PUSH_MAX_OPS, summary)
+        try:
+            _push(session, transport, P.PUSH_MAX_OPS, summary)
+        except SyncFailed as e:  # the server's history went back: give back, then push
+            if e.code != P.EPOCH_CHANGED:
+                raise
+            giveback.give_back(session, transport, summary)
+            _push(session, transport, P.PUSH_MAX_OPS, summary)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
     summary.pending = pending_ops(session)
     return summary.as_dict()
+
+
+def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
+              summary: Summary) -> None:
+    started = time.perf_counter()
+    _push(session, transport, batch_size, summary)
+    summary.push_s = round(time.perf_counter() - started, 3)
+    try:
+        summary.directory_pulled = pull_directory(session, transport)
+        if summary.directory_pulled:
+            _wrote(session, summary, "directory")
+    except DeviceRevoked:
+        raise
+    except TandemError as e:
+        if transport.cancelled:
+            raise
+        summary.directory_error = str(e)
+    try:
+        summary.roster = roster.pull_roster(session, transport)
+    except DeviceRevoked:
+        raise
+    except TandemError as e:
+        if transport.cancelled:
+            raise
+        summary.roster_error = str(e)
+    started = time.perf_counter()
+    _pull(session, transport, page_size, summary)
+    summary.pull_s = round(time.perf_counter() - started, 3)
+    _check(session, transport, page_size, summary)
+
+
+def _history(session: Session) -> dict:
+    """The epoch this laptop synced with and the last op the server confirmed, which each
+    push and pull names (the server refuses another generation's requests, and notices a
+    confirmed op it no longer has)."""
+    epoch, last_op = session.db.execute(
+        "SELECT server_epoch, last_op_id FROM sync_state WHERE id = 1").fetchone()
+    return {k: v for k, v in (("epoch", epoch), ("last_op", last_op)) if v}
 
 
 # --- the resource directory --------------------------------------------------------------------
@@ -217,7 +252,8 @@ def _push(session: Session, transport: Transport, batch_size: int, summary: Summ
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push", body={"ops": [op["wire"] for op in ops]})
+        answer = transport.call("POST", "/push", params=_history(session),
+                                body={"ops": [op["wire"] for op in ops]})
         _settle(session, ops, answer["results"], summary)
 
 
@@ -252,6 +288,9 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
             result = by_id.get(op["wire"]["op_id"])
             if result is None:
                 continue
+            if result["status"] in P.FINAL_RESULTS:  # the server keeps it in applied_op
+                db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1",
+                           [op["wire"]["op_id"]])
             if result["status"] == P.DUPLICATE:
                 summary.duplicates += 1
                 result = result.get("original") or {"status": P.APPLIED}
@@ -283,10 +322,11 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
     a page fetched ahead is used only if the cursor it was asked after is the one reached."""
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
-    cursor = int(cursor_text or 0)
+    cursor, history = int(cursor_text or 0), _history(session)
 
     def fetch(after: int) -> dict:
-        return transport.call("GET", "/pull", params={"after": after, "limit": page_size})
+        return transport.call("GET", "/pull",
+                              params={"after": after, "limit": page_size, **history})
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
         ahead: tuple[int, Future] | None = None
@@ -300,9 +340,9 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 continue
             finally:
                 ahead = None
-            if epoch is not None and page["epoch"] != epoch and cursor != 0:
-                cursor, epoch, summary.rebuilt = 0, page["epoch"], True  # a new server: rebuild
-                continue
+            if epoch is not None and page["epoch"] != epoch:
+                raise SyncFailed(f"the server's history went back (epoch {page['epoch']})",
+                                 P.EPOCH_CHANGED)  # give back before taking anything
             epoch = page["epoch"]
             if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
                 cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
@@ -373,6 +413,7 @@ def _apply(session: Session, records: list[dict], *, force: bool, summary: Summa
             if (upserted := _upsert(db, table, rows, force, summary)):
                 written += upserted
                 _wrote(session, summary, table)
+        giveback.held_again(db, records)
         for item in withdrawn:
             if item.get("table") in P.PULLED_TABLES and RECORD_TYPES[item["table"]].clinical:
                 if db.execute(f"DELETE FROM [{item['table']}] WHERE id = ?",
@@ -447,14 +488,6 @@ def _parent_missing(db, table: str, row: dict) -> bool:
         for parent, column, key in _foreign_keys(db, table))
 
 
-def _has_children(db, table: str, record_id: str) -> bool:
-    """Records on this laptop name this one as their parent."""
-    return any(db.execute(f"SELECT 1 FROM [{child}] WHERE [{column}] = ? LIMIT 1",
-                          [record_id]).fetchone()
-               for child in P.PULLED_TABLES
-               for parent, column, _key in _foreign_keys(db, child) if parent == table)
-
-
 def _foreign_keys(db, table: str) -> list[tuple[str, str, str]]:
     """(parent table, column, parent column) of each foreign key of `table`."""
     return [(fk[2], fk[3], fk[4] or "id")
@@ -476,13 +509,31 @@ def _rebase(db, table: str, row: dict) -> dict:
     return row
 
 
+def _forget_purged(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of these keys, those the retention window took off this laptop: no longer counted as
+    held, since the server lacks them (or holds an older copy) and the laptop has no copy to
+    give back."""
+    db = session.db
+    if not keys or not _any_purged(db):
+        return set()
+    gone = set()
+    for table, record_id in keys:
+        if db.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [record_id]).fetchone() is None:
+            gone.add((table, record_id))
+    with db.atomic():
+        db.conn.executemany("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
+                            sorted(gone))
+    return gone
+
+
 def _any_purged(db) -> bool:
     return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
 
 
 def local_hash(session: Session) -> P.SetHash:
-    """The same count and hash the server computes, over rows the server has confirmed and
-    those the retention window took off this laptop."""
+    """The same count and hash the server computes, over rows the server has confirmed (but
+    those kept back because the server lost them) and those the retention window took off
+    this laptop."""
     h = P.SetHash()
     for (table, record_id), version in _confirmed(session).items():
         h.add(table, record_id, version)
@@ -490,12 +541,14 @@ def local_hash(session: Session) -> P.SetHash:
 
 
 def _confirmed(session: Session) -> dict[tuple[str, str], int]:
-    """(table, id) -> server version of every record this laptop counts as held."""
-    held = {}
+    """(table, id) -> server version of every record this laptop counts as held: not those
+    kept back because the server lost them (giveback)."""
+    held, kept = {}, giveback.unreturned_keys(session)
     for table in P.PULLED_TABLES:
         for record_id, version in session.db.execute(
                 f"SELECT id, server_version FROM [{table}] WHERE server_version > 0"):
-            held[(table, record_id)] = version
+            if (table, record_id) not in kept:
+                held[(table, record_id)] = version
     for table, record_id, version in session.db.execute(
             "SELECT table_name, record_id, server_version FROM purged"):
         held.setdefault((table, record_id), version)
@@ -504,6 +557,8 @@ def _confirmed(session: Session) -> dict[tuple[str, str], int]:
 
 def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
     """Compare counts and hashes; pull again if the server moved on; repair a real mismatch."""
+    if giveback.count_unreturned(session):
+        summary.repaired_rows += giveback.ask_again(session, transport, summary)
     for _ in range(3):
         server = transport.call("GET", "/summary")
         local = local_hash(session)
@@ -525,30 +580,20 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
 
 
 def _repair(session: Session, transport: Transport, summary: Summary) -> int:
-    """Fetch what the laptop lacks or holds at a wrong version; drop what the server lacks."""
+    """Ask the server about rows it does not list, or lists at a lower version (it says
+    which to drop; a row it confirmed and forgot proves a restore: 409 epoch_changed), then
+    fetch what the laptop lacks or holds at a lower version."""
     wanted = {(t, i): v for t, i, v in transport.call("GET", "/manifest")["records"]}
     held = _confirmed(session)
-    fetch = [i for key, v in wanted.items() if held.get(key) != v for i in [key[1]]]
-    extra = [key for key in held if key not in wanted]
+    pending = _pending_records(session.db)
+    unknown = [key for key, v in held.items() if wanted.get(key, -1) < v and key not in pending]
+    purged = _forget_purged(session, unknown)  # nothing left here to give back
+    for key in purged:
+        del held[key]
+    changed = giveback.ask(session, transport, [k for k in unknown if k not in purged], summary)
+    fetch = [key[1] for key, v in wanted.items() if held.get(key, 0) < v]
     for start in range(0, len(fetch), P.PULL_PAGE_MAX):
         records = transport.call("POST", "/records",
                                  body={"ids": fetch[start:start + P.PULL_PAGE_MAX]})["records"]
         _apply(session, records, force=True, summary=summary)
-    db = session.db
-    with db.atomic():
-        pending = _pending_records(db)  # read inside, as in _apply
-        extra = [key for key in extra if key not in pending]
-        for table, record_id in sorted(extra, key=lambda k: k[0] in _PARENT_TABLES):
-            db.execute("DELETE FROM purged WHERE table_name = ? AND record_id = ?",
-                       [table, record_id])
-            db.execute("SAVEPOINT drop_row")
-            try:
-                db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
-                db.execute("RELEASE drop_row")
-                _wrote(session, summary, table)
-            except sqlcipher3.IntegrityError:
-                if not _has_children(db, table, record_id):
-                    raise
-                db.execute("ROLLBACK TO drop_row")  # its children keep it until they go too
-                db.execute("RELEASE drop_row")
-    return len(fetch) + len(extra)
+    return len(fetch) + changed

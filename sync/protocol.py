@@ -65,7 +65,25 @@ DELETE_FIELD = "_deleted"
 
 # A clock stamp (fieldapp/clock.py): 13-digit wall milliseconds, 5-digit counter, device id.
 STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
+# The server's history went back (a restore or a failover): a new generation, named by a new
+# epoch. A request made with an older epoch gets 409 with this code; the laptop gives back
+# what the server lost (sync/giveback.py), then pulls the new generation from cursor 0.
+EPOCH_CHANGED = "epoch_changed"
+OFFER_MAX_KEYS = 2000  # records a laptop asks about in one POST /recovery/offer
+RETURN_MAX_RECORDS = 500  # records a laptop gives back in one POST /recovery/records
+# Refresh tokens a laptop keeps after retiring them, newest first, and sends when the server
+# does not know its current one (a restore took the server back to an older one).
+EARLIER_TOKENS_MAX = 1000
+UNKNOWN_TOKEN = "unknown_token"
 
+# The server's answer about each record a laptop offers.
+HELD = "held"  # the server holds this copy (or a newer one): nothing to give back
+SEND = "send"  # the server lacks it or may hold less: give it back
+GONE = "deleted"  # deleted on the server and its tombstone discarded (compact): drop it
+OUT_OF_SCOPE = "out_of_scope"  # the server holds it, but this user may no longer hold it: drop it
+NOT_YOURS = "not_yours"  # the server lacks it, and this user may not write it: keep it
+# What the server did with each record given back (or REJECTED, with a reason).
+RESTORED, MERGED, UNCHANGED = "restored", "merged", "unchanged"
 
 def strict_json(text: str | bytes) -> Any:
     """JSON as RFC 8259 has it: NaN, Infinity and numbers too large for a float are refused

@@ -184,7 +184,14 @@ class Transport:
         if proposed:
             body["next_refresh_token"] = proposed
         try:
-            answer = self.call("POST", "/refresh", auth=False, body=body)
+            try:
+                answer = self.call("POST", "/refresh", auth=False, body=body)
+            except SyncFailed as e:  # restored to an older token? offer the ones retired
+                if e.code != P.UNKNOWN_TOKEN or self.tokens is None or not (
+                        earlier := self.tokens.earlier()):
+                    raise
+                answer = self.call("POST", "/refresh", auth=False,
+                                   body={**body, "earlier": earlier})
         except SyncFailed as e:
             if isinstance(e, (DeviceRevoked, VersionMismatch)):
                 raise

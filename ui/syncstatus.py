@@ -26,6 +26,7 @@ def run_sync(session, cancel: Cancel | None = None):
 
 
 OFFLINE_RETRY_SECONDS = 15
+RESTORE_NOTICE_MS = 60_000
 
 
 class SyncStatusBar(QStatusBar):
@@ -115,6 +116,10 @@ class SyncStatusBar(QStatusBar):
         self._auto.setInterval(self._online_interval_ms)
         self._set_connection("online", "Online")
         self.refresh()
+        if summary.get("returned"):  # the server was restored or failed over (sync/giveback.py)
+            n = summary["returned"]
+            self.showMessage(f"The agency server had lost {n} record{'s' if n != 1 else ''} "
+                             "this laptop held; they are back on it.", RESTORE_NOTICE_MS)
 
     def _sync_failed(self, error: BaseException, quiet: bool) -> None:
         from sync import failures  # loaded with the sync that failed

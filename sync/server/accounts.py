@@ -212,16 +212,20 @@ def sign_in(conn, user, device_id: str, device_name: str, address: str | None = 
 
 
 def refresh(conn, refresh_token: str, next_token: str | None, valid_hours: int,
-            address: str | None = None) -> dict:
+            address: str | None = None, earlier=()) -> dict:
     """Rotate: retire `refresh_token`, issue `next_token` (the laptop's proposal, stored before
     it asked, so a lost answer can be asked again) or a new one, and an access token.
 
     The same request again (same token, same proposal) gets a new access token: the answer
-    was lost. A retired token with any other proposal is a copy: the chain is revoked."""
+    was lost. A retired token with any other proposal is a copy: the chain is revoked. An
+    unknown token with `earlier` (the tokens the laptop retired) resumes from the one of them
+    this database holds as current: it was restored or failed over to before the rest."""
     row = conn.execute(select(token).where(token.c.token_hash == _digest(refresh_token),
                                            token.c.kind == "refresh")).mappings().first()
+    if row is None and earlier:
+        refresh_token, row = _resumed(conn, earlier, address)
     if row is None:
-        raise TokenProblem("unknown refresh token")
+        raise TokenProblem("unknown refresh token", "unknown_token")
     _token_row(conn, refresh_token, "refresh", allow_used=True)  # revoked, expired, disabled
     if row["used_at"]:
         return _replayed(conn, row, next_token, address)
@@ -244,6 +248,26 @@ def refresh(conn, refresh_token: str, next_token: str | None, valid_hours: int,
     return {"access_token": _issue(conn, "access", row["user_id"], row["device_id"],
                                    ACCESS_TTL, **chain),
             "refresh_token": new, "expires_in": int(ACCESS_TTL.total_seconds())}
+
+
+def _resumed(conn, earlier, address: str | None) -> tuple[str, dict | None]:
+    """Of a laptop's retired tokens, the one this database still holds as current: the only
+    unused, unrevoked one, all of them of one sign-in. Presenting it is no more than presenting
+    a current token; the used ones around it are not reuse (this database went back)."""
+    by_hash = {_digest(t): t for t in earlier}
+    rows = conn.execute(select(token).where(token.c.token_hash.in_(list(by_hash)),
+                                            token.c.kind == "refresh")).mappings().all()
+    current = [r for r in rows if not r["used_at"] and not r["revoked_at"]]
+    if len(current) != 1 or len({r["chain_id"] for r in rows}) != 1:
+        return "", None
+    row = current[0]
+    user = conn.scalar(select(app_user.c.username).where(app_user.c.id == row["user_id"]))
+    audit.record(conn, "token.resumed", actor=user or "?", device_id=row["device_id"],
+                 address=address, target=f"device:{row['device_id']}",
+                 detail={"why": "the database went back to before this laptop's newest "
+                                "refresh tokens (a restore or a failover)",
+                         "tokens_offered": len(by_hash)})
+    return by_hash[row["token_hash"]], row
 
 
 def _replayed(conn, row, next_token: str | None, address: str | None) -> dict:

@@ -29,7 +29,7 @@ from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
 from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
-               login, passwords)
+               login, passwords, recovery, restore)
 from .db import make_engine, read_meta
 from .logs import AccessLog
 from .versions import VersionGate
@@ -123,6 +123,11 @@ class RefreshBody(BaseModel):
         default=None, min_length=32, max_length=200, pattern=_NAME,
         description="the refresh token to rotate to: a random value the laptop made and "
                     "stored before asking, so that if the answer is lost it can ask again")
+    earlier: list[Annotated[str, Field(min_length=1, max_length=200, pattern=_NAME)]] | None = (
+        Field(default=None, max_length=P.EARLIER_TOKENS_MAX,
+              description="after 401 unknown_token: the refresh tokens this laptop retired, "
+                          "newest first; a database restored or failed over to before them "
+                          "still knows one as current, and the sign-in resumes from it"))
 
 
 class WipedBody(BaseModel):
@@ -141,6 +146,7 @@ class ErrorBody(BaseModel):
 
     detail: str
     code: str = "error"
+    epoch: str | None = None  # with 409 epoch_changed: the server's current history generation
 
 
 _WHY = {
@@ -148,7 +154,8 @@ _WHY = {
          "cannot store",
     401: "no, unknown, expired or revoked token; wrong user name, password or code",
     403: "this device was revoked: wipe its copy",
-    409: "the request conflicts with what the server holds",
+    409: "the request conflicts with what the server holds; epoch_changed: it was made in an "
+         "older history generation (a restore or failover): give back, then pull from 0",
     410: "the pull cursor is older than the server keeps deletions for: pull from 0",
     413: f"the body is over {P.REQUEST_MAX_BYTES} bytes, before or after gzip",
     429: "too many failed sign-ins: wait Retry-After seconds",
@@ -181,11 +188,48 @@ class StrictJsonRoute(APIRoute):
         return strict
 
 
+class OfferKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=36)
+    version: int = Field(ge=0, le=2**31)
+    updated_hlc: str = Field(min_length=1, max_length=80)
+    confirmed: bool  # the laptop had it from this server in the epoch it names (`known`)
+
+
+class OfferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keys: list[OfferKey] = Field(max_length=P.OFFER_MAX_KEYS)
+
+
+class GivenRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=36)
+    deleted: bool
+    created_hlc: str = Field(min_length=1, max_length=80)
+    updated_hlc: str = Field(min_length=1, max_length=80)
+    author: str = Field(min_length=1, max_length=64)
+    device: str = Field(min_length=1, max_length=64)
+    fields: dict[str, Any]
+
+
+class ReturnBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[GivenRecord] = Field(max_length=P.RETURN_MAX_RECORDS)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, detail: str, code: str = "error",
-                 headers: dict | None = None):
+                 headers: dict | None = None, **extra):
         super().__init__(detail)
-        self.status, self.detail, self.code, self.headers = status, detail, code, headers
+        self.status, self.detail, self.code = status, detail, code
+        self.headers, self.extra = headers, extra
+
+
+def _behind(late: restore.Behind) -> ApiError:
+    """409: the caller's epoch is not the server's; the answer names the current one."""
+    return ApiError(409, late.reason, P.EPOCH_CHANGED, epoch=late.epoch)
 
 
 class BodyLimit:
@@ -265,7 +309,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             await run_in_threadpool(log_wipe_order, exc.device_id)
         headers = {**({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}),
                    **(exc.headers or {})}
-        return JSONResponse({"detail": exc.detail, "code": exc.code}, exc.status, headers)
+        return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.extra}, exc.status,
+                            headers)
 
     @app.exception_handler(OperationalError)
     async def _db_busy(_request: Request, exc: OperationalError):
@@ -364,7 +409,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             try:
                 return accounts.refresh(conn, body.refresh_token, body.next_refresh_token,
                                         agency_settings.read(conn)["offline_unlock_hours"],
-                                        address(request))
+                                        address(request), earlier=body.earlier or ())
             except accounts.DeviceRevoked as e:
                 raise revoked(e) from None
             except accounts.TokenProblem as e:
@@ -385,27 +430,70 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             except accounts.AccountError as e:  # not revoked: nothing to wipe
                 raise ApiError(409, str(e)) from None
 
-    @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403))
-    def push(body: PushBody, access_token: str = Depends(bearer)):
+    # `epoch` (the epoch the laptop synced with) and `last_op` (the last op this server
+    # confirmed to it) let the server refuse a request from another history generation (409
+    # epoch_changed), and notice when it forgot changes (sync/server/restore.py).
+    def optional_id():
+        return Query(None, min_length=1, max_length=64)
+
+    @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403, 409))
+    def push(body: PushBody, epoch: str | None = optional_id(),
+             last_op: str | None = optional_id(), access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
         ops = [op.model_dump() for op in body.ops]
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
-            results = exchange.push(conn, caller, ops)
+            late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
+            if late is None:
+                results = exchange.push(conn, caller, ops)
+        if late:
+            raise _behind(late)
         return _json({"results": results, "server_time": now_iso()})
 
-    @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 410))
+    @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 409, 410))
     def pull(after: int = Query(0, ge=0, le=JSON_INT_MAX),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
+             epoch: str | None = optional_id(), last_op: str | None = optional_id(),
              access_token: str = Depends(bearer)):
         """Records the caller may see changed after the cursor `after`, oldest change first."""
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
-            try:
-                page = exchange.pull(conn, caller, after, limit)
-                return _json(page, page.pop("records"))
-            except exchange.CursorExpired as e:
-                raise ApiError(410, str(e), "cursor_expired") from None
+            late = restore.check(conn, caller, epoch, last_op=last_op, after=after)
+            if late is None:
+                try:
+                    page = exchange.pull(conn, caller, after, limit)
+                    return _json(page, page.pop("records"))
+                except exchange.CursorExpired as e:
+                    raise ApiError(410, str(e), "cursor_expired") from None
+        raise _behind(late)
+
+    @app.post(f"{P.PREFIX}/recovery/offer", responses=_errors(401, 403, 409))
+    def recovery_offer(body: OfferBody, known: str | None = optional_id(),
+                       access_token: str = Depends(bearer)):
+        """What the server wants of records a laptop holds (`known`: the epoch its copy comes
+        from): held, send, deleted, out_of_scope or not_yours, one answer per record."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            answer = recovery.offer(conn, caller, known, [k.model_dump() for k in body.keys])
+        if isinstance(answer, restore.Behind):
+            raise _behind(answer)
+        return _json(answer)
+
+    @app.post(f"{P.PREFIX}/recovery/records", responses=_errors(401, 403, 409))
+    def recovery_records(body: ReturnBody, epoch: str = Query(min_length=1, max_length=64),
+                         access_token: str = Depends(bearer)):
+        """Take back records the server lacks or holds at an older state, with their ids,
+        fields, clock stamps and authors; one result per record: restored, merged,
+        unchanged, deleted (compacted away) or rejected (with the reason)."""
+        with engine.begin() as conn:
+            caller = as_caller(conn, access_token)
+            late = restore.check(conn, caller, epoch, lock=True)
+            if late is None:
+                results = recovery.take_back(conn, caller,
+                                             [r.model_dump() for r in body.records])
+        if late:
+            raise _behind(late)
+        return _json({"results": results})
 
     @app.post(f"{P.PREFIX}/records", responses=_errors(401, 403))
     def records(body: FetchBody, access_token: str = Depends(bearer)):

@@ -21,11 +21,16 @@ from fieldapp.timeutil import parse_iso, to_iso, utc_now
 
 from .. import protocol as P
 from . import (accounts, agency_settings, audit, config, crc_report, directory, exchange,
-               fhir, hmis, imports, integrations, logs, releases, report, throttle,
-               two_factor, users_cli)
+               fhir, hmis, imports, integrations, logs, recovery, releases, report,
+               restore, throttle, two_factor, users_cli)
 from .db import BadDatabaseUrl, make_engine, migrate
 
 DEFAULT_DB = "sqlite:///agency.db"
+RESTORED_NOTE = (
+    "A new history generation began: each laptop gives back what the database lacks on its "
+    "next sync ('tandem-server recoveries' and 'tandem-server audit' list them). Users and "
+    "devices added or changed since the backup are gone: add them again; laptops registered "
+    "since sign in again; the others resume their sign-ins.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
                                        "resources (one JSON Bundle)"),
                        ("set-car", "set the unit and vehicle a user usually rides in"),
                        ("releases", "list releases of information, or import them from CSV"),
+                       ("backup", "copy the SQLite database, consistent, while it serves"),
+                       ("restore", "put a SQLite backup in place; laptops give back what "
+                                   "it lacks"),
+                       ("mark-restored", "after pg_restore or a failover: a new history "
+                                         "generation, so laptops give back what it lacks"),
+                       ("recoveries", "restores and failovers, and what each laptop gave back"),
                        ("audit", "read the admin audit trail"),
                        ("two-factor", "a user's authenticator app: enrol it, reset it, or list "
                                       "who has one"),
@@ -139,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--out", required=True, type=Path, help="the file to write")
             sub.add_argument("--crc-target-minutes", type=float,
                              default=Parameters.crc_target_minutes)
+        if name == "backup":
+            sub.add_argument("--out", required=True, type=Path, help="the backup file to write")
+        if name == "restore":
+            sub.add_argument("backup", type=Path, help="a file 'tandem-server backup' wrote")
+        if name == "mark-restored":
+            sub.add_argument("--reason", default="restored or failed over outside Tandem",
+                             help="what happened, for the log (e.g. 'pg_restore of the "
+                                  "2 a.m. dump')")
+        if name == "recoveries":
+            sub.add_argument("--json", action="store_true", help="print JSON")
         if name == "audit":
             sub.add_argument("--since", help="only events at or after this time or date "
                                              "(ISO 8601, e.g. 2026-05-01)")
@@ -217,6 +238,27 @@ def main(argv: list[str] | None = None) -> int:
                              detail={"deleted_before": before, **result})
             print(json.dumps({"deleted_before": before, **result}))
             return 0
+        if args.command == "backup":
+            result = restore.backup(args.db, args.out)
+            _audit(engine, "database.backup", str(args.out), result)
+            print(json.dumps(result))
+            return 0
+        if args.command == "restore":
+            engine.dispose()
+            result = restore.restore(args.db, args.backup)
+            print(json.dumps(result))
+            print(RESTORED_NOTE, file=sys.stderr)
+            return 0
+        if args.command == "mark-restored":
+            result = restore.mark_restored(engine, args.reason)
+            print(json.dumps(result))
+            print(RESTORED_NOTE, file=sys.stderr)
+            return 0
+        if args.command == "recoveries":
+            with engine.connect() as conn:
+                found = recovery.report(conn)
+            print(json.dumps(found, indent=2) if args.json else "\n".join(_recovery_lines(found)))
+            return 0
         if args.command == "import-directory":
             result = directory.import_directory(engine, args.path)
             _audit(engine, "directory.imported", args.path, {"summary": directory.summary_lines(
@@ -275,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{e}; nothing was written")
     except two_factor.TwoFactorError as e:
         return _fail(str(e))
-    except (ImportFileError, integrations.IntegrationError) as e:
+    except (ImportFileError, integrations.IntegrationError, restore.RestoreError) as e:
         return _fail(str(e))
     except (BadDatabaseUrl, config.ConfigError) as e:
         return _fail(str(e))
@@ -364,6 +406,23 @@ def _export_fhir(engine, args) -> int:
     print(f"wrote {done['referrals']} referrals as {done['resources']} FHIR R4 resources "
           f"to {done['file']}")
     return 0
+
+
+def _recovery_lines(found: dict) -> list[str]:
+    lines = [f"current epoch {found['epoch']}"]
+    if not found["generations"]:
+        lines.append("no restore or failover recorded")
+    for g in found["generations"]:
+        lines.append(f"epoch {g['epoch']}: {g['reason']} at {g['started_at'] or '-'}"
+                     + (f" ({g['detail']})" if g["detail"] else ""))
+        if not g["devices"]:
+            lines.append("  no laptop has given anything back yet")
+        for d in g["devices"]:
+            lines.append(
+                f"  {d['username']} on {d['device_name'] or d['device_id']}: restored "
+                f"{d['restored']}, brought up to date {d['merged']}, kept on the laptop "
+                f"{d['kept_on_laptop']} ({d['first_at']} to {d['last_at']})")
+    return lines
 
 
 def _audit(engine, action: str, target: str, detail: dict, outcome: str = "success") -> None:

@@ -19,7 +19,7 @@ The rules (design.md "Security model"; 42 CFR Part 2):
   the device to delete them ("withdrawn", logged too), and a note newly covered after the
   device's cursor passed it is sent with the next pull. Should either answer be lost, the
   end-of-sync count and hash (which count covered notes) differ and the laptop's repair
-  fetches or drops the note.
+  fetches the note, or asks about it and is told it is out of scope (sync/server/recovery.py).
 """
 
 import json

@@ -223,6 +223,10 @@ def _apply(batch: _Batch, op: dict) -> dict:
     if kind in ("create", "append"):
         if current is None:
             return _create(batch, rt, op)
+        if current["created_hlc"] == op["hlc"]:
+            # This very create, applied before a restore and given back since by a laptop
+            # that had pulled it (recovery.py): applied, once.
+            return {"status": P.APPLIED, "version": current["version"]}
         if kind == "create" and rt.merge_creates and current["team"] in caller.teams:
             return _merge_create(batch, rt, op, current)
         return _rejected(f"{table} {record_id} already exists on the server")
@@ -503,9 +507,11 @@ def compact(conn, before: str) -> dict:
     """Discard tombstones last changed before `before` (server time, ISO text) and raise the
     cursor horizon to the newest discarded change_seq. A laptop at or above the horizon has
     already pulled every discarded delete; one below it gets 410 and rebuilds its copy, whose
-    end-of-sync check drops rows the server no longer has. Tombstones a child record still
-    points to stay (laptop foreign keys need the parent row). applied_op is kept whole, so an
-    op replayed after the rebuild still gets its stored result, never a second application."""
+    end-of-sync check asks about rows the server no longer lists and is told they were deleted
+    (recovery.offer). Tombstones a child record still points to stay (laptop foreign keys need
+    the parent row). applied_op is kept whole, so an op replayed after the rebuild still gets
+    its stored result, never a second application, and a discarded record is told apart from
+    one a restore lost."""
     conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
                  .with_for_update()).scalar_one()  # no push interleaves (one may revive a row)
     last_change = (select(applied_op.c.record_id, func.max(applied_op.c.applied_at).label("at"))

@@ -199,6 +199,7 @@ applied_op = Table(
     Column("result", Text, nullable=False),  # JSON
     Column("applied_at", String(40), nullable=False),
     PrimaryKeyConstraint("device_id", "op_id"),
+    Index("applied_op_record", "record_id"),  # "was this record ever here?" (restore.py)
 )
 
 conflict = Table(
@@ -295,4 +296,34 @@ quarantined_record = Table(
     Column("created_hlc", String(80), nullable=False),
     Column("reason", String(200), nullable=False),
     Column("quarantined_at", String(40), nullable=False),
+)
+
+# Append-only log of the server's history generations after the first: each time a restore or
+# a failover took it back (`tandem-server restore`, `mark-restored`), or a laptop's request
+# proved it had forgotten changes ("detected"), a new epoch began (sync/server/restore.py).
+history_generation = Table(
+    "history_generation", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("epoch", String(64), nullable=False, unique=True),
+    Column("started_at", String(40), nullable=False),
+    Column("reason", String(16), nullable=False),  # restore | mark-restored | detected
+    Column("detail", Text, nullable=False),
+    Column("newest_change", BigInteger, nullable=False),  # the change counter it began from
+)
+
+# Append-only log of what laptops gave back after a generation began (sync/server/recovery.py):
+# one row per record a device restored or brought up to date ("restored", "merged"), and per
+# record the server lacks that the device holds but may not give back ("kept_on_laptop").
+recovery = Table(
+    "recovery", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("epoch", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("outcome", String(16), nullable=False),  # restored | merged | kept_on_laptop
+    Column("detail", String(200), nullable=False),
+    Index("recovery_epoch_device", "epoch", "device_id"),
 )

@@ -308,22 +308,25 @@ def test_deleting_your_own_unsynced_record_is_no_conflict(agency, laptop):
     assert agency.scalar("SELECT count(*) FROM conflict") == 0
 
 
-def test_new_server_epoch_rebuilds_the_copy_and_replays_the_outbox(agency, laptop):
+def test_new_server_epoch_gives_back_then_rebuilds_and_replays_the_outbox(agency, laptop):
     officer = laptop("ofc.ramirez")
-    outreach(officer, 5)
+    synced = outreach(officer, 5)
     engine.run_sync(officer)
     pending = outreach(officer, 3)
-    with agency.engine.begin() as conn:  # the agency restored an older backup: a new epoch
-        from sqlalchemy import text
-        conn.execute(text("DELETE FROM record WHERE id IN "
-                          "(SELECT id FROM record ORDER BY change_seq DESC LIMIT 2)"))
+    with agency.engine.begin() as conn:  # an older backup put back: its two newest records
+        from sqlalchemy import text   # (and the ops that made them) are gone; a new epoch
+        lost = [r[0] for r in conn.execute(text(
+            "SELECT id FROM record ORDER BY change_seq DESC LIMIT 2"))]
+        for table in ("record WHERE id", "applied_op WHERE record_id"):
+            conn.execute(text(f"DELETE FROM {table} IN (:a, :b)"), {"a": lost[0], "b": lost[1]})
         conn.execute(text("UPDATE meta SET value = 'restored' WHERE key = 'epoch'"))
         record_sums.rebuild(conn)  # a backup's sums match its records
     summary = engine.run_sync(officer)
-    assert summary["rebuilt"] and summary["check"] in ("ok", "repaired")
+    assert summary["rebuilt"] and summary["check"] == "ok"
+    assert summary["returned"] == 2 and summary["pushed"] == 3
     server_ids = {r["id"] for r in agency.rows("SELECT id FROM record")}
-    assert set(pending) <= server_ids
-    assert officer.db.execute("SELECT count(*) FROM outreach_contact").fetchone()[0] == len(server_ids)
+    assert server_ids == {*synced, *pending}
+    assert officer.db.execute("SELECT count(*) FROM outreach_contact").fetchone()[0] == 8
 
 
 def test_4_pull_pages_cut_at_a_random_byte(agency, laptop):
