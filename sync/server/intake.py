@@ -1,6 +1,9 @@
 """The CRC intake board's data and actions: sign-in sessions, the rows it shows, the CRC's
 half of each drop-off's clock (the center's posted status is crc_status.py's).
 
+Staff sign in through login.sign_in like everyone else (throttling, the second factor, the
+audit trail); a board session starts only after it accepts them and only for crc_intake.
+
 Intake staff (role `crc_intake`) see the pre-arrival notices of every team, but only the
 fields in records.NOTICE_SHOWN, with the unit's and the CRC's arrival and check-in times. Their
 stamps become ordinary `crc_checkin` records written through exchange.push within the notice's
@@ -22,7 +25,7 @@ from fieldapp.records import NOTICE_SHOWN
 from fieldapp.timeutil import now_iso, parse_iso, to_iso, utc_now
 
 from .. import protocol as P
-from . import accounts, exchange
+from . import accounts, audit, exchange
 from .tables import app_user, intake_session, record
 
 BOARD_HOURS = 12  # notices sent this long ago still show (a shift)
@@ -30,6 +33,8 @@ CANCELLED_MINUTES = 30  # a cancelled notice shows this long, marked cancelled
 SESSION_HOURS = 12  # a sign-in lasts at most a shift
 IDLE_MINUTES = 30  # a board that stopped asking (tab closed, screen off) is signed out
 STAMPS = ("arrived_at", "checked_in_at")
+NOT_INTAKE = ("this account is not a CRC intake account; the intake board is for CRC intake "
+              "staff")
 
 
 class IntakeError(Exception):
@@ -45,21 +50,32 @@ class Staff:
 
 # --- sign-in ------------------------------------------------------------------------------
 
-def sign_in(conn, username: str, password: str) -> str:
-    """A new session token for an intake account with this password, else IntakeError.
-    Only crc_intake accounts sign in here; the cookie holds the token, the database its hash.
-    The second factor of issue 16 slots in here, between the password and the session."""
-    user = accounts.find_user(conn, username)
-    if not accounts.password_matches(user, password):
-        raise IntakeError("wrong user name or password")
-    if user["role"] != P.INTAKE_ROLE:
-        raise IntakeError("this account is not a CRC intake account; the intake board is for "
-                          "CRC intake staff")
+def start_session(conn, username: str, address: str) -> str:
+    """A new board session token for a user login.sign_in has just accepted (password and
+    second factor), else IntakeError. Only crc_intake accounts get one; the cookie holds the
+    token, the database its hash. Both outcomes are admin audit events."""
+    user = intake_account(conn, username, address)
     token = secrets.token_urlsafe(32)
     now = now_iso()
     conn.execute(insert(intake_session).values(token_hash=_digest(token), user_id=user["id"],
                                                created_at=now, last_seen_at=now))
+    audit.record(conn, "intake.session_started", actor=username, target=f"user:{username}",
+                 address=address)
     return token
+
+
+def intake_account(conn, username: str, address: str):
+    """The user's row if it is a crc_intake account; else the refusal is audited (committed)
+    and IntakeError raised. Ask only once the password is proven, so the role of an account
+    is told to no one who does not hold its password."""
+    user = accounts.find_user(conn, username)
+    if user is not None and user["role"] == P.INTAKE_ROLE:
+        return user
+    audit.record(conn, "intake.refused", actor=username, target=f"user:{username}",
+                 outcome="refused", address=address,
+                 detail={"why": "not a crc_intake account", "role": user and user["role"]})
+    conn.commit()  # leaving engine.begin() by the exception would roll the event back
+    raise IntakeError(NOT_INTAKE)
 
 
 def staff_for(conn, token: str | None) -> Staff | None:
@@ -83,10 +99,12 @@ def staff_for(conn, token: str | None) -> Staff | None:
     return Staff(row["id"], row["username"], row["display_name"])
 
 
-def sign_out(conn, token: str) -> None:
+def sign_out(conn, staff: Staff, token: str, address: str) -> None:
     conn.execute(update(intake_session).where(intake_session.c.token_hash == _digest(token),
                                               intake_session.c.ended_at.is_(None))
                  .values(ended_at=now_iso()))
+    audit.record(conn, "intake.session_ended", actor=staff.username,
+                 target=f"user:{staff.username}", address=address)
 
 
 def csrf_token(token: str) -> str:

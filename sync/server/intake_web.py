@@ -1,28 +1,35 @@
 """The intake board's pages: server-rendered HTML, one small script, one stylesheet.
 
-Everything lives under /intake. A session cookie (HttpOnly, SameSite=Strict, Secure except
-over plain HTTP to a loopback address) names the signed-in intake staff member; every POST
-carries the session's form token (intake.csrf_token) and, when the browser sends one, an
-Origin of this server. Pages forbid framing, inline script and every source but this server
-(Content-Security-Policy) and are never cached. The forms work without the script; with it,
+Everything lives under /intake. Staff sign in through login.sign_in (throttling, the second
+factor, enrolment of an authenticator app, the audit trail), with no device. A session cookie
+(HttpOnly, SameSite=Strict, Secure except over plain HTTP to a loopback address) names the
+signed-in intake staff member; every POST is refused from another site, and every POST but
+sign-in and enrolment carries the session's form token (intake.csrf_token). Pages forbid
+framing, inline script and every source but this server (Content-Security-Policy) and are
+never cached. The forms work without the script; with it,
 the board refreshes itself every few seconds and actions keep the keyboard where it was.
 """
 
+import asyncio
+import re
 import secrets
 from datetime import datetime
+from functools import partial
 from html import escape
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 from zoneinfo import ZoneInfo
 
+import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, \
     Response
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from fieldapp.timeutil import parse_iso, utc_now
 
-from . import agency_settings, crc_status, intake
+from . import agency_settings, crc_status, intake, login
 
 COOKIE = "tandem_intake"
 STATIC = Path(__file__).with_name("intake_static")
@@ -35,6 +42,8 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
            "Cache-Control": "no-store"}
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 STATUS_WORDS = {"open": "Open", "at_capacity": "At capacity", "diverting": "Diverting"}
+WRONG = "wrong user name or password."
+USERNAME = re.compile(r"[!-~]{1,64}")  # as the API takes it (printable ASCII, no NUL)
 STATE_TITLES = (("incoming", "Incoming"), ("arrived", "Arrived"),
                 ("checked_in", "Checked in"))
 
@@ -71,18 +80,81 @@ def router(engine: Engine) -> APIRouter:
 
     @routes.post("/sign-in")
     async def sign_in(request: Request):
+        """login.sign_in with no device (the board holds no sync token), then a board session
+        for a crc_intake account. A first code after enrolment shows the recovery codes once
+        on the way to the board."""
         if (refused := _cross_site(request)) is not None:
             return refused
         form = await _form(request)
+        username, password = form.get("username", ""), form.get("password", "")
+        code = form.get("code", "").strip() or None
+        if not USERNAME.fullmatch(username) or not password:
+            return _page(_sign_in_page(WRONG, username[:64]), 401)
+        address = _address(request)
         try:
-            with engine.begin() as conn:
-                token = intake.sign_in(conn, form.get("username", ""), form.get("password", ""))
+            signed = await _in_thread(partial(
+                login.sign_in, engine, username=username, password=password, code=code,
+                device_id=None, device_name="", address=address))
+        except login.Refused as e:
+            if e.code == "enrolment_required":
+                return await _enrolment(request, username, password, e)
+            return await _refusal(e, _sign_in_page(_told(e), username, _focus(e),
+                                                   offer_enrolment=e.code.startswith("second")))
+        try:
+            token = await _in_thread(_start_session, username, address)
         except intake.IntakeError as e:
-            return _page(_sign_in_page(str(e), form.get("username", "")), 401)
-        response = _redirect("/intake")
+            return _page(_sign_in_page(str(e), username), 401)
+        if signed.get("recovery_codes"):
+            response = _page(_recovery_page(signed["recovery_codes"]))
+        else:
+            response = _redirect("/intake")
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/intake",
                             secure=_secure(request), max_age=intake.SESSION_HOURS * 3600)
         return response
+
+    @routes.get("/enrol")
+    def enrol_form(request: Request):
+        username = request.query_params.get("username", "")
+        return _page(_enrol_start_page("", username if USERNAME.fullmatch(username) else ""))
+
+    @routes.post("/enrol")
+    async def enrol(request: Request):
+        """Start (or start again) setting up an authenticator app: the password again, then
+        login.enrol; the page shows the QR code and the secret and asks for the first code."""
+        if (refused := _cross_site(request)) is not None:
+            return refused
+        form = await _form(request)
+        username, password = form.get("username", ""), form.get("password", "")
+        if not USERNAME.fullmatch(username) or not password:
+            return _page(_enrol_start_page(WRONG, username[:64]), 401)
+        return await _enrolment(request, username, password)
+
+    async def _enrolment(request: Request, username: str, password: str,
+                         required: login.Refused | None = None) -> Response:
+        address = _address(request)
+        # Only a holder of the password may learn what the account is: after login.sign_in
+        # (`required`) or login.enrol proved it. Other accounts set up their app elsewhere.
+        try:
+            if required:
+                await _in_thread(_intake_account, username, address)
+            started = await _in_thread(partial(login.enrol, engine, username=username,
+                                               password=password, address=address))
+            if not required:
+                await _in_thread(_intake_account, username, address)
+        except login.Refused as e:
+            return await _refusal(e, _enrol_start_page(_told(e), username))
+        except intake.IntakeError as e:
+            return _page(_sign_in_page(str(e), username), 401)
+        return _page(_enrol_page(username, started, required and required.detail),
+                     401 if required else 200)
+
+    def _start_session(username: str, address: str) -> str:
+        with engine.begin() as conn:
+            return intake.start_session(conn, username, address)
+
+    def _intake_account(username: str, address: str) -> None:
+        with engine.begin() as conn:
+            intake.intake_account(conn, username, address)
 
     @routes.post("/sign-out")
     async def sign_out(request: Request):
@@ -90,7 +162,7 @@ def router(engine: Engine) -> APIRouter:
         if refused is not None:
             return refused
         with engine.begin() as conn:
-            intake.sign_out(conn, token)
+            intake.sign_out(conn, who, token, _address(request))
         response = _redirect("/intake/sign-in")
         response.delete_cookie(COOKIE, path="/intake")
         return response
@@ -151,8 +223,35 @@ def router(engine: Engine) -> APIRouter:
 
 
 async def _in_thread(function, *args):
-    from starlette.concurrency import run_in_threadpool
     return await run_in_threadpool(function, *args)
+
+
+async def _refusal(e: login.Refused, html: str) -> Response:
+    """A refused sign-in's page with its status; a throttled one (429, Retry-After) only
+    after login.THROTTLED_DELAY_S, as the API answers it."""
+    headers = {}
+    if e.status == 429:
+        await asyncio.sleep(login.THROTTLED_DELAY_S)
+        headers["Retry-After"] = str(e.retry_after)
+    return HTMLResponse(html, e.status, headers={**HEADERS, **headers})
+
+
+def _told(e: login.Refused) -> str:
+    """What the page says: the server's plain message; a code asked for or refused also
+    needs the password again, since no page ever holds it."""
+    text = e.detail + "."
+    if e.code.startswith("second_factor"):
+        text += " Type your password again with it."
+    return text
+
+
+def _focus(e: login.Refused) -> str:
+    return "password" if e.code in ("unauthorized", "throttled") or \
+        e.code.startswith("second_factor") else "username"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -219,20 +318,89 @@ def _document(title: str, body: str, csrf: str = "") -> str:
             f'<body>{body}</body></html>')
 
 
-def _sign_in_page(problem: str = "", username: str = "") -> str:
+def _sign_in_page(problem: str = "", username: str = "", focus: str = "username",
+                  offer_enrolment: bool = False) -> str:
+    """The sign-in form; a refusal keeps the user name typed, never the password or code."""
     alert = f'<p class="problem" role="alert" id="problem">{escape(problem)}</p>' if problem else ""
     described = ' aria-describedby="problem"' if problem else ""
+    focused = {name: " autofocus" if name == focus else "" for name in ("username", "password")}
+    enrol = (f'<p>No authenticator app set up yet, or lost the QR code? <a href="/intake/enrol'
+             f'?username={quote(username)}">Set up an authenticator app</a></p>'
+             if offer_enrolment else "")
     return _document("Sign in — CRC intake board", f"""
 <main class="sign-in"><h1>CRC intake board</h1>
 <p>For CRC intake staff. Sign in with your intake account.</p>{alert}
 <form method="post" action="/intake/sign-in">
 <label for="username">User name</label>
 <input id="username" name="username" autocomplete="username" required value="{escape(username)}"
- autofocus{described}>
+ maxlength="64"{focused["username"]}{described}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required
+{focused["password"]}>
+<label for="code">Code from your authenticator app (or a recovery code)</label>
+<input id="code" name="code" autocomplete="one-time-code" maxlength="32" spellcheck="false"
+ autocapitalize="off">
+<button type="submit">Sign in</button>
+</form>{enrol}</main>""")
+
+
+def _enrol_start_page(problem: str = "", username: str = "") -> str:
+    alert = f'<p class="problem" role="alert" id="problem">{escape(problem)}</p>' if problem else ""
+    return _document("Set up an authenticator app — CRC intake board", f"""
+<main class="sign-in"><h1>Set up an authenticator app</h1>{alert}
+<p>Your sign-in needs a code from an authenticator app on your phone. Enter your password to
+see the QR code to scan. Setting up again replaces a setup you did not finish.</p>
+<form method="post" action="/intake/enrol">
+<label for="username">User name</label>
+<input id="username" name="username" autocomplete="username" required value="{escape(username)}"
+ maxlength="64"{"" if username else " autofocus"}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required
+{" autofocus" if username else ""}>
+<button type="submit">Show the QR code</button>
+</form><p><a href="/intake/sign-in">Back to sign-in</a></p></main>""")
+
+
+def _enrol_page(username: str, started: dict, why: str | None) -> str:
+    """The QR code (inline SVG: nothing to fetch) and the secret as text, then the first
+    code with the password again: the board keeps no password between pages."""
+    qr = segno.make(started["uri"], error="m").svg_inline(
+        scale=6, border=4, dark="#000", light="#fff", title="QR code for your authenticator app")
+    secret = " ".join(started["secret"][i:i + 4] for i in range(0, len(started["secret"]), 4))
+    intro = f'<p class="problem" role="alert">{escape(why[:1].upper() + why[1:])}.</p>' \
+        if why else ""
+    return _document("Scan the QR code — CRC intake board", f"""
+<main class="sign-in enrol"><h1>Set up an authenticator app</h1>{intro}
+<div class="setup"><figure class="qr">{qr}</figure><div>
+<p><strong>1.</strong> In your authenticator app (Google or Microsoft Authenticator,
+FreeOTP…), add an account and scan this code.</p>
+<p>Cannot scan? Enter this key by hand (time-based, 6 digits):</p>
+<p class="secret" id="secret">{escape(secret)}</p>
+<p><strong>2.</strong> Type the 6-digit code the app shows, and your password again.</p>
+</div></div>
+<form method="post" action="/intake/sign-in">
+<input type="hidden" name="username" value="{escape(username)}">
+<label for="code">Code from your authenticator app</label>
+<input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" maxlength="6"
+ required autofocus>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form></main>""")
+<button type="submit">Finish and sign in</button>
+</form>
+<p>This key is shown only on this page. Opening setup again makes a new one.</p></main>""")
+
+
+def _recovery_page(codes: list[str]) -> str:
+    """The recovery codes, once: the only page that ever shows them."""
+    listed = "".join(f"<li><code>{escape(c)}</code></li>" for c in codes)
+    return _document("Your recovery codes — CRC intake board", f"""
+<main class="sign-in enrol"><h1>Your recovery codes</h1>
+<p role="alert">Your authenticator app is set up. Write these codes down and keep them where
+you keep your badge, not on this computer. Each works once in place of the app's code if your
+phone is lost. They are not shown again.</p>
+<ol class="recovery" id="recovery-codes">{listed}</ol>
+<p><a href="/intake" id="continue" autofocus>I have saved them: go to the board</a></p>
+</main>""")
 
 
 def _board_page(engine: Engine, who: intake.Staff, token: str, zone: ZoneInfo) -> str:

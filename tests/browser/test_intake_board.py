@@ -1,6 +1,7 @@
 """The intake board in a real browser (Debian's chromium through chromedriver and Selenium)
-against a real `tandem-server serve` process: sign-in and every action by keyboard, the focus
-order, the board refreshing by itself, contrast, no CSP violation; screenshots of what staff see.
+against a real `tandem-server serve` process: sign-in (setting up an authenticator app, as the
+agency requires by default) and every action by keyboard, the focus order, the board
+refreshing by itself, contrast, no CSP violation; screenshots of what staff see.
 
 One browser and one server for the module. Screenshots go to $TANDEM_SCREENSHOT_DIR when set
 (docs/screenshots is where the committed ones live), else to a temporary folder.
@@ -16,6 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 import requests
 
@@ -122,6 +124,11 @@ def _active(driver) -> str:
                                  "document.activeElement.name || document.activeElement.tagName")
 
 
+def _labelled(driver):
+    for field in driver.find_elements(By.CSS_SELECTOR, "input:not([type=hidden])"):
+        assert driver.find_elements(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
+
+
 def _wait(driver, test, seconds=15):
     return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(
         StaleElementReferenceException,)).until(lambda d: test(d))  # the board redraws
@@ -160,15 +167,38 @@ def test_the_board_by_keyboard_refreshing_itself(server, browser, shots):
     # Signed out, the board sends you to sign in; the form is labelled and keyboard-only.
     driver.get(f"{url}/intake")
     assert driver.current_url.endswith("/intake/sign-in")
-    for field in driver.find_elements(By.CSS_SELECTOR, "input:not([type=hidden])"):
-        assert driver.find_elements(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
+    _labelled(driver)
     assert _active(driver) == "username"
+    assert driver.find_element(By.CSS_SELECTOR, "label[for=code]").text == \
+        "Code from your authenticator app (or a recovery code)"
     driver.save_screenshot(str(shots / "intake-sign-in.png"))
     driver.switch_to.active_element.send_keys("crc.front", Keys.TAB, "not the password",
                                               Keys.ENTER)
     _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=alert]"))
-    assert "wrong user name or password" in driver.page_source
-    driver.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+    assert "wrong user name or password." in driver.page_source
+    assert driver.find_element(By.ID, "username").get_attribute("value") == "crc.front"
+    assert _active(driver) == "password"
+    driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+
+    # The agency requires a second factor (the default) and none is set up: the QR code and
+    # the key to type by hand, then the first code with the password again, by keyboard.
+    _wait(driver, lambda d: d.find_elements(By.ID, "secret"))
+    _labelled(driver)
+    assert driver.find_element(By.CSS_SELECTOR, "figure.qr svg").size["width"] >= 200
+    assert PASSWORD not in driver.page_source
+    assert driver.execute_script(  # the QR code in view beside the field with the keyboard
+        "const r = document.querySelector('figure.qr svg').getBoundingClientRect();"
+        "return r.top >= 0 && r.bottom <= window.innerHeight")
+    driver.save_screenshot(str(shots / "intake-enrol.png"))
+    app = pyotp.TOTP(driver.find_element(By.ID, "secret").text.replace(" ", ""))
+    assert _active(driver) == "code"
+    driver.switch_to.active_element.send_keys(app.now(), Keys.TAB, PASSWORD, Keys.ENTER)
+    _wait(driver, lambda d: d.find_elements(By.ID, "recovery-codes"))
+    codes = driver.find_elements(By.CSS_SELECTOR, "#recovery-codes code")
+    assert len(codes) == 10
+    driver.save_screenshot(str(shots / "intake-recovery-codes.png"))
+    assert _active(driver) == "continue"
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
     _wait(driver, lambda d: d.current_url.rstrip("/").endswith("/intake"))
 
     # Incoming (soonest first), then arrived, then checked in.

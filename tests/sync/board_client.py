@@ -5,6 +5,8 @@ import re
 
 import requests
 
+COOKIE = "tandem_intake"
+
 
 class Board:
     def __init__(self, url: str):
@@ -12,11 +14,11 @@ class Board:
         self.http = requests.Session()
         self.csrf = None
 
-    def sign_in(self, username: str, password: str) -> requests.Response:
+    def sign_in(self, username: str, password: str, code: str = "") -> requests.Response:
         answer = self.http.post(f"{self.url}/intake/sign-in",
-                                data={"username": username, "password": password},
+                                data={"username": username, "password": password, "code": code},
                                 allow_redirects=False, timeout=30)
-        if answer.status_code == 303:
+        if answer.status_code == 303 or (answer.status_code == 200 and COOKIE in answer.cookies):
             self.page()
         return answer
 
@@ -36,3 +38,8 @@ class Board:
 
     def stamp(self, notice_id: str, action: str) -> requests.Response:
         return self.post(f"/notices/{notice_id}/{action}")
+
+    def enrol(self, username: str, password: str) -> requests.Response:
+        return self.http.post(f"{self.url}/intake/enrol",
+                              data={"username": username, "password": password},
+                              allow_redirects=False, timeout=30)
