@@ -293,14 +293,17 @@ def _valid(f):
 def test_no_value_in_any_field_of_any_op_gets_a_server_error(agency, people):
     client = people["clin.a"]
     parents = {"shift": str(uuid.uuid4()), "encounter": str(uuid.uuid4()),
-               "person": str(uuid.uuid4()), "follow_up": str(uuid.uuid4())}
+               "person": str(uuid.uuid4()), "follow_up": str(uuid.uuid4()),
+               "crc_notice": str(uuid.uuid4())}
+    notice = {f.name: _valid(f) for f in RECORD_TYPES["crc_notice"].fields if f.required}
     assert {r["status"] for r in client.push(
         op("shift", SHIFT, record_id=parents["shift"]),
         op("encounter", ENCOUNTER, record_id=parents["encounter"]),
         op("person", {"team": TEAM_A, "kind": "anonymous"}, record_id=parents["person"]),
         op("follow_up", {"team": TEAM_A, "person_id": parents["person"], "reason":
                          "post_crisis_check", "due_on": "2026-12-01", "priority": 2,
-                         "status": "open"}, record_id=parents["follow_up"]))} == {"applied"}
+                         "status": "open"}, record_id=parents["follow_up"]),
+        op("crc_notice", notice, record_id=parents["crc_notice"]))} == {"applied"}
     # every op key, any JSON value: a 4xx for the batch, never a 5xx
     template = op("outreach_contact", {"team": TEAM_A, "contacted_at": NOW})
     for key in template:
