@@ -29,7 +29,8 @@ class Request:
     """One request that crossed the link, and how long its answer took to start coming back."""
     target: str  # path and query, e.g. /v1/pull?after=0&limit=2000
     sent_at: float  # time.monotonic() when its first bytes reached the proxy
-    wait_s: float | None = None  # until the answer's first byte reached the laptop
+    silence_s: float | None = None  # the longest the laptop went without a byte of the
+    # answer (to the first byte, or between two): what a read timeout measures
     cut: bool = False  # its answer was cut off mid-response
 
 
@@ -60,8 +61,8 @@ class _Connection:
     writers: list = field(default_factory=list)
     request: Request | None = None
     answered: int = 0  # bytes of the current answer delivered
+    last_byte_at: float = 0.0
     cut_after: int | None = None
-
     closed: bool = False
 
     def close(self, abort: bool = False) -> None:
@@ -150,7 +151,7 @@ class LinkProxy:
         self._link_up.set()
         await self._listen()
         if self.blackout_every_s and self.blackout_s:
-            self._schedule = asyncio.create_task(self._blackouts())
+            self._schedule = asyncio.create_task(self._blackouts())  # held: tasks are weak
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port,
@@ -158,8 +159,6 @@ class LinkProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
-        if self._schedule:
-            self._schedule.cancel()
         if self._server:
             self._server.close()
         for conn in list(self._open):
@@ -250,9 +249,11 @@ class LinkProxy:
 
     async def _deliver(self, conn: _Connection, data: bytes, writer) -> bool:
         """Write an answer's bytes to the laptop; True when this cut the connection."""
-        request = conn.request
-        if request and request.wait_s is None:
-            request.wait_s = time.monotonic() - request.sent_at
+        request, now = conn.request, time.monotonic()
+        if request:
+            silence = now - (conn.last_byte_at if conn.answered else request.sent_at)
+            request.silence_s = max(request.silence_s or 0.0, silence)
+        conn.last_byte_at = now
         if conn.cut_after is not None and conn.answered + len(data) > conn.cut_after:
             writer.write(data[:conn.cut_after - conn.answered])
             await writer.drain()
