@@ -82,6 +82,14 @@ FIGURES = [
     ("bench_sync", "pull_wire_bytes_per_record", "bytes on the wire per record pulled (gzip)",
      "—", None),
     ("bench_sync", "signin_to_synced_s", "sign-in to a synced laptop, SQLite (s)", "≤ 3 s", None),
+    ("bench_link", "slow_first_sync_s", "first sync of 10,000 records over 100 ms round trip "
+     "and 5 Mbit/s (s)", "≤ 15 s", "slow_ratio_to_direct"),
+    ("bench_link", "stall_pull_pages_redone", "pages asked for twice, link stalling 5 s every "
+     "20 s (blackouts during the sync: stall_blackouts_during_sync)", "≤ 1 per blackout", None),
+    ("bench_link", "refuse_pull_pages_redone", "pages asked for twice, link refusing 5 s every "
+     "20 s (blackouts during the sync: refuse_blackouts_during_sync)", "≤ 1 per blackout", None),
+    ("bench_link", "stall_longest_silence_s", "longest a request went without a byte of its "
+     "answer, link stalling 5 s every 20 s (s)", "< read timeout (120 s)", None),
     ("bench_sync_pg", "push_ops_per_s", "sync push, PostgreSQL server (ops/s)", "≥ 2,000 ops/s",
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",
