@@ -50,7 +50,9 @@ def save_encounter(session: Session, values: dict, encounter_id: str | None = No
         else:
             current = changes.get(session, "encounter", encounter_id)
             if current["finalized_at"]:
-                raise TandemError("this encounter is finalized; changes to it are amendments")
+                ended = " belongs to a shift that ended and" if current["shift_id"] else ""
+                raise TandemError(f"this encounter{ended} is finalized; change it with an "
+                                  "amendment, which the supervisor sees")
             if "police_note" in values and (values["police_note"] or None) != current["police_note"]:
                 values = {**values, "police_note_by": session.username,
                           "police_note_at": now_iso()}

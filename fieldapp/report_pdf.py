@@ -2,8 +2,8 @@
 charts, then every figure with its definition, grouped as in metrics.FIGURES.
 
 Charts are drawn with reportlab.graphics in the standard PDF fonts, so the file renders with
-no network and no fonts installed. Dates are written without platform-specific strftime flags
-(Windows has no %-d).
+no network and no fonts installed. Dates are written without glibc's strftime flags, which
+Windows lacks.
 """
 
 import io

@@ -16,6 +16,7 @@ A change revokes the tokens of every other sign-in of the user (their other lapt
 online again, with the new password); a reset revokes all of them.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,12 +66,8 @@ def problems(password: str, settings: dict, names: list[str]) -> list[str]:
 
 def _name_parts(names: list[str]) -> list[str]:
     """'ofc.ramirez' and 'Luis Ramirez' are also 'ramirez' and 'luis'."""
-    parts = set()
-    for name in names:
-        for part in name.replace(".", " ").replace("-", " ").replace("_", " ").split():
-            if len(part) >= 3:
-                parts.add(part)
-    return sorted(parts)
+    return sorted({part for name in names for part in re.split(r"[\s._-]+", name)
+                   if len(part) >= 3})
 
 
 def _own_word(estimate: dict) -> str | None:

@@ -56,7 +56,7 @@ def test_duplicates_of_open_follow_ups_are_skipped(agency, tmp_path, capsys):
     assert run(agency, tmp_path, rows + "Whitfield,Dana,1988-03-02,2026-05-15,,\n") == 0
     out = capsys.readouterr().out
     assert "0 follow-up(s) created" in out and "2 row(s) skipped" in out
-    assert "row 2, last_name: Dana Whitfield already has an open crc discharge follow-up" in out
+    assert "row 2, last_name: Dana Whitfield already has an open CRC discharge follow-up" in out
     assert len(server(agency, "follow_up")) == 1 and len(server(agency, "person")) == 1
 
 
