@@ -136,7 +136,7 @@ def test_defect_03_the_server_address_can_be_changed_in_the_app(world):
     laptop.wait_sync(0)
     old = agency.url
     new = agency.move()
-    settings = laptop.snapshot().find(cls="QPushButton", text=r"(?i)settings", shown=True)
+    settings = laptop.snapshot().find(cls="QPushButton", said=r"(?i)settings", shown=True)
     assert settings, "no Settings in the app (a screen or a button) to change the server address"
     laptop.click(settings[0])
 
