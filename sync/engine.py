@@ -21,9 +21,8 @@ What this module guarantees, and how:
   longer in the user's scope is dropped.
 - Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
   conflicts met in the push, `directory` for the resource directory, `roster_member` for a
-  roster that changed) is in the summary's
-  `tables` and noted on the session as it is committed, so open screens redraw even when a
-  later step fails.
+  roster that changed) is in the summary's `tables` and noted on the session as it is
+  committed, so open screens redraw even when a later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the

@@ -689,6 +689,15 @@ class Laptop:
                                                                             cls=combo["class"])),
                       f"the drop-down to show {item!r}")
 
+    def choose_partner(self, username: str, timeout: float = 60.0) -> None:
+        """Pick the shift's partner from the team roster on the start page (the roster the
+        first sync brings, shown on the open page)."""
+        def offered(s: Snapshot):
+            return next((w for w in s.find(name="partner", shown=True) if w["enabled"]
+                         and any(f"({username})" in i for i in w["items"])), None)
+        combo = self.wait_for(offered, f"{username} offered as partner", timeout)
+        self.choose(combo, next(i for i in combo["items"] if f"({username})" in i))
+
     def type(self, text: str) -> None:
         self.x.xdotool("type", "--delay", "15", "--", text)
 

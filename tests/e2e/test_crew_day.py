@@ -35,11 +35,7 @@ def test_a_crew_day(world):
     # The officer starts the shift with the clinician as partner, picked from the team roster
     # the first sync brings to the open shift screen.
     officer = officer_laptop
-    partner = officer.wait_for(lambda s: next((w for w in s.find(name="partner", shown=True)
-                                               if w["enabled"] and any("(clin.okafor)" in i
-                                                                       for i in w["items"])),
-                                              None), "the clinician offered as partner", 60)
-    officer.choose(partner, next(i for i in partner["items"] if "(clin.okafor)" in i))
+    officer.choose_partner("clin.okafor")
     officer.fill(UNIT, placeholder="e.g. 2M14")
     officer.fill("4471", placeholder="e.g. 4471")
     officer.key("ctrl+Return")
