@@ -26,6 +26,7 @@ from .errors import TandemError, ValidationError
 from .ids import new_id
 from .records import FOLLOW_UP_REASONS, record_type
 from .session import Session
+from .timeutil import day_text
 from .validation import normalise, stored_to_python
 
 REQUIRED = ("first_name", "last_name", "discharged_on")
@@ -163,7 +164,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
                          "last_name": values["last_name"],
                          "date_of_birth": parsed.get("date_of_birth")}
         due = parsed.get("due_on") or parsed["discharged_on"] + timedelta(days=1)
-        note = values.get("note") or f"CRC discharge {parsed['discharged_on'].isoformat()}"
+        note = values.get("note") or f"CRC discharge {day_text(parsed['discharged_on'])}"
         follow_up = {"team": team, "reason": reason, "due_on": due, "priority": priority,
                      "status": "open", "note": note}
         try:  # the record rules (lengths and so on), reported by column
@@ -192,7 +193,7 @@ def plan(rows: list[tuple[int, dict]], persons: list[dict], open_follow_ups: lis
             out.skipped.append(Problem(line, "last_name", f"{values['first_name']} "
                                        f"{values['last_name']} already has an open "
                                        f"{labels.phrase(reason)} follow-up due "
-                                       f"{existing['due_on']}"))
+                                       f"{day_text(existing['due_on'])}"))
             continue
         if not known:
             person = {"id": person_id, **person_values}

@@ -10,22 +10,29 @@ from .session import Session
 ROAD_ROLES = ("officer", "clinician", "peer", "supervisor", "clinical_supervisor")
 
 
-def replace(session: Session, members: list[dict]) -> None:
-    """The roster as the server sent it, in one transaction."""
+TABLE = "roster_member"
+_COLUMNS = "username, display_name, role, teams, unit, vehicle"
+
+
+def replace(session: Session, members: list[dict]) -> bool:
+    """The roster as the server sent it, in one transaction; True when it differs from the
+    one this laptop had (the screens that offer partners then redraw)."""
     db = session.db
+    rows = sorted((m["username"], m.get("display_name") or m["username"], m["role"],
+                   json.dumps(list(m.get("teams") or [])), m.get("unit"), m.get("vehicle"))
+                  for m in members)
     with db.atomic():
-        db.execute("DELETE FROM roster_member")
-        db.conn.executemany(
-            "INSERT INTO roster_member (username, display_name, role, teams, unit, vehicle) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(m["username"], m.get("display_name") or m["username"], m["role"],
-              json.dumps(list(m.get("teams") or [])), m.get("unit"), m.get("vehicle"))
-             for m in members])
+        had = db.execute(f"SELECT {_COLUMNS} FROM {TABLE} ORDER BY username").fetchall()
+        if [tuple(r) for r in had] == rows:
+            return False
+        db.execute(f"DELETE FROM {TABLE}")
+        db.conn.executemany(f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    return True
 
 
 def members(session: Session) -> list[dict]:
     """Everyone on this user's teams, by name."""
-    rows = session.db.query("SELECT * FROM roster_member ORDER BY display_name, username")
+    rows = session.db.query(f"SELECT * FROM {TABLE} ORDER BY display_name, username")
     return [{**r, "teams": json.loads(r["teams"])} for r in rows]
 
 

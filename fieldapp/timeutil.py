@@ -2,6 +2,10 @@
 
 from datetime import date, datetime, timezone
 
+# The app's one date format for people to read ("Fri 27 Nov"): every screen shows dates in it
+# (ui/timefmt), and so does text the core writes for people (an imported follow-up's note).
+DAY = "%a %d %b"
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -28,6 +32,11 @@ def parse_iso(text: str) -> datetime:
 
 def parse_date(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def day_text(day: date | str) -> str:
+    """A date (or its ISO text, '2026-11-27') as people read it: 'Fri 27 Nov'."""
+    return (day if isinstance(day, date) else date.fromisoformat(day)).strftime(DAY)
 
 
 def when(at: "datetime | str | None", table: str, field: str) -> str:

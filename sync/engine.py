@@ -20,9 +20,9 @@ What this module guarantees, and how:
   server lacks it: the server is asked, and only a deletion it compacted away or a record no
   longer in the user's scope is dropped.
 - Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
-  conflicts met in the push, `directory` for the resource directory) is in the summary's
-  `tables` and noted on the session as it is committed, so open screens redraw even when a
-  later step fails.
+  conflicts met in the push, `directory` for the resource directory, `roster_member` for a
+  roster that changed) is in the summary's `tables` and noted on the session as it is
+  committed, so open screens redraw even when a later step fails.
 
 HTTP, retries and tokens are `transport`'s; where the token lives, `credentials`'; the first
 sign-in, `login`'s. Callers run one sync at a time per device, on a Session opened in the
@@ -185,7 +185,9 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
             raise
         summary.directory_error = str(e)
     try:
-        summary.roster = roster.pull_roster(session, transport)
+        summary.roster, changed = roster.pull_roster(session, transport)
+        if changed:
+            _wrote(session, summary, "roster_member")
     except DeviceRevoked:
         raise
     except TandemError as e:

@@ -8,13 +8,13 @@ from fieldapp.session import Session
 from .transport import SyncFailed, Transport
 
 
-def pull_roster(session: Session, transport: Transport) -> int:
-    """Replace the roster with the server's; returns how many members it has."""
+def pull_roster(session: Session, transport: Transport) -> tuple[int, bool]:
+    """Replace the roster with the server's; returns how many members it has, and whether
+    that changed the laptop's copy."""
     try:
         members = transport.call("GET", "/roster")["members"]
     except SyncFailed as e:
         if e.status == 404:
-            return 0  # an older server: partners are whoever this laptop already knows
+            return 0, False  # an older server: partners are whoever this laptop already knows
         raise
-    roster.replace(session, members)
-    return len(members)
+    return len(members), roster.replace(session, members)

@@ -285,15 +285,20 @@ class EncounterView(QWidget):
             v.addWidget(self.clinical_note)
             v.addWidget(self.errors.label("body"))
 
+        # Two rows: at 1024×768, once the form scrolls (its bar takes width), the three
+        # buttons on one row were cut ("Save encounter (Ctrl+" …).
         actions = QHBoxLayout()
         actions.addWidget(button("New encounter (Ctrl+N)", self.new, name="newEncounter"))
         actions.addWidget(button("CRC drop-off for this encounter", self.to_crc,
                                  name="encounterToCrc"))
         actions.addStretch(1)
+        v.addLayout(actions)
+        save = QHBoxLayout()
+        save.addStretch(1)
         self.save_button = button("Save encounter (Ctrl+S)", lambda: self.save(),
                                   name="saveEncounter", primary=True)
-        actions.addWidget(self.save_button)
-        v.addLayout(actions)
+        save.addWidget(self.save_button)
+        v.addLayout(save)
 
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)

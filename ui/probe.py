@@ -13,10 +13,10 @@ A request is a file at TANDEM_PROBE + ".request" holding ``{"id": N, "find": [re
 the app reads and removes it (polled every 100 ms) and answers with every visible window and,
 in each, every visible widget that has an objectName or that a user reads or works (buttons,
 labels, fields, lists, scroll bars): class, objectName, global geometry (whole and the part
-not scrolled away), enabled, checked, focus, size hints, and its text where that is the app's
-own words. Never written: a password, a token, what was typed into a text field (only its
-length), or the text of list and table rows, which can hold notes (only which of the request's
-``find`` patterns each row matches).
+not scrolled away), enabled, checked, focus, size hints, its accessible name, and its text
+where that is the app's own words. Never written: a password, a token, what was typed into a
+text field (only its length), or the text of list and table rows, which can hold notes (only
+which of the request's ``find`` patterns each row matches; "." in them crosses line breaks).
 """
 
 import json
@@ -110,7 +110,8 @@ class Probe(QObject):
         except (OSError, ValueError):
             return  # half written: read it on the next poll
         try:
-            patterns = [re.compile(p) for p in request.get("find", [])]
+            # "." crosses a cell's line break: a row reads as one text ("MHST-11 · Mon\nReturned")
+            patterns = [re.compile(p, re.DOTALL) for p in request.get("find", [])]
             app = QApplication.instance()
             focus = app.focusWidget()
             windows = [w for w in app.topLevelWidgets() if w.isVisible()]
@@ -205,6 +206,8 @@ def _describe(w: QWidget, window: int, patterns) -> dict:
          "rect": _global(w, w.rect()), "shown": _global(w, shown) if not shown.isEmpty() else None,
          "enabled": w.isEnabled(), "focus": w.hasFocus(),
          "hint": [w.sizeHint().width(), w.sizeHint().height()]}
+    if w.accessibleName():  # what a screen reader says for it (a "⚙" button says "Settings")
+        d["accessible"] = w.accessibleName()
     if isinstance(w, QAbstractButton):
         d.update(text=w.text(), checkable=w.isCheckable(), checked=w.isChecked())
         if isinstance(w, (QCheckBox, QRadioButton)):

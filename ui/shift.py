@@ -59,9 +59,11 @@ class ShiftView(QWidget):
             shortcut(self, f"Status: {labels.text(status)}", f"Alt+{n}",
                      lambda _=False, s=status: self.set_status(s))
         shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
-        # the shift, its events (a sync may bring the partner's shift, or end this one), and a
-        # supervisor's return of it (the notice on the start page)
-        ctx.watch(self, {"shift", "shift_event", "shift_review", "amendment"}, self.refresh)
+        # the shift, its events (a sync may bring the partner's shift, or end this one), a
+        # supervisor's return of it (the notice on the start page), and the team roster the
+        # partner is picked from (the first sync brings it)
+        ctx.watch(self, {"shift", "shift_event", "shift_review", "amendment", roster.TABLE},
+                  self.refresh)
         self.refresh()
 
     # -- start page

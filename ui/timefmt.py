@@ -1,5 +1,5 @@
 """Stored UTC ISO times shown on the agency's clock (fieldapp.agency), never the laptop's, and
-dates in the app's one date format ("Fri 27 Nov").
+dates in the app's one date format ("Fri 27 Nov", fieldapp.timeutil.DAY).
 
 The zone is the one this laptop last received from the agency server: the main window sets it
 when someone signs in and again when a sync brings a new one (`set_zone`); before that, the
@@ -10,9 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fieldapp import agency
-from fieldapp.timeutil import parse_iso, utc_now
-
-DAY = "%a %d %b"
+from fieldapp.timeutil import DAY, day_text, parse_iso, utc_now
 
 _zone = ZoneInfo(agency.SETTINGS["time_zone"].default)
 
@@ -57,7 +55,7 @@ def day(value: str | date | None) -> str:
         return ""
     if isinstance(value, str) and "T" in value:
         return local(value).strftime(DAY)
-    return (value if isinstance(value, date) else date.fromisoformat(value)).strftime(DAY)
+    return day_text(value)
 
 
 def day_or_time(value: str | None) -> str:

@@ -321,9 +321,11 @@ class Snapshot:
 
     def find(self, name: str | None = None, cls: str | None = None, text: str | None = None,
              window: dict | None = None, shown: bool = False,
-             placeholder: str | None = None, screen: str | None = None) -> list[dict]:
-        """Widgets by objectName, class, text or placeholder (regexes searched in them), and
-        the main window's screen they are on."""
+             placeholder: str | None = None, screen: str | None = None,
+             said: str | None = None) -> list[dict]:
+        """Widgets by objectName, class, text or placeholder (regexes searched in them), what
+        a user or a screen reader takes them for (`said`: the text or the accessible name,
+        for a "⚙" button that says "Settings"), and the main window's screen they are on."""
         out = []
         for w in self.widgets:
             if screen is not None and w.get("screen") != screen:
@@ -333,6 +335,9 @@ class Snapshot:
             if cls is not None and w["class"] != cls:
                 continue
             if text is not None and not re.search(text, w.get("text") or ""):
+                continue
+            if said is not None and not any(re.search(said, w.get(k) or "")
+                                            for k in ("text", "accessible")):
                 continue
             if placeholder is not None and not re.search(placeholder,
                                                          w.get("placeholder") or ""):
@@ -370,7 +375,8 @@ class Snapshot:
 
     @staticmethod
     def label(w: dict) -> str:
-        return f"{w['class']}#{w['name'] or '-'} {w.get('text', '')!r:.60} at {w['rect']}"
+        said = w.get("text") or w.get("accessible") or ""
+        return f"{w['class']}#{w['name'] or '-'} {said!r:.60} at {w['rect']}"
 
     def summary(self) -> str:
         """What the windows say, in short: for a failed wait's message."""
@@ -682,6 +688,15 @@ class Laptop:
         self.wait_for(lambda s: any(w.get("text") == item for w in s.find(name=combo["name"],
                                                                             cls=combo["class"])),
                       f"the drop-down to show {item!r}")
+
+    def choose_partner(self, username: str, timeout: float = 60.0) -> None:
+        """Pick the shift's partner from the team roster on the start page (the roster the
+        first sync brings, shown on the open page)."""
+        def offered(s: Snapshot):
+            return next((w for w in s.find(name="partner", shown=True) if w["enabled"]
+                         and any(f"({username})" in i for i in w["items"])), None)
+        combo = self.wait_for(offered, f"{username} offered as partner", timeout)
+        self.choose(combo, next(i for i in combo["items"] if f"({username})" in i))
 
     def type(self, text: str) -> None:
         self.x.xdotool("type", "--delay", "15", "--", text)

@@ -114,9 +114,9 @@ def officer_day(shots: Shots, officer: Laptop, agency: Agency) -> None:
     officer.click_widget(name="signIn")
     officer.wait_signed_in(ROLES["officer"])
     officer.sync_now()
+    officer.choose_partner("clin.okafor")
     officer.fill("MHST-11", placeholder="e.g. 2M14")
     officer.fill("4471", placeholder="e.g. 4471")
-    officer.fill("clin.okafor", placeholder="partner's username")
     officer.key("ctrl+Return")
     for status in ("en_route", "on_scene"):
         officer.click_widget(name=f"status_{status}")

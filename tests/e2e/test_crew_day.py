@@ -2,9 +2,9 @@
 1024×768, the clinician's at 1366×768) on X servers, driven with the mouse and keyboard.
 
 A CAD call posted to the server over HTTP reaches the car; the officer takes it, the clinician
-writes the encounter, the server is killed mid-shift and comes back, the unit does a CRC
-drop-off offline, clears the call and ends the shift; on the officer's laptop the officer signs
-out and the sergeant signs in, returns the shift; the officer signs back in and amends the
+writes the encounter (its disposition clears the call), the server is killed mid-shift and
+comes back, the unit does a CRC drop-off offline and ends the shift; on the officer's laptop
+the officer signs out and the sergeant signs in, returns the shift; the officer signs back in and amends the
 encounter; the sergeant approves. At the end the server holds every change exactly once, no
 laptop has anything left to send, no error dialog was shown, and no process printed a
 traceback.
@@ -32,11 +32,12 @@ def test_a_crew_day(world):
     officer_laptop.sign_in("ofc.ramirez", server=agency.url)
     clinician_laptop.sign_in("clin.okafor", server=agency.url)
 
-    # The officer starts the shift with the clinician as partner.
+    # The officer starts the shift with the clinician as partner, picked from the team roster
+    # the first sync brings to the open shift screen.
     officer = officer_laptop
+    officer.choose_partner("clin.okafor")
     officer.fill(UNIT, placeholder="e.g. 2M14")
     officer.fill("4471", placeholder="e.g. 4471")
-    officer.fill("clin.okafor", placeholder="partner's username")
     officer.key("ctrl+Return")
     officer.wait_widget(name="status_en_route", shown=True)
     officer.sync_now()
@@ -53,7 +54,7 @@ def test_a_crew_day(world):
     officer.key("ctrl+t")
     officer.row(rf"{INCIDENT}.*Taken", cls="QTableView")
     officer.go("shift")
-    tap_status(officer, "en_route", "En route")
+    officer.wait_widget(name="currentStatus", text="^En route since")  # taking it did that
     tap_status(officer, "on_scene", "On scene")
     officer.sync_now()
 
@@ -99,15 +100,12 @@ def test_a_crew_day(world):
     clinician.sync_now()
     officer.sync_now()
 
-    # The officer clears the call and ends the shift.
+    # The encounter's disposition cleared the call (entered once, for one call one record):
+    # it is off the officer's open list. The officer ends the shift.
     officer.go("assignments")
-    officer.click_row(INCIDENT, cls="QTableView")
-    officer.choose(officer.snapshot().combo("Transported CRC voluntary"),
-                   "Transported CRC voluntary")
-    officer.key("ctrl+l")
-    officer.wait_for(lambda s: not any(r["match"] for v in s.find(cls="QTableView")
-                                       for r in v["rows"]), "the call to leave the open list",
-                     find=[INCIDENT])
+    officer.wait_for(lambda s: s.find(cls="QTableView", screen="assignments") and not any(
+        r["match"] for v in s.find(cls="QTableView") for r in v["rows"]),
+        "the call to leave the open list", find=[INCIDENT])
     officer.go("shift")
     officer.key("ctrl+shift+e")
     officer.click_widget(cls="QPushButton", text="Yes")
@@ -170,7 +168,8 @@ def test_a_crew_day(world):
     assert statuses == sorted(["in_service", "en_route", "on_scene", "transporting", "at_crc",
                                "available", "out_of_service"]), statuses
     calls = records("assignment")
-    assert [(c["cad_incident"], c["status"]) for c in calls] == [(INCIDENT, "cleared")]
+    assert [(c["cad_incident"], c["status"], c["disposition"]) for c in calls] == [
+        (INCIDENT, "cleared", "transported_crc_voluntary")]
     encounters = records("encounter")
     assert len(encounters) == 1
     assert encounters[0]["police_note"].endswith("on the rail for an hour.")

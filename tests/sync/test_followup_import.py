@@ -42,6 +42,10 @@ def test_good_file_creates_persons_and_follow_ups_that_reach_laptops(agency, lap
     follow_ups = {f["person_id"]: f for f in server(agency, "follow_up")}
     assert follow_ups[known]["due_on"] == "2026-05-15" and follow_ups[known]["priority"] == 1
     assert follow_ups[known]["reason"] == "crc_discharge"
+    # a row without a note says when the person left the CRC, in the app's one date format
+    # (issue 14, defect 12: the history read "2026-05-14" beside "Thu 14 May")
+    assert [f["note"] for f in follow_ups.values() if f["person_id"] != known] == [
+        "CRC discharge Thu 14 May"]
     new = [p for p in server(agency, "person") if p["id"] != known]
     assert [(p["first_name"], p["last_name"]) for p in new] == [("José", "Núñez")]
     engine.run_sync(officer)
@@ -56,7 +60,8 @@ def test_duplicates_of_open_follow_ups_are_skipped(agency, tmp_path, capsys):
     assert run(agency, tmp_path, rows + "Whitfield,Dana,1988-03-02,2026-05-15,,\n") == 0
     out = capsys.readouterr().out
     assert "0 follow-up(s) created" in out and "2 row(s) skipped" in out
-    assert "row 2, last_name: Dana Whitfield already has an open CRC discharge follow-up" in out
+    assert ("row 2, last_name: Dana Whitfield already has an open CRC discharge follow-up "
+            "due Fri 15 May") in out
     assert len(server(agency, "follow_up")) == 1 and len(server(agency, "person")) == 1
 
 

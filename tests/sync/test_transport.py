@@ -68,7 +68,7 @@ def test_a_refusal_carries_its_status_whatever_its_body(answers):
 def test_a_server_without_a_roster_leaves_the_laptops_as_it_is(answers, officer):
     t = link(answers)
     t.access_token = "a token"  # this server does not check it
-    assert roster.pull_roster(officer, t) == 0  # 404: an older server
+    assert roster.pull_roster(officer, t) == (0, False)  # 404: an older server
     answers["/v1/roster"] = (409, json.dumps({"detail": "not 404 either", "code": "x"}).encode())
     with pytest.raises(transport.SyncFailed) as refused:
         roster.pull_roster(officer, t)

@@ -64,6 +64,33 @@ def test_a_sergeants_assignment_appears_on_the_officers_open_screen_after_a_sync
     sergeant.close()
 
 
+def test_the_roster_a_sync_brings_is_offered_on_the_open_shift_screen(qtbot, open_window,
+                                                                      agency, tmp_path):
+    """The start page says the team's roster arrives with a sync; when it does, the open page
+    offers the partner at once (it kept "No partner" until the officer left it and came
+    back), keeping what was picked; a sync that brings the same roster redraws nothing."""
+    agency.add_user("ofc.ramirez")
+    officer = online.login(tmp_path / "officer", agency.url, "ofc.ramirez", PASSWORD)
+    window = open_window(officer)
+    view = window.show_screen("shift")
+    settle(qtbot, window)
+    assert view.partner.count() == 1 and not view.roster_hint.isHidden()
+
+    agency.add_user("clin.okafor", "clinician")
+    sync_now(qtbot, window)
+    assert window.current_key == "shift"
+    assert [view.partner.itemText(n) for n in range(view.partner.count())] == [
+        "No partner", "clin.okafor — Clinician (clin.okafor)"]
+    assert view.partner.isEnabled() and view.roster_hint.isHidden()
+    view.partner.setCurrentIndex(1)
+
+    redrawn = []
+    window.ctx.changed.connect(lambda tables: redrawn.append(tables))
+    sync_now(qtbot, window)
+    assert not any("roster_member" in tables for tables in redrawn)
+    assert view.partner.currentData()["username"] == "clin.okafor"
+
+
 def test_the_review_list_changes_after_sync_now(qtbot, open_window, agency, tmp_path):
     """Issue 14, defect 4: the sergeant's review list did not change after "Sync now"."""
     agency.add_user("ofc.ramirez")

@@ -88,3 +88,24 @@ def test_widgets_without_passwords_notes_or_rows(probing, qtbot, open_window, of
     assert {"event": "screen", "key": "encounter"}.items() <= next(
         e for e in shown if e["event"] == "screen" and e["key"] == "encounter").items()
     sign_in.close()
+
+
+def test_accessible_names_and_patterns_across_a_cells_line_break(probing, qtbot, open_window,
+                                                                 officer):
+    """The header's "⚙" button is found by what a screen reader says, and a row pattern
+    matches a two-line cell ("MHST-11 · Mon 30 Nov" over "Returned") as one text."""
+    window = open_window(officer)
+    settle(qtbot, window)
+    rows = QListView()
+    qtbot.addWidget(rows)
+    model = Notes()
+    model.set_rows([{"note": "MHST-11 · Mon 30 Nov\nReturned"}, {"note": "MHST-12\nWaiting"}])
+    rows.setModel(model)
+    rows.show()
+
+    answer = ask(qtbot, probing, find=[r"MHST-11.*Returned"])
+    widgets = [w for win in answer["windows"] for w in win["widgets"]]
+    settings = next(w for w in widgets if w["name"] == "settingsButton")
+    assert (settings["text"], settings["accessible"]) == ("⚙", "Settings")
+    listed = next(w for w in widgets if w["class"] == "QListView" and w["row_count"] == 2)
+    assert [r["match"] for r in listed["rows"]] == [[0], []]
