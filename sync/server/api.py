@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +47,16 @@ _TEXT = r"^[^\x00]*$"
 JSON_INT_MAX = 2**53 - 1  # the largest integer every JSON parser reads exactly
 
 
+def _a_json_integer(value):
+    """JSON Schema's integer takes 3 and 3.0, not true, false or "3" (pydantic would)."""
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"must be an integer, not {json.dumps(value)}")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_a_json_integer)]
+
+
 class Op(BaseModel):
     model_config = ConfigDict(extra="forbid")
     op_id: str = Field(min_length=1, max_length=64, pattern=_NAME)
@@ -55,17 +65,9 @@ class Op(BaseModel):
     kind: str = Field(min_length=1, max_length=16, pattern=r"^[a-z]+$")
     fields: dict[str, Any]
     base: dict[str, Any] = {}
-    base_version: int = Field(ge=0, le=JSON_INT_MAX)
+    base_version: JsonInt = Field(ge=0, le=JSON_INT_MAX)
     hlc: str = Field(min_length=1, max_length=80, pattern=_NAME,
                      description="clock stamp: <13-digit ms>-<5-digit counter>-<device>")
-
-    @field_validator("base_version", mode="before")
-    @classmethod
-    def _a_json_integer(cls, value):
-        """JSON Schema's integer takes 3 and 3.0, not true, false or "3" (pydantic would)."""
-        if isinstance(value, (bool, str)):
-            raise ValueError(f"must be an integer, not {json.dumps(value)}")
-        return value
 
 
 class PushBody(BaseModel):
@@ -102,7 +104,7 @@ class PasswordBody(BaseModel):
 class DeviceStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sync: Literal["started", "finished"]
-    pending_changes: int = Field(ge=0, le=JSON_INT_MAX,
+    pending_changes: JsonInt = Field(ge=0, le=JSON_INT_MAX,
                                  description="changes in this laptop's outbox")
     oldest_pending_at: str | None = Field(default=None, max_length=40, pattern=_NAME,
                                           description="when the oldest of them was made")
@@ -192,9 +194,9 @@ class OfferKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
     table: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=36)
-    version: int = Field(ge=0, le=2**31)
+    version: JsonInt = Field(ge=0, le=2**31)
     updated_hlc: str = Field(min_length=1, max_length=80)
-    confirmed: bool  # the laptop had it from this server in the epoch it names (`known`)
+    confirmed: StrictBool  # the laptop had it from this server in the epoch it names (`known`)
 
 
 class OfferBody(BaseModel):
@@ -206,7 +208,7 @@ class GivenRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
     table: str = Field(min_length=1, max_length=64)
     id: str = Field(min_length=1, max_length=36)
-    deleted: bool
+    deleted: StrictBool
     created_hlc: str = Field(min_length=1, max_length=80)
     updated_hlc: str = Field(min_length=1, max_length=80)
     author: str = Field(min_length=1, max_length=64)
