@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from . import agency, changes, persons
+from . import agency, changes, labels, persons
 from .errors import TandemError
 from .records import record_type
 from .session import Session
@@ -66,23 +66,36 @@ def person_history(session: Session, person_id: str) -> list[dict]:
     """Everything the team has logged about one person, newest first: the context for a visit."""
     changes.get(session, "person", person_id)
     rows = session.db.query("""
-        SELECT 'follow_up_attempt' AS kind, a.at AS at, a.method || ': ' || a.outcome AS summary,
+        SELECT 'follow_up_attempt' AS kind, a.at AS at, a.method AS a, a.outcome AS b,
                a.note AS note
           FROM follow_up_attempt a JOIN follow_up f ON f.id = a.follow_up_id
          WHERE f.person_id = :p AND a.deleted = 0
         UNION ALL
-        SELECT 'follow_up', f.due_on, 'follow-up due (' || f.reason || '), ' || f.status, f.note
+        SELECT 'follow_up', f.due_on, f.reason, f.status, f.note
           FROM follow_up f WHERE f.person_id = :p AND f.deleted = 0
         UNION ALL
-        SELECT 'encounter', e.started_at, e.presenting_situation || coalesce(', ' || e.disposition, ''),
-               NULL
+        SELECT 'encounter', e.started_at, e.presenting_situation, e.disposition, NULL
           FROM encounter e, json_each(coalesce(e.person_ids, '[]')) j
          WHERE j.value = :p AND e.deleted = 0
         UNION ALL
-        SELECT 'outreach_contact', o.contacted_at, coalesce(o.outcome, 'outreach contact'), o.note
+        SELECT 'outreach_contact', o.contacted_at, o.outcome, NULL, o.note
           FROM outreach_contact o WHERE o.person_id = :p AND o.deleted = 0
         ORDER BY at DESC""", {"p": person_id})
-    return list(rows)
+    return [{"kind": r["kind"], "at": r["at"], "note": r["note"], "summary": _summary(r)}
+            for r in rows]
+
+
+def _summary(row: dict) -> str:
+    """One history line in words, each code through labels (a whole sentence of codes given
+    to labels at once kept 'crc' lower-case inside its brackets)."""
+    a, b = labels.phrase(row["a"]), labels.phrase(row["b"])
+    if row["kind"] == "follow_up":
+        return f"follow-up due ({a}), {b}"
+    if row["kind"] == "follow_up_attempt":
+        return f"{a}: {b}"
+    if row["kind"] == "outreach_contact":
+        return a or "outreach contact"
+    return f"{a}, {b}" if b else a
 
 
 def _open_where(condition: str, params: list, session: Session) -> list[dict]:

@@ -275,6 +275,9 @@ def test_follow_up_lists_and_attempts(officer):
         followups.log_attempt(officer, due, "carrier pigeon", "reached")
     history = followups.person_history(officer, pid)
     assert {h["kind"] for h in history} == {"follow_up", "follow_up_attempt"}
+    summaries = {h["summary"] for h in history}  # in words, each code through labels
+    assert "follow-up due (CRC discharge), open" in summaries
+    assert "phone: no answer" in summaries and not any("_" in s for s in summaries)
 
 
 # CRC drop-offs

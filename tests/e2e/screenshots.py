@@ -130,6 +130,7 @@ def officer_day(shots: Shots, officer: Laptop, agency: Agency) -> None:
     officer.key("ctrl+e")
     officer.click_widget(name="situation_mental_health_crisis")
     officer.click_widget(placeholder="address or landmark")
+    officer.key("ctrl+a")  # the call's place is filled in from CAD: say where it really is
     officer.type("Reid Park, east ramada")
     officer.click_widget(name="policeNote")
     officer.type("Brother called: he has not slept in 3 days. Calm, agreed to talk with the "
