@@ -38,7 +38,7 @@ from typing import Callable
 import requests
 import sqlcipher3
 
-from fieldapp import agency, crc_notice, retention, service_docs
+from fieldapp import agency, crc_notice, record_sums, retention, service_docs
 from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
@@ -530,10 +530,16 @@ def _any_purged(db) -> bool:
     return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
 
 
-def local_hash(session: Session) -> P.SetHash:
+def local_sums(session: Session) -> tuple[int, str]:
     """The same count and hash the server computes, over rows the server has confirmed (but
     those kept back because the server lost them) and those the retention window took off
-    this laptop."""
+    this laptop: kept as they are written (fieldapp/record_sums.py), so reading them costs
+    the same whatever the laptop holds."""
+    return record_sums.read(session.db)
+
+
+def recount(session: Session) -> P.SetHash:
+    """`local_sums` counted again from every row (what the running sums must equal)."""
     h = P.SetHash()
     for (table, record_id), version in _confirmed(session).items():
         h.add(table, record_id, version)
@@ -561,8 +567,7 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
         summary.repaired_rows += giveback.ask_again(session, transport, summary)
     for _ in range(3):
         server = transport.call("GET", "/summary")
-        local = local_hash(session)
-        if (server["count"], server["hash"]) == (local.count, local.hex):
+        if (server["count"], server["hash"]) == local_sums(session):
             return
         cursor = int(session.db.execute(
             "SELECT pull_cursor FROM sync_state WHERE id = 1").fetchone()[0] or 0)
@@ -574,8 +579,7 @@ def _check(session: Session, transport: Transport, page_size: int, summary: Summ
         return
     summary.repaired_rows = _repair(session, transport, summary)
     server = transport.call("GET", "/summary")
-    local = local_hash(session)
-    summary.check = ("repaired" if (server["count"], server["hash"]) == (local.count, local.hex)
+    summary.check = ("repaired" if (server["count"], server["hash"]) == local_sums(session)
                      else "mismatch")
 
 
