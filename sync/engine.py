@@ -84,9 +84,12 @@ class Summary:
     purged: int = 0  # closed records past the agency's retention window taken off the laptop
     tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
     pending: int = 0  # changes still waiting on this laptop when the sync ended
+    reported_end: bool = False  # the pull told the server this sync ended checked
 
     def as_dict(self) -> dict:
-        return {**self.__dict__, "tables": sorted(self.tables)}
+        out = {**self.__dict__, "tables": sorted(self.tables)}
+        del out["reported_end"]
+        return out
 
 
 def _wrote(session: Session, summary: Summary, *tables: str) -> None:
@@ -115,7 +118,6 @@ def run_sync(session: Session, server_url: str | None = None, *,
     summary = Summary()
     window = agency.get(session.db, "retention_days")
     try:
-        fleet.report(session, transport, "started")
         for attempt in range(3):
             try:
                 _exchange(session, transport, batch_size, page_size, summary)
@@ -130,7 +132,8 @@ def run_sync(session: Session, server_url: str | None = None, *,
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
             if summary.purged:
                 _wrote(session, summary, *P.PULLED_TABLES)
-        fleet.report(session, transport, "finished", summary.check)
+        if not summary.reported_end:  # an idle sync's pull said it; this one changed things
+            fleet.report(session, transport, "finished", summary.check)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -171,11 +174,28 @@ def push_outbox(session: Session, *, http: requests.Session | None = None,
 
 def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
               summary: Summary) -> None:
+    """Push, then pull; the first pull page brings the directory's changes and the roster
+    too, the last one the server's summary for the check (a server older than that gets
+    asked for each apart)."""
     started = time.perf_counter()
     _push(session, transport, batch_size, summary)
     summary.push_s = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    count, total = local_sums(session)
+    extras = {**fleet.outbox(session), "directory_since": _directory_version(session)[0],
+              "roster": "true", "have_count": count, "have_hash": total}
+    last = _pull(session, transport, page_size, summary, extras)
+    summary.pull_s = round(time.perf_counter() - started, 3)
+    _check(session, transport, page_size, summary, last.get("summary"))
+
+
+def _extras(session: Session, transport: Transport, page: dict, summary: Summary) -> None:
+    """What the first pull page brought besides records: the directory's changes and the
+    roster, each written in its own transaction; a failure there is reported and the case
+    sync goes on."""
     try:
-        summary.directory_pulled = pull_directory(session, transport)
+        summary.directory_pulled = pull_directory(session, transport,
+                                                  first=page.get("directory"))
         if summary.directory_pulled:
             _wrote(session, summary, "directory")
     except DeviceRevoked:
@@ -185,17 +205,13 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
             raise
         summary.directory_error = str(e)
     try:
-        summary.roster = roster.pull_roster(session, transport)
+        summary.roster = roster.pull_roster(session, transport, page.get("roster"))
     except DeviceRevoked:
         raise
     except TandemError as e:
         if transport.cancelled:
             raise
         summary.roster_error = str(e)
-    started = time.perf_counter()
-    _pull(session, transport, page_size, summary)
-    summary.pull_s = round(time.perf_counter() - started, 3)
-    _check(session, transport, page_size, summary)
 
 
 def _history(session: Session) -> dict:
@@ -212,24 +228,31 @@ def _history(session: Session) -> dict:
 DIRECTORY_VERSION, DIRECTORY_EPOCH = "server_version", "server_epoch"  # keys in dir_meta
 
 
+def _directory_version(session: Session) -> tuple[int, str | None]:
+    stored = dict(session.db.execute("SELECT key, value FROM dir_meta WHERE key IN (?, ?)",
+                                     [DIRECTORY_VERSION, DIRECTORY_EPOCH]).fetchall())
+    return int(stored.get(DIRECTORY_VERSION, 0)), stored.get(DIRECTORY_EPOCH)
+
+
 def pull_directory(session: Session, transport: Transport,
-                   page_size: int = P.DIRECTORY_PAGE) -> int:
+                   page_size: int = P.DIRECTORY_PAGE, first: dict | None = None) -> int:
     """Bring the laptop's resource directory up to the server's version; returns how many
     services came (changed or removed).
 
     Reference data, kept apart from case data: its own requests, and one transaction that
     writes only dir_* tables and the version, so a failure here leaves case data and the
     outbox alone. A different server (epoch) or one whose version went back sends the whole
-    directory again; a server with no directory leaves the laptop's as it is.
+    directory again; a server with no directory leaves the laptop's as it is. `first`: the
+    first page, when the pull brought it.
     """
     db = session.db
-    stored = dict(db.execute("SELECT key, value FROM dir_meta WHERE key IN (?, ?)",
-                             [DIRECTORY_VERSION, DIRECTORY_EPOCH]).fetchall())
-    since = cursor = int(stored.get(DIRECTORY_VERSION, 0))
+    since, known_epoch = _directory_version(session)
+    cursor = since
     changes: dict[str, dict | None] = {}
     while True:
-        page = transport.call("GET", "/directory", params={"since": cursor, "limit": page_size})
-        if since and (page["epoch"] != stored.get(DIRECTORY_EPOCH) or page["version"] < since):
+        page, first = first or transport.call("GET", "/directory",
+                                              params={"since": cursor, "limit": page_size}), None
+        if since and (page["epoch"] != known_epoch or page["version"] < since):
             since = cursor = 0
             changes.clear()
             continue
@@ -252,7 +275,8 @@ def _push(session: Session, transport: Transport, batch_size: int, summary: Summ
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push", params=_history(session),
+        answer = transport.call("POST", "/push",
+                                params={**_history(session), **fleet.outbox(session)},
                                 body={"ops": [op["wire"] for op in ops]})
         _settle(session, ops, answer["results"], summary)
 
@@ -316,23 +340,28 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                            "WHERE seq = ?", [result.get("reason"), op["seq"]])
 
 
-def _pull(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
-    """Pages after the cursor, each applied with its cursor in one transaction. While a page
-    is applied, the next one is already being asked for (the server works on it meanwhile);
-    a page fetched ahead is used only if the cursor it was asked after is the one reached."""
+def _pull(session: Session, transport: Transport, page_size: int, summary: Summary,
+          extras: dict | None = None) -> dict:
+    """Pages after the cursor, each applied with its cursor in one transaction; returns the
+    last page. While a page is applied, the next one is already being asked for (the server
+    works on it meanwhile); a page fetched ahead is used only if the cursor it was asked
+    after is the one reached. `extras` go with the first request (SyncReport on the server);
+    every page asks for the summary, which the last one carries."""
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
     cursor, history = int(cursor_text or 0), _history(session)
+    first = extras
 
-    def fetch(after: int) -> dict:
-        return transport.call("GET", "/pull",
-                              params={"after": after, "limit": page_size, **history})
+    def fetch(after: int, more: dict | None = None) -> dict:
+        return transport.call("GET", "/pull", params={
+            "after": after, "limit": page_size, **history, "summary": "true", **(more or {})})
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
         ahead: tuple[int, Future] | None = None
         while True:
             try:
-                page = (ahead[1].result() if ahead and ahead[0] == cursor else fetch(cursor))
+                page = (ahead[1].result() if ahead and ahead[0] == cursor
+                        else fetch(cursor, first))
             except SyncFailed as e:
                 if e.code != "cursor_expired" or cursor == 0:
                     raise
@@ -344,6 +373,10 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 raise SyncFailed(f"the server's history went back (epoch {page['epoch']})",
                                  P.EPOCH_CHANGED)  # give back before taking anything
             epoch = page["epoch"]
+            if first is not None:
+                first = None
+                _extras(session, transport, page, summary)
+                summary.reported_end = page.get("reported") == "finished"
             if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
                 cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
                 continue  # cursor: pull again from the start
@@ -356,7 +389,7 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                                      crc_status=page.get("crc_status", crc_notice.UNSENT))
             cursor = page["cursor"]
             if not page["more"]:
-                return
+                return page
 
 
 def _scope_changed(session: Session, scope: dict | None) -> bool:
@@ -561,19 +594,22 @@ def _confirmed(session: Session) -> dict[tuple[str, str], int]:
     return held
 
 
-def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
-    """Compare counts and hashes; pull again if the server moved on; repair a real mismatch."""
+def _check(session: Session, transport: Transport, page_size: int, summary: Summary,
+           server: dict | None = None) -> None:
+    """Compare counts and hashes (`server`'s, from the last pull page, else asked for); pull
+    again if the server moved on; repair a real mismatch."""
     if giveback.count_unreturned(session):
         summary.repaired_rows += giveback.ask_again(session, transport, summary)
+        server = None
     for _ in range(3):
-        server = transport.call("GET", "/summary")
+        server = server or transport.call("GET", "/summary")
         if (server["count"], server["hash"]) == local_sums(session):
             return
         cursor = int(session.db.execute(
             "SELECT pull_cursor FROM sync_state WHERE id = 1").fetchone()[0] or 0)
         if server["cursor"] <= cursor:
             break
-        _pull(session, transport, page_size, summary)  # newer changes arrived meanwhile
+        server = _pull(session, transport, page_size, summary).get("summary")  # newer changes
     else:
         summary.check = "busy"  # the server kept changing; the next sync checks again
         return

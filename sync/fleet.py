@@ -2,8 +2,10 @@
 
 At the start and the end of every sync the laptop reports its changes waiting and when the
 oldest was made (its app version rides on every request), so the agency sees which laptops
-hold unsynced work, and how old, before one dies (sync/server/fleet.py). A report that
-cannot be made never stops a sync: the sync itself is what matters.
+hold unsynced work, and how old, before one dies (sync/server/fleet.py). The start rides on
+the push and the pull (`outbox`), and so does the end of a sync that had nothing to do (the
+server sees its check match); only a sync that changed something reports its end alone. A
+report that cannot be made never stops a sync: the sync itself is what matters.
 
 A supervisor's review screen pulls its teams' laptops (`GET /fleet`), flagged where unsynced
 work is older than the agency's `unsynced_alert_hours` or a laptop has not been heard from
@@ -24,6 +26,12 @@ def waiting(session: Session) -> tuple[int, str | None]:
     count, oldest = session.db.execute(
         "SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'").fetchone()
     return count, oldest
+
+
+def outbox(session: Session) -> dict:
+    """The report as the push's and pull's query parameters."""
+    count, oldest = waiting(session)
+    return {"pending_changes": count, **({"oldest_pending_at": oldest} if oldest else {})}
 
 
 def report(session: Session, transport: Transport, sync: str, check: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """HTTP to one agency server: HTTPS only (plain HTTP to this machine), gzip both ways,
 retries with exponential backoff and full jitter for network errors, timeouts, 429 and 5xx,
-and the access token refreshed from the refresh token when it runs out.
+and the access token refreshed from the refresh token when it is about to run out (or the
+server refuses it), not at every sync.
 
 Every request names this laptop's version and protocol (protocol.LAPTOP_HEADERS); an answer
 from a server speaking an older protocol, or a refusal of this laptop as too old, stops the
@@ -33,6 +34,7 @@ from .cancel import Cancel, Cancelled
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TIMEOUT = (10, 120)  # connect, read (seconds)
+ACCESS_MARGIN_S = 60  # an access token with less left than this is refreshed first
 
 
 class SyncFailed(TandemError):
@@ -90,6 +92,7 @@ class Transport:
     wire_bytes_received: int = 0  # as they crossed the network
     wire_bytes_sent: int = 0
     server_time: str | None = None
+    access_expires: float = 0.0  # time.time() when the access token runs out
 
     def __post_init__(self):
         self.server_url = check_server_url(self.server_url)
@@ -109,7 +112,8 @@ class Transport:
         for attempt in range(1, self.max_attempts + 1):
             if self.cancel is not None:
                 self.cancel.check()
-            if auth and self.access_token is None:
+            if auth and (self.access_token is None
+                         or self.access_expires - time.time() < ACCESS_MARGIN_S):
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
@@ -198,6 +202,9 @@ class Transport:
             raise SignInRejected(f"the agency server refused this sign-in ({e}); "
                                  "sign in again online", e.code) from None
         self.access_token = answer["access_token"]
+        self.access_expires = time.time() + float(answer.get("expires_in") or 0)
+        if self.tokens is not None:
+            self.tokens.keep_access(self.access_token, self.access_expires)
         if answer.get("refresh_token"):
             if self.tokens is not None:
                 self.tokens.rotated(answer["refresh_token"])
@@ -222,6 +229,9 @@ class RotatingTokens(Protocol):
 
     def rotated(self, token: str) -> None:
         """The server agreed: `token` is now the current one."""
+
+    def keep_access(self, token: str, expires: float) -> None:
+        """A new access token, good until `expires` (time.time()), for the next syncs."""
 
 
 class _Abortable(HTTPAdapter):

@@ -110,6 +110,29 @@ class DeviceStatusBody(BaseModel):
                               description="how the finished sync's check ended")
 
 
+class OutboxReport(BaseModel):
+    """A laptop's fleet report folded into its push or pull (query parameters), as POST
+    /device/status has it."""
+    pending_changes: int | None = Field(default=None, ge=0, le=JSON_INT_MAX,
+                                        description="the laptop's changes waiting to be sent")
+    oldest_pending_at: str | None = Field(default=None, max_length=40, pattern=_NAME,
+                                          description="when the oldest of them was made")
+
+
+class SyncReport(OutboxReport):
+    """What a laptop folds into its pull (query parameters; see GET /pull)."""
+    directory_since: int | None = Field(
+        default=None, ge=0, le=JSON_INT_MAX,
+        description="the laptop's directory version: the page carries the changes after it")
+    roster: bool = Field(default=False, description="the page carries the team roster")
+    summary: bool = Field(
+        default=False, description="the last page carries the end-of-sync summary")
+    have_count: int | None = Field(default=None, ge=0, le=JSON_INT_MAX,
+                                   description="the laptop's record count, for the check")
+    have_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$",
+                                  description="the laptop's hash sum, for the check")
+
+
 class EnrolBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64, pattern=_NAME)
@@ -437,35 +460,79 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         return Query(None, min_length=1, max_length=64)
 
     @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403, 409))
-    def push(body: PushBody, epoch: str | None = optional_id(),
-             last_op: str | None = optional_id(), access_token: str = Depends(bearer)):
-        """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
+    def push(body: PushBody, report: Annotated[OutboxReport, Query()],
+             epoch: str | None = optional_id(), last_op: str | None = optional_id(),
+             access_token: str = Depends(bearer),
+             x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
+        """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred.
+        The laptop may fold its fleet report (`pending_changes`, `oldest_pending_at`) in."""
         ops = [op.model_dump() for op in body.ops]
+        oldest = _report_stamp(report)
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
             if late is None:
                 results = exchange.push(conn, caller, ops)
+                if report.pending_changes is not None:
+                    fleet.report(conn, caller, x_tandem_version, report.pending_changes,
+                                 oldest, False, None)
         if late:
             raise _behind(late)
         return _json({"results": results, "server_time": now_iso()})
 
-    @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 409, 410))
-    def pull(after: int = Query(0, ge=0, le=JSON_INT_MAX),
+    @app.get(f"{P.PREFIX}/pull", responses=_errors(400, 401, 403, 409, 410))
+    def pull(report: Annotated[SyncReport, Query()],
+             after: int = Query(0, ge=0, le=JSON_INT_MAX),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
              epoch: str | None = optional_id(), last_op: str | None = optional_id(),
-             access_token: str = Depends(bearer)):
-        """Records the caller may see changed after the cursor `after`, oldest change first."""
+             access_token: str = Depends(bearer),
+             x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
+        """Records the caller may see changed after the cursor `after`, oldest change first.
+        A laptop may fold the rest of an idle sync into the page (protocol.SYNC_EXTRAS): its
+        fleet report, the directory's changes, the roster, and on the last page the summary
+        (read with the page); a last page with nothing in it whose summary equals the sums
+        the laptop sent ends its sync as checked, so an idle sync is this one request."""
+        oldest = _report_stamp(report)
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             late = restore.check(conn, caller, epoch, last_op=last_op, after=after)
             if late is None:
                 try:
                     page = exchange.pull(conn, caller, after, limit)
-                    return _json(page, page.pop("records"))
                 except exchange.CursorExpired as e:
                     raise ApiError(410, str(e), "cursor_expired") from None
+                if report.model_fields_set:
+                    page.update(_extras(conn, caller, report, page, oldest, x_tandem_version))
+                return _json(page, page.pop("records"))
         raise _behind(late)
+
+    def _report_stamp(report: OutboxReport) -> str | None:
+        try:
+            return fleet.check_stamp(report.oldest_pending_at)
+        except ValueError:
+            raise ApiError(400, f"oldest_pending_at {report.oldest_pending_at!r} is not an ISO "
+                                "8601 time") from None
+
+    def _extras(conn, caller, report: SyncReport, page: dict, oldest: str | None,
+                app_version: str) -> dict:
+        extras = {}
+        if report.directory_since is not None:
+            extras["directory"] = {**directory.changes(conn, report.directory_since,
+                                                       P.DIRECTORY_PAGE),
+                                   "epoch": read_meta(conn, "epoch")}
+        if report.roster:
+            extras["roster"] = accounts.roster(conn, caller)
+        finished = False
+        if report.summary and not page["more"]:
+            extras["summary"] = summary = exchange.summary(conn, caller)
+            finished = (not page["records"] and not page["withdrawn"]
+                        and (report.have_count, report.have_hash)
+                        == (summary["count"], summary["hash"]))
+        if report.pending_changes is not None:
+            fleet.report(conn, caller, app_version, report.pending_changes, oldest, finished,
+                         "ok" if finished else None)
+            extras["reported"] = "finished" if finished else "started"
+        return extras
 
     @app.post(f"{P.PREFIX}/recovery/offer", responses=_errors(401, 403, 409))
     def recovery_offer(body: OfferBody, known: str | None = optional_id(),
