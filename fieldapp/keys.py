@@ -7,7 +7,7 @@ JSON file beside the cache. Either way a thief with the cache and the wrapped ke
 the password, and each guess costs one scrypt run.
 
 scrypt parameters (stored with each wrapped key, so they can be raised later):
-  n = 2**17, r = 8, p = 1: 128 MiB of memory and about 0.3 s per guess on a 2-core laptop.
+  n = 2**17, r = 8, p = 1: 128 MiB of memory and about 0.4 s per guess on a 2-core laptop (bench/bench_kdf.py).
 Changing the password rewraps the same data key, so the cache is never re-encrypted.
 
 keyring (whose import pulls in urllib and http.client) and cryptography are imported when a key

@@ -161,8 +161,8 @@ class Transport:
                     raise requests.ConnectionError(f"{path}: the answer arrived damaged") from e
                 self._wait(attempt)
                 continue
-            if response.ok and (behind := P.server_behind(response.headers)):
-                raise VersionMismatch(behind, P.SERVER_TOO_OLD)
+            if behind := P.server_behind(response.headers):  # even a refusal: an older
+                raise VersionMismatch(behind, P.SERVER_TOO_OLD)  # server refuses newer fields
             if response.ok:
                 self.server_time = payload.get("server_time", self.server_time)
                 return payload

@@ -11,13 +11,13 @@ from . import errors, timefmt
 from .context import TIME_ZONE, Context
 from .help import HelpOverlay
 from .lock import LOCK_KEYS, SessionLock
-from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QSizePolicy, QStackedWidget, Qt,
+from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QStackedWidget, Qt,
                  QTimer, QVBoxLayout, QWidget, Signal)
 from .signout import Leave, LeavingPage
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
 from .theme import Theme
-from .widgets import button, shortcut
+from .widgets import ElidedLabel, button, shortcut
 
 TEAM = {"officer", "clinician", "supervisor", "clinical_supervisor", "admin"}
 EVERYONE = TEAM | {"peer"}
@@ -170,10 +170,8 @@ class MainWindow(QMainWindow):
         header.setObjectName("header")
         name = QLabel("Tandem")
         name.setObjectName("appName")
-        who = QLabel()
+        who = ElidedLabel()  # on a narrow screen the name gives way, never the buttons
         who.setObjectName("userBadge")
-        # On a narrow screen the name gives way (its tooltip keeps it whole), never the buttons.
-        who.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         who.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         role = QLabel()
         role.setObjectName("roleBadge")

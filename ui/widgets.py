@@ -9,8 +9,9 @@ from fieldapp.errors import TandemError, ValidationError
 from . import errors
 
 from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFileDialog, QFormLayout,
-                 QHBoxLayout, QHeaderView, QKeySequence, QLabel, QListView, QPushButton,
-                 QScrollArea, Qt, QTableView, QTreeView, QVBoxLayout, QWidget)
+                 QHBoxLayout, QHeaderView, QKeySequence, QLabel, QListView, QPainter,
+                 QPushButton, QScrollArea, QSizePolicy, Qt, QTableView, QTreeView, QVBoxLayout,
+                 QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -125,6 +126,24 @@ def file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool = F
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     fit_dialog(dialog, 960, 640)
     return dialog
+
+
+class ElidedLabel(QLabel):
+    """One line that gives way on a narrow screen, ending in "…" rather than cut mid-word;
+    its text (and tooltip) stay whole."""
+
+    def __init__(self):
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def paintEvent(self, _event) -> None:
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                              rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, self.alignment(), self.palette(),
+                                  self.isEnabled(), shown, self.foregroundRole())
+        painter.end()
 
 
 def heading(text: str) -> QLabel:

@@ -1,7 +1,7 @@
 """Clinical notes beyond clinical staff: which releases of information cover a reader, which
 notes the server may therefore send them, and the append-only log of what it sent.
 
-The rules (design.md "Security model"; 42 CFR Part 2):
+The rules (docs/security.md, "Clinical notes and releases of information"; 42 CFR Part 2):
 - A release covers a reader while it is in force (signed_on <= today <= expires_on, by the
   agency's date, in its time zone (fieldapp.agency), expiry day included; not revoked; not
   deleted), its scope lists

@@ -71,6 +71,7 @@ def agency(tmp_path_factory):
     folder = tmp_path_factory.mktemp("agency")
     db = f"sqlite:///{folder / 'agency.db'}"
     server_command(db, "init")
+    server_command(db, "settings", "set", "two_factor", "optional")  # passwords alone here
     for user, role in (("ofc.ramirez", "officer"), ("clin.okafor", "clinician")):
         server_command(db, "add-user", user, "--role", role, "--team", "mhst-1", stdin=PASSWORD)
     server_command(db, "import-directory", str(seeds.DIRECTORY_DIR))

@@ -210,6 +210,9 @@ def make_agency_database(path: Path) -> Path:
     """A new agency database: schema, the suite's roster, the seed resource directory, and
     the CRC's discharge list for team mhst-1 (follow-ups overdue, due today and upcoming)."""
     server_command("init", db=path)
+    # The suite signs in with passwords alone; the second factor has tests of its own
+    # (tests/sync/test_two_factor.py, tests/sync/test_intake_signin.py).
+    server_command("settings", "set", "two_factor", "optional", db=path)
     for username, role, teams, name in ROSTER:
         server_command("add-user", username, "--role", role, *[a for t in teams
                        for a in ("--team", t)], "--display-name", name, db=path,

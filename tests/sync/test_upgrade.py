@@ -26,6 +26,8 @@ from tests.agency_process import ROOT, command, server_command, serving
 from tests.conftest import PASSWORD
 
 PREVIOUS = "v0.1.0"
+# Its commit, an ancestor of main: a clone made without tags (as CI makes) still has it.
+PREVIOUS_COMMIT = "b45e4fb1896223b50b7dfb6673ba677b3ded45fa"
 OFFICER, PEER = "ofc.upgrade", "peer.behind"
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
@@ -77,14 +79,18 @@ session.close()
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory) -> Path:
     """A git worktree of the previous release, removed afterwards."""
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
+                            f"{PREVIOUS_COMMIT}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode != 0:
+        pytest.fail(f"the previous release {PREVIOUS} ({PREVIOUS_COMMIT[:7]}) is not in this "
+                    "clone's history: clone it whole, not shallow")
     tag = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
                           f"{PREVIOUS}^{{commit}}"], capture_output=True, text=True)
-    if tag.returncode != 0:
-        pytest.fail(f"the previous release's tag {PREVIOUS} is not in this clone: "
-                    "git fetch --tags")
+    assert tag.returncode != 0 or tag.stdout.strip() == PREVIOUS_COMMIT, \
+        f"the tag {PREVIOUS} names another commit than PREVIOUS_COMMIT"
     folder = tmp_path_factory.mktemp("releases") / PREVIOUS
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder),
-                    PREVIOUS], check=True, capture_output=True)
+                    PREVIOUS_COMMIT], check=True, capture_output=True)
     yield folder
     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)],
                    check=True, capture_output=True)
