@@ -104,17 +104,14 @@ class RefreshTokens:
             self.session.db.execute("INSERT OR REPLACE INTO access_token (id, token, expires_at) "
                                     "VALUES (1, ?, ?)", [token, to_iso(_at(expires))])
 
-    def access(self) -> tuple[str | None, float]:
-        """The access token kept from an earlier sync, and when it runs out; (None, 0) when
-        it has less than a sync's length left."""
+    def access(self) -> tuple[str | None, float | None]:
+        """The access token kept from an earlier sync, and when it runs out; (None, None)
+        when it has less than a sync's length left."""
         row = self.session.db.execute(
             "SELECT token, expires_at FROM access_token WHERE id = 1").fetchone()
-        if row is None:
-            return None, 0.0
-        expires = parse_iso(row[1]).timestamp()
-        if expires - time.time() < ACCESS_KEPT_MIN_S:
-            return None, 0.0
-        return row[0], expires
+        if row is None or parse_iso(row[1]).timestamp() - time.time() < ACCESS_KEPT_MIN_S:
+            return None, None
+        return row[0], parse_iso(row[1]).timestamp()
 
     def earlier(self) -> list[str]:
         """The tokens this laptop retired, newest first."""

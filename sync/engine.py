@@ -178,7 +178,11 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
     too, the last one the server's summary for the check (a server older than that gets
     asked for each apart)."""
     started = time.perf_counter()
-    _push(session, transport, batch_size, summary)
+    try:
+        _push(session, transport, batch_size, summary)
+    except requests.RequestException:  # the report alone is small: it may get through
+        fleet.report(session, transport, "started", retry=False)
+        raise
     summary.push_s = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     count, total = local_sums(session)

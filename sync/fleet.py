@@ -34,23 +34,27 @@ def outbox(session: Session) -> dict:
     return {"pending_changes": count, **({"oldest_pending_at": oldest} if oldest else {})}
 
 
-def report(session: Session, transport: Transport, sync: str, check: str | None = None) -> None:
-    """Tell the server this laptop's outbox at the start or the end of a sync. A refusal of
-    the report alone, or a server that does not know it (older than this laptop), is let
-    pass; so is a dropped connection at the end, when the sync's work is done."""
+def report(session: Session, transport: Transport, sync: str, check: str | None = None, *,
+           retry: bool = True) -> None:
+    """Tell the server this laptop's outbox at the start or the end of a sync (alone: when
+    the push carrying it failed, or the sync changed something). A refusal of the report
+    alone, or a server that does not know it (older than this laptop), is let pass; so is a
+    dropped connection, when the sync's work is done or has already failed. `retry=False`:
+    one try."""
     count, oldest = waiting(session)
     body = {"sync": sync, "pending_changes": count, "oldest_pending_at": oldest}
     if check:
         body["check"] = check
+    attempts = transport.max_attempts
+    transport.max_attempts = attempts if retry else 1
     try:
         transport.call("POST", "/device/status", body=body)
     except (DeviceRevoked, VersionMismatch, SignInRejected):
         raise
-    except SyncFailed:
+    except (SyncFailed, requests.RequestException):
         pass
-    except requests.RequestException:
-        if sync == "started":
-            raise
+    finally:
+        transport.max_attempts = attempts
 
 
 def pull_fleet(session: Session, http: requests.Session | None = None) -> dict:

@@ -92,7 +92,7 @@ class Transport:
     wire_bytes_received: int = 0  # as they crossed the network
     wire_bytes_sent: int = 0
     server_time: str | None = None
-    access_expires: float = 0.0  # time.time() when the access token runs out
+    access_expires: float | None = None  # time.time() when the access token runs out
 
     def __post_init__(self):
         self.server_url = check_server_url(self.server_url)
@@ -112,8 +112,8 @@ class Transport:
         for attempt in range(1, self.max_attempts + 1):
             if self.cancel is not None:
                 self.cancel.check()
-            if auth and (self.access_token is None
-                         or self.access_expires - time.time() < ACCESS_MARGIN_S):
+            if auth and (self.access_token is None or self.access_expires is not None
+                         and self.access_expires - time.time() < ACCESS_MARGIN_S):
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
@@ -203,12 +203,12 @@ class Transport:
                                  "sign in again online", e.code) from None
         self.access_token = answer["access_token"]
         self.access_expires = time.time() + float(answer.get("expires_in") or 0)
-        if self.tokens is not None:
-            self.tokens.keep_access(self.access_token, self.access_expires)
         if answer.get("refresh_token"):
             if self.tokens is not None:
                 self.tokens.rotated(answer["refresh_token"])
             self.refresh_token = answer["refresh_token"]
+        if self.tokens is not None:  # kept once the rotation is, so a crash finishes it
+            self.tokens.keep_access(self.access_token, self.access_expires)
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
