@@ -141,6 +141,11 @@ def save_refresh_token(session: Session, token: str) -> None:
     RefreshTokens(session).rotated(token)
 
 
+def keep_access_token(session: Session, token: str, expires_in: float) -> None:
+    """A sign-in's access token, kept for the syncs of its next minutes."""
+    RefreshTokens(session).keep_access(token, time.time() + float(expires_in))
+
+
 def load_refresh_token(session: Session) -> str | None:
     return RefreshTokens(session).load()[0]
 
