@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -95,8 +96,10 @@ def held(session) -> int:
 
 
 def pages(link: LinkProxy) -> tuple[int, int]:
-    """(pull requests, those asking after a cursor already asked for)."""
-    pulls = link.targets("/pull")
+    """(pull requests, those asking after a cursor already asked for: the first page of a
+    sync carries more parameters than the rest, so pages are told apart by `after`)."""
+    pulls = [parse_qs(urlparse(target).query).get("after", ["0"])[0]
+             for target in link.targets("/pull")]
     return len(pulls), len(pulls) - len(set(pulls))
 
 

@@ -107,11 +107,13 @@ def test_a_blackout_fails_the_sync_with_a_plain_reason_then_it_succeeds(
     assert laptop_view(car) == server_view(agency) and len(server_view(agency)) == 51
 
 
-@pytest.mark.xfail(strict=True, reason="the transport raises requests' own ReadTimeout, which "
-                   "names the host and the timeout but not the request it waited for")
 def test_a_timeout_says_what_it_waited_for(link, car, monkeypatch):
     monkeypatch.setattr(T, "TIMEOUT", (1, 1))  # the real read timeout is 120 s
+    engine.run_sync(car)
     link.black_out(1.5)
     with pytest.raises(requests.Timeout) as late:
         engine.run_sync(car, max_attempts=1)
-    assert "/device/status" in str(late.value)  # the sync's first request
+    said = str(late.value)  # the sync's first and only request, with nothing to send
+    assert said.startswith("GET /pull (after ") and "limit " in said, said
+    assert f"no answer from {link.url} within the 1 s read timeout (1 try)" in said, said
+    assert failures.classify(late.value, link.url).kind == "timed_out"
