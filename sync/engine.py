@@ -109,10 +109,12 @@ def _transport(session: Session, server_url: str | None, http: requests.Session 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
-             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None) -> dict:
+             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
     check the sums; returns the summary as a dict. `cancel` stops it from another thread
-    (sync.cancel.Cancelled); what was committed by then stays."""
+    (sync.cancel.Cancelled); what was committed by then stays. `progress(records, total)`
+    hears of each page a first sync pulls (on this thread)."""
     transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
                            backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
@@ -120,7 +122,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
     try:
         for attempt in range(3):
             try:
-                _exchange(session, transport, batch_size, page_size, summary)
+                _exchange(session, transport, batch_size, page_size, summary, progress)
                 break
             except SyncFailed as e:  # the server's history went back: give back, go again
                 if e.code != P.EPOCH_CHANGED or attempt == 2:
@@ -173,7 +175,7 @@ def push_outbox(session: Session, *, http: requests.Session | None = None,
 
 
 def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
-              summary: Summary) -> None:
+              summary: Summary, progress: Callable[[int, int], None] | None = None) -> None:
     """Push, then pull; the first pull page brings the directory's changes and the roster
     too, the last one the server's summary for the check (a server older than that gets
     asked for each apart)."""
@@ -188,7 +190,7 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
     count, total = local_sums(session)
     extras = {**fleet.outbox(session), "directory_since": _directory_version(session)[0],
               "roster": "true", "have_count": count, "have_hash": total}
-    last = _pull(session, transport, page_size, summary, extras)
+    last = _pull(session, transport, page_size, summary, extras, progress)
     summary.pull_s = round(time.perf_counter() - started, 3)
     _check(session, transport, page_size, summary, last.get("summary"))
 
@@ -345,7 +347,8 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
 
 
 def _pull(session: Session, transport: Transport, page_size: int, summary: Summary,
-          extras: dict | None = None) -> dict:
+          extras: dict | None = None,
+          progress: Callable[[int, int], None] | None = None) -> dict:
     """Pages after the cursor, each applied with its cursor in one transaction; returns the
     last page. While a page is applied, the next one is already being asked for (the server
     works on it meanwhile); a page fetched ahead is used only if the cursor it was asked
@@ -354,7 +357,7 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
     cursor, history = int(cursor_text or 0), _history(session)
-    first = extras
+    first, total, received = extras, None, 0
 
     def fetch(after: int, more: dict | None = None) -> dict:
         return transport.call("GET", "/pull", params={
@@ -381,6 +384,7 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 first = None
                 _extras(session, transport, page, summary)
                 summary.reported_end = page.get("reported") == "finished"
+                total = page.get("total")  # a first sync's: how many records come
             if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
                 cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
                 continue  # cursor: pull again from the start
@@ -392,6 +396,9 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                                      settings=page.get("agency"),
                                      crc_status=page.get("crc_status", crc_notice.UNSENT))
             cursor = page["cursor"]
+            received += len(page["records"])
+            if progress is not None and total:
+                progress(min(received, total), total)
             if not page["more"]:
                 return page
 

@@ -490,7 +490,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         """Records the caller may see changed after the cursor `after`, oldest change first.
         A laptop may fold the rest of an idle sync into the page (protocol.SYNC_EXTRAS): its
         fleet report, the directory's changes, the roster, and on the last page the summary
-        (read with the page); a last page with nothing in it whose summary equals the sums
+        (read with the page), and the first page of a first sync how many records come (its
+        progress); a last page with nothing in it whose summary equals the sums
         the laptop sent ends its sync as checked, so an idle sync is this one request."""
         oldest = _report_stamp(report)
         with engine.begin() as conn:
@@ -502,7 +503,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                 except exchange.CursorExpired as e:
                     raise ApiError(410, str(e), "cursor_expired") from None
                 if report.model_fields_set:
-                    page.update(_extras(conn, caller, report, page, oldest, x_tandem_version))
+                    page.update(_extras(conn, caller, report, page, after, oldest,
+                                        x_tandem_version))
                 return _json(page, page.pop("records"))
         raise _behind(late)
 
@@ -513,7 +515,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             raise ApiError(400, f"oldest_pending_at {report.oldest_pending_at!r} is not an ISO "
                                 "8601 time") from None
 
-    def _extras(conn, caller, report: SyncReport, page: dict, oldest: str | None,
+    def _extras(conn, caller, report: SyncReport, page: dict, after: int, oldest: str | None,
                 app_version: str) -> dict:
         extras = {}
         if report.directory_since is not None:
@@ -523,6 +525,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         if report.roster:
             extras["roster"] = accounts.roster(conn, caller)
         finished = False
+        if report.summary and after == 0 and page["more"]:  # a first sync: how much comes,
+            extras["total"] = exchange.summary(conn, caller)["count"]  # for its progress
         if report.summary and not page["more"]:
             extras["summary"] = summary = exchange.summary(conn, caller)
             finished = (not page["records"] and not page["withdrawn"]

@@ -143,3 +143,19 @@ def test_a_report_claims_a_checked_sync_only_when_the_sums_match(agency, laptop)
     assert ask(oldest_pending_at="yesterday").status_code == 400
     assert requests.get(pull, params={"summary": "true", "pending_changes": 0},
                         timeout=30).status_code == 401
+
+
+def test_a_first_sync_reports_its_progress_page_by_page(agency, laptop):
+    writer = laptop("ofc.writer")
+    outreach(writer, 250)
+    engine.run_sync(writer)
+    reader = laptop("ofc.reader")
+    heard = []
+    summary = engine.run_sync(reader, page_size=100, progress=lambda n, of: heard.append((n, of)))
+    assert summary["pulled"] == 250
+    assert heard == [(100, 250), (200, 250), (250, 250)]
+    outreach(writer, 150)
+    engine.run_sync(writer)
+    heard.clear()
+    engine.run_sync(reader, page_size=100, progress=lambda n, of: heard.append((n, of)))
+    assert heard == []  # a later sync is quick: no progress to show
