@@ -177,10 +177,11 @@ def probe_timeout(work: Path, server_url: str, host: str, port: int) -> dict:
     return {"timeout_probe_waited_s": round(waited, 2), "timeout_message": said,
             "timeout_crew_reads": crew_read,
             # a connection that dies without a reset: every attempt waits the whole read
-            # timeout, then backs off at most backoff_cap_s (the transport's defaults)
-            "dead_link_worst_wait_s_from_constants": T.TIMEOUT[1] * tries + sum(
+            # timeout, then backs off at most backoff_cap_s (the transport's defaults), and
+            # no attempt begins past RETRY_WITHIN_S of the first
+            "dead_link_worst_wait_s_from_constants": min(T.TIMEOUT[1] * tries + sum(
                 min(T.Transport.backoff_cap_s, T.Transport.backoff_s * 2 ** a)
-                for a in range(tries - 1))}
+                for a in range(tries - 1)), T.RETRY_WITHIN_S + T.TIMEOUT[1])}
 
 
 if __name__ == "__main__":

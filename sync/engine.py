@@ -11,12 +11,16 @@ What this module guarantees, and how:
   ours proving it forgot changes, 409 epoch_changed), the laptop first gives back what the
   server lacks (`giveback`), and only then pulls the new generation from cursor 0. Each push
   and pull names the epoch it was made in and the last op the server confirmed.
-- The resource directory (reference data) comes before the case pull, as the services changed
-  since the laptop's directory version, applied with that version in one transaction of its
-  own; so does the team roster (roster.py), fetched whole; a failure there is reported and
-  the case sync goes on.
-- Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
-  is repaired from the server's manifest and reported. A row is never deleted because the
+- The first pull page brings the resource directory's changes since the laptop's directory
+  version (applied with that version in one transaction of its own, before the page's
+  records) and the team roster (roster.py), and carries the fleet report (fleet.py); a
+  failure there is reported and the case sync goes on. A server that brings none is asked
+  for each apart.
+- Every sync ends comparing count and hash of (table, id, version) with the server: the
+  server's come with the last pull page, the laptop's are kept as rows are written
+  (fieldapp/record_sums.py), so a sync with nothing to do is one request, and one of a few
+  edits three, however much the laptop holds. A mismatch is repaired from the server's
+  manifest and reported. A row is never deleted because the
   server lacks it: the server is asked, and only a deletion it compacted away or a record no
   longer in the user's scope is dropped.
 - Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
@@ -134,7 +138,7 @@ def run_sync(session: Session, server_url: str | None = None, *,
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
             if summary.purged:
                 _wrote(session, summary, *P.PULLED_TABLES)
-        if not summary.reported_end:  # an idle sync's pull said it; this one changed things
+        if not (summary.reported_end and summary.check == "ok"):  # the pull said it all
             fleet.report(session, transport, "finished", summary.check)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)

@@ -11,8 +11,8 @@ exchange before anything is sent (VersionMismatch).
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
 machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch, SignInRejected; a
 network failure is requests' own exception (`sync.failures` says which, in words a crew can
-act on), but a timeout, which is NoAnswer: it names the request and what it waited for. With a `cancel` (sync.cancel), another thread can stop it within moments, even
-mid-request.
+act on), but a timeout, which is NoAnswer: it names the request and what it waited for.
+With a `cancel` (sync.cancel), another thread can stop it within moments, even mid-request.
 """
 
 import gzip

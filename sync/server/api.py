@@ -488,7 +488,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
              access_token: str = Depends(bearer),
              x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
         """Records the caller may see changed after the cursor `after`, oldest change first.
-        A laptop may fold the rest of an idle sync into the page (protocol.SYNC_EXTRAS): its
+        A laptop may fold the rest of an idle sync into the page (SyncReport): its
         fleet report, the directory's changes, the roster, and on the last page the summary
         (read with the page), and the first page of a first sync how many records come (its
         progress); a last page with nothing in it whose summary equals the sums
