@@ -141,6 +141,16 @@ def test_a_report_claims_a_checked_sync_only_when_the_sums_match(agency, laptop)
                 {"roster": "perhaps"}, {"directory_since": -5}):
         assert ask(**bad).status_code == 422, bad
     assert ask(oldest_pending_at="yesterday").status_code == 400
+    push = f"{agency.url}/v1/push"
+    for bad in ({"pending_changes": -1}, {"pending_changes": "some"},
+                {"oldest_pending_at": "x" * 41}):
+        assert requests.post(push, params=bad, json={"ops": []}, headers=headers,
+                             timeout=30).status_code == 422, bad
+    assert requests.post(push, params={"pending_changes": 3, "oldest_pending_at": "soon"},
+                         json={"ops": []}, headers=headers, timeout=30).status_code == 400
+    assert requests.post(push, params={"pending_changes": 4}, json={"ops": []},
+                         headers=headers, timeout=30).status_code == 200
+    assert device(agency, officer)["pending_changes"] == 4  # the push's report was kept
     assert requests.get(pull, params={"summary": "true", "pending_changes": 0},
                         timeout=30).status_code == 401
 
