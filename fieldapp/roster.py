@@ -10,17 +10,23 @@ from .session import Session
 ROAD_ROLES = ("officer", "clinician", "peer", "supervisor", "clinical_supervisor")
 
 
-def replace(session: Session, members: list[dict]) -> None:
-    """The roster as the server sent it, in one transaction."""
+def replace(session: Session, members: list[dict]) -> bool:
+    """The roster as the server sent it, in one transaction; True if it changed (the table
+    is then noted on the session, so the shift screen shows it)."""
+    rows = sorted((m["username"], m.get("display_name") or m["username"], m["role"],
+                   json.dumps(list(m.get("teams") or [])), m.get("unit"), m.get("vehicle"))
+                  for m in members)
     db = session.db
     with db.atomic():
+        if rows == sorted(db.execute("SELECT username, display_name, role, teams, unit, "
+                                     "vehicle FROM roster_member")):
+            return False
         db.execute("DELETE FROM roster_member")
         db.conn.executemany(
             "INSERT INTO roster_member (username, display_name, role, teams, unit, vehicle) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(m["username"], m.get("display_name") or m["username"], m["role"],
-              json.dumps(list(m.get("teams") or [])), m.get("unit"), m.get("vehicle"))
-             for m in members])
+            "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    session.note_changed("roster_member")
+    return True
 
 
 def members(session: Session) -> list[dict]:

@@ -61,7 +61,8 @@ class ShiftView(QWidget):
         shortcut(self, "End the shift", "Ctrl+Shift+E", self.end)
         # the shift, its events (a sync may bring the partner's shift, or end this one), and a
         # supervisor's return of it (the notice on the start page)
-        ctx.watch(self, {"shift", "shift_event", "shift_review", "amendment"}, self.refresh)
+        ctx.watch(self, {"shift", "shift_event", "shift_review", "amendment", "roster_member"},
+                  self.refresh)
         self.refresh()
 
     # -- start page

@@ -140,14 +140,12 @@ def test_a_report_claims_a_checked_sync_only_when_the_sums_match(agency, laptop)
     for bad in ({"pending_changes": -1}, {"have_hash": "not hex"}, {"have_count": "many"},
                 {"roster": "perhaps"}, {"directory_since": -5}):
         assert ask(**bad).status_code == 422, bad
-    assert ask(oldest_pending_at="yesterday").status_code == 400
+    assert ask(oldest_pending_at="yesterday").status_code == 422
     push = f"{agency.url}/v1/push"
     for bad in ({"pending_changes": -1}, {"pending_changes": "some"},
-                {"oldest_pending_at": "x" * 41}):
+                {"oldest_pending_at": "2026-13-45T99:00:00Z"}, {"oldest_pending_at": "soon"}):
         assert requests.post(push, params=bad, json={"ops": []}, headers=headers,
                              timeout=30).status_code == 422, bad
-    assert requests.post(push, params={"pending_changes": 3, "oldest_pending_at": "soon"},
-                         json={"ops": []}, headers=headers, timeout=30).status_code == 400
     assert requests.post(push, params={"pending_changes": 4}, json={"ops": []},
                          headers=headers, timeout=30).status_code == 200
     assert device(agency, officer)["pending_changes"] == 4  # the push's report was kept
