@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -95,8 +96,10 @@ def held(session) -> int:
 
 
 def pages(link: LinkProxy) -> tuple[int, int]:
-    """(pull requests, those asking after a cursor already asked for)."""
-    pulls = link.targets("/pull")
+    """(pull requests, those asking after a cursor already asked for: the first page of a
+    sync carries more parameters than the rest, so pages are told apart by `after`)."""
+    pulls = [parse_qs(urlparse(target).query).get("after", ["0"])[0]
+             for target in link.targets("/pull")]
     return len(pulls), len(pulls) - len(set(pulls))
 
 
@@ -174,10 +177,11 @@ def probe_timeout(work: Path, server_url: str, host: str, port: int) -> dict:
     return {"timeout_probe_waited_s": round(waited, 2), "timeout_message": said,
             "timeout_crew_reads": crew_read,
             # a connection that dies without a reset: every attempt waits the whole read
-            # timeout, then backs off at most backoff_cap_s (the transport's defaults)
-            "dead_link_worst_wait_s_from_constants": T.TIMEOUT[1] * tries + sum(
+            # timeout, then backs off at most backoff_cap_s (the transport's defaults), and
+            # no attempt begins past RETRY_WITHIN_S of the first
+            "dead_link_worst_wait_s_from_constants": min(T.TIMEOUT[1] * tries + sum(
                 min(T.Transport.backoff_cap_s, T.Transport.backoff_s * 2 ** a)
-                for a in range(tries - 1))}
+                for a in range(tries - 1)), T.RETRY_WITHIN_S + T.TIMEOUT[1])}
 
 
 if __name__ == "__main__":

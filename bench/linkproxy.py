@@ -134,8 +134,11 @@ class LinkProxy:
         self._loop.call_soon_threadsafe(self._cuts.append, _Cut(needle, skip, after_bytes))
 
     def black_out(self, seconds: float) -> None:
-        """Go dark now, for `seconds` (returns at once)."""
-        asyncio.run_coroutine_threadsafe(self._black_out(seconds), self._loop)
+        """Go dark now, for `seconds`: returns once the link is dark, so what the caller
+        sends next meets the blackout (the link's own loop closes the port)."""
+        dark = threading.Event()
+        asyncio.run_coroutine_threadsafe(self._black_out(seconds, dark), self._loop)
+        dark.wait(timeout=30)
 
     def targets(self, needle: str) -> list[str]:
         """The targets of the requests so far that contain `needle`, in order."""
@@ -175,13 +178,15 @@ class LinkProxy:
             await self._black_out(self.blackout_s)
             await _sleep_until(started + self.blackout_every_s)
 
-    async def _black_out(self, seconds: float) -> None:
+    async def _black_out(self, seconds: float, dark: threading.Event | None = None) -> None:
         start = time.monotonic()
         self._link_up.clear()
         if self.blackout_mode == "refuse":
             self._server.close()
             for conn in list(self._open):
                 conn.close(abort=True)
+        if dark is not None:
+            dark.set()
         await asyncio.sleep(seconds)
         if self.blackout_mode == "refuse":
             await self._listen()

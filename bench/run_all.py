@@ -42,6 +42,7 @@ QUICK = {
     "bench_load": ["--pg", PG, "--quick"],
     "bench_review_queue": ["--shifts", "20", "--rounds", "2"],
     "bench_restore": ["--records", "500"],
+    "bench_incremental": ["--records", "1000", "--rounds", "2"],
     "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
 }
 
@@ -90,6 +91,11 @@ FIGURES = [
      "20 s (blackouts during the sync: refuse_blackouts_during_sync)", "≤ 1 per blackout", None),
     ("bench_link", "stall_longest_silence_s", "longest a request went without a byte of its "
      "answer, link stalling 5 s every 20 s (s)", "< read timeout (120 s)", None),
+    ("bench_incremental", "edit_sync_big_ms", "sync of 100 edited records, laptop holding "
+     "10,000 (ms)", "≤ 1.2× the laptop holding 100", "edit_sync_ratio_big_to_small"),
+    ("bench_incremental", "edit_sync_big_requests", "requests in that sync", "≤ 3", None),
+    ("bench_incremental", "idle_sync_big_requests", "requests in a sync with nothing to do, "
+     "laptop holding 10,000", "1", "idle_sync_ratio_big_to_small"),
     ("bench_sync_pg", "push_ops_per_s", "sync push, PostgreSQL server (ops/s)", "≥ 2,000 ops/s",
      "push_ratio_to_direct_insert"),
     ("bench_sync_pg", "pull_records_per_s", "sync pull, PostgreSQL server (records/s)",

@@ -162,9 +162,11 @@ def _remove(db, doomed: dict[str, set[str]], remember: set[str]) -> int:
             chunk = ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
             if table in remember:
-                db.execute(f"INSERT OR REPLACE INTO purged (table_name, record_id, server_version) "
+                db.execute(f"INSERT INTO purged (table_name, record_id, server_version) "
                            f"SELECT ?, id, server_version FROM [{table}] "
-                           f"WHERE server_version > 0 AND id IN ({marks})", [table, *chunk])
+                           f"WHERE server_version > 0 AND id IN ({marks}) "
+                           f"ON CONFLICT (table_name, record_id) DO UPDATE SET "
+                           f"server_version = excluded.server_version", [table, *chunk])
             removed += db.execute(f"DELETE FROM [{table}] WHERE id IN ({marks})", chunk).rowcount
     return removed
 

@@ -7,6 +7,8 @@ migration is history: never edit one that has shipped; add the next.
 
 from sqlite_utils import Database, Migrations
 
+from . import record_sums
+
 migrations = Migrations("tandem")
 
 # Bookkeeping every synced record carries (see records.META_COLUMNS); frozen as of m001.
@@ -352,6 +354,24 @@ def m012_directory_delta(db: Database) -> None:
     CREATE INDEX dir_taxonomy_term_parent ON dir_taxonomy_term(parent_id);
     CREATE INDEX dir_fuzzy_word ON dir_fuzzy(word);
     """)
+
+
+# The tables the server sends back, as of m013 (a later pulled table installs its own sums).
+_M013_PULLED = ("shift", "shift_event", "assignment", "person", "release_of_information",
+                "encounter", "clinical_note", "outreach_contact", "referral", "follow_up",
+                "follow_up_attempt", "crc_dropoff", "crc_notice", "crc_checkin", "shift_review",
+                "amendment", "conflict_resolution")
+
+
+@migrations()
+def m013_incremental_sync(db: Database) -> None:
+    """The end-of-sync check's count and hash sum, kept by triggers as records are written
+    (fieldapp/record_sums.py), counted once here from what the cache holds; and the access
+    token with when it runs out, so a sync refreshes it only when it is about to."""
+    record_sums.register(db.conn)
+    record_sums.install(db, _M013_PULLED)
+    db.execute("""CREATE TABLE access_token (
+        id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at TEXT NOT NULL)""")
 
 
 def schema_version(db: Database) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlcipher3
 from sqlite_utils import Database
 
+from . import record_sums
 from .errors import CacheUnreadable
 from .schema import migrations
 
@@ -38,6 +39,7 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    record_sums.register(conn)  # the check's triggers call it
     conn.isolation_level = "IMMEDIATE"  # the transactions sqlite-utils opens by itself
     db = Cache(conn)
     if migrate:

@@ -9,6 +9,10 @@ The tokens it retired stay in the encrypted cache (the newest P.EARLIER_TOKENS_M
 restored from a backup, or failed over, knows one of them as current, and is offered them
 when it does not know this one, so a restore does not sign the fleet out.
 
+The access token (minutes long) stays in the encrypted cache with when it runs out, so a sync
+refreshes it only when it is about to run out (transport.ACCESS_MARGIN_S), a sync ahead: a
+sync's requests then go on the main thread's token, never a refresh from the pull's fetcher.
+
 A revoked device deletes the user's cache, wrapped key and token, then reports it.
 """
 
@@ -16,6 +20,8 @@ import json
 import secrets
 import shutil
 import threading
+import time
+from datetime import datetime, timezone
 
 import keyring
 import keyring.errors
@@ -23,10 +29,12 @@ import requests
 
 from fieldapp import keys
 from fieldapp.session import Session
+from fieldapp.timeutil import parse_iso, to_iso
 
 from . import protocol as P
 from .transport import SyncFailed, Transport
 
+ACCESS_KEPT_MIN_S = 300  # a kept access token with less left is refreshed as a sync begins
 _rotating = threading.Lock()  # one rotation at a time in this process (each thread's Session)
 
 
@@ -91,11 +99,29 @@ class RefreshTokens:
                                "FROM retired_refresh_token) - ?", [P.EARLIER_TOKENS_MAX])
             self.save(token)
 
+    def keep_access(self, token: str, expires: float) -> None:
+        with self.session.db.atomic():
+            self.session.db.execute("INSERT OR REPLACE INTO access_token (id, token, expires_at) "
+                                    "VALUES (1, ?, ?)", [token, to_iso(_at(expires))])
+
+    def access(self) -> tuple[str | None, float | None]:
+        """The access token kept from an earlier sync, and when it runs out; (None, None)
+        when it has less than a sync's length left."""
+        row = self.session.db.execute(
+            "SELECT token, expires_at FROM access_token WHERE id = 1").fetchone()
+        if row is None or parse_iso(row[1]).timestamp() - time.time() < ACCESS_KEPT_MIN_S:
+            return None, None
+        return row[0], parse_iso(row[1]).timestamp()
+
     def earlier(self) -> list[str]:
         """The tokens this laptop retired, newest first."""
         return [r[0] for r in self.session.db.execute(
             "SELECT token FROM retired_refresh_token ORDER BY seq DESC LIMIT ?",
             [P.EARLIER_TOKENS_MAX])]
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
 
 
 def transport_for(session: Session, server_url: str | None = None,
@@ -105,12 +131,19 @@ def transport_for(session: Session, server_url: str | None = None,
     url = server_url or session.db.execute(
         "SELECT server_url FROM sync_state WHERE id = 1").fetchone()[0]
     tokens = RefreshTokens(session)
-    return Transport(url, http or requests.Session(), tokens.load()[0], tokens=tokens, **options)
+    access, expires = tokens.access()
+    return Transport(url, http or requests.Session(), tokens.load()[0], access_token=access,
+                     access_expires=expires, tokens=tokens, **options)
 
 
 def save_refresh_token(session: Session, token: str) -> None:
     """A fresh sign-in's token becomes the current one."""
     RefreshTokens(session).rotated(token)
+
+
+def keep_access_token(session: Session, token: str, expires_in: float) -> None:
+    """A sign-in's access token, kept for the syncs of its next minutes."""
+    RefreshTokens(session).keep_access(token, time.time() + float(expires_in))
 
 
 def load_refresh_token(session: Session) -> str | None:

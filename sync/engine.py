@@ -11,12 +11,16 @@ What this module guarantees, and how:
   ours proving it forgot changes, 409 epoch_changed), the laptop first gives back what the
   server lacks (`giveback`), and only then pulls the new generation from cursor 0. Each push
   and pull names the epoch it was made in and the last op the server confirmed.
-- The resource directory (reference data) comes before the case pull, as the services changed
-  since the laptop's directory version, applied with that version in one transaction of its
-  own; so does the team roster (roster.py), fetched whole; a failure there is reported and
-  the case sync goes on.
-- Every sync ends comparing count and hash of (table, id, version) with the server; a mismatch
-  is repaired from the server's manifest and reported. A row is never deleted because the
+- The first pull page brings the resource directory's changes since the laptop's directory
+  version (applied with that version in one transaction of its own, before the page's
+  records) and the team roster (roster.py), and carries the fleet report (fleet.py); a
+  failure there is reported and the case sync goes on. A server that brings none is asked
+  for each apart.
+- Every sync ends comparing count and hash of (table, id, version) with the server: the
+  server's come with the last pull page, the laptop's are kept as rows are written
+  (fieldapp/record_sums.py), so a sync with nothing to do is one request, and one of a few
+  edits three, however much the laptop holds. A mismatch is repaired from the server's
+  manifest and reported. A row is never deleted because the
   server lacks it: the server is asked, and only a deletion it compacted away or a record no
   longer in the user's scope is dropped.
 - Every table the sync wrote (pulled, withdrawn, repaired, given back; `conflict` for
@@ -38,7 +42,7 @@ from typing import Callable
 import requests
 import sqlcipher3
 
-from fieldapp import agency, crc_notice, retention, service_docs
+from fieldapp import agency, crc_notice, record_sums, retention, service_docs
 from fieldapp.changes import pending_ops
 from fieldapp.errors import TandemError
 from fieldapp.ids import new_id
@@ -84,9 +88,12 @@ class Summary:
     purged: int = 0  # closed records past the agency's retention window taken off the laptop
     tables: set[str] = field(default_factory=set)  # what the sync wrote (a sorted list out)
     pending: int = 0  # changes still waiting on this laptop when the sync ended
+    reported_end: bool = False  # the pull told the server this sync ended checked
 
     def as_dict(self) -> dict:
-        return {**self.__dict__, "tables": sorted(self.tables)}
+        out = {**self.__dict__, "tables": sorted(self.tables)}
+        del out["reported_end"]
+        return out
 
 
 def _wrote(session: Session, summary: Summary, *tables: str) -> None:
@@ -106,19 +113,20 @@ def _transport(session: Session, server_url: str | None, http: requests.Session 
 def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
-             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None) -> dict:
+             sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None,
+             progress: Callable[[int, int], None] | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
     check the sums; returns the summary as a dict. `cancel` stops it from another thread
-    (sync.cancel.Cancelled); what was committed by then stays."""
+    (sync.cancel.Cancelled); what was committed by then stays. `progress(records, total)`
+    hears of each page a first sync pulls (on this thread)."""
     transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
                            backoff_s=backoff_s, sleep=sleep)
     summary = Summary()
     window = agency.get(session.db, "retention_days")
     try:
-        fleet.report(session, transport, "started")
         for attempt in range(3):
             try:
-                _exchange(session, transport, batch_size, page_size, summary)
+                _exchange(session, transport, batch_size, page_size, summary, progress)
                 break
             except SyncFailed as e:  # the server's history went back: give back, go again
                 if e.code != P.EPOCH_CHANGED or attempt == 2:
@@ -130,7 +138,8 @@ def run_sync(session: Session, server_url: str | None = None, *,
             summary.purged = retention.purge(session, P.PULLED_TABLES)["purged"]
             if summary.purged:
                 _wrote(session, summary, *P.PULLED_TABLES)
-        fleet.report(session, transport, "finished", summary.check)
+        if not (summary.reported_end and summary.check == "ok"):  # the pull said it all
+            fleet.report(session, transport, "finished", summary.check)
     except DeviceRevoked:
         credentials.wipe_and_report(session, transport, transport.refresh_token)
         raise
@@ -170,12 +179,33 @@ def push_outbox(session: Session, *, http: requests.Session | None = None,
 
 
 def _exchange(session: Session, transport: Transport, batch_size: int, page_size: int,
-              summary: Summary) -> None:
+              summary: Summary, progress: Callable[[int, int], None] | None = None) -> None:
+    """Push, then pull; the first pull page brings the directory's changes and the roster
+    too, the last one the server's summary for the check (a server older than that gets
+    asked for each apart)."""
     started = time.perf_counter()
-    _push(session, transport, batch_size, summary)
-    summary.push_s = round(time.perf_counter() - started, 3)
     try:
-        summary.directory_pulled = pull_directory(session, transport)
+        _push(session, transport, batch_size, summary)
+    except requests.RequestException:  # the report alone is small: it may get through
+        fleet.report(session, transport, "started", retry=False)
+        raise
+    summary.push_s = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    count, total = local_sums(session)
+    extras = {**fleet.outbox(session), "directory_since": _directory_version(session)[0],
+              "roster": "true", "have_count": count, "have_hash": total}
+    last = _pull(session, transport, page_size, summary, extras, progress)
+    summary.pull_s = round(time.perf_counter() - started, 3)
+    _check(session, transport, page_size, summary, last.get("summary"))
+
+
+def _extras(session: Session, transport: Transport, page: dict, summary: Summary) -> None:
+    """What the first pull page brought besides records: the directory's changes and the
+    roster, each written in its own transaction; a failure there is reported and the case
+    sync goes on."""
+    try:
+        summary.directory_pulled = pull_directory(session, transport,
+                                                  first=page.get("directory"))
         if summary.directory_pulled:
             _wrote(session, summary, "directory")
     except DeviceRevoked:
@@ -185,7 +215,7 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
             raise
         summary.directory_error = str(e)
     try:
-        summary.roster, changed = roster.pull_roster(session, transport)
+        summary.roster, changed = roster.pull_roster(session, transport, page.get("roster"))
         if changed:
             _wrote(session, summary, "roster_member")
     except DeviceRevoked:
@@ -194,10 +224,6 @@ def _exchange(session: Session, transport: Transport, batch_size: int, page_size
         if transport.cancelled:
             raise
         summary.roster_error = str(e)
-    started = time.perf_counter()
-    _pull(session, transport, page_size, summary)
-    summary.pull_s = round(time.perf_counter() - started, 3)
-    _check(session, transport, page_size, summary)
 
 
 def _history(session: Session) -> dict:
@@ -214,24 +240,31 @@ def _history(session: Session) -> dict:
 DIRECTORY_VERSION, DIRECTORY_EPOCH = "server_version", "server_epoch"  # keys in dir_meta
 
 
+def _directory_version(session: Session) -> tuple[int, str | None]:
+    stored = dict(session.db.execute("SELECT key, value FROM dir_meta WHERE key IN (?, ?)",
+                                     [DIRECTORY_VERSION, DIRECTORY_EPOCH]).fetchall())
+    return int(stored.get(DIRECTORY_VERSION, 0)), stored.get(DIRECTORY_EPOCH)
+
+
 def pull_directory(session: Session, transport: Transport,
-                   page_size: int = P.DIRECTORY_PAGE) -> int:
+                   page_size: int = P.DIRECTORY_PAGE, first: dict | None = None) -> int:
     """Bring the laptop's resource directory up to the server's version; returns how many
     services came (changed or removed).
 
     Reference data, kept apart from case data: its own requests, and one transaction that
     writes only dir_* tables and the version, so a failure here leaves case data and the
     outbox alone. A different server (epoch) or one whose version went back sends the whole
-    directory again; a server with no directory leaves the laptop's as it is.
+    directory again; a server with no directory leaves the laptop's as it is. `first`: the
+    first page, when the pull brought it.
     """
     db = session.db
-    stored = dict(db.execute("SELECT key, value FROM dir_meta WHERE key IN (?, ?)",
-                             [DIRECTORY_VERSION, DIRECTORY_EPOCH]).fetchall())
-    since = cursor = int(stored.get(DIRECTORY_VERSION, 0))
+    since, known_epoch = _directory_version(session)
+    cursor = since
     changes: dict[str, dict | None] = {}
     while True:
-        page = transport.call("GET", "/directory", params={"since": cursor, "limit": page_size})
-        if since and (page["epoch"] != stored.get(DIRECTORY_EPOCH) or page["version"] < since):
+        page, first = first or transport.call("GET", "/directory",
+                                              params={"since": cursor, "limit": page_size}), None
+        if since and (page["epoch"] != known_epoch or page["version"] < since):
             since = cursor = 0
             changes.clear()
             continue
@@ -254,7 +287,8 @@ def _push(session: Session, transport: Transport, batch_size: int, summary: Summ
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push", params=_history(session),
+        answer = transport.call("POST", "/push",
+                                params={**_history(session), **fleet.outbox(session)},
                                 body={"ops": [op["wire"] for op in ops]})
         _settle(session, ops, answer["results"], summary)
 
@@ -318,23 +352,29 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                            "WHERE seq = ?", [result.get("reason"), op["seq"]])
 
 
-def _pull(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
-    """Pages after the cursor, each applied with its cursor in one transaction. While a page
-    is applied, the next one is already being asked for (the server works on it meanwhile);
-    a page fetched ahead is used only if the cursor it was asked after is the one reached."""
+def _pull(session: Session, transport: Transport, page_size: int, summary: Summary,
+          extras: dict | None = None,
+          progress: Callable[[int, int], None] | None = None) -> dict:
+    """Pages after the cursor, each applied with its cursor in one transaction; returns the
+    last page. While a page is applied, the next one is already being asked for (the server
+    works on it meanwhile); a page fetched ahead is used only if the cursor it was asked
+    after is the one reached. `extras` go with the first request (SyncReport on the server);
+    every page asks for the summary, which the last one carries."""
     cursor_text, epoch = session.db.execute(
         "SELECT pull_cursor, server_epoch FROM sync_state WHERE id = 1").fetchone()
     cursor, history = int(cursor_text or 0), _history(session)
+    first, total, received = extras, None, 0
 
-    def fetch(after: int) -> dict:
-        return transport.call("GET", "/pull",
-                              params={"after": after, "limit": page_size, **history})
+    def fetch(after: int, more: dict | None = None) -> dict:
+        return transport.call("GET", "/pull", params={
+            "after": after, "limit": page_size, **history, "summary": "true", **(more or {})})
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
         ahead: tuple[int, Future] | None = None
         while True:
             try:
-                page = (ahead[1].result() if ahead and ahead[0] == cursor else fetch(cursor))
+                page = (ahead[1].result() if ahead and ahead[0] == cursor
+                        else fetch(cursor, first))
             except SyncFailed as e:
                 if e.code != "cursor_expired" or cursor == 0:
                     raise
@@ -346,6 +386,11 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 raise SyncFailed(f"the server's history went back (epoch {page['epoch']})",
                                  P.EPOCH_CHANGED)  # give back before taking anything
             epoch = page["epoch"]
+            if first is not None:
+                first = None
+                _extras(session, transport, page, summary)
+                summary.reported_end = page.get("reported") == "finished"
+                total = page.get("total")  # a first sync's: how many records come
             if _scope_changed(session, page.get("scope")):  # what a new scope adds lies
                 cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
                 continue  # cursor: pull again from the start
@@ -357,8 +402,11 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                                      settings=page.get("agency"),
                                      crc_status=page.get("crc_status", crc_notice.UNSENT))
             cursor = page["cursor"]
+            received += len(page["records"])
+            if progress is not None and total:
+                progress(min(received, total), total)
             if not page["more"]:
-                return
+                return page
 
 
 def _scope_changed(session: Session, scope: dict | None) -> bool:
@@ -532,10 +580,16 @@ def _any_purged(db) -> bool:
     return db.execute("SELECT 1 FROM purged LIMIT 1").fetchone() is not None
 
 
-def local_hash(session: Session) -> P.SetHash:
+def local_sums(session: Session) -> tuple[int, str]:
     """The same count and hash the server computes, over rows the server has confirmed (but
     those kept back because the server lost them) and those the retention window took off
-    this laptop."""
+    this laptop: kept as they are written (fieldapp/record_sums.py), so reading them costs
+    the same whatever the laptop holds."""
+    return record_sums.read(session.db)
+
+
+def recount(session: Session) -> P.SetHash:
+    """`local_sums` counted again from every row (what the running sums must equal)."""
     h = P.SetHash()
     for (table, record_id), version in _confirmed(session).items():
         h.add(table, record_id, version)
@@ -557,27 +611,28 @@ def _confirmed(session: Session) -> dict[tuple[str, str], int]:
     return held
 
 
-def _check(session: Session, transport: Transport, page_size: int, summary: Summary) -> None:
-    """Compare counts and hashes; pull again if the server moved on; repair a real mismatch."""
+def _check(session: Session, transport: Transport, page_size: int, summary: Summary,
+           server: dict | None = None) -> None:
+    """Compare counts and hashes (`server`'s, from the last pull page, else asked for); pull
+    again if the server moved on; repair a real mismatch."""
     if giveback.count_unreturned(session):
         summary.repaired_rows += giveback.ask_again(session, transport, summary)
+        server = None
     for _ in range(3):
-        server = transport.call("GET", "/summary")
-        local = local_hash(session)
-        if (server["count"], server["hash"]) == (local.count, local.hex):
+        server = server or transport.call("GET", "/summary")
+        if (server["count"], server["hash"]) == local_sums(session):
             return
         cursor = int(session.db.execute(
             "SELECT pull_cursor FROM sync_state WHERE id = 1").fetchone()[0] or 0)
         if server["cursor"] <= cursor:
             break
-        _pull(session, transport, page_size, summary)  # newer changes arrived meanwhile
+        server = _pull(session, transport, page_size, summary).get("summary")  # newer changes
     else:
         summary.check = "busy"  # the server kept changing; the next sync checks again
         return
     summary.repaired_rows = _repair(session, transport, summary)
     server = transport.call("GET", "/summary")
-    local = local_hash(session)
-    summary.check = ("repaired" if (server["count"], server["hash"]) == (local.count, local.hex)
+    summary.check = ("repaired" if (server["count"], server["hash"]) == local_sums(session)
                      else "mismatch")
 
 

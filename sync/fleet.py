@@ -2,8 +2,10 @@
 
 At the start and the end of every sync the laptop reports its changes waiting and when the
 oldest was made (its app version rides on every request), so the agency sees which laptops
-hold unsynced work, and how old, before one dies (sync/server/fleet.py). A report that
-cannot be made never stops a sync: the sync itself is what matters.
+hold unsynced work, and how old, before one dies (sync/server/fleet.py). The start rides on
+the push and the pull (`outbox`), and so does the end of a sync that had nothing to do (the
+server sees its check match); only a sync that changed something reports its end alone. A
+report that cannot be made never stops a sync: the sync itself is what matters.
 
 A supervisor's review screen pulls its teams' laptops (`GET /fleet`), flagged where unsynced
 work is older than the agency's `unsynced_alert_hours` or a laptop has not been heard from
@@ -26,23 +28,33 @@ def waiting(session: Session) -> tuple[int, str | None]:
     return count, oldest
 
 
-def report(session: Session, transport: Transport, sync: str, check: str | None = None) -> None:
-    """Tell the server this laptop's outbox at the start or the end of a sync. A refusal of
-    the report alone, or a server that does not know it (older than this laptop), is let
-    pass; so is a dropped connection at the end, when the sync's work is done."""
+def outbox(session: Session) -> dict:
+    """The report as the push's and pull's query parameters."""
+    count, oldest = waiting(session)
+    return {"pending_changes": count, **({"oldest_pending_at": oldest} if oldest else {})}
+
+
+def report(session: Session, transport: Transport, sync: str, check: str | None = None, *,
+           retry: bool = True) -> None:
+    """Tell the server this laptop's outbox at the start or the end of a sync (alone: when
+    the push carrying it failed, or the sync changed something). A refusal of the report
+    alone, or a server that does not know it (older than this laptop), is let pass; so is a
+    dropped connection, when the sync's work is done or has already failed. `retry=False`:
+    one try."""
     count, oldest = waiting(session)
     body = {"sync": sync, "pending_changes": count, "oldest_pending_at": oldest}
     if check:
         body["check"] = check
+    attempts = transport.max_attempts
+    transport.max_attempts = attempts if retry else 1
     try:
         transport.call("POST", "/device/status", body=body)
     except (DeviceRevoked, VersionMismatch, SignInRejected):
         raise
-    except SyncFailed:
+    except (SyncFailed, requests.RequestException):
         pass
-    except requests.RequestException:
-        if sync == "started":
-            raise
+    finally:
+        transport.max_attempts = attempts
 
 
 def pull_fleet(session: Session, http: requests.Session | None = None) -> dict:

@@ -25,8 +25,8 @@ from fieldapp.session import Profile, Session, create_cache, unlock
 from fieldapp.session import change_password as change_local_password
 from fieldapp.timeutil import now_iso
 
-from .credentials import (load_refresh_token, save_refresh_token, transport_for,
-                          wipe_and_report, wipe_locked_and_report)
+from .credentials import (keep_access_token, load_refresh_token, save_refresh_token,
+                          transport_for, wipe_and_report, wipe_locked_and_report)
 from .transport import DeviceRevoked, SyncFailed, Transport
 
 
@@ -115,6 +115,8 @@ def login(data_dir: Path, server_url: str | None, username: str, password: str, 
     session.profile = Profile(who["username"], who["role"], tuple(who["teams"]),
                               who["display_name"])
     save_refresh_token(session, answer["refresh_token"])
+    if answer.get("access_token") and answer.get("expires_in"):  # the first sync needs no refresh
+        keep_access_token(session, answer["access_token"], answer["expires_in"])
     if answer.get("recovery_codes") and on_recovery_codes:
         on_recovery_codes(answer["recovery_codes"])
     return session

@@ -4,13 +4,12 @@ Values travel in their stored form (ISO text for times, 0/1 for flags, JSON text
 exactly as the laptop's outbox holds them, so neither end re-encodes what it did not change.
 """
 
-import hashlib
 import json
 import math
 import re
 from typing import Any
 
-from fieldapp import __version__
+from fieldapp import __version__, record_sums
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
 VERSION = 2  # 2: every request and answer names the versions at both ends (headers below)
@@ -129,9 +128,7 @@ def may_write(role: str, table: str) -> bool:
     return table not in SUPERVISOR_ONLY or is_supervisor(role)
 
 
-def record_digest(table: str, record_id: str, version: int) -> int:
-    raw = f"{table}\x1f{record_id}\x1f{version}".encode()
-    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
+record_digest = record_sums.digest  # the laptop's triggers compute it too
 
 
 class SetHash:

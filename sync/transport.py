@@ -1,6 +1,8 @@
 """HTTP to one agency server: HTTPS only (plain HTTP to this machine), gzip both ways,
-retries with exponential backoff and full jitter for network errors, timeouts, 429 and 5xx,
-and the access token refreshed from the refresh token when it runs out.
+retries with exponential backoff and full jitter for network errors, timeouts, 429 and 5xx
+(network errors for at most RETRY_WITHIN_S of one request, however the jitter falls),
+and the access token refreshed from the refresh token when it is about to run out (or the
+server refuses it), not at every sync.
 
 Every request names this laptop's version and protocol (protocol.LAPTOP_HEADERS); an answer
 from a server speaking an older protocol, or a refusal of this laptop as too old, stops the
@@ -9,8 +11,8 @@ exchange before anything is sent (VersionMismatch).
 The errors a caller can act on are its own types: SyncFailed (the server refused, with its
 machine-readable `code`), NoServer, DeviceRevoked, VersionMismatch, SignInRejected; a
 network failure is requests' own exception (`sync.failures` says which, in words a crew can
-act on). With a `cancel` (sync.cancel), another thread can stop it within moments, even
-mid-request.
+act on), but a timeout, which is NoAnswer: it names the request and what it waited for.
+With a `cancel` (sync.cancel), another thread can stop it within moments, even mid-request.
 """
 
 import gzip
@@ -33,6 +35,8 @@ from .cancel import Cancel, Cancelled
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TIMEOUT = (10, 120)  # connect, read (seconds)
+RETRY_WITHIN_S = 120.0  # no new try of a request after a network error past this
+ACCESS_MARGIN_S = 60  # an access token with less left than this is refreshed first
 
 
 class SyncFailed(TandemError):
@@ -66,6 +70,12 @@ class ServerTrouble(requests.ConnectionError):
         self.status = status
 
 
+class NoAnswer(requests.Timeout):
+    """A request waited past its timeout: says which request, what it asked for, and how
+    long it waited (requests' own says only the host and the timeout). Its cause is
+    requests' own timeout, so `failures.classify` reads it as before."""
+
+
 class VersionMismatch(SyncFailed):
     """This laptop and the server cannot sync until one is updated; the message says which
     and to what version. Nothing was sent: the outbox waits, and the laptop works offline."""
@@ -90,6 +100,7 @@ class Transport:
     wire_bytes_received: int = 0  # as they crossed the network
     wire_bytes_sent: int = 0
     server_time: str | None = None
+    access_expires: float | None = None  # time.time() when the access token runs out
 
     def __post_init__(self):
         self.server_url = check_server_url(self.server_url)
@@ -105,11 +116,12 @@ class Transport:
         return self.cancel is not None and self.cancel.cancelled
 
     def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
-        refreshed = False
+        refreshed, started = False, time.monotonic()
         for attempt in range(1, self.max_attempts + 1):
             if self.cancel is not None:
                 self.cancel.check()
-            if auth and self.access_token is None:
+            if auth and (self.access_token is None or self.access_expires is not None
+                         and self.access_expires - time.time() < ACCESS_MARGIN_S):
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
@@ -132,9 +144,14 @@ class Transport:
                     requests.exceptions.ContentDecodingError) as e:
                 if self.cancelled:
                     raise Cancelled("the sync was stopped") from e
-                if attempt == self.max_attempts:
+                delay = self._delay(attempt)
+                if (attempt == self.max_attempts
+                        or time.monotonic() - started + delay > RETRY_WITHIN_S):
+                    if isinstance(e, requests.Timeout):
+                        raise NoAnswer(_waited(method, path, params, body, e, attempt,
+                                               self.server_url)) from e
                     raise
-                self._wait(attempt)
+                self.sleep(delay)
                 continue
             if response.status_code == 401 and auth and not refreshed:
                 refreshed, self.access_token = True, None
@@ -198,16 +215,37 @@ class Transport:
             raise SignInRejected(f"the agency server refused this sign-in ({e}); "
                                  "sign in again online", e.code) from None
         self.access_token = answer["access_token"]
+        self.access_expires = time.time() + float(answer.get("expires_in") or 0)
         if answer.get("refresh_token"):
             if self.tokens is not None:
                 self.tokens.rotated(answer["refresh_token"])
             self.refresh_token = answer["refresh_token"]
+        if self.tokens is not None:  # kept once the rotation is, so a crash finishes it
+            self.tokens.keep_access(self.access_token, self.access_expires)
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
+        delay = self._delay(attempt)
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), self.backoff_cap_s))
         self.sleep(delay)
+
+    def _delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
+
+
+def _waited(method: str, path: str, params, body, error: requests.Timeout, attempts: int,
+            server_url: str) -> str:
+    """'GET /pull (after 4000, limit 2000): no answer from <server> within the 120 s read
+    timeout (1 try)'."""
+    asked = [f"{k} {v}" for k, v in (params or {}).items() if k in ("after", "limit", "since")]
+    asked += [f"{len(v)} {k}" for k, v in (body or {}).items() if isinstance(v, list)]
+    connect, read = TIMEOUT
+    waited = (f"could not connect to {server_url} within the {connect} s connect timeout"
+              if isinstance(error, requests.ConnectTimeout)
+              else f"no answer from {server_url} within the {read} s read timeout")
+    what = f" ({', '.join(asked)})" if asked else ""
+    tries = "1 try" if attempts == 1 else f"{attempts} tries"
+    return f"{method} {path}{what}: {waited} ({tries})"
 
 
 class Unreadable(ValueError):
@@ -222,6 +260,9 @@ class RotatingTokens(Protocol):
 
     def rotated(self, token: str) -> None:
         """The server agreed: `token` is now the current one."""
+
+    def keep_access(self, token: str, expires: float) -> None:
+        """A new access token, good until `expires` (time.time()), for the next syncs."""
 
 
 class _Abortable(HTTPAdapter):

@@ -3,7 +3,9 @@ changes waiting to sync, last sync, conflicts; Sync now.
 
 Counts are read on the DB worker, again after every change (the app's change signal); sync
 runs on the network worker through ``sync.engine.run_sync(session)``, and what it wrote
-reaches every open screen by the same signal. The sync engine (and requests) is imported on
+reaches every open screen by the same signal. A first sync's progress (records of total)
+comes from the engine on the network worker by a queued signal, so the UI thread only
+reads it. The sync engine (and requests) is imported on
 the first sync, on the network worker, so it costs the window's start nothing.
 """
 
@@ -12,17 +14,17 @@ from sync.cancel import Cancel
 
 from . import probe
 from .context import Context
-from .qt import QLabel, QStatusBar, QTimer, Signal
+from .qt import QLabel, QStatusBar, Qt, QTimer, Signal
 from .tasks import collection_paused
 from .timefmt import local
 from .widgets import button, set_state
 
 
-def run_sync(session, cancel: Cancel | None = None):
+def run_sync(session, cancel: Cancel | None = None, progress=None):
     """On the network worker: the sync engine is imported here, on its first use."""
     from sync import engine
     with collection_paused():
-        return engine.run_sync(session, cancel=cancel)
+        return engine.run_sync(session, cancel=cancel, progress=progress)
 
 
 OFFLINE_RETRY_SECONDS = 15
@@ -38,6 +40,7 @@ class SyncStatusBar(QStatusBar):
 
     conflicts_clicked = Signal()
     revoked = Signal(str)  # the agency revoked this laptop (its copy is wiped): what to say
+    progressed = Signal(int, int)  # records of total a first sync has received (any thread)
 
     def __init__(self):
         """Only the widgets (part of the window's frame, built while the key is derived);
@@ -52,10 +55,13 @@ class SyncStatusBar(QStatusBar):
         self.connection = QLabel()
         self.pending = QLabel()
         self.last_sync = QLabel()
+        self.progress = QLabel()
+        self.progress.hide()
+        self.progressed.connect(self._show_progress, Qt.ConnectionType.QueuedConnection)
         self.conflicts = button("", self.conflicts_clicked.emit, name="conflictsButton")
         self.conflicts.setFlat(True)
         self.sync_button = button("Sync now (F5)", self.sync_now, name="syncNow")
-        for w in (self.connection, self.pending, self.last_sync):
+        for w in (self.connection, self.pending, self.last_sync, self.progress):
             self.addWidget(w)
         self.addPermanentWidget(self.conflicts)
         self.addPermanentWidget(self.sync_button)
@@ -106,7 +112,8 @@ class SyncStatusBar(QStatusBar):
         self.sync_button.setEnabled(False)
         self.sync_button.setText("Syncing…")
         self._cancel = Cancel()
-        self.ctx.tasks.net(run_sync, self._cancel).success(self._synced).failure(
+        self.ctx.tasks.net(run_sync, self._cancel, self.progressed.emit).success(
+            self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
     def _synced(self, summary: dict) -> None:
@@ -147,7 +154,13 @@ class SyncStatusBar(QStatusBar):
                 errors.show(TandemError(failure.text), self.window())
         self.refresh()
 
+    def _show_progress(self, received: int, total: int) -> None:
+        if self.syncing:
+            self.progress.setText(f"Receiving records: {received:,} of {total:,}")
+            self.progress.show()
+
     def _sync_done(self) -> None:
+        self.progress.hide()
         self.syncing = False
         self._cancel = None
         self.sync_button.setEnabled(True)

@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from fieldapp.errors import ValidationError
 from fieldapp.records import is_supervisor
-from fieldapp.timeutil import now_iso
+from fieldapp.timeutil import now_iso, parse_iso, to_iso
 
 from .. import protocol as P
 from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
@@ -101,15 +101,51 @@ class PasswordBody(BaseModel):
                                          "for a user who has one")
 
 
+def _iso_time(value: str) -> str:
+    """An ISO 8601 time in the server's form; a ValueError (422) names what is wrong."""
+    try:
+        return to_iso(parse_iso(value.strip().upper()))
+    except ValueError:
+        raise ValueError(f"{value[:40]!r} is not an ISO 8601 time") from None
+
+
+# A time as a laptop sends it: checked as it is read, so a bad one is a 422 like any field.
+IsoTime = Annotated[str, Field(max_length=40, json_schema_extra={"format": "date-time"}),
+                    AfterValidator(_iso_time)]
+
+
 class DeviceStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sync: Literal["started", "finished"]
     pending_changes: JsonInt = Field(ge=0, le=JSON_INT_MAX,
                                  description="changes in this laptop's outbox")
-    oldest_pending_at: str | None = Field(default=None, max_length=40, pattern=_NAME,
-                                          description="when the oldest of them was made")
+    oldest_pending_at: IsoTime | None = Field(
+        default=None, description="when the oldest of them was made (ISO 8601; no zone: UTC)")
     check: str | None = Field(default=None, max_length=16, pattern=r"^[a-z]+$",
                               description="how the finished sync's check ended")
+
+
+class OutboxReport(BaseModel):
+    """A laptop's fleet report folded into its push or pull (query parameters), as POST
+    /device/status has it."""
+    pending_changes: int | None = Field(default=None, ge=0, le=JSON_INT_MAX,
+                                        description="the laptop's changes waiting to be sent")
+    oldest_pending_at: IsoTime | None = Field(
+        default=None, description="when the oldest of them was made (ISO 8601; no zone: UTC)")
+
+
+class SyncReport(OutboxReport):
+    """What a laptop folds into its pull (query parameters; see GET /pull)."""
+    directory_since: int | None = Field(
+        default=None, ge=0, le=JSON_INT_MAX,
+        description="the laptop's directory version: the page carries the changes after it")
+    roster: bool = Field(default=False, description="the page carries the team roster")
+    summary: bool = Field(
+        default=False, description="the last page carries the end-of-sync summary")
+    have_count: int | None = Field(default=None, ge=0, le=JSON_INT_MAX,
+                                   description="the laptop's record count, for the check")
+    have_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$",
+                                  description="the laptop's hash sum, for the check")
 
 
 class EnrolBody(BaseModel):
@@ -439,35 +475,78 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         return Query(None, min_length=1, max_length=64)
 
     @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403, 409))
-    def push(body: PushBody, epoch: str | None = optional_id(),
-             last_op: str | None = optional_id(), access_token: str = Depends(bearer)):
-        """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred."""
+    def push(body: PushBody, report: Annotated[OutboxReport, Query()], request: Request,
+             epoch: str | None = optional_id(), last_op: str | None = optional_id(),
+             access_token: str = Depends(bearer)):
+        """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred.
+        The laptop may fold its fleet report (`pending_changes`, `oldest_pending_at`) in."""
         ops = [op.model_dump() for op in body.ops]
+        oldest = report.oldest_pending_at
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
             if late is None:
                 results = exchange.push(conn, caller, ops)
+                if report.pending_changes is not None:
+                    fleet.report(conn, caller, app_version(request), report.pending_changes,
+                                 oldest, False, None)
         if late:
             raise _behind(late)
         return _json({"results": results, "server_time": now_iso()})
 
     @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 409, 410))
-    def pull(after: int = Query(0, ge=0, le=JSON_INT_MAX),
+    def pull(report: Annotated[SyncReport, Query()], request: Request,
+             after: int = Query(0, ge=0, le=JSON_INT_MAX),
              limit: int = Query(P.PULL_PAGE, ge=1, le=P.PULL_PAGE_MAX),
              epoch: str | None = optional_id(), last_op: str | None = optional_id(),
              access_token: str = Depends(bearer)):
-        """Records the caller may see changed after the cursor `after`, oldest change first."""
+        """Records the caller may see changed after the cursor `after`, oldest change first.
+        A laptop may fold the rest of an idle sync into the page (SyncReport): its
+        fleet report, the directory's changes, the roster, and on the last page the summary
+        (read with the page), and the first page of a first sync how many records come (its
+        progress); a last page with nothing in it whose summary equals the sums
+        the laptop sent ends its sync as checked, so an idle sync is this one request."""
+        oldest = report.oldest_pending_at
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             late = restore.check(conn, caller, epoch, last_op=last_op, after=after)
             if late is None:
                 try:
                     page = exchange.pull(conn, caller, after, limit)
-                    return _json(page, page.pop("records"))
                 except exchange.CursorExpired as e:
                     raise ApiError(410, str(e), "cursor_expired") from None
+                if report.model_fields_set:
+                    page.update(_extras(conn, caller, report, page, after, oldest,
+                                        app_version(request)))
+                return _json(page, page.pop("records"))
         raise _behind(late)
+
+    def app_version(request: Request) -> str:
+        """The laptop's version (its header, which the version gate has checked)."""
+        return request.headers.get(P.VERSION_HEADER, P.OLDEST_LAPTOP)
+
+    def _extras(conn, caller, report: SyncReport, page: dict, after: int, oldest: str | None,
+                app_version: str) -> dict:
+        extras = {}
+        if report.directory_since is not None:
+            extras["directory"] = {**directory.changes(conn, report.directory_since,
+                                                       P.DIRECTORY_PAGE),
+                                   "epoch": read_meta(conn, "epoch")}
+        if report.roster:
+            extras["roster"] = accounts.roster(conn, caller)
+        finished = False
+        if report.summary and after == 0 and page["more"]:  # a first sync: how much comes,
+            extras["total"] = exchange.summary(conn, caller)["count"]  # for its progress
+        if report.summary and not page["more"]:
+            extras["summary"] = summary = exchange.summary(conn, caller)
+            finished = (not page["records"] and not page["withdrawn"]
+                        and (report.have_count, report.have_hash)
+                        == (summary["count"], summary["hash"]))
+        if report.pending_changes is not None:
+            fleet.report(conn, caller, app_version, report.pending_changes, oldest, finished,
+                         "ok" if finished else None)
+            extras["reported"] = "finished" if finished else "started"
+        return extras
 
     @app.post(f"{P.PREFIX}/recovery/offer", responses=_errors(401, 403, 409))
     def recovery_offer(body: OfferBody, known: str | None = optional_id(),
@@ -595,11 +674,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                       x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
         """What this laptop says of itself at the start and end of a sync: its changes
         waiting and when the oldest was made (its version is the request's header)."""
-        try:
-            oldest = fleet.check_stamp(body.oldest_pending_at)
-        except ValueError:
-            raise ApiError(400, f"oldest_pending_at {body.oldest_pending_at!r} is not an ISO "
-                                "8601 time") from None
+        oldest = body.oldest_pending_at
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
             fleet.report(conn, caller, x_tandem_version, body.pending_changes, oldest,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from fieldapp.timeutil import now_iso, parse_iso, to_iso, utc_now
+from fieldapp.timeutil import now_iso, parse_iso, utc_now
 
 from . import agency_settings
 from .accounts import Caller
@@ -110,7 +110,3 @@ def line(d: dict) -> str:
         parts.append("⚠ " + "; ".join(d["flag_text"]))
     return "  ".join(parts)
 
-
-def check_stamp(value: str | None) -> str | None:
-    """An outbox time as the laptop sent it, in the server's form; ValueError if not a time."""
-    return to_iso(parse_iso(value)) if value else None

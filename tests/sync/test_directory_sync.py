@@ -4,6 +4,7 @@ data. Runs on SQLite and PostgreSQL, against a real server."""
 
 import csv
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,10 +280,12 @@ def test_directory_pages_and_needs_a_signed_in_caller(agency, laptop):
 
 
 class NoDirectoryEndpoint(HTTPAdapter):
-    """Sends directory requests to a path the server does not have (an older server)."""
+    """Sends directory requests to a path the server does not have, and asks no pull for the
+    directory's changes (an older server's pull brings none)."""
 
     def send(self, request, **kwargs):
-        request.url = request.url.replace("/v1/directory", "/v1/no-such-endpoint")
+        request.url = re.sub(r"directory_since=\d+&?", "", request.url.replace(
+            "/v1/directory", "/v1/no-such-endpoint"))
         return super().send(request, **kwargs)
 
 

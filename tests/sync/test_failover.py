@@ -135,6 +135,9 @@ def test_failover_to_a_replica_that_missed_the_last_commits_loses_nothing(
     wait_for("the WAL receiver to stop",
              lambda: psql(REPLICA[1], "SELECT count(*) FROM pg_stat_wal_receiver") == "0")
 
+    for session in (writer, puller, late):  # their access tokens run out: each sync on the
+        with session.db.atomic():  # primary alone renews its sign-in there
+            session.db.execute("DELETE FROM access_token")
     outreach(writer, 7, note="lost with the primary")
     changes.patch(writer, "follow_up", fid, {"note": "seen at the library"})
     assert engine.run_sync(writer)["pushed"] == 8

@@ -119,6 +119,8 @@ def test_a_server_that_hangs_up_dropped_the_connection():
 def test_a_refused_sign_in_asks_for_an_online_sign_in(agency, laptop):
     officer = laptop("ofc.ramirez")
     credentials.save_refresh_token(officer, "a token this server never issued")
+    with officer.db.atomic():  # and the access token ran out: the sync must refresh
+        officer.db.execute("DELETE FROM access_token")
     with pytest.raises(T.SignInRejected) as raised:
         engine.run_sync(officer)
     found = failures.classify(raised.value)

@@ -22,6 +22,13 @@ def keyring_kind(request):
     return None
 
 
+def expire_access(session) -> None:
+    """A quarter of an hour on: the sign-in's access token ran out, so the next sync
+    refreshes (rotating the refresh token)."""
+    with session.db.atomic():
+        session.db.execute("DELETE FROM access_token")
+
+
 def reused(agency) -> int:
     return agency.scalar("SELECT count(*) FROM admin_audit WHERE action = 'token.reused'")
 
@@ -31,6 +38,7 @@ def test_a_lost_answer_and_a_crash_mid_rotation_leave_the_laptop_signed_in(
     officer = laptop("ofc.ramirez")
     first = credentials.load_refresh_token(officer)
     lossy = LoseResponses("/refresh", times=1)  # the server rotated; the laptop heard nothing
+    expire_access(officer)
     assert engine.run_sync(officer, http=http_with(lossy), backoff_s=0)["check"] == "ok"
     assert lossy.lost == 1 and credentials.load_refresh_token(officer) != first
 
@@ -39,6 +47,7 @@ def test_a_lost_answer_and_a_crash_mid_rotation_leave_the_laptop_signed_in(
 
     monkeypatch.setattr(credentials.RefreshTokens, "rotated", crash)
     outreach(officer, 2)
+    expire_access(officer)
     with pytest.raises(KeyboardInterrupt):
         engine.run_sync(officer)
     monkeypatch.undo()
@@ -57,6 +66,7 @@ def test_a_lost_answer_and_a_crash_mid_rotation_leave_the_laptop_signed_in(
 def test_a_copy_used_after_the_laptop_revokes_the_sign_in(agency, laptop):
     officer = laptop("ofc.ramirez")
     copied = credentials.load_refresh_token(officer)
+    expire_access(officer)
     engine.run_sync(officer)  # rotates
     thief = requests.post(f"{agency.url}/v1/refresh", json={"refresh_token": copied}, timeout=30)
     assert thief.status_code == 401 and thief.json()["code"] == "token_reused"

@@ -3,6 +3,7 @@ HTTP server that answers as told: errors are told apart by type and status, neve
 
 import http.server
 import json
+import socket
 import threading
 
 import pytest
@@ -73,3 +74,20 @@ def test_a_server_without_a_roster_leaves_the_laptops_as_it_is(answers, officer)
     with pytest.raises(transport.SyncFailed) as refused:
         roster.pull_roster(officer, t)
     assert refused.value.status == 409
+
+
+def test_network_errors_are_retried_for_a_bounded_time_not_a_count(monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on: refused at once
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    slept = []
+    t = transport.Transport(url, max_attempts=6, sleep=slept.append)
+    with pytest.raises(requests.ConnectionError):
+        t.call("GET", "/summary", auth=False)
+    assert t.requests_made == 6  # within the time allowed, every try is made
+
+    monkeypatch.setattr(transport, "RETRY_WITHIN_S", 0.0)
+    t = transport.Transport(url, max_attempts=6, sleep=slept.append)
+    with pytest.raises(requests.ConnectionError):
+        t.call("GET", "/summary", auth=False)
+    assert t.requests_made == 1  # past it, no new try, whatever the count allows

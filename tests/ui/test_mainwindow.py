@@ -191,3 +191,43 @@ def test_changes_leave_soon_after_the_connection_returns(qtbot, theme, data_dir,
     finally:
         close_window(qtbot, window)
         server.stop()
+
+
+def test_a_first_sync_shows_its_progress_in_the_status_bar(qtbot, open_window, data_dir,
+                                                           tmp_path):
+    import threading
+
+    from sync import engine as sync_engine
+    from sync import online
+    from sync.server import accounts
+    from sync.server.db import make_engine
+    from sync.server.embedded import start_local_server
+    server = start_local_server(tmp_path / "server")
+    try:
+        engine = make_engine(server.db_url)
+        with engine.begin() as conn:
+            for name in ("ofc.writer", "ofc.ramirez"):
+                accounts.add_user(conn, name, "officer", ["mhst-1"], "long enough pw")
+        engine.dispose()
+        writer = online.login(tmp_path / "writer", server.url, "ofc.writer", "long enough pw")
+        with writer.db.atomic():
+            for _ in range(2500):
+                outreach.log_contact(writer, supplies=["water"])
+        assert sync_engine.run_sync(writer)["check"] == "ok"
+        writer.close()
+        session = online.login(data_dir, server.url, "ofc.ramirez", "long enough pw")
+        window = open_window(session)
+        shown = []
+        window.status.progressed.connect(
+            lambda *_: shown.append((threading.current_thread() is threading.main_thread(),
+                                     window.status.progress.text(),
+                                     window.status.progress.isVisible())),
+            Qt.ConnectionType.QueuedConnection)
+        qtbot.mouseClick(window.status.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Online" in window.status.connection.text(), timeout=30_000)
+        settle(qtbot, window)
+        assert shown[0] == (True, "Receiving records: 2,000 of 2,500", True)
+        assert shown[-1][1] == "Receiving records: 2,500 of 2,500"
+        assert not window.status.progress.isVisible()  # gone once the sync is done
+    finally:
+        server.stop()
