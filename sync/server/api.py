@@ -55,6 +55,7 @@ def _a_json_integer(value):
 
 
 JsonInt = Annotated[int, BeforeValidator(_a_json_integer)]
+PENDING_MAX = 2**31 - 1  # a laptop's outbox count: the device table's integer column
 
 
 class Op(BaseModel):
@@ -117,8 +118,8 @@ IsoTime = Annotated[str, Field(max_length=40, json_schema_extra={"format": "date
 class DeviceStatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sync: Literal["started", "finished"]
-    pending_changes: JsonInt = Field(ge=0, le=JSON_INT_MAX,
-                                 description="changes in this laptop's outbox")
+    pending_changes: JsonInt = Field(ge=0, le=PENDING_MAX,
+                                     description="changes in this laptop's outbox")
     oldest_pending_at: IsoTime | None = Field(
         default=None, description="when the oldest of them was made (ISO 8601; no zone: UTC)")
     check: str | None = Field(default=None, max_length=16, pattern=r"^[a-z]+$",
@@ -128,7 +129,7 @@ class DeviceStatusBody(BaseModel):
 class OutboxReport(BaseModel):
     """A laptop's fleet report folded into its push or pull (query parameters), as POST
     /device/status has it."""
-    pending_changes: int | None = Field(default=None, ge=0, le=JSON_INT_MAX,
+    pending_changes: int | None = Field(default=None, ge=0, le=PENDING_MAX,
                                         description="the laptop's changes waiting to be sent")
     oldest_pending_at: IsoTime | None = Field(
         default=None, description="when the oldest of them was made (ISO 8601; no zone: UTC)")
@@ -670,14 +671,14 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             raise ApiError(401, str(e), "unauthorized") from None
 
     @app.post(f"{P.PREFIX}/device/status", responses=_errors(401, 403))
-    def device_status(body: DeviceStatusBody, access_token: str = Depends(bearer),
-                      x_tandem_version: str = Header(default=P.OLDEST_LAPTOP)):
+    def device_status(body: DeviceStatusBody, request: Request,
+                      access_token: str = Depends(bearer)):
         """What this laptop says of itself at the start and end of a sync: its changes
         waiting and when the oldest was made (its version is the request's header)."""
         oldest = body.oldest_pending_at
         with engine.begin() as conn:
             caller = as_caller(conn, access_token)
-            fleet.report(conn, caller, x_tandem_version, body.pending_changes, oldest,
+            fleet.report(conn, caller, app_version(request), body.pending_changes, oldest,
                          body.sync == "finished", body.check)
         return {"recorded": True}
 
