@@ -193,16 +193,21 @@ class Launch:
             self.process.wait()
 
 
-def wait_for_sync(log: Path, after: int, launch: Launch, timeout: float = 60) -> list[str]:
+def wait_for_sync(log: Path, after: int, launch: Launch, timeout: float = 60,
+                  quiet_s: float = 1.5) -> list[str]:
     """The agency server's access lines after byte `after` of its log, once a sync has ended
-    there (its last request, the summary, answered 200)."""
+    there: a pull answered 200 (the last page ends a sync, its summary folded in) and no
+    request since for `quiet_s`."""
     deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
     while True:
         lines = log.read_bytes()[after:].decode(errors="replace").splitlines()
         requests = [" ".join(m) for m in (re.findall(
             r'"method": "(\w+)", "path": "([^"]+)", "status": (\d+)', line) for line in lines)
             for m in m]
-        if "GET /v1/summary 200" in requests:
+        if len(requests) != seen:
+            seen, since = len(requests), time.monotonic()
+        elif "GET /v1/pull 200" in requests and time.monotonic() - since > quiet_s:
             return requests
         launch.check()
         if time.monotonic() > deadline:
@@ -228,7 +233,7 @@ def use_app(launch: Launch, user: str, password: str, server_url: str, server_lo
     type_text(d, password)
     keys(d, "Tab")
     type_text(d, server_url)
-    keys(d, "Tab", "space")  # Sign in
+    keys(d, "Return")  # Enter signs in from the server field (the code field follows it)
     main = launch.wait_window(MAIN)
     launch.step("signed in")
     requests = wait_for_sync(server_log, log_start, launch)
