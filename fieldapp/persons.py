@@ -18,12 +18,6 @@ def add_person(session: Session, values: dict, record_id: str | None = None) -> 
     return changes.create(session, "person", values, record_id=record_id)
 
 
-def update_person(session: Session, person_id: str, values: dict) -> dict:
-    merged = {**changes.get(session, "person", person_id), **values}
-    _check_identity(merged)
-    return changes.patch(session, "person", person_id, values)
-
-
 def view_person(session: Session, person_id: str) -> dict:
     """The person's record, for display; audited as a view."""
     person = changes.get(session, "person", person_id)
