@@ -253,8 +253,9 @@ def officer_returned(shots: Shots, officer: Laptop) -> None:
 
 def render(out: Path) -> Shots:
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
-        old.unlink()
+    for old in out.glob("*.png"):  # its own, not those other scripts take (pair-, intake-)
+        if old.name.startswith(("officer-", "clinician-", "peer-", "sergeant-", "signin-")):
+            old.unlink()
     shots = Shots(out)
     work = Path(tempfile.mkdtemp(prefix="tandem-screenshots-"))
     xservers = XServers(work / "x")
