@@ -22,6 +22,7 @@ runs).
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,8 @@ from fieldapp import __version__, keys, paths  # noqa: E402
 from fieldapp.session import Profile, create_cache  # noqa: E402
 from tests.bundle import desktop  # noqa: E402
 
-USER, PASSWORD = "ofc.bench", "bench password, long enough"
+USER = "ofc.bench"
+PASSWORD = secrets.token_urlsafe(16)  # a throwaway cache; made anew each run
 BARE = """
 import sys
 from PySide6.QtGui import QKeySequence, QShortcut

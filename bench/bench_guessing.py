@@ -13,6 +13,7 @@ Prints one JSON object last.
 
 import argparse
 import json
+import secrets
 import statistics
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from bench.agency_server import agency_server  # noqa: E402
 from sync.server import accounts, agency_settings  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 
-PASSWORD = "correct horse battery"
+PASSWORD = secrets.token_urlsafe(16)  # throwaway accounts on a throwaway database
 TEAM = "mhst-1"
 
 

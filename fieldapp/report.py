@@ -7,14 +7,12 @@ The formats are written by report_formats (CSV, JSON) and report_pdf (reportlab,
 when a PDF is written, so the screens that show figures never load it).
 """
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import report_formats
+from . import files, report_formats
 from .errors import ValidationError
 from .metrics import (DEFAULTS, Figure, Parameters, Period, apco_breakdown, apco_rows,
                       check_in_minutes, compute)
@@ -98,19 +96,10 @@ def write_report(conn, month: str, team: str | None, fmt: str, out: str | Path, 
     if fmt not in FORMATS:
         raise ValidationError("report", {"format": f"must be one of {', '.join(FORMATS)}"})
     report = build_report(conn, month, team, tz=tz, parameters=parameters, now=now)
-    out = Path(out)
     data = {"csv": lambda: report_formats.to_csv(report).encode("utf-8"),
             "json": lambda: report_formats.to_json(report).encode("utf-8"),
             "pdf": lambda: _pdf(report)}[fmt]()
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return out
+    return files.write_whole(out, data)
 
 
 def _pdf(report: Report) -> bytes:

@@ -8,6 +8,7 @@ made up. The EIDO sample (docs/samples/eido-incident.json) is written by hand.
 """
 
 import json
+import secrets
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -25,7 +26,7 @@ from sync.server import accounts, cli, directory  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
 from sync.server.embedded import serve_in_thread  # noqa: E402
 
-PASSWORD = "samples only, never a real one"
+PASSWORD = secrets.token_urlsafe(16)  # a throwaway server; made anew each run
 PROJECT = "Downtown Street Outreach"
 PROJECTS = {PROJECT: {
     "teams": ["outreach-1"], "organization": "Tucson Police Department",

@@ -10,6 +10,7 @@ opened in the encounter form, both notes shown), releases-*.png and release-reco
 releases screen, and recording a signed one). The data is the demo's, fictional.
 """
 
+import secrets
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -25,7 +26,7 @@ from sync.server import accounts  # noqa: E402
 from sync.server.db import make_engine  # noqa: E402
 from sync.server.embedded import start_local_server  # noqa: E402
 
-PASSWORD = "screenshots only"
+PASSWORD = secrets.token_urlsafe(16)  # a throwaway server; made anew each run
 SIZES = {"": (1366, 768), "-1024": (1024, 768)}
 RAYMOND, BLUE_JACKET, PREACHER = ("01a1961f-5c00-7c59-b837-ca9e2a258040",
                                   "01a1961f-63d0-7212-959c-cace3240a0ec",

@@ -10,8 +10,6 @@ crc_checkin records are read, and of them only times, never who or why.
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
+from fieldapp import files
 from fieldapp.errors import ValidationError
 from fieldapp.metrics import Period, percentile
 from fieldapp.report_formats import csv_cell
@@ -111,16 +110,7 @@ def write(engine, month: str, fmt: str, out: Path, target: float) -> Path:
         table = rows(conn, month, zone, target)
     data = (to_csv(month, table, target).encode() if fmt == "csv"
             else to_pdf(month, table, target, zone))
-    out = Path(out)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return out
+    return files.write_whole(out, data)
 
 
 def to_csv(month: str, table, target: float) -> str:

@@ -55,6 +55,17 @@ class _Batch:
         self.seq += 1
         return self.seq
 
+    def add_new(self, rt: RecordType, record_id: str, team: str, values: dict, *, stamp: str,
+                created_hlc: str, author: str, device: str, deleted: bool = False) -> None:
+        """A record this batch creates, at version 1, every field stamped `stamp`."""
+        self.records[record_id] = {
+            "id": record_id, "table_name": rt.table, "team": team, "clinical": rt.clinical,
+            "version": 1, "change_seq": self.next_seq(), "deleted": deleted, "data": values,
+            "field_hlc": {k: stamp for k in values}, "created_hlc": created_hlc,
+            "updated_hlc": stamp, "author": author, "device": device}
+        self.new.add(record_id)
+        self.dirty.add(record_id)
+
 
 def lock_changes(conn) -> None:
     """Take the change counter's lock for the rest of the transaction (push takes it too):
@@ -289,16 +300,8 @@ def _create(batch: _Batch, rt: RecordType, op: dict) -> dict:
         team = caller.teams[0]
     if team not in caller.teams:
         return _rejected(f"team: {caller.username} is not a member of team {team!r}")
-    hlc = op["hlc"]
-    row = {
-        "id": op["record_id"], "table_name": rt.table, "team": team, "clinical": rt.clinical,
-        "version": 1, "change_seq": batch.next_seq(), "deleted": False, "data": values,
-        "field_hlc": {k: hlc for k in values}, "created_hlc": hlc, "updated_hlc": hlc,
-        "author": caller.username, "device": caller.device_id,
-    }
-    batch.records[row["id"]] = row
-    batch.new.add(row["id"])
-    batch.dirty.add(row["id"])
+    batch.add_new(rt, op["record_id"], team, values, stamp=op["hlc"], created_hlc=op["hlc"],
+                  author=caller.username, device=caller.device_id)
     return {"status": P.APPLIED, "version": 1}
 
 

@@ -10,8 +10,6 @@ docs/fhir.md says what is written and what is left out.
 """
 
 import json
-import os
-import tempfile
 import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from fieldapp import files
 from fieldapp.timeutil import parse_iso, to_iso
 
 from . import agency_settings
@@ -193,11 +192,4 @@ def _write(out: Path, bundle: dict) -> None:
     """The file appears whole or not at all."""
     if out.is_dir():
         raise ExportError(f"{out} is a folder; give the JSON file to write")
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            json.dump(bundle, f, indent=1, ensure_ascii=False)
-        os.replace(temporary, out)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    files.write_whole(out, json.dumps(bundle, indent=1, ensure_ascii=False).encode("utf-8"))

@@ -235,17 +235,9 @@ def _restore(batch: _Batch, rt: RecordType, given: dict, values: dict) -> dict:
         team = caller.teams[0]
     if team not in caller.teams:
         return _rejected(f"team: {caller.username} is not a member of team {team!r}")
-    stamp = given["updated_hlc"]
-    row = {
-        "id": given["id"], "table_name": rt.table, "team": team, "clinical": rt.clinical,
-        "version": 1, "change_seq": batch.next_seq(), "deleted": bool(given["deleted"]),
-        "data": values, "field_hlc": {k: stamp for k in values},
-        "created_hlc": given["created_hlc"], "updated_hlc": stamp,
-        "author": given["author"], "device": given["device"],
-    }
-    batch.records[row["id"]] = row
-    batch.new.add(row["id"])
-    batch.dirty.add(row["id"])
+    batch.add_new(rt, given["id"], team, values, stamp=given["updated_hlc"],
+                  created_hlc=given["created_hlc"], author=given["author"],
+                  device=given["device"], deleted=bool(given["deleted"]))
     return {"status": P.RESTORED, "version": 1}
 
 
