@@ -53,7 +53,8 @@ def main() -> int:
         accounts.add_user(conn, "ofc.ramirez", "officer", ["mhst-1"], PASSWORD, "Luis Ramirez")
     directory.import_directory(agency, seeds.DIRECTORY_DIR)
     for key, value in (("agency_name", "Tucson Police Department Mental Health Support Team"),
-                       ("hmis_projects", json.dumps(PROJECTS)), ("hmis_exit_after_days", "14")):
+                       ("hmis_projects", json.dumps(PROJECTS)), ("hmis_exit_after_days", "14"),
+                       ("two_factor", "optional")):  # fictional accounts, passwords alone
         assert cli.main(["--db", db_url, "settings", "set", key, value]) == 0
     server = serve_in_thread(db_url)
     try:
