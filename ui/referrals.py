@@ -60,6 +60,7 @@ class ReferralsView(QWidget):
         self.results_view.setWordWrap(True)
         self.results_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._suggest = True  # a newly selected service suggests its category
         self.results_view.selectionModel().currentChanged.connect(self._service_chosen)
         self.category = QComboBox()
         self.category.setObjectName("referralCategory")
@@ -124,7 +125,7 @@ class ReferralsView(QWidget):
         shortcut(self, "Send the referral", "Ctrl+S", self.send)
         # the referrals, and what they are made from (encounters, outreach contacts, people)
         ctx.watch(self, {"referral", "encounter", "outreach_contact", "person"}, self.refresh)
-        ctx.watch(self, {DIRECTORY}, self.search)
+        ctx.watch(self, {DIRECTORY}, lambda: self.search(keep_choice=True))
         self.refresh()
         self.search()
 
@@ -133,7 +134,8 @@ class ReferralsView(QWidget):
         self.ctx.tasks.db(load, self.open_only.isChecked()).success(self._show).run()
 
     def _show(self, found: dict) -> None:
-        wanted = self.wanted_source or self.source.currentData()
+        wanted = self.wanted_source or (self.source.currentData() or {}).get("id")
+        person = self.person.currentData()  # kept when the same record is shown again
         self.source.blockSignals(True)
         self.source.clear()
         for s in found["sources"]:
@@ -146,6 +148,8 @@ class ReferralsView(QWidget):
         ids = [self.source.itemData(i)["id"] for i in range(self.source.count())]
         self.source.setCurrentIndex(ids.index(wanted) if wanted in ids else 0)
         self._source_chosen()
+        if self.person.findData(person) >= 0:
+            self.person.setCurrentIndex(self.person.findData(person))
         self.wanted_source = None
         selected = self.selected_id()
         self.model.set_rows(found["referrals"])
@@ -173,20 +177,31 @@ class ReferralsView(QWidget):
         self.query.setFocus()
         self.query.selectAll()
 
-    def search(self) -> None:
+    def search(self, keep_choice: bool = False) -> None:
+        """Look the typed text up; the first service found is selected. With `keep_choice` (the
+        directory changed under a sync) the selection and the category stay as the user left
+        them: a sync never picks a service or a category for them."""
         self._timer.stop()
         text = self.query.text()
-        self.ctx.tasks.db(search, text).success(lambda rows, t=text: self._results(t, rows)).run()
+        self.ctx.tasks.db(search, text).success(
+            lambda rows, t=text: self._results(t, rows, keep_choice)).run()
 
-    def _results(self, text: str, rows: list[dict]) -> None:
+    def _results(self, text: str, rows: list[dict], keep_choice: bool) -> None:
         if text != self.query.text():
             return  # typing moved on
-        selected = (self.selected_service() or {}).get("id")  # kept when the directory changes
-        self.results.set_rows(rows)
+        selected = (self.selected_service() or {}).get("id")
         ids = [r.get("id") for r in rows]
-        if rows:
-            self.results_view.setCurrentIndex(self.results.index(
-                ids.index(selected) if selected in ids else 0))
+        if selected in ids:
+            row = ids.index(selected)
+        elif rows and not keep_choice:
+            row = 0
+        else:
+            row = None
+        self._suggest = selected not in ids  # the same service again keeps the chosen category
+        self.results.set_rows(rows)
+        if row is not None:
+            self.results_view.setCurrentIndex(self.results.index(row))
+        self._suggest = True
 
     def selected_service(self) -> dict | None:
         index = self.results_view.currentIndex()
@@ -194,7 +209,7 @@ class ReferralsView(QWidget):
 
     def _service_chosen(self, *_args) -> None:
         service = self.selected_service()
-        if service:
+        if service and self._suggest:
             self.category.setCurrentIndex(self.category.findData(
                 referrals.suggested_category(service)))
 

@@ -229,10 +229,10 @@ class StrictJsonRoute(APIRoute):
 
 class OfferKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    table: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, max_length=36)
+    table: str = Field(min_length=1, max_length=64, pattern=_NAME)
+    id: str = Field(min_length=1, max_length=36, pattern=_NAME)
     version: JsonInt = Field(ge=0, le=2**31)
-    updated_hlc: str = Field(min_length=1, max_length=80)
+    updated_hlc: str = Field(min_length=1, max_length=80, pattern=_NAME)
     confirmed: StrictBool  # the laptop had it from this server in the epoch it names (`known`)
 
 
@@ -243,13 +243,13 @@ class OfferBody(BaseModel):
 
 class GivenRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    table: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, max_length=36)
+    table: str = Field(min_length=1, max_length=64, pattern=_NAME)
+    id: str = Field(min_length=1, max_length=36, pattern=_NAME)
     deleted: StrictBool
-    created_hlc: str = Field(min_length=1, max_length=80)
-    updated_hlc: str = Field(min_length=1, max_length=80)
-    author: str = Field(min_length=1, max_length=64)
-    device: str = Field(min_length=1, max_length=64)
+    created_hlc: str = Field(min_length=1, max_length=80, pattern=_NAME)
+    updated_hlc: str = Field(min_length=1, max_length=80, pattern=_NAME)
+    author: str = Field(min_length=1, max_length=64, pattern=_NAME)
+    device: str = Field(min_length=1, max_length=64, pattern=_NAME)
     fields: dict[str, Any]
 
 
@@ -473,7 +473,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     # confirmed to it) let the server refuse a request from another history generation (409
     # epoch_changed), and notice when it forgot changes (sync/server/restore.py).
     def optional_id():
-        return Query(None, min_length=1, max_length=64)
+        return Query(None, min_length=1, max_length=64, pattern=_NAME)
 
     @app.post(f"{P.PREFIX}/push", responses=_errors(401, 403, 409))
     def push(body: PushBody, report: Annotated[OutboxReport, Query()], request: Request,
@@ -562,7 +562,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         return _json(answer)
 
     @app.post(f"{P.PREFIX}/recovery/records", responses=_errors(401, 403, 409))
-    def recovery_records(body: ReturnBody, epoch: str = Query(min_length=1, max_length=64),
+    def recovery_records(body: ReturnBody,
+                         epoch: str = Query(min_length=1, max_length=64, pattern=_NAME),
                          access_token: str = Depends(bearer)):
         """Take back records the server lacks or holds at an older state, with their ids,
         fields, clock stamps and authors; one result per record: restored, merged,

@@ -95,3 +95,51 @@ def test_referrals_model(qtmodeltester, peer_with_directory):
     model = ReferralsModel()
     model.set_rows(referrals.team_referrals(peer))
     qtmodeltester.check(model)
+
+
+def test_a_directory_sync_leaves_the_service_and_category_as_the_user_left_them(
+        qtbot, open_window, peer):
+    """The directory arrives (or changes) under a sync while the referral form is open: it
+    neither picks a service nor rewrites a category the user chose."""
+    from ui.context import DIRECTORY
+    outreach.log_contact(peer, services_offered=["food"])
+    window = open_window(peer)
+    view = window.show_screen("referrals")
+    settle(qtbot, window)
+    assert view.selected_service() is None  # no directory on this laptop yet
+    view.category.setCurrentIndex(view.category.findData("food"))
+
+    directory.replace_directory(peer.db, hsds.read_directory(seeds.DIRECTORY_DIR))
+    window.ctx.changed.emit(frozenset({DIRECTORY}))  # as the sync that brought it
+    settle(qtbot, window)
+    assert view.results.rowCount() > 0
+    assert view.selected_service() is None and view.category.currentData() == "food"
+
+    qtbot.keyClicks(view.query, "low-barrier shelter")  # the user's own search picks one
+    qtbot.waitUntil(lambda: not view._timer.isActive(), timeout=5000)
+    settle(qtbot, window)
+    assert view.category.currentData() == "shelter"
+    view.category.setCurrentIndex(view.category.findData("housing"))  # and the user overrules
+    window.ctx.changed.emit(frozenset({DIRECTORY}))
+    settle(qtbot, window)
+    assert view.selected_service()["name"] == "Open Door Low-Barrier Shelter"
+    assert view.category.currentData() == "housing"
+
+
+def test_a_sync_leaves_the_record_the_referral_is_made_on_as_chosen(qtbot, open_window, peer):
+    """A change that comes in under a sync redraws the screen; the contact the user chose to
+    refer from stays chosen (it used to go back to the newest)."""
+    blue = persons.add_person(peer, {"kind": "alias", "alias": "Blue Jacket"})
+    older = outreach.log_contact(peer, person_id=blue, services_offered=["food"])
+    outreach.log_contact(peer, services_offered=["shelter_info"])
+    window = open_window(peer)
+    view = window.show_screen("referrals")
+    settle(qtbot, window)
+    ids = [view.source.itemData(i)["id"] for i in range(view.source.count())]
+    view.source.setCurrentIndex(ids.index(older))
+    assert view.person.currentData() == blue
+
+    window.ctx.changed.emit(frozenset({"person", "outreach_contact"}))  # as the next sync
+    settle(qtbot, window)
+    assert view.source.currentData()["id"] == older
+    assert view.person.currentData() == blue
