@@ -754,10 +754,11 @@ class Laptop:
         self.click_widget(name="signOut")
 
     def go(self, key: str) -> Snapshot:
-        """Click a screen's button in the navigation (nav_KEY); wait until that screen shows."""
+        """Click a screen's button in the navigation (nav_KEY); wait until that screen shows
+        what it loads (a screen fills in from its workers after it appears, as a user waits)."""
         self.click_widget(name=f"nav_{key}")
-        return self.wait_for(lambda s: s if s.screen_key() == key else None,
-                             f"the {key} screen")
+        return self.wait_for(lambda s: s if s.screen_key() == key and not any(
+            w.get("busy") for w in s.windows) else None, f"the {key} screen, loaded")
 
     def nav_keys(self) -> list[str]:
         """The screens this user's navigation offers, top to bottom."""
