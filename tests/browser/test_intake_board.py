@@ -29,7 +29,7 @@ from sync.server.db import make_engine
 from tests.conftest import PASSWORD
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -259,8 +259,14 @@ def test_the_board_by_keyboard_refreshing_itself(server, browser, shots):
 
 def test_signed_out_the_board_goes_back_to_sign_in(server, browser):
     driver = browser
-    driver.get(f"{server['url']}/intake")
-    driver.find_element(By.CSS_SELECTOR, "form[action='/intake/sign-out'] button").click()
+    driver.get(f"{server['url']}/intake")  # signed in by the test before, in this browser
+    sign_out = "form[action='/intake/sign-out'] button"
+    try:
+        _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, sign_out))
+    except TimeoutException:
+        pytest.fail(f"no Sign out on {driver.current_url}: "
+                    f"{driver.find_element(By.TAG_NAME, 'body').text[:600]!r}")
+    driver.find_element(By.CSS_SELECTOR, sign_out).click()
     _wait(driver, lambda d: d.current_url.endswith("/intake/sign-in"))
     driver.get(f"{server['url']}/intake")
     assert driver.current_url.endswith("/intake/sign-in")
