@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import requests
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -58,12 +59,6 @@ def wait_until(check, what: str, timeout: float = 15.0, interval: float = 0.2, l
             seen = f"; last seen: {last()}" if last else ""
             raise Timeout(f"waited {timeout:g} s for {what}{seen}")
         time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def spawn(argv: list[str], log: Path, err: Path | None = None, **options) -> subprocess.Popen:
