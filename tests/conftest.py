@@ -47,7 +47,7 @@ ON_A_DISPLAY = ("e2e", "bundle", "browser")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """For pytest-xdist's `--dist loadgroup` (tests/run runs two workers): a test file stays
+    """For pytest-xdist's `--dist loadgroup` (tests/run runs a worker per core): a test file stays
     on one worker, so its module fixtures are made once, and the suites on a display form one
     group, so they never compete with each other for the screen or the clock."""
     for item in items:
