@@ -22,9 +22,9 @@ from fieldapp.session import unlock
 from sync import credentials, engine
 from sync.server import record_sums
 from tests.conftest import PASSWORD
+from tests.ports import free_port
 
 from sync_helpers import LoseResponses, follow_up, http_with, outreach
-from tests.ports import free_port
 
 HERE = Path(__file__).parent
 
@@ -224,7 +224,6 @@ def _serve_process(db_url, port):
 
 
 def test_3_server_killed_and_restarted_mid_batch(agency, laptop):
-
     officer = laptop("ofc.ramirez")
     agency.running.stop()  # this test runs the server as a separate process it can kill
     agency.running.stop = lambda: None
