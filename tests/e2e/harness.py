@@ -368,6 +368,10 @@ class Snapshot:
         main = self.window(cls="MainWindow")
         return main and main.get("screen")
 
+    def idle(self) -> bool:
+        """No window has work queued on its workers or a result not yet shown."""
+        return not any(w.get("busy") for w in self.windows)
+
     @staticmethod
     def label(w: dict) -> str:
         said = w.get("text") or w.get("accessible") or ""
@@ -599,7 +603,7 @@ class Laptop:
 
     def wait_idle(self, timeout: float = 20.0) -> Snapshot:
         """Until no window has work queued or results not yet shown (loads, saves)."""
-        return self.wait_for(lambda s: s if not any(w.get("busy") for w in s.windows) else None,
+        return self.wait_for(lambda s: s if s.idle() else None,
                              "the app to finish its queued work", timeout)
 
     def wait_widget(self, timeout: float = 20.0, **query) -> dict:
@@ -752,8 +756,8 @@ class Laptop:
         """Click a screen's button in the navigation (nav_KEY); wait until that screen shows
         what it loads (a screen fills in from its workers after it appears, as a user waits)."""
         self.click_widget(name=f"nav_{key}")
-        return self.wait_for(lambda s: s if s.screen_key() == key and not any(
-            w.get("busy") for w in s.windows) else None, f"the {key} screen, loaded")
+        return self.wait_for(lambda s: s if s.screen_key() == key and s.idle() else None,
+                             f"the {key} screen, loaded")
 
     def nav_keys(self) -> list[str]:
         """The screens this user's navigation offers, top to bottom."""

@@ -20,7 +20,6 @@ from sync.server.embedded import serve_in_thread
 from tests.ports import free_port
 
 
-
 @pytest.fixture
 def db_url(tmp_path):
     """The agency's database: SQLite is enough here (nothing of this is in the database)."""

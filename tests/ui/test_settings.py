@@ -1,7 +1,6 @@
 """Settings and "offline, because": the agency server's address (checked against the server
 before it is saved), the theme, the lock minutes; the status bar saying why it is offline."""
 
-
 import pytest
 
 from fieldapp import lock, outreach, settings
