@@ -516,6 +516,9 @@ class Laptop:
         """F5 and the sync it runs. A sync already under way (the automatic one, perhaps still
         failing from a moment ago) takes the key press; its failure is followed by another
         press, as a user would."""
+        on_top = next((w for w in self.snapshot().windows if w["active"]), None)
+        assert on_top is None or on_top["class"] == "MainWindow", \
+            f"F5 would go to '{on_top['title']}', not the main window: close it first"
         for attempt in range(attempts):
             mark = self.mark()
             self.key("F5")

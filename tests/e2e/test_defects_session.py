@@ -153,7 +153,12 @@ def test_defect_03_the_server_address_can_be_changed_in_the_app(world):
     save = snap.find(cls="QPushButton", window=window, screen=field["screen"], shown=True,
                      text=r"(?i)save|check|apply|use")
     assert save, f"nothing beside the address field saves it: {snap.summary()}"
+    mark = laptop.mark()
     laptop.click(save[0])
+    laptop.wait_for(lambda s: s.find(name="serverSaid", text=r"^Saved\b"),
+                    "the settings to say the new address is saved")
+    laptop.wait_sync(mark)  # the one saving starts
+    laptop.key("Escape")  # F5 is the main window's, as every shortcut
     laptop.sync_now()
     assert connection(laptop.snapshot()).startswith("● Online")
 
