@@ -42,10 +42,16 @@ def start_shift(session: Session, unit: str, vehicle: str | None = None,
 
 def set_status(session: Session, shift_id: str, status: str, at: datetime | str | None = None,
                note: str | None = None, lat: float | None = None, lon: float | None = None) -> str:
-    """One tap in the car: append a status event with its time."""
+    """One tap in the car: append a status event with its time. A tap on the status the unit
+    is already in (a double tap, a second press to be sure) adds nothing: the timeline and the
+    shift's minutes count each status once; a time, a note or a place given is always kept."""
     shift = changes.get(session, "shift", shift_id)
     if shift["ended_at"] is not None:
         raise TandemError("this shift has ended")
+    if at is None and note is None and lat is None and lon is None:
+        events = timeline(session, shift_id)
+        if events and events[-1]["status"] == status:
+            return events[-1]["id"]
     return changes.create(session, "shift_event", {
         "shift_id": shift_id, "status": status, "at": when(at, "shift_event", "at"), "note": note,
         "lat": lat, "lon": lon,

@@ -33,6 +33,18 @@ def test_shift_start_status_end(officer):
         shifts.set_status(officer, sid, "available")
 
 
+def test_a_second_tap_on_the_current_status_adds_nothing(officer):
+    sid = shifts.start_shift(officer, "MHST-11", "V-201", [])
+    first = shifts.set_status(officer, sid, "on_scene")
+    waiting = _outbox(officer)
+    assert shifts.set_status(officer, sid, "on_scene") == first
+    assert _outbox(officer) == waiting  # nothing new to sync either
+    shifts.set_status(officer, sid, "available")
+    shifts.set_status(officer, sid, "on_scene")
+    assert [e["status"] for e in shifts.timeline(officer, sid)] == [
+        "in_service", "on_scene", "available", "on_scene"]
+
+
 def test_ending_a_shift_finalizes_its_encounters_only(officer):
     """A shift is submitted when it ends: its encounters become final (amendments from then
     on, and old enough ones leave the laptop with retention); another shift's stay open."""
