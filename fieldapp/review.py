@@ -246,6 +246,15 @@ def timeline_of(session: Session, shift_id: str, tables: set[str]) -> list[dict]
             e["table"] != "clinical_note"]
 
 
+def _assignment_source(r: dict) -> str:
+    """"CAD incident CAD-2026-0412", or "Supervisor, CAD incident …": the source said once."""
+    source = labels.text(r["source"])
+    if not r["cad_incident"]:
+        return source
+    incident = f"CAD incident {r['cad_incident']}"
+    return incident if r["source"] == "cad" else f"{source}, {incident}"
+
+
 def _entries(session: Session, shift: dict) -> list[dict]:
     shift_id = shift["id"]
     start, end = _window(shift)
@@ -262,8 +271,7 @@ def _entries(session: Session, shift: dict) -> list[dict]:
         add("shift_event", r, r["at"], f"Status: {labels.text(r['status'])}", r["note"])
     for r in _rows(session, "assignment", "shift_id = ?", [shift_id]):
         add("assignment", r, r["taken_at"] or r["received_at"],
-            f"Assignment P{r['priority']} ({labels.text(r['source'])}"
-            f"{', CAD ' + r['cad_incident'] if r['cad_incident'] else ''})",
+            f"Assignment P{r['priority']} ({_assignment_source(r)})",
             "; ".join(p for p in (r["summary"], r["place"], labels.text(r["status"]),
                                    labels.text(r["disposition"])) if p))
     encounter_ids = []

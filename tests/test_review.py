@@ -137,3 +137,18 @@ def test_a_queue_of_many_shifts_flags_each_shift_by_its_own_records(sergeant):
     for item in items:
         assert item.flags == review.flags(sergeant, item.shift)  # the same, alone
     assert review.review_state(sergeant, ids[2])[0] == "approved"
+
+
+def test_the_timeline_names_an_assignments_source_and_cad_incident_once(sergeant):
+    from fieldapp import assignments
+    shift_id = ended_shift(sergeant)
+    for values in ({"source": "cad", "cad_incident": "T2611210042", "priority": 1},
+                   {"source": "supervisor", "cad_incident": "T2611210043", "priority": 2},
+                   {"source": "supervisor", "priority": 3}):
+        aid = assignments.create_assignment(sergeant, {"type": "call_for_service",
+                                                       "summary": "Welfare check", **values})
+        assignments.take(sergeant, aid, "MHST-12", shift_id, at=at(250 - values["priority"]))
+    titles = [e["title"] for e in review.timeline(sergeant, shift_id) if e["table"] == "assignment"]
+    assert titles == ["Assignment P1 (CAD incident T2611210042)",
+                      "Assignment P2 (Supervisor, CAD incident T2611210043)",
+                      "Assignment P3 (Supervisor)"]
