@@ -11,7 +11,8 @@ when it does not know this one, so a restore does not sign the fleet out.
 
 The access token (minutes long) stays in the encrypted cache with when it runs out, so a sync
 refreshes it only when it is about to run out (transport.ACCESS_MARGIN_S), a sync ahead: a
-sync's requests then go on the main thread's token, never a refresh from the pull's fetcher.
+sync's requests then go on the main thread's token; the pull's fetcher never refreshes (a
+request of its that would is asked again on the main thread, transport.RefreshNeeded).
 
 A revoked device deletes the user's cache, wrapped key and token, then reports it.
 """

@@ -53,7 +53,7 @@ from fieldapp.timeutil import now_iso, parse_iso, utc_now
 from . import credentials, fleet, giveback, roster
 from . import protocol as P
 from .cancel import Cancel
-from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
+from .transport import DeviceRevoked, NoServer, RefreshNeeded, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
 
@@ -365,16 +365,25 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
     cursor, history = int(cursor_text or 0), _history(session)
     first, total, received = extras, None, 0
 
-    def fetch(after: int, more: dict | None = None) -> dict:
+    def fetch(after: int, more: dict | None = None, may_refresh: bool = True) -> dict:
         return transport.call("GET", "/pull", params={
-            "after": after, "limit": page_size, **history, "summary": "true", **(more or {})})
+            "after": after, "limit": page_size, **history, "summary": "true", **(more or {})},
+            may_refresh=may_refresh)
+
+    def fetched_ahead() -> dict | None:
+        """The page asked for ahead, if it is the next one and came without a new token."""
+        if ahead is None or ahead[0] != cursor:
+            return None
+        try:
+            return ahead[1].result()
+        except RefreshNeeded:
+            return None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tandem-pull") as fetcher:
         ahead: tuple[int, Future] | None = None
         while True:
             try:
-                page = (ahead[1].result() if ahead and ahead[0] == cursor
-                        else fetch(cursor, first))
+                page = fetched_ahead() or fetch(cursor, first)
             except SyncFailed as e:
                 if e.code != "cursor_expired" or cursor == 0:
                     raise
@@ -395,7 +404,7 @@ def _pull(session: Session, transport: Transport, page_size: int, summary: Summa
                 cursor, summary.rebuilt, summary.scope_changed = 0, True, True  # behind the
                 continue  # cursor: pull again from the start
             if page["more"]:
-                ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"]))
+                ahead = (page["cursor"], fetcher.submit(fetch, page["cursor"], None, False))
             summary.pulled += _apply(session, page["records"], force=summary.rebuilt,
                                      cursor=page["cursor"], epoch=epoch, summary=summary,
                                      withdrawn=page.get("withdrawn", ()),

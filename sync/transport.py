@@ -115,13 +115,19 @@ class Transport:
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.cancelled
 
-    def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True) -> dict:
+    def call(self, method: str, path: str, *, body=None, params=None, auth: bool = True,
+             may_refresh: bool = True) -> dict:
+        """One request, retried. `may_refresh=False` (another thread's request: a refresh
+        writes the rotated token to the cache, which only its own thread may use) raises
+        RefreshNeeded where a new access token would be asked for."""
         refreshed, started = False, time.monotonic()
         for attempt in range(1, self.max_attempts + 1):
             if self.cancel is not None:
                 self.cancel.check()
             if auth and (self.access_token is None or self.access_expires is not None
                          and self.access_expires - time.time() < ACCESS_MARGIN_S):
+                if not may_refresh:
+                    raise RefreshNeeded(f"{method} {path}")
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
@@ -154,6 +160,8 @@ class Transport:
                 self.sleep(delay)
                 continue
             if response.status_code == 401 and auth and not refreshed:
+                if not may_refresh:
+                    raise RefreshNeeded(f"{method} {path}")
                 refreshed, self.access_token = True, None
                 continue
             if (response.status_code == 429 and auth) or response.status_code >= 500:
@@ -246,6 +254,11 @@ def _waited(method: str, path: str, params, body, error: requests.Timeout, attem
     what = f" ({', '.join(asked)})" if asked else ""
     tries = "1 try" if attempts == 1 else f"{attempts} tries"
     return f"{method} {path}{what}: {waited} ({tries})"
+
+
+class RefreshNeeded(Exception):
+    """A request that needs a new access token, made where none may be asked for: ask again
+    on the session's own thread."""
 
 
 class Unreadable(ValueError):

@@ -6,6 +6,7 @@ stranger cannot use the folded report to claim a sync that did not match."""
 
 import re
 import time
+from datetime import timedelta
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -14,6 +15,7 @@ from sync_helpers import outreach
 import seeds
 from fieldapp import changes
 from sync import credentials, engine
+from sync.server import accounts
 from sync.server import directory as server_directory
 
 
@@ -167,3 +169,20 @@ def test_a_first_sync_reports_its_progress_page_by_page(agency, laptop):
     heard.clear()
     engine.run_sync(reader, page_size=100, progress=lambda n, of: heard.append((n, of)))
     assert heard == []  # a later sync is quick: no progress to show
+
+
+def test_a_token_running_out_mid_pull_is_refreshed_on_the_syncs_own_thread(agency, laptop,
+                                                                          monkeypatch):
+    """A long first sync outlives its access token; the page asked for ahead (on the pull's
+    fetcher thread, which may not write the rotated token to the cache) is asked again on
+    the sync's thread, which refreshes, and nothing fails."""
+    writer = laptop("ofc.writer")
+    outreach(writer, 100)
+    engine.run_sync(writer)
+    monkeypatch.setattr(accounts, "ACCESS_TTL", timedelta(seconds=61))  # 1 s before the margin
+    reader = laptop("ofc.reader")
+    http, adapter = counted()
+    summary = engine.run_sync(reader, http=http, page_size=10,
+                              progress=lambda n, of: time.sleep(0.2))  # a slow car: 2 s
+    assert summary["pulled"] == 100
+    assert adapter.seen.count("POST /v1/refresh") >= 2, adapter.seen  # refreshed mid-pull
