@@ -154,7 +154,7 @@ def _write(conn, batch: _Batch) -> None:
         return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
                 "field_hlc": json.dumps(row["field_hlc"])}
 
-    insert_rows(conn, record, [dumped(batch.records[i]) for i in batch.new])
+    insert_rows(conn, record, [dumped(batch.records[i]) for i in sorted(batch.new)])
     changed = batch.dirty - batch.new
     if changed:
         columns = ("version", "change_seq", "deleted", "data", "field_hlc", "updated_hlc",
