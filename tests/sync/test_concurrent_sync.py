@@ -17,8 +17,10 @@ from collections import defaultdict
 
 import pytest
 import requests
+from sqlalchemy import text
 
 from sync import protocol as P
+from sync.server import change_log
 from sync.server.tables import record, record_sum
 from tests.agency_process import serving
 from tests.conftest import PASSWORD
@@ -178,3 +180,39 @@ def test_concurrent_pushers_and_pullers_see_every_record_once(agency, tmp_path):
     assert (summary["count"], summary["hash"]) == (mine.count, mine.hex)
     assert sorted((s.team, s.table_name, s.count) for s in sums) == [
         (team, "person", sum(1 for i in server if teams_of[i] == team)) for team in TEAMS]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_push_still_open_holds_pulls_back_until_it_ends_however_it_ends(agency):
+    """A push that took values and has not committed keeps pulls below them; when it rolls
+    back, or its server process dies mid-transaction, pulls go on at once."""
+    agency.add_user("ofc.a", "officer", [TEAMS[0]])
+    device = Device(agency.url, "ofc.a")
+
+    def push_one() -> str:
+        op = device.op("create", f"p-{device.counter + 1}", {
+            "team": TEAMS[0], "kind": "alias", "alias": "x"})
+        [result] = device.call("POST", "/push", json={"ops": [op]})["results"]
+        assert result["status"] == P.APPLIED
+        return op["record_id"]
+
+    def pulled() -> set[str]:
+        return {r["id"] for r in device.call("GET", "/pull", params={"after": 0})["records"]}
+
+    first = push_one()
+    for ending in ("rollback", "killed"):
+        stuck = agency.engine.connect()
+        stuck.begin()
+        change_log.join_writers(stuck)
+        change_log.take(stuck, 2)
+        later = push_one()
+        assert first in pulled() and later not in pulled()
+        if ending == "rollback":
+            stuck.rollback()
+        else:
+            pid = stuck.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with agency.engine.begin() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
+            stuck.invalidate()
+        assert later in pulled()
+        stuck.close()
