@@ -308,7 +308,7 @@ history_generation = Table(
     Column("started_at", String(40), nullable=False),
     Column("reason", String(16), nullable=False),  # restore | mark-restored | detected
     Column("detail", Text, nullable=False),
-    Column("newest_change", BigInteger, nullable=False),  # the change counter it began from
+    Column("newest_change", BigInteger, nullable=False),  # the newest change_seq when it began
 )
 
 # Append-only log of what laptops gave back after a generation began (sync/server/recovery.py):
