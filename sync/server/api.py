@@ -30,14 +30,15 @@ from fieldapp.timeutil import now_iso, parse_iso, to_iso
 from .. import protocol as P
 from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
                login, passwords, recovery, restore)
-from .db import make_engine, read_meta
+from .db import make_engine, read_meta, retried
 from .logs import AccessLog
 from .versions import VersionGate
 
-try:  # PostgreSQL's COPY raises psycopg's own DataError, which SQLAlchemy does not wrap
+try:  # PostgreSQL's COPY raises psycopg's own errors, which SQLAlchemy does not wrap
     from psycopg import DataError as CopyDataError
+    from psycopg import IntegrityError as CopyIntegrityError
 except ModuleNotFoundError:  # a server on SQLite alone (the desktop bundle's demo) has no psycopg
-    CopyDataError = DataError
+    CopyDataError, CopyIntegrityError = DataError, IntegrityError
 
 
 # Identifiers, names and stamps are printable ASCII (no NUL, no space), so every database
@@ -370,6 +371,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                              "code": "error"}, 400)
 
     @app.exception_handler(IntegrityError)
+    @app.exception_handler(CopyIntegrityError)
     async def _db_race(_request: Request, exc: IntegrityError):
         return JSONResponse({"detail": "a concurrent request changed the same rows; retry",
                              "code": "unavailable"}, 503, {"Retry-After": "1"})
@@ -483,16 +485,22 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         The laptop may fold its fleet report (`pending_changes`, `oldest_pending_at`) in."""
         ops = [op.model_dump() for op in body.ops]
         oldest = report.oldest_pending_at
-        with engine.begin() as conn:
-            caller = as_caller(conn, access_token)
-            late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
-            if late is None:
+
+        def apply():
+            with engine.begin() as conn:
+                caller = as_caller(conn, access_token)
+                late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
+                if late:
+                    return late
                 results = exchange.push(conn, caller, ops)
                 if report.pending_changes is not None:
                     fleet.report(conn, caller, app_version(request), report.pending_changes,
                                  oldest, False, None)
-        if late:
-            raise _behind(late)
+                return results
+
+        results = retried(apply)
+        if isinstance(results, restore.Behind):
+            raise _behind(results)
         return _json({"results": results, "server_time": now_iso()})
 
     @app.get(f"{P.PREFIX}/pull", responses=_errors(401, 403, 409, 410))
@@ -568,14 +576,16 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         """Take back records the server lacks or holds at an older state, with their ids,
         fields, clock stamps and authors; one result per record: restored, merged,
         unchanged, deleted (compacted away) or rejected (with the reason)."""
-        with engine.begin() as conn:
-            caller = as_caller(conn, access_token)
-            late = restore.check(conn, caller, epoch, lock=True)
-            if late is None:
-                results = recovery.take_back(conn, caller,
-                                             [r.model_dump() for r in body.records])
-        if late:
-            raise _behind(late)
+        def take_back():
+            with engine.begin() as conn:
+                caller = as_caller(conn, access_token)
+                late = restore.check(conn, caller, epoch, lock=True)
+                return late or recovery.take_back(conn, caller,
+                                                  [r.model_dump() for r in body.records])
+
+        results = retried(take_back)
+        if isinstance(results, restore.Behind):
+            raise _behind(results)
         return _json({"results": results})
 
     @app.post(f"{P.PREFIX}/records", responses=_errors(401, 403))
@@ -638,13 +648,16 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         """CAD posts a call for service for the integration's team, in Tandem's shape or as a
         NENA EIDO (JSON, with `eidoVersion`); it reaches the units' laptops on their next sync.
         201 created; 200 when the incident was already posted; 422 naming each bad field."""
-        with engine.begin() as conn:
-            try:
-                result = integrations.post_assignment(conn, source, body)
-            except ValidationError as e:  # the same 422 shape as a body that fails its schema
-                raise RequestValidationError([
-                    {"type": "value_error", "loc": ("body", field), "msg": why, "input": None}
-                    for field, why in e.problems.items()]) from None
+        def post():
+            with engine.begin() as conn:
+                return integrations.post_assignment(conn, source, body)
+
+        try:
+            result = retried(post)
+        except ValidationError as e:  # the same 422 shape as a body that fails its schema
+            raise RequestValidationError([
+                {"type": "value_error", "loc": ("body", field), "msg": why, "input": None}
+                for field, why in e.problems.items()]) from None
         if result["status"] == P.DUPLICATE:
             response.status_code = 200
         return result

@@ -6,7 +6,9 @@ when a read transaction tries to become a write one; WAL and synchronous=FULL ke
 changes through a power cut.
 """
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -74,6 +76,26 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     ) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
+
+
+T = TypeVar("T")
+# PostgreSQL's codes for a transaction undone for losing a race with another: a unique key
+# another writer had just taken, a deadlock, a serialization failure.
+_LOST_RACE = ("23505", "40P01", "40001")
+
+
+def retried(work: Callable[[], T], attempts: int = 3) -> T:
+    """Run `work` (which opens and commits its own transaction) again when the database undid
+    it for losing a race with another writer: two pushes creating one record, or applying one
+    op, let the later find what the first wrote. After the last attempt the error stands (the
+    API answers 503 and the laptop retries)."""
+    for _ in range(attempts - 1):
+        try:
+            return work()
+        except Exception as e:
+            if getattr(getattr(e, "orig", e), "sqlstate", None) not in _LOST_RACE:
+                raise
+    return work()
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -1,10 +1,13 @@
 """The server's half of the exchange: apply pushed ops once each, serve pulls, check sums.
 
-A push batch runs in one transaction that first locks the change counter. Writers therefore
-take their change_seq values one transaction after another, so a pull that sees seq N has seen
-everything below N: no cursor can skip a row committed late. applied_op rows are written in the
-same transaction as the changes they record, so an op is either applied and remembered, or
-neither.
+A push batch runs in one transaction. It locks the records it reads (PostgreSQL; on SQLite
+every writer holds the database lock), so two pushes to one record take turns while pushes to
+different records run side by side, and takes its change_seq values as it writes
+(change_log.py), which also says why a pull that serves only below its bound never lets a
+cursor skip a row committed late. applied_op rows are written in the same transaction as the
+changes they record, so an op is either applied and remembered, or neither. Two pushes that
+race to create one record, or to apply one op, make the database refuse the later one; the
+request is then run again (db.retried) and finds the first.
 
 Mutable records merge field by field: a field whose server value still equals the op's base
 takes the new value; a field changed on both sides goes to the later clock stamp (a
@@ -27,10 +30,10 @@ from fieldapp.timeutil import now_iso, utc_now
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import agency_settings, audit, crc_status, disclosures, record_sums
+from . import agency_settings, audit, change_log, crc_status, disclosures, record_sums
 from .accounts import Caller
 from .db import insert_rows, read_meta
-from .tables import applied_op, change_counter, conflict, meta, record
+from .tables import applied_op, conflict, meta, record
 
 
 class CursorExpired(Exception):
@@ -41,7 +44,6 @@ class CursorExpired(Exception):
 class _Batch:
     conn: object
     caller: Caller
-    seq: int
     records: dict[str, dict]  # id -> row (data and field_hlc parsed)
     loaded_versions: dict[str, int] = field(default_factory=dict)  # as read, before this batch
     new: set[str] = field(default_factory=set)
@@ -50,10 +52,13 @@ class _Batch:
     conflicts: list[dict] = field(default_factory=list)
     stamp_limit_ms: int = 0  # clock stamps beyond this wall time are clamped to it
     clamped: list[str] = field(default_factory=list)  # the stamps as sent, when clamped
+    changes: int = 0
 
     def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
+        """A stand-in for the record's next change_seq: negative, in the order taken; _write
+        puts real values, taken as late as possible, in their place."""
+        self.changes += 1
+        return -self.changes
 
     def add_new(self, rt: RecordType, record_id: str, team: str, values: dict, *, stamp: str,
                 created_hlc: str, author: str, device: str, deleted: bool = False) -> None:
@@ -67,17 +72,9 @@ class _Batch:
         self.dirty.add(record_id)
 
 
-def lock_changes(conn) -> None:
-    """Take the change counter's lock for the rest of the transaction (push takes it too):
-    a writer that reads before it pushes sees no concurrent writer's rows appear meanwhile."""
-    conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                 .with_for_update()).scalar_one()
-
-
 def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     """Apply a batch of ops in the caller's transaction; one result per op, in order."""
-    seq = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                       .with_for_update()).scalar_one()
+    change_log.join_writers(conn)
     op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: json.loads(r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
@@ -86,7 +83,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
                and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
     loaded = _load(conn, list(wanted))
-    batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()},
+    batch = _Batch(conn, caller, loaded, {i: r["version"] for i, r in loaded.items()},
                    stamp_limit_ms=clock_limit_ms(conn))
 
     results, blocked = [], set()
@@ -136,8 +133,11 @@ def _parent(table: str, fields) -> tuple[str, str, object] | None:
 
 
 def _load(conn, ids: list[str]) -> dict[str, dict]:
+    """These records as they are, locked until the transaction ends (in id order, so that two
+    writers never wait for each other's locks)."""
     rows = {}
-    for r in conn.execute(select(record).where(record.c.id.in_(ids))).mappings():
+    for r in conn.execute(select(record).where(record.c.id.in_(ids)).order_by(record.c.id)
+                          .with_for_update()).mappings():
         row = dict(r)
         row["data"], row["field_hlc"] = json.loads(row["data"]), json.loads(row["field_hlc"])
         rows[row["id"]] = row
@@ -145,11 +145,16 @@ def _load(conn, ids: list[str]) -> dict[str, dict]:
 
 
 def _write(conn, batch: _Batch) -> None:
+    fresh = sorted((row for row in batch.records.values() if row["change_seq"] < 0),
+                   key=lambda row: -row["change_seq"])
+    for row, seq in zip(fresh, change_log.take(conn, len(fresh)), strict=True):
+        row["change_seq"] = seq
+
     def dumped(row):
         return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
                 "field_hlc": json.dumps(row["field_hlc"])}
 
-    insert_rows(conn, record, [dumped(batch.records[i]) for i in batch.new])
+    insert_rows(conn, record, [dumped(batch.records[i]) for i in sorted(batch.new)])
     changed = batch.dirty - batch.new
     if changed:
         columns = ("version", "change_seq", "deleted", "data", "field_hlc", "updated_hlc",
@@ -169,10 +174,8 @@ def _write(conn, batch: _Batch) -> None:
         else:
             sums.replace(row["team"], row["table_name"], i, batch.loaded_versions[i],
                          row["version"], row["change_seq"])
-    sums.write(conn)
     _settle_conflicts(conn, batch)
-    conn.execute(update(change_counter).where(change_counter.c.id == 1)
-                 .values(value=batch.seq))
+    sums.write(conn)  # last: other writers of the team wait for these rows until commit
 
 
 def _settle_conflicts(conn, batch: _Batch) -> None:
@@ -463,8 +466,10 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     follow a change on their next sync, and the caller's role and teams (`scope`), so a
     laptop shrinks its copy when they change."""
     covered = disclosures.covered_notes(conn, caller)
+    below = change_log.servable_below(conn)
     rows = conn.execute(
-        select(record).where(record.c.change_seq > after, *_visible(caller, covered))
+        select(record).where(record.c.change_seq > after, *_visible(caller, covered),
+                             *([record.c.change_seq < below] if below is not None else []))
         .order_by(record.c.change_seq).limit(limit + 1)).mappings().all()
     # Checked after the read: a compaction that committed before it raised the horizon, and
     # one that commits after it could not take tombstones this page already holds. Cursor 0
@@ -515,8 +520,7 @@ def compact(conn, before: str) -> dict:
     the parent row). applied_op is kept whole, so an op replayed after the rebuild still gets
     its stored result, never a second application, and a discarded record is told apart from
     one a restore lost."""
-    conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                 .with_for_update()).scalar_one()  # no push interleaves (one may revive a row)
+    change_log.exclude_writers(conn)  # no push interleaves (one may revive a row)
     last_change = (select(applied_op.c.record_id, func.max(applied_op.c.applied_at).label("at"))
                    .group_by(applied_op.c.record_id).subquery())
     old = conn.execute(

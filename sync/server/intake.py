@@ -25,7 +25,7 @@ from fieldapp.records import NOTICE_SHOWN
 from fieldapp.timeutil import now_iso, parse_iso, to_iso, utc_now
 
 from .. import protocol as P
-from . import accounts, audit, exchange
+from . import accounts, audit, change_log, exchange
 from .tables import app_user, intake_session, record
 
 BOARD_HOURS = 12  # notices sent this long ago still show (a shift)
@@ -192,9 +192,9 @@ def stamp(conn, staff: Staff, notice_id: str, what: str) -> dict:
         raise IntakeError(f"unknown stamp {what!r}")
     if not _is_id(notice_id):
         raise IntakeError("no such notice")
-    # The change counter's lock orders this with every other writer, so two staff clicking at
-    # once make one record, never two.
-    exchange.lock_changes(conn)
+    # Excluding every other writer orders this with them, so two staff clicking at once make
+    # one record, never two.
+    change_log.exclude_writers(conn)
     found = conn.execute(select(record.c.team, record.c.data).where(
         record.c.id == notice_id, record.c.table_name == "crc_notice",
         record.c.deleted.is_(False))).first()

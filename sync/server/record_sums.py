@@ -3,15 +3,18 @@ records are written: what the end-of-sync summary reads (protocol.SetHash over e
 caller may see), so a sync costs the same in a team's tenth year as in its first.
 
 A write adds its new version's digest and subtracts the one it replaced; the sum is mod
-2**64 (stored signed, as databases keep 64-bit integers). Every writer of `record` holds the
-change counter lock, so these rows change one transaction at a time.
+2**64 (stored signed, as databases keep 64-bit integers). On PostgreSQL, where writers run
+side by side, each row is changed by one statement that adds to what it holds (taking its
+lock until the transaction ends), in (team, table) order so two writers never wait for each
+other; on SQLite writers take turns, so a row is read, then written.
 """
 
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from .. import protocol as P
+from . import change_log
 from .tables import record, record_sum
 
 MOD = 1 << 64
@@ -46,6 +49,11 @@ class Changes:
         keys = set(self.count) | set(self.total)
         if not keys:
             return
+        if conn.dialect.name == "postgresql":
+            conn.execute(_ADD, [{"team": key[0], "table_name": key[1], "count": self.count[key],
+                                 "total": _signed(self.total[key] % MOD),
+                                 "top_seq": self.top[key]} for key in sorted(keys)])
+            return
         teams = sorted({team for team, _ in keys})
         now = {(r.team, r.table_name): r for r in conn.execute(
             select(record_sum).where(record_sum.c.team.in_(teams)))}
@@ -62,8 +70,18 @@ class Changes:
                     .values(**values))
 
 
+# Adds a change to a row (or makes it): the sum wraps mod 2**64 into the signed range.
+_ADD = text(
+    "INSERT INTO record_sum AS s (team, table_name, count, total, top_seq) "
+    "VALUES (:team, :table_name, :count, :total, :top_seq) "
+    "ON CONFLICT (team, table_name) DO UPDATE SET count = s.count + excluded.count, "
+    f"total = ((s.total::numeric + excluded.total + {MOD >> 1}) % {MOD} + {MOD}) % {MOD}"
+    f" - {MOD >> 1}, top_seq = greatest(s.top_seq, excluded.top_seq)")
+
+
 def rebuild(conn, teams: list[str] | None = None) -> None:
     """Recount from `record` (all teams, or these): for a new table and after compaction."""
+    change_log.exclude_writers(conn)
     conn.execute(delete(record_sum).where(
         *([record_sum.c.team.in_(teams)] if teams is not None else [])))
     sums = Changes()

@@ -34,11 +34,11 @@ from fieldapp.records import RECORD_TYPES, RecordType
 from fieldapp.timeutil import now_iso
 
 from .. import protocol as P
-from . import audit, disclosures, restore
+from . import audit, change_log, disclosures, restore
 from .accounts import Caller
 from .db import insert_rows, read_meta
 from .exchange import _Batch, _load, _validated, _write  # the same batch writes as a push
-from .tables import change_counter, device, record, recovery
+from .tables import device, record, recovery
 
 AUDIT_TABLE = "audit_event"
 KEPT = "kept_on_laptop"
@@ -131,15 +131,14 @@ def _in_scope(caller: Caller, row, readable: set[str], covered: dict) -> bool:
 
 
 def take_back(conn, caller: Caller, records: list[dict]) -> list[dict]:
-    """Apply records a laptop gives back, in the caller's transaction (which holds the change
-    counter lock); one result per record, in order."""
-    seq = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                       .with_for_update()).scalar_one()
+    """Apply records a laptop gives back, in the caller's transaction, as a push does; one
+    result per record, in order."""
+    change_log.join_writers(conn)
     wanted = {r["id"] for r in records}
     wanted |= {r["fields"].get(P.PARENT_FIELDS[r["table"]][0]) for r in records
                if r["table"] in P.PARENT_FIELDS}
     loaded = _load(conn, [w for w in wanted if isinstance(w, str)])
-    batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()})
+    batch = _Batch(conn, caller, loaded, {i: r["version"] for i, r in loaded.items()})
     compacted = restore.ever_applied(conn, [r["id"] for r in records if r["id"] not in loaded])
     results, log, kept = [], [], {}
     for given in records:

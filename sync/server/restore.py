@@ -34,10 +34,10 @@ from sqlalchemy.engine import make_url
 from fieldapp.ids import new_id
 from fieldapp.timeutil import now_iso, utc_now
 
-from . import accounts, audit
+from . import accounts, audit, change_log
 from .accounts import Caller
 from .db import make_engine, migrate, read_meta
-from .tables import (admin_audit, app_user, applied_op, change_counter, device,
+from .tables import (admin_audit, app_user, applied_op, device,
                      history_generation, meta, record, token)
 
 RESTORE, MARKED, DETECTED = "restore", "mark-restored", "detected"
@@ -57,17 +57,17 @@ class Behind:
 
 
 def newest_change(conn) -> int:
-    return conn.scalar(select(change_counter.c.value).where(change_counter.c.id == 1))
+    return change_log.newest(conn)
 
 
 def start_generation(conn, reason: str, detail: str, *, actor: str,
                      device_id: str | None = None, unless_moved_from: str | None = None) -> str:
     """Give the server a new epoch and log it (and in the admin audit trail); returns the
-    epoch. Holds the change counter lock, so no push interleaves. With `unless_moved_from`, a
+    epoch. Excludes every other writer, so no push interleaves. With `unless_moved_from`, a
     generation some other request began since that epoch was read is the answer instead (one
     loss, one generation)."""
-    newest = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                          .with_for_update()).scalar_one()
+    change_log.exclude_writers(conn)
+    newest = change_log.newest(conn)
     if unless_moved_from and (current := read_meta(conn, "epoch")) != unless_moved_from:
         return current
     epoch = new_id()
@@ -86,13 +86,12 @@ def check(conn, caller: Caller, epoch: str | None, *, last_op: str | None = None
     """Whether a request made in generation `epoch` may go ahead (None), or the caller must
     give back first. A request that proves the server forgot changes starts a new generation
     here (the caller's transaction must commit it). Laptops that send no epoch (older
-    versions) are not checked. `lock` takes the change counter lock first, so a writer's
-    epoch cannot change under it."""
+    versions) are not checked. `lock` makes the caller a writer first (change_log), so a
+    writer's epoch cannot change under it."""
     if epoch is None:
         return None
     if lock:
-        conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                     .with_for_update()).scalar_one()
+        change_log.join_writers(conn)
     current = read_meta(conn, "epoch")
     if epoch != current:
         return Behind(current, f"this server's history went back (epoch {current}, yours "

@@ -22,8 +22,8 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
-# One row (id = 1): the last change_seq handed out. Writers lock this row for their whole
-# transaction, so sequence order is commit order and a cursor never skips a late commit.
+# One row (id = 1): the last change_seq handed out, on SQLite (whose writers take turns). On
+# PostgreSQL the sequence record_change_seq gives the values (revision 0013, change_log.py).
 change_counter = Table(
     "change_counter", metadata,
     Column("id", Integer, primary_key=True),
@@ -32,8 +32,8 @@ change_counter = Table(
 
 # Per team and record table: how many records, the sum of their digests (protocol.SetHash,
 # mod 2**64, stored as a signed 64-bit integer), and the newest change_seq. Kept by every
-# transaction that writes `record` (all of which hold the change counter lock), so the
-# end-of-sync summary reads a few rows instead of the team's whole history.
+# transaction that writes `record` (record_sums.py), so the end-of-sync summary reads a few
+# rows instead of the team's whole history.
 record_sum = Table(
     "record_sum", metadata,
     Column("team", String(64), nullable=False),
@@ -308,7 +308,7 @@ history_generation = Table(
     Column("started_at", String(40), nullable=False),
     Column("reason", String(16), nullable=False),  # restore | mark-restored | detected
     Column("detail", Text, nullable=False),
-    Column("newest_change", BigInteger, nullable=False),  # the change counter it began from
+    Column("newest_change", BigInteger, nullable=False),  # the newest change_seq when it began
 )
 
 # Append-only log of what laptops gave back after a generation began (sync/server/recovery.py):

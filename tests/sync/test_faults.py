@@ -21,6 +21,7 @@ from fieldapp import changes, schema, shifts
 from fieldapp.session import unlock
 from sync import credentials, engine
 from sync.server import record_sums
+from tests.agency_process import serving
 from tests.conftest import PASSWORD
 from tests.ports import free_port
 
@@ -174,7 +175,18 @@ def test_9_pending_ops_survive_an_app_upgrade_with_a_schema_migration(agency, la
         session.close()
 
 
-def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agency, laptop):
+def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agency, laptop,
+                                                                           tmp_path):
+    """Against `tandem-server serve` with three worker processes: on PostgreSQL their pushes
+    run side by side."""
+    with serving(agency.db_url, tmp_path / "server.log", env={"TANDEM_WORKERS": "3"}) as url:
+        agency.url = url
+        seen, written, pages = _write_while_pulling(agency, laptop)
+    assert written and pages > 5
+    assert seen == written
+
+
+def _write_while_pulling(agency, laptop):
     writers = [laptop(f"ofc.w{i}") for i in range(3)]
     reader = laptop("ofc.reader")
     link = credentials.transport_for(reader)
@@ -211,8 +223,7 @@ def test_pull_cursor_never_skips_rows_committed_late_by_concurrent_writers(agenc
     assert not errors
     written = {r["id"] for r in agency.rows(
         "SELECT id FROM record WHERE table_name = 'outreach_contact'")}
-    assert written and pages > 5
-    assert seen == written
+    return seen, written, pages
 
 
 def _serve_process(db_url, port):
