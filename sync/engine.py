@@ -283,13 +283,16 @@ def pull_directory(session: Session, transport: Transport,
 
 
 def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:
+    """Push the outbox in batches; the first carries the fleet report (the pull that follows
+    carries the next), so a long outbox is not recounted for each batch."""
+    report = fleet.outbox(session)
     while True:
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push",
-                                params={**_history(session), **fleet.outbox(session)},
+        answer = transport.call("POST", "/push", params={**_history(session), **report},
                                 body={"ops": [op["wire"] for op in ops]})
+        report = {}
         _settle(session, ops, answer["results"], summary)
 
 
@@ -319,20 +322,20 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
     """Record the server's answers; confirmed ops leave the outbox in the same transaction."""
     by_id = {r["op_id"]: r for r in results}
     db = session.db
+    last_op, sent = None, []
     with db.atomic():
         for op in ops:
             result = by_id.get(op["wire"]["op_id"])
             if result is None:
                 continue
             if result["status"] in P.FINAL_RESULTS:  # the server keeps it in applied_op
-                db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1",
-                           [op["wire"]["op_id"]])
+                last_op = op["wire"]["op_id"]
             if result["status"] == P.DUPLICATE:
                 summary.duplicates += 1
                 result = result.get("original") or {"status": P.APPLIED}
             status = result["status"]
             if status in (P.APPLIED, P.CONFLICT):
-                db.execute("DELETE FROM outbox WHERE seq = ?", [op["seq"]])
+                sent.append([op["seq"]])
                 summary.pushed += 1
                 for c in result.get("conflicts", []):
                     summary.conflicts += 1
@@ -350,6 +353,9 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                 summary.deferred += 1
                 db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
                            "WHERE seq = ?", [result.get("reason"), op["seq"]])
+        db.conn.executemany("DELETE FROM outbox WHERE seq = ?", sent)
+        if last_op is not None:
+            db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1", [last_op])
 
 
 def _pull(session: Session, transport: Transport, page_size: int, summary: Summary,

@@ -61,14 +61,19 @@ def make_engine(url: str) -> Engine:
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     """Insert many rows with the same keys. On PostgreSQL this is one COPY, which costs far
-    less per row than a statement per row; it runs inside the connection's transaction."""
+    less per row than a statement per row; on SQLite one executemany of the driver's own
+    statement, without SQLAlchemy's per-row parameter processing (the columns are plain text
+    and numbers). Either runs inside the connection's transaction."""
     if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
         return
     quote = conn.dialect.identifier_preparer.quote
     columns = list(rows[0])
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            [tuple(row[c] for c in columns) for row in rows])
+        return
     with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(
             f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     ) as copy:

@@ -33,6 +33,12 @@ from .db import insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
 
 
+# One encoder each, made once: json.dumps with options builds a new encoder on every call,
+# and a push encodes three values per op.
+_text_json = json.JSONEncoder(ensure_ascii=False).encode
+_json = json.JSONEncoder().encode
+
+
 class CursorExpired(Exception):
     """The laptop's cursor is older than the oldest change this server still describes."""
 
@@ -89,7 +95,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     batch = _Batch(conn, caller, seq, loaded, {i: r["version"] for i, r in loaded.items()},
                    stamp_limit_ms=clock_limit_ms(conn))
 
-    results, blocked = [], set()
+    results, blocked, applied_at = [], set(), now_iso()
     for op in ops:
         if op["op_id"] in seen:
             results.append({"op_id": op["op_id"], "status": P.DUPLICATE,
@@ -105,7 +111,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
         seen[op["op_id"]] = result
         batch.applied.append({
             "device_id": caller.device_id, "op_id": op["op_id"], "table_name": op["table"][:64],
-            "record_id": op["record_id"], "result": json.dumps(result), "applied_at": now_iso()})
+            "record_id": op["record_id"], "result": _json(result), "applied_at": applied_at})
         results.append(result)
     _write(conn, batch)
     if batch.clamped:
@@ -146,8 +152,7 @@ def _load(conn, ids: list[str]) -> dict[str, dict]:
 
 def _write(conn, batch: _Batch) -> None:
     def dumped(row):
-        return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
-                "field_hlc": json.dumps(row["field_hlc"])}
+        return {**row, "data": _text_json(row["data"]), "field_hlc": _json(row["field_hlc"])}
 
     insert_rows(conn, record, [dumped(batch.records[i]) for i in batch.new])
     changed = batch.dirty - batch.new
@@ -251,18 +256,18 @@ def _apply(batch: _Batch, op: dict) -> dict:
 def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
     """Check stored-form values with the same rules the laptop uses."""
     values = dict(fields)
-    for f in rt.fields:
-        if f.type is list and isinstance(values.get(f.name), str):
+    for name in rt.list_names:
+        if isinstance(values.get(name), str):
             try:
-                values[f.name] = P.strict_json(values[f.name])
+                values[name] = P.strict_json(values[name])
             except (ValueError, RecursionError):
-                raise ValidationError(rt.table, {f.name: "must be a JSON list"}) from None
+                raise ValidationError(rt.table, {name: "must be a JSON list"}) from None
     values = normalise(rt, values, partial=partial)
-    unstorable = {name: "contains a NUL character or an unpaired surrogate (not valid text)"
-                  for name, value in values.items()
-                  if isinstance(value, str) and not _storable(value)}
-    if unstorable:
-        raise ValidationError(rt.table, unstorable)
+    texts = [value for value in values.values() if isinstance(value, str)]
+    if not _storable("".join(texts)):  # one check for the whole op; which fields, if not
+        raise ValidationError(rt.table, {
+            name: "contains a NUL character or an unpaired surrogate (not valid text)"
+            for name, value in values.items() if isinstance(value, str) and not _storable(value)})
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
         raise ValidationError(rt.table, problems)
     if rt.table == "referral" and not partial and (problems := referral_problems(values)):
