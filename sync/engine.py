@@ -53,7 +53,7 @@ from fieldapp.timeutil import now_iso, parse_iso, utc_now
 from . import credentials, fleet, giveback, roster
 from . import protocol as P
 from .cancel import Cancel
-from .transport import DeviceRevoked, NoServer, SyncFailed, Transport
+from .transport import DeviceRevoked, JsonItems, NoServer, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
 
@@ -291,30 +291,31 @@ def _push(session: Session, transport: Transport, batch_size: int, summary: Summ
         if not ops:
             return
         answer = transport.call("POST", "/push", params={**_history(session), **report},
-                                body={"ops": [op["wire"] for op in ops]})
+                                body={"ops": JsonItems(op["wire"] for op in ops)})
         report = {}
         _settle(session, ops, answer["results"], summary)
 
 
 def _next_batch(session: Session, limit: int) -> list[dict]:
-    """Pending ops in order, skipping records that have a rejected op (it blocks only them)."""
+    """Pending ops in order, skipping records that have a rejected op (it blocks only them).
+    Each op's wire form is made by SQLite from the JSON the outbox keeps."""
     rows = session.db.execute("""
-        SELECT o.seq, o.op_id, o.table_name, o.record_id, o.kind, o.fields, o.base,
-               o.base_version, o.hlc
+        SELECT o.seq, o.op_id, o.table_name, o.record_id, length(o.fields) + length(o.base),
+               json_object('op_id', o.op_id, 'table', o.table_name, 'record_id', o.record_id,
+                           'kind', o.kind, 'fields', json(o.fields), 'base', json(o.base),
+                           'base_version', o.base_version, 'hlc', o.hlc)
         FROM outbox o
         WHERE o.state = 'pending' AND NOT EXISTS (
             SELECT 1 FROM outbox r WHERE r.state = 'rejected'
             AND r.table_name = o.table_name AND r.record_id = o.record_id)
         ORDER BY o.seq LIMIT ?""", [limit]).fetchall()
     batch, size = [], 0
-    for seq, op_id, table, record_id, kind, fields, base, base_version, hlc in rows:
-        size += len(fields) + len(base) + 200
+    for seq, op_id, table, record_id, length, wire in rows:
+        size += length + 200
         if batch and size > P.PUSH_MAX_BYTES:
             break
-        batch.append({"seq": seq, "wire": {
-            "op_id": op_id, "table": table, "record_id": record_id, "kind": kind,
-            "fields": json.loads(fields), "base": json.loads(base),
-            "base_version": base_version, "hlc": hlc}})
+        batch.append({"seq": seq, "op_id": op_id, "table": table, "record_id": record_id,
+                      "wire": wire})
     return batch
 
 
@@ -325,11 +326,11 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
     last_op, sent = None, []
     with db.atomic():
         for op in ops:
-            result = by_id.get(op["wire"]["op_id"])
+            result = by_id.get(op["op_id"])
             if result is None:
                 continue
             if result["status"] in P.FINAL_RESULTS:  # the server keeps it in applied_op
-                last_op = op["wire"]["op_id"]
+                last_op = op["op_id"]
             if result["status"] == P.DUPLICATE:
                 summary.duplicates += 1
                 result = result.get("original") or {"status": P.APPLIED}
@@ -343,7 +344,7 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                     db.execute(
                         "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
                         "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [new_id(), op["wire"]["table"], op["wire"]["record_id"], c["field"],
+                        [new_id(), op["table"], op["record_id"], c["field"],
                          json.dumps(c["kept"]), json.dumps(c["other"]), now_iso()])
             elif status == P.REJECTED:
                 summary.rejected += 1
