@@ -31,7 +31,7 @@ from fieldapp.validation import normalise
 from .. import protocol as P
 from . import agency_settings, audit, crc_status, disclosures, record_sums
 from .accounts import Caller
-from .db import insert_rows, read_meta
+from .db import among, insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
 
 
@@ -92,7 +92,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: json.loads(r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
-            applied_op.c.device_id == caller.device_id, applied_op.c.op_id.in_(op_ids)))}
+            applied_op.c.device_id == caller.device_id, among(conn, applied_op.c.op_id, op_ids)))}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
                and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
@@ -148,7 +148,7 @@ def _parent(table: str, fields) -> tuple[str, str, object] | None:
 
 def _load(conn, ids: list[str]) -> dict[str, dict]:
     rows = {}
-    for r in conn.execute(select(record).where(record.c.id.in_(ids))).mappings():
+    for r in conn.execute(select(record).where(among(conn, record.c.id, ids))).mappings():
         row = dict(r)
         row["data"], row["field_hlc"] = json.loads(row["data"]), json.loads(row["field_hlc"])
         rows[row["id"]] = row
