@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass, field
 
 import orjson
-
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.clock import format_stamp
@@ -34,14 +33,17 @@ from .accounts import Caller
 from .db import among, insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
 
+# A push's op results, as applied_op keeps them: made once (json.dumps with options makes an
+# encoder per call). Ascii-escaped, since a rejection may quote whatever the laptop sent.
+_result_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _stored(value) -> str:
-    """JSON text to store: a push writes three per op (fields, clock stamps, result), and
-    orjson writes them in a fraction of the json module's time. What it is given has been
-    validated first: text without lone surrogates, finite numbers, whole numbers in range."""
+    """A record's fields or clock stamps as JSON text, written with orjson in a fraction of
+    the json module's time (a push writes both for every record). Only validated values come
+    here: known field names, text without lone surrogates, finite numbers, whole numbers in
+    their fields' ranges."""
     return orjson.dumps(value).decode()
-
 
 
 class CursorExpired(Exception):
@@ -116,7 +118,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
         seen[op["op_id"]] = result
         batch.applied.append({
             "device_id": caller.device_id, "op_id": op["op_id"], "table_name": op["table"][:64],
-            "record_id": op["record_id"], "result": _stored(result), "applied_at": applied_at})
+            "record_id": op["record_id"], "result": _result_json(result), "applied_at": applied_at})
         results.append(result)
     _write(conn, batch)
     if batch.clamped:
