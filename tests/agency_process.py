@@ -2,7 +2,6 @@
 copy of the code (this checkout, or an older release's worktree), serving on a free port."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,10 +38,7 @@ def serving(db_url: str, log: Path, *, code: Path = ROOT, env: dict | None = Non
             port: int = 0):
     """`tandem-server serve` on `port` (a free one if 0) until the block ends; yields its URL.
     Its JSON-lines log (one line per request) goes to `log`."""
-    if not port:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+    port = port or free_port()
     process = subprocess.Popen(
         [*command(code, "sync.server.cli"), "--db", db_url, "serve", "--port", str(port)],
         cwd=code, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,

@@ -1,6 +1,7 @@
 """Shared fixtures: no test touches real user data, a real keyring, or a real display."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -37,6 +38,22 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         if (service, username) not in self.entries:
             raise keyring.errors.PasswordDeleteError(username)
         del self.entries[(service, username)]
+
+
+TESTS = Path(__file__).parent
+# The suites that drive a real X display and time real windows: run one test at a time.
+ON_A_DISPLAY = ("e2e", "bundle", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """For pytest-xdist's `--dist loadgroup` (tests/run runs a worker per core): a test file stays
+    on one worker, so its module fixtures are made once, and the suites on a display form one
+    group, so they never compete with each other for the screen or the clock."""
+    for item in items:
+        where = Path(item.path).relative_to(TESTS)
+        group = "display" if where.parts[0] in ON_A_DISPLAY else where.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from fieldapp.errors import TandemError
 from fieldapp.session import unlock
 from sync import engine, online
 from sync import demo as sync_demo
+from tests.ports import free_port
 
 TODAY = date(2026, 11, 21)
 
@@ -45,12 +46,6 @@ def test_demo_starts_server_signs_in_and_syncs(data_dir):
     finally:
         again.close()
         server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_url_of(data_dir, username, password) -> str:

@@ -10,7 +10,6 @@ One browser and one server for the module. Screenshots go to $TANDEM_SCREENSHOT_
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,17 +32,12 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
                                 reason="apt-get install chromium chromium-driver")
 TEAM = "mhst-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(db, *args, stdin=None):
@@ -59,7 +53,7 @@ def server(tmp_path_factory):
     _cli(db, "init")
     _cli(db, "add-user", "crc.front", "--role", "crc_intake", "--team", "crc",
          "--display-name", "Front desk (CRC)", stdin=PASSWORD + "\n")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--db", db, "serve",
                                 "--port", str(port), "--log-level", "warning"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -256,12 +250,11 @@ def test_the_board_by_keyboard_refreshing_itself(server, browser, shots):
             or (e["level"] == "SEVERE" and e["source"] != "network")]  # a 401 is expected
     assert not logs, json.dumps(logs)
 
-
-def test_signed_out_the_board_goes_back_to_sign_in(server, browser):
-    driver = browser
-    driver.get(f"{server['url']}/intake")
-    driver.find_element(By.CSS_SELECTOR, "form[action='/intake/sign-out'] button").click()
+    # Signing out goes back to sign-in, and the board is gone until the next sign-in.
+    sign_out = "form[action='/intake/sign-out'] button"
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, sign_out))  # after the reload
+    driver.find_element(By.CSS_SELECTOR, sign_out).click()
     _wait(driver, lambda d: d.current_url.endswith("/intake/sign-in"))
-    driver.get(f"{server['url']}/intake")
+    driver.get(f"{url}/intake")
     assert driver.current_url.endswith("/intake/sign-in")
     assert "ADAM-12" not in driver.page_source

@@ -48,7 +48,9 @@ def bundle(tmp_path_factory, say) -> Path:
     built = subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
          "--distpath", str(out / "dist"), "--workpath", str(out / "work"), "build.spec"],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT, capture_output=True, text=True,
+        # its own cache: --clean empties the shared one, which another build may be reading
+        env={**os.environ, "PYINSTALLER_CONFIG_DIR": str(out / "cache")})
     assert built.returncode == 0, f"pyinstaller build.spec failed:\n{built.stderr[-6000:]}"
     folder = out / "dist" / f"tandem-{__version__}"
     files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import requests
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -58,12 +59,6 @@ def wait_until(check, what: str, timeout: float = 15.0, interval: float = 0.2, l
             seen = f"; last seen: {last()}" if last else ""
             raise Timeout(f"waited {timeout:g} s for {what}{seen}")
         time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def spawn(argv: list[str], log: Path, err: Path | None = None, **options) -> subprocess.Popen:
@@ -373,6 +368,10 @@ class Snapshot:
         main = self.window(cls="MainWindow")
         return main and main.get("screen")
 
+    def idle(self) -> bool:
+        """No window has work queued on its workers or a result not yet shown."""
+        return not any(w.get("busy") for w in self.windows)
+
     @staticmethod
     def label(w: dict) -> str:
         said = w.get("text") or w.get("accessible") or ""
@@ -604,7 +603,7 @@ class Laptop:
 
     def wait_idle(self, timeout: float = 20.0) -> Snapshot:
         """Until no window has work queued or results not yet shown (loads, saves)."""
-        return self.wait_for(lambda s: s if not any(w.get("busy") for w in s.windows) else None,
+        return self.wait_for(lambda s: s if s.idle() else None,
                              "the app to finish its queued work", timeout)
 
     def wait_widget(self, timeout: float = 20.0, **query) -> dict:
@@ -754,10 +753,11 @@ class Laptop:
         self.click_widget(name="signOut")
 
     def go(self, key: str) -> Snapshot:
-        """Click a screen's button in the navigation (nav_KEY); wait until that screen shows."""
+        """Click a screen's button in the navigation (nav_KEY); wait until that screen shows
+        what it loads (a screen fills in from its workers after it appears, as a user waits)."""
         self.click_widget(name=f"nav_{key}")
-        return self.wait_for(lambda s: s if s.screen_key() == key else None,
-                             f"the {key} screen")
+        return self.wait_for(lambda s: s if s.screen_key() == key and s.idle() else None,
+                             f"the {key} screen, loaded")
 
     def nav_keys(self) -> list[str]:
         """The screens this user's navigation offers, top to bottom."""

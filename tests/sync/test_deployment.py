@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import requests
 from sync.server import cli, config, logs
 from sync.server.db import make_engine, migrate
 from sync.server.embedded import serve_in_thread
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-token-never-logged"
@@ -33,12 +33,6 @@ def served(db_url: str):
         yield running.url
     finally:
         running.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

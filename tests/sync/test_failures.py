@@ -17,7 +17,7 @@ from sync import transport as T
 from sync.cancel import Cancel, Cancelled
 from sync.server import cli
 from sync.server.embedded import serve_in_thread
-
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -32,12 +32,6 @@ def failure_of(url: str, **kw) -> failures.Failure:
     found = failures.classify(raised.value, url)
     assert found is not None, repr(raised.value)
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from fieldapp.session import unlock
 from sync import credentials, engine
 from sync.server import record_sums
 from tests.conftest import PASSWORD
+from tests.ports import free_port
 
 from sync_helpers import LoseResponses, follow_up, http_with, outreach
 
@@ -223,14 +224,10 @@ def _serve_process(db_url, port):
 
 
 def test_3_server_killed_and_restarted_mid_batch(agency, laptop):
-    import socket
-
     officer = laptop("ofc.ramirez")
     agency.running.stop()  # this test runs the server as a separate process it can kill
     agency.running.stop = lambda: None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     officer.db.execute("UPDATE sync_state SET server_url = ?", [url])
     officer.db.conn.commit()

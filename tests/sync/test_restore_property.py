@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine, invariant, rule, run_state_machine_as_test,
+    RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test,
 )
 from sync_helpers import backup_server, outreach, restore_server
 from test_proofs_more import assert_converged
@@ -81,12 +81,15 @@ def test_random_backups_restores_and_syncs_lose_and_duplicate_nothing(agency, la
         def backup(self):
             backups.append(backup_server(agency, tmp_path / f"{len(backups)}.backup"))
 
+        @initialize()
+        def first_backup(self):  # so that every restore the rules pick has a backup to go to
+            self.backup()
+
         @rule(n=pick)
         def restore(self, n):
-            if backups:
-                remember()
-                restore_server(agency, backups[n % len(backups)])
-                stats["restores"] += 1
+            remember()
+            restore_server(agency, backups[n % len(backups)])
+            stats["restores"] += 1
 
         def teardown(self):
             remember()

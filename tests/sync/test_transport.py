@@ -3,7 +3,6 @@ HTTP server that answers as told: errors are told apart by type and status, neve
 
 import http.server
 import json
-import socket
 import threading
 
 import pytest
@@ -11,6 +10,7 @@ import requests
 
 from sync import protocol as P
 from sync import roster, transport
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -77,9 +77,7 @@ def test_a_server_without_a_roster_leaves_the_laptops_as_it_is(answers, officer)
 
 
 def test_network_errors_are_retried_for_a_bounded_time_not_a_count(monkeypatch):
-    with socket.socket() as probe:  # a port nothing listens on: refused at once
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on: refused at once
     slept = []
     t = transport.Transport(url, max_attempts=6, sleep=slept.append)
     with pytest.raises(requests.ConnectionError):

@@ -6,6 +6,7 @@ import pytest
 import seeds
 from fieldapp import directory, hsds, outreach, persons, referrals
 from tests.ui.conftest import settle
+from ui.context import DIRECTORY
 from ui.qt import QPushButton, Qt
 from ui.referrals import ReferralsModel
 
@@ -101,7 +102,6 @@ def test_a_directory_sync_leaves_the_service_and_category_as_the_user_left_them(
         qtbot, open_window, peer):
     """The directory arrives (or changes) under a sync while the referral form is open: it
     neither picks a service nor rewrites a category the user chose."""
-    from ui.context import DIRECTORY
     outreach.log_contact(peer, services_offered=["food"])
     window = open_window(peer)
     view = window.show_screen("referrals")

@@ -1,14 +1,13 @@
 """Settings and "offline, because": the agency server's address (checked against the server
 before it is saved), the theme, the lock minutes; the status bar saying why it is offline."""
 
-import socket
-
 import pytest
 
 from fieldapp import lock, outreach, settings
 from fieldapp.session import unlock
 from sync import online
 from tests.conftest import PASSWORD
+from tests.ports import free_port
 from tests.sync.conftest import Agency
 from tests.ui.conftest import settle, sign_in_again
 from ui.help import shortcut_rows
@@ -28,12 +27,6 @@ def officer_online(agency, data_dir):
     session = online.login(data_dir, agency.url, "ofc.ramirez", PASSWORD)
     yield session
     session.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_url(data_dir) -> str:

@@ -6,6 +6,7 @@ from fieldapp import signin
 from fieldapp.session import unlock
 from tests.conftest import PASSWORD, make_session
 from ui.app import Windows
+from tests.ports import free_port
 from ui.qt import Qt
 from ui.signin import SignInView
 
@@ -111,13 +112,6 @@ def test_five_failures_lock_the_account(qtbot, view, cached_user, data_dir):
     assert "locked" in view.errors.shown()[""]
 
 
-def a_port_nobody_listens_on() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_enter_in_the_server_field_signs_in_and_a_new_try_clears_the_old_error(qtbot, view):
     """Issue 14, defect 13: Enter in the server field did nothing, and the error of the last
     try stayed on screen."""
@@ -125,7 +119,7 @@ def test_enter_in_the_server_field_signs_in_and_a_new_try_clears_the_old_error(q
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=10_000)
     assert "agency server" in view.errors.shown()["server"]
     qtbot.keyClicks(view.password, "x")
-    qtbot.keyClicks(view.server, f"http://127.0.0.1:{a_port_nobody_listens_on()}")
+    qtbot.keyClicks(view.server, f"http://127.0.0.1:{free_port()}")
     qtbot.keyClick(view.server, Qt.Key.Key_Return)
     assert view.button.text() == "Signing in…" and view.errors.shown() == {}  # the old one went
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=30_000)
