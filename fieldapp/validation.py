@@ -77,10 +77,14 @@ def _convert(f: Field, value):
     if f.type is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, not {value!r}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past any float (JSON's have no limit)
+            raise ValueError("must be a finite number, not one that large") from None
+        if not math.isfinite(number):
             raise ValueError(f"must be a finite number, not {value!r}")
-        _check_range(f, value)
-        return float(value)
+        _check_range(f, number)
+        return number
     if f.type is list:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, dict)) for v in value):
             raise ValueError("must be a list of text items")
