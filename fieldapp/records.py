@@ -115,6 +115,10 @@ class RecordType:
     def list_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.type is list)
 
+    @cached_property
+    def writer_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.names_writer)
+
 
 def _text(name, required=False, max_len=TEXT_MAX, **kw):
     return Field(name, str, required=required, max_len=max_len, **kw)

@@ -229,9 +229,9 @@ def _apply(batch: _Batch, op: dict) -> dict:
         return _rejected(problem)
     if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
         return _rejected("fields and base must be JSON objects")
-    for f in rt.fields:
-        if f.names_writer and op["fields"].get(f.name) not in (None, caller.username):
-            return _rejected(f"{f.name}: names who wrote it, so it can only be "
+    for name in rt.writer_names:
+        if op["fields"].get(name) not in (None, caller.username):
+            return _rejected(f"{name}: names who wrote it, so it can only be "
                              f"{caller.username!r} in {caller.username}'s change")
     if not P.STAMP.fullmatch(op["hlc"]):
         return _rejected(f"hlc: {op['hlc']!r} is not a clock stamp "
