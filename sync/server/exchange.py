@@ -17,7 +17,6 @@ a second create of its id as such a merge, against an empty base.
 import json
 from dataclasses import dataclass, field
 
-import orjson
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from fieldapp.clock import format_stamp
@@ -33,17 +32,11 @@ from .accounts import Caller
 from .db import among, insert_rows, read_meta
 from .tables import applied_op, change_counter, conflict, meta, record
 
-# A push's op results, as applied_op keeps them: made once (json.dumps with options makes an
-# encoder per call). Ascii-escaped, since a rejection may quote whatever the laptop sent.
+# A push's JSON, as applied_op and record keep it: each encoder made once (json.dumps with
+# options makes one per call). Results are ascii-escaped, since a rejection may quote whatever
+# the laptop sent; a record's fields and stamps are validated text (no lone surrogates).
 _result_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _stored(value) -> str:
-    """A record's fields or clock stamps as JSON text, written with orjson in a fraction of
-    the json module's time (a push writes both for every record). Only validated values come
-    here: known field names, text without lone surrogates, finite numbers, whole numbers in
-    their fields' ranges."""
-    return orjson.dumps(value).decode()
+_stored = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class CursorExpired(Exception):
