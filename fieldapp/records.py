@@ -103,6 +103,22 @@ class RecordType:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @cached_property
+    def fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @cached_property
+    def required_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    @cached_property
+    def list_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.type is list)
+
+    @cached_property
+    def writer_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.names_writer)
+
 
 def _text(name, required=False, max_len=TEXT_MAX, **kw):
     return Field(name, str, required=required, max_len=max_len, **kw)

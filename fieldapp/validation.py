@@ -6,6 +6,7 @@ every bad field at once and nothing is written until all of them are right.
 
 import json
 import math
+import re
 from datetime import date, datetime
 
 from .errors import ValidationError
@@ -13,6 +14,7 @@ from .records import Field, RecordType, TEXT_MAX
 from .timeutil import parse_iso, to_iso
 
 LIST_MAX_ITEMS = 100
+STORED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def normalise(record: RecordType, values: dict, *, partial: bool) -> dict:
@@ -23,28 +25,29 @@ def normalise(record: RecordType, values: dict, *, partial: bool) -> dict:
     """
     problems: dict[str, str] = {}
     stored: dict = {}
-    known = set(record.field_names)
-    for name in values:
-        if name not in known:
+    fields = record.fields_by_name
+    for name, value in values.items():
+        f = fields.get(name)
+        if f is None:
             problems[name] = "unknown field"
-    for f in record.fields:
-        if f.name not in values:
-            if f.required and not partial:
-                problems[f.name] = "required"
-            continue
-        value = values[f.name]
-        if value is None or (isinstance(value, str) and value.strip() == "" and f.type is not str):
+        elif value is None or (isinstance(value, str) and f.type is not str
+                               and value.strip() == ""):
             if f.required:
-                problems[f.name] = "required"
+                problems[name] = "required"
             else:
-                stored[f.name] = None
-            continue
-        try:
-            stored[f.name] = _convert(f, value)
-        except ValueError as why:
-            problems[f.name] = str(why)
-    if problems:
-        raise ValidationError(record.table, problems)
+                stored[name] = None
+        else:
+            try:
+                stored[name] = _convert(f, value)
+            except ValueError as why:
+                problems[name] = str(why)
+    if not partial:
+        problems.update((name, "required") for name in record.required_names
+                        if name not in values)
+    if problems:  # unknown fields first, then in the record's order
+        order = {name: at for at, name in enumerate(record.field_names)}
+        raise ValidationError(record.table, dict(sorted(
+            problems.items(), key=lambda problem: order.get(problem[0], -1))))
     return stored
 
 
@@ -74,10 +77,14 @@ def _convert(f: Field, value):
     if f.type is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, not {value!r}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number past any float (JSON's have no limit)
+            raise ValueError("must be a finite number, not one that large") from None
+        if not math.isfinite(number):
             raise ValueError(f"must be a finite number, not {value!r}")
-        _check_range(f, value)
-        return float(value)
+        _check_range(f, number)
+        return number
     if f.type is list:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, dict)) for v in value):
             raise ValueError("must be a list of text items")
@@ -94,6 +101,9 @@ def _convert(f: Field, value):
                 raise ValueError(f"{value} is out of range once in UTC") from None
         if isinstance(value, str):
             try:
+                if STORED_TIME.fullmatch(value):  # as stored already (what laptops send)
+                    datetime.fromisoformat(value[:-1])  # a real time: not 2026-02-30
+                    return value
                 return to_iso(parse_iso(value))
             except (ValueError, OverflowError):  # OverflowError: out of range once in UTC
                 raise ValueError(f"must be a date and time like 2026-11-21T14:05:00Z, not {value!r}") from None

@@ -53,7 +53,7 @@ from fieldapp.timeutil import now_iso, parse_iso, utc_now
 from . import credentials, fleet, giveback, roster
 from . import protocol as P
 from .cancel import Cancel
-from .transport import DeviceRevoked, NoServer, RefreshNeeded, SyncFailed, Transport
+from .transport import DeviceRevoked, JsonItems, NoServer, RefreshNeeded, SyncFailed, Transport
 
 SKEW_FLAG_S = 300
 
@@ -283,35 +283,39 @@ def pull_directory(session: Session, transport: Transport,
 
 
 def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:
+    """Push the outbox in batches; the first carries the fleet report (the pull that follows
+    carries the next), so a long outbox is not recounted for each batch."""
+    report = fleet.outbox(session)
     while True:
         ops = _next_batch(session, batch_size)
         if not ops:
             return
-        answer = transport.call("POST", "/push",
-                                params={**_history(session), **fleet.outbox(session)},
-                                body={"ops": [op["wire"] for op in ops]})
+        answer = transport.call("POST", "/push", params={**_history(session), **report},
+                                body={"ops": JsonItems(op["wire"] for op in ops)})
+        report = {}
         _settle(session, ops, answer["results"], summary)
 
 
 def _next_batch(session: Session, limit: int) -> list[dict]:
-    """Pending ops in order, skipping records that have a rejected op (it blocks only them)."""
+    """Pending ops in order, skipping records that have a rejected op (it blocks only them).
+    Each op's wire form is made by SQLite from the JSON the outbox keeps."""
     rows = session.db.execute("""
-        SELECT o.seq, o.op_id, o.table_name, o.record_id, o.kind, o.fields, o.base,
-               o.base_version, o.hlc
+        SELECT o.seq, o.op_id, o.table_name, o.record_id, length(o.fields) + length(o.base),
+               json_object('op_id', o.op_id, 'table', o.table_name, 'record_id', o.record_id,
+                           'kind', o.kind, 'fields', json(o.fields), 'base', json(o.base),
+                           'base_version', o.base_version, 'hlc', o.hlc)
         FROM outbox o
         WHERE o.state = 'pending' AND NOT EXISTS (
             SELECT 1 FROM outbox r WHERE r.state = 'rejected'
             AND r.table_name = o.table_name AND r.record_id = o.record_id)
         ORDER BY o.seq LIMIT ?""", [limit]).fetchall()
     batch, size = [], 0
-    for seq, op_id, table, record_id, kind, fields, base, base_version, hlc in rows:
-        size += len(fields) + len(base) + 200
+    for seq, op_id, table, record_id, length, wire in rows:
+        size += length + 200
         if batch and size > P.PUSH_MAX_BYTES:
             break
-        batch.append({"seq": seq, "wire": {
-            "op_id": op_id, "table": table, "record_id": record_id, "kind": kind,
-            "fields": json.loads(fields), "base": json.loads(base),
-            "base_version": base_version, "hlc": hlc}})
+        batch.append({"seq": seq, "op_id": op_id, "table": table, "record_id": record_id,
+                      "wire": wire})
     return batch
 
 
@@ -319,20 +323,20 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
     """Record the server's answers; confirmed ops leave the outbox in the same transaction."""
     by_id = {r["op_id"]: r for r in results}
     db = session.db
+    last_op, sent = None, []
     with db.atomic():
         for op in ops:
-            result = by_id.get(op["wire"]["op_id"])
+            result = by_id.get(op["op_id"])
             if result is None:
                 continue
             if result["status"] in P.FINAL_RESULTS:  # the server keeps it in applied_op
-                db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1",
-                           [op["wire"]["op_id"]])
+                last_op = op["op_id"]
             if result["status"] == P.DUPLICATE:
                 summary.duplicates += 1
                 result = result.get("original") or {"status": P.APPLIED}
             status = result["status"]
             if status in (P.APPLIED, P.CONFLICT):
-                db.execute("DELETE FROM outbox WHERE seq = ?", [op["seq"]])
+                sent.append([op["seq"]])
                 summary.pushed += 1
                 for c in result.get("conflicts", []):
                     summary.conflicts += 1
@@ -340,7 +344,7 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                     db.execute(
                         "INSERT INTO conflict (id, table_name, record_id, field, kept_value, "
                         "other_value, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [new_id(), op["wire"]["table"], op["wire"]["record_id"], c["field"],
+                        [new_id(), op["table"], op["record_id"], c["field"],
                          json.dumps(c["kept"]), json.dumps(c["other"]), now_iso()])
             elif status == P.REJECTED:
                 summary.rejected += 1
@@ -350,6 +354,9 @@ def _settle(session: Session, ops: list[dict], results: list[dict], summary: Sum
                 summary.deferred += 1
                 db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
                            "WHERE seq = ?", [result.get("reason"), op["seq"]])
+        db.conn.executemany("DELETE FROM outbox WHERE seq = ?", sent)
+        if last_op is not None:
+            db.execute("UPDATE sync_state SET last_op_id = ? WHERE id = 1", [last_op])
 
 
 def _pull(session: Session, transport: Transport, page_size: int, summary: Summary,

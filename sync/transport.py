@@ -131,7 +131,7 @@ class Transport:
                 self._refresh()
             headers, data = {"Accept-Encoding": "gzip", **P.LAPTOP_HEADERS}, None
             if body is not None:
-                raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+                raw = _body_text(body).encode()
                 data = gzip.compress(raw, 5) if len(raw) > 4096 else raw
                 headers["Content-Type"] = "application/json"
                 if data is not raw:
@@ -239,6 +239,20 @@ class Transport:
 
     def _delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_cap_s, self.backoff_s * 2 ** (attempt - 1)))
+
+
+class JsonItems(list):
+    """A body's list whose items are JSON texts already (the outbox keeps each op as JSON):
+    written into the body as they are, not parsed and encoded again."""
+
+
+def _body_text(body: dict) -> str:
+    text = json.dumps({k: v for k, v in body.items() if not isinstance(v, JsonItems)},
+                      ensure_ascii=False, separators=(",", ":"))
+    for k, items in body.items():
+        if isinstance(items, JsonItems):
+            text = f'{text[:-1]}{"" if text == "{}" else ","}{json.dumps(k)}:[{",".join(items)}]}}'
+    return text
 
 
 def _waited(method: str, path: str, params, body, error: requests.Timeout, attempts: int,

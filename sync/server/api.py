@@ -483,7 +483,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
              access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred.
         The laptop may fold its fleet report (`pending_changes`, `oldest_pending_at`) in."""
-        ops = [op.model_dump() for op in body.ops]
+        ops = [dict(op) for op in body.ops]  # its fields as validated: model_dump copies each again
         oldest = report.oldest_pending_at
 
         def apply():

@@ -2,6 +2,7 @@
 resource directory, serve the API."""
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -537,14 +538,24 @@ def _serve(args) -> int:
                     timeout_worker_healthcheck=30, **options)
     else:
         from .api import create_app
-        uvicorn.run(create_app(args.db, oldest), **options)
+        uvicorn.run(_frozen(create_app(args.db, oldest)), **options)
     return 0
 
 
 def app_from_env():
     """The app for each uvicorn worker process (--workers > 1)."""
     from .api import create_app
-    return create_app(os.environ[config.DB], os.environ[config.MIN_APP_VERSION])
+    return _frozen(create_app(os.environ[config.DB], os.environ[config.MIN_APP_VERSION]))
+
+
+def _frozen(app):
+    """The app, with everything built so far (modules, the app, its tables) set aside from
+    the garbage collector for good, which then walks only what requests make: the full
+    collections that a long push sets off walked the whole process each time (in bench_sync,
+    0.58 s of collecting in the server against 0.08 s frozen)."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def _safe(url: str) -> str:

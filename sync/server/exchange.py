@@ -32,8 +32,14 @@ from fieldapp.validation import normalise
 from .. import protocol as P
 from . import agency_settings, audit, change_log, crc_status, disclosures, record_sums
 from .accounts import Caller
-from .db import insert_rows, read_meta
+from .db import among, insert_rows, read_meta
 from .tables import applied_op, conflict, meta, record
+
+# A push's JSON, as applied_op and record keep it: each encoder made once (json.dumps with
+# options makes one per call). Results are ascii-escaped, since a rejection may quote whatever
+# the laptop sent; a record's fields and stamps are validated text (no lone surrogates).
+_result_json = json.JSONEncoder(separators=(",", ":")).encode
+_stored = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class CursorExpired(Exception):
@@ -78,7 +84,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: json.loads(r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
-            applied_op.c.device_id == caller.device_id, applied_op.c.op_id.in_(op_ids)))}
+            applied_op.c.device_id == caller.device_id, among(conn, applied_op.c.op_id, op_ids)))}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
                and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
@@ -86,7 +92,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     batch = _Batch(conn, caller, loaded, {i: r["version"] for i, r in loaded.items()},
                    stamp_limit_ms=clock_limit_ms(conn))
 
-    results, blocked = [], set()
+    results, blocked, applied_at = [], set(), now_iso()
     for op in ops:
         if op["op_id"] in seen:
             results.append({"op_id": op["op_id"], "status": P.DUPLICATE,
@@ -102,7 +108,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
         seen[op["op_id"]] = result
         batch.applied.append({
             "device_id": caller.device_id, "op_id": op["op_id"], "table_name": op["table"][:64],
-            "record_id": op["record_id"], "result": json.dumps(result), "applied_at": now_iso()})
+            "record_id": op["record_id"], "result": _result_json(result), "applied_at": applied_at})
         results.append(result)
     _write(conn, batch)
     if batch.clamped:
@@ -136,8 +142,8 @@ def _load(conn, ids: list[str]) -> dict[str, dict]:
     """These records as they are, locked until the transaction ends (in id order, so that two
     writers never wait for each other's locks)."""
     rows = {}
-    for r in conn.execute(select(record).where(record.c.id.in_(ids)).order_by(record.c.id)
-                          .with_for_update()).mappings():
+    for r in conn.execute(select(record).where(among(conn, record.c.id, ids))
+                          .order_by(record.c.id).with_for_update()).mappings():
         row = dict(r)
         row["data"], row["field_hlc"] = json.loads(row["data"]), json.loads(row["field_hlc"])
         rows[row["id"]] = row
@@ -151,8 +157,7 @@ def _write(conn, batch: _Batch) -> None:
         row["change_seq"] = seq
 
     def dumped(row):
-        return {**row, "data": json.dumps(row["data"], ensure_ascii=False),
-                "field_hlc": json.dumps(row["field_hlc"])}
+        return {**row, "data": _stored(row["data"]), "field_hlc": _stored(row["field_hlc"])}
 
     insert_rows(conn, record, [dumped(batch.records[i]) for i in sorted(batch.new)])
     changed = batch.dirty - batch.new
@@ -220,9 +225,9 @@ def _apply(batch: _Batch, op: dict) -> dict:
         return _rejected(problem)
     if not isinstance(op["fields"], dict) or not isinstance(op["base"], dict):
         return _rejected("fields and base must be JSON objects")
-    for f in rt.fields:
-        if f.names_writer and op["fields"].get(f.name) not in (None, caller.username):
-            return _rejected(f"{f.name}: names who wrote it, so it can only be "
+    for name in rt.writer_names:
+        if op["fields"].get(name) not in (None, caller.username):
+            return _rejected(f"{name}: names who wrote it, so it can only be "
                              f"{caller.username!r} in {caller.username}'s change")
     if not P.STAMP.fullmatch(op["hlc"]):
         return _rejected(f"hlc: {op['hlc']!r} is not a clock stamp "
@@ -254,18 +259,18 @@ def _apply(batch: _Batch, op: dict) -> dict:
 def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
     """Check stored-form values with the same rules the laptop uses."""
     values = dict(fields)
-    for f in rt.fields:
-        if f.type is list and isinstance(values.get(f.name), str):
+    for name in rt.list_names:
+        if isinstance(values.get(name), str):
             try:
-                values[f.name] = P.strict_json(values[f.name])
+                values[name] = P.strict_json(values[name])
             except (ValueError, RecursionError):
-                raise ValidationError(rt.table, {f.name: "must be a JSON list"}) from None
+                raise ValidationError(rt.table, {name: "must be a JSON list"}) from None
     values = normalise(rt, values, partial=partial)
-    unstorable = {name: "contains a NUL character or an unpaired surrogate (not valid text)"
-                  for name, value in values.items()
-                  if isinstance(value, str) and not _storable(value)}
-    if unstorable:
-        raise ValidationError(rt.table, unstorable)
+    texts = [value for value in values.values() if isinstance(value, str)]
+    if not _storable("".join(texts)):  # one check for the whole op; which fields, if not
+        raise ValidationError(rt.table, {
+            name: "contains a NUL character or an unpaired surrogate (not valid text)"
+            for name, value in values.items() if isinstance(value, str) and not _storable(value)})
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
         raise ValidationError(rt.table, problems)
     if rt.table == "referral" and not partial and (problems := referral_problems(values)):

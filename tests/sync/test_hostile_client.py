@@ -376,6 +376,17 @@ def test_nan_and_infinity_are_refused_and_never_served(agency, people):
                    for r in pulled.json()["records"] for v in r["fields"].values())
 
 
+def test_a_whole_number_past_a_floats_range_is_rejected_not_a_500(agency, people):
+    """JSON's whole numbers have no limit; one that no float holds is a bad value, not a crash."""
+    template = op("outreach_contact", {"team": TEAM_A, "contacted_at": NOW, "lat": 1.0})
+    body = json.dumps({"ops": [template]}).replace('"lat": 1.0', f'"lat": 1{"0" * 400}')
+    answer = people["ofc.a"].call("POST", "/push", data=body,
+                                  headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text[:300]
+    [result] = answer.json()["results"]
+    assert result["status"] == "rejected" and "lat: must be a finite number" in result["reason"]
+
+
 # --- 5. clock stamps -----------------------------------------------------------------------------
 
 def test_a_stamp_from_the_far_future_is_clamped_flagged_and_moves_no_laptops_clock(
