@@ -49,9 +49,9 @@ def set_status(session: Session, shift_id: str, status: str, at: datetime | str 
     if shift["ended_at"] is not None:
         raise TandemError("this shift has ended")
     if at is None and note is None and lat is None and lon is None:
-        events = timeline(session, shift_id)
-        if events and events[-1]["status"] == status:
-            return events[-1]["id"]
+        last = _last_event(session, shift_id)
+        if last is not None and last["status"] == status:
+            return last["id"]
     return changes.create(session, "shift_event", {
         "shift_id": shift_id, "status": status, "at": when(at, "shift_event", "at"), "note": note,
         "lat": lat, "lon": lon,
@@ -99,6 +99,14 @@ def timeline(session: Session, shift_id: str) -> list[dict]:
 
 
 def current_status(session: Session, shift_id: str) -> str | None:
-    events = timeline(session, shift_id)
-    return events[-1]["status"] if events else None
+    changes.get(session, "shift", shift_id)
+    last = _last_event(session, shift_id)
+    return last["status"] if last else None
+
+
+def _last_event(session: Session, shift_id: str) -> dict | None:
+    """The shift's newest status event (the timeline's last)."""
+    return next(iter(session.db.query(
+        "SELECT id, status FROM shift_event WHERE shift_id = ? ORDER BY at DESC, id DESC "
+        "LIMIT 1", [shift_id])), None)
 

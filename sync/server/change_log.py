@@ -61,8 +61,7 @@ def take(conn, count: int) -> list[int]:
     if count <= 0:
         return []
     if not _postgresql(conn):
-        last = conn.execute(select(change_counter.c.value).where(change_counter.c.id == 1)
-                            ).scalar_one()
+        last = newest(conn)
         conn.execute(update(change_counter).where(change_counter.c.id == 1)
                      .values(value=last + count))
         return list(range(last + 1, last + count + 1))

@@ -56,10 +56,6 @@ class Behind:
     reason: str
 
 
-def newest_change(conn) -> int:
-    return change_log.newest(conn)
-
-
 def start_generation(conn, reason: str, detail: str, *, actor: str,
                      device_id: str | None = None, unless_moved_from: str | None = None) -> str:
     """Give the server a new epoch and log it (and in the admin audit trail); returns the
@@ -114,7 +110,7 @@ def _proof(conn, caller: Caller, last_op, after, ops) -> str | None:
     if last_op and conn.scalar(select(applied_op.c.op_id).where(
             applied_op.c.device_id == caller.device_id, applied_op.c.op_id == last_op)) is None:
         return f"its last confirmed op {last_op} is not in this server's history"
-    if after is not None and after > (newest := newest_change(conn)):
+    if after is not None and after > (newest := change_log.newest(conn)):
         return f"its cursor {after} is beyond this server's newest change {newest}"
     based = {op["record_id"] for op in ops
              if op["kind"] in ("patch", "delete") and op["base_version"] > 0}
@@ -142,7 +138,7 @@ def mark_restored(engine, detail: str) -> dict:
     with engine.begin() as conn:
         previous = read_meta(conn, "epoch")
         epoch = start_generation(conn, MARKED, detail, actor=audit.cli_actor())
-        newest = newest_change(conn)
+        newest = change_log.newest(conn)
     return {"epoch": epoch, "previous_epoch": previous, "newest_change": newest}
 
 
