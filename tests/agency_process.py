@@ -39,10 +39,11 @@ def serving(db_url: str, log: Path, *, code: Path = ROOT, env: dict | None = Non
     """`tandem-server serve` on `port` (a free one if 0) until the block ends; yields its URL.
     Its JSON-lines log (one line per request) goes to `log`."""
     port = port or free_port()
-    process = subprocess.Popen(
-        [*command(code, "sync.server.cli"), "--db", db_url, "serve", "--port", str(port)],
-        cwd=code, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"))
+    with log.open("wb") as log_file:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [*command(code, "sync.server.cli"), "--db", db_url, "serve", "--port", str(port)],
+            cwd=code, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+            stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

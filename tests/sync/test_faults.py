@@ -231,6 +231,7 @@ def _serve_process(db_url, port):
         [sys.executable, "-m", "sync.server.cli", "--db", db_url, "serve", "--port", str(port)],
         stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(HERE.parents[1])})
     assert b"serving" in process.stdout.readline()
+    process.stdout.close()  # read only to know it serves
     return process
 
 
