@@ -12,7 +12,7 @@ latest change, which pull cursors follow. Deleted records stay as tombstones unt
 
 from sqlalchemy import (
     BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-    Text,
+    Text, text,
 )
 
 metadata = MetaData()
@@ -284,8 +284,13 @@ crc_status = Table(
     Column("posted_by", String(64), nullable=False),
 )
 
-# The board reads the last hours' notices by their table and creation stamp.
-Index("record_table_created", record.c.table_name, record.c.created_hlc)
+# The intake board reads the last hours' CRC notices, drop-offs and check-ins by their table
+# and creation stamp (intake.py); only their rows are in this index, not every record's
+# 56-character stamp. The board's query repeats this condition word for word: SQLite uses a
+# partial index only for a query whose WHERE holds the index's own terms.
+BOARD_TABLES = "table_name IN ('crc_checkin', 'crc_dropoff', 'crc_notice')"
+Index("record_table_created", record.c.table_name, record.c.created_hlc,
+      sqlite_where=text(BOARD_TABLES), postgresql_where=text(BOARD_TABLES))
 
 # Records taken out of `record` because no laptop could hold them: children whose parent was
 # missing or in another team, pushed before the server checked parents. Kept for the agency,

@@ -5,6 +5,9 @@ applied with nothing else to say is its version as digits. The rows are rewritte
 at a time, in key order, both ways. The forms are written out here, as they are at this
 revision, so that a later change to stored.py leaves this history as it was.
 
+The index of records by table and creation stamp keeps only the intake board's tables, the
+ones it is read for (tables.py).
+
 Revision ID: 0014
 Revises: 0013
 """
@@ -24,12 +27,20 @@ _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _result_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
+BOARD_TABLES = "table_name IN ('crc_checkin', 'crc_dropoff', 'crc_notice')"
+
+
 def upgrade() -> None:
     _rewrite_records(_compact_stamps)
     _rewrite_results(_compact_result)
+    op.drop_index("record_table_created", "record")
+    op.create_index("record_table_created", "record", ["table_name", "created_hlc"],
+                    sqlite_where=sa.text(BOARD_TABLES), postgresql_where=sa.text(BOARD_TABLES))
 
 
 def downgrade() -> None:
+    op.drop_index("record_table_created", "record")
+    op.create_index("record_table_created", "record", ["table_name", "created_hlc"])
     _rewrite_records(_every_stamp)
     _rewrite_results(_whole_result)
 
