@@ -9,9 +9,10 @@ import time
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import event
 
 from sync import protocol as P
-from sync.server import record_sums, stored
+from sync.server import intake, record_sums, stored
 from sync.server.db import MIGRATIONS, make_engine
 from sync.server.tables import record
 from tests.sync.conftest import Agency
@@ -199,3 +200,27 @@ def test_0014_converts_pushed_data_both_ways_and_serves_the_same(db_url):
                            "ORDER BY team, table_name") == sums
     finally:
         agency.stop()
+
+
+def test_the_intake_boards_query_uses_the_index_that_holds_only_its_tables(agency):
+    """The creation-stamp index keeps only the board's tables' rows (a partial index); the
+    board's query must still be one the database answers from it, on SQLite too, which uses a
+    partial index only when the query repeats its condition."""
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with agency.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", seen)
+        intake._recent(conn, "crc_notice", 12)
+        event.remove(conn, "before_cursor_execute", seen)
+        (statement, parameters), = [s for s in statements if "created_hlc" in s[0]]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: force the choice
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement,
+                                                              parameters))
+        else:
+            plan = " ".join(r[-1] for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "record_table_created" in plan, plan
