@@ -8,6 +8,10 @@ Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in bat
 push_ops_per_s times the push phase, and whole_sync_after_push_ops_per_s the whole sync that
 carries them (which also pulls the 10,000 encounters back with their server versions).
 Pull: a second laptop of the same team signs in and pulls the 10,000 encounters.
+Storage: the server's bytes per stored record (the tables a push writes, with their indexes)
+against the record's JSON as a pull serves it: on SQLite the pages they use (dbstat); on
+PostgreSQL pg_total_relation_size right after the sync ("_after_push") and after a plain
+VACUUM, as autovacuum leaves them in service ("_after_vacuum").
 The server runs on embedded SQLite, or with `--pg ADMIN_URL` (e.g.
 postgresql+psycopg://tandem:PW@127.0.0.1:54329/postgres) on fresh PostgreSQL databases made
 and dropped by the bench. The last line printed is one JSON object.
@@ -36,6 +40,7 @@ from fieldapp import changes  # noqa: E402
 from sync import engine, online  # noqa: E402
 from sync.server import accounts, agency_settings  # noqa: E402
 from sync.server.db import make_engine, migrate  # noqa: E402
+from sync.server.exchange import _wire  # noqa: E402
 from sync.server.tables import record  # noqa: E402
 
 N = 10_000
@@ -123,6 +128,7 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
 
         with server_db.connect() as conn:
             rows = [dict(r) for r in conn.execute(record.select()).mappings()]
+        storage = storage_figures(server_db, rows)
     server_db.dispose()
     base_rows_per_s = baseline_insert(baseline_url, rows)
     push_ops_per_s = ops / pushed["push_s"]  # the push phase; its pull-back counts as pull
@@ -144,7 +150,45 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
         "baseline_direct_insert_rows_per_s": round(base_rows_per_s),
         "push_ratio_to_direct_insert": round(push_ops_per_s / base_rows_per_s, 3),
         "pull_ratio_to_direct_insert": round(pull_records_per_s / base_rows_per_s, 3),
+        **storage,
     }
+
+
+STORED = ("record", "applied_op", "conflict", "record_sum")  # the tables a push writes
+
+
+def storage_figures(server_db, rows: list[dict]) -> dict:
+    """Server bytes per stored record, whole and per table (indexes and TOAST included), and
+    their ratio to the record's JSON as a pull serves it (_wire)."""
+    json_bytes = sum(len(_wire(row).encode()) for row in rows)
+    figures = {"stored_records": len(rows),
+               "record_json_bytes_per_record": round(json_bytes / len(rows), 1)}
+
+    def add(tables: dict[str, int], suffix: str) -> None:
+        total = sum(tables.values())
+        figures[f"server_bytes_per_record{suffix}"] = round(total / len(rows), 1)
+        figures[f"server_bytes_per_record_json_byte_ratio{suffix}"] = round(total / json_bytes, 2)
+        for name, size in tables.items():
+            figures[f"{name}_bytes_per_record{suffix}"] = round(size / len(rows), 1)
+
+    if server_db.dialect.name == "postgresql":
+        with server_db.connect() as conn:
+            add(_pg_sizes(conn), "_after_push")
+        with server_db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM " + ", ".join(STORED))
+            add(_pg_sizes(conn), "_after_vacuum")
+    else:
+        with server_db.connect() as conn:
+            used = dict(conn.exec_driver_sql(
+                "SELECT m.tbl_name, sum(d.pgsize) FROM dbstat d JOIN sqlite_master m "
+                "ON m.name = d.name GROUP BY m.tbl_name").all())
+        add({name: used.get(name, 0) for name in STORED}, "")
+    return figures
+
+
+def _pg_sizes(conn) -> dict[str, int]:
+    return {name: conn.scalar(text(f"SELECT pg_total_relation_size('{name}')"))
+            for name in STORED}
 
 
 if __name__ == "__main__":

@@ -30,15 +30,13 @@ from fieldapp.timeutil import now_iso, utc_now
 from fieldapp.validation import normalise
 
 from .. import protocol as P
-from . import agency_settings, audit, change_log, crc_status, disclosures, record_sums
+from . import agency_settings, audit, change_log, crc_status, disclosures, record_sums, stored
 from .accounts import Caller
 from .db import among, insert_rows, read_meta
 from .tables import applied_op, conflict, meta, record
 
-# A push's JSON, as applied_op and record keep it: each encoder made once (json.dumps with
-# options makes one per call). Results are ascii-escaped, since a rejection may quote whatever
-# the laptop sent; a record's fields and stamps are validated text (no lone surrogates).
-_result_json = json.JSONEncoder(separators=(",", ":")).encode
+# A record's fields as stored: the encoder made once (json.dumps with options makes one per
+# call); fields are validated text (no lone surrogates). Stamps and results: stored.py.
 _stored = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -50,7 +48,7 @@ class CursorExpired(Exception):
 class _Batch:
     conn: object
     caller: Caller
-    records: dict[str, dict]  # id -> row (data and field_hlc parsed)
+    records: dict[str, dict]  # id -> row (data parsed; field_hlc as stored.stamps_from)
     loaded_versions: dict[str, int] = field(default_factory=dict)  # as read, before this batch
     new: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
@@ -72,7 +70,8 @@ class _Batch:
         self.records[record_id] = {
             "id": record_id, "table_name": rt.table, "team": team, "clinical": rt.clinical,
             "version": 1, "change_seq": self.next_seq(), "deleted": deleted, "data": values,
-            "field_hlc": {k: stamp for k in values}, "created_hlc": created_hlc,
+            "field_hlc": {} if stamp == created_hlc else dict.fromkeys(values, stamp),
+            "created_hlc": created_hlc,
             "updated_hlc": stamp, "author": author, "device": device}
         self.new.add(record_id)
         self.dirty.add(record_id)
@@ -82,7 +81,7 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
     """Apply a batch of ops in the caller's transaction; one result per op, in order."""
     change_log.join_writers(conn)
     op_ids = [op["op_id"] for op in ops]
-    seen = {r.op_id: json.loads(r.result) for r in conn.execute(
+    seen = {r.op_id: stored.result_from(r.op_id, r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
             applied_op.c.device_id == caller.device_id, among(conn, applied_op.c.op_id, op_ids)))}
     wanted = {op["record_id"] for op in ops}
@@ -108,7 +107,8 @@ def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
         seen[op["op_id"]] = result
         batch.applied.append({
             "device_id": caller.device_id, "op_id": op["op_id"], "table_name": op["table"][:64],
-            "record_id": op["record_id"], "result": _result_json(result), "applied_at": applied_at})
+            "record_id": op["record_id"], "result": stored.result_text(result),
+            "applied_at": applied_at})
         results.append(result)
     _write(conn, batch)
     if batch.clamped:
@@ -145,7 +145,8 @@ def _load(conn, ids: list[str]) -> dict[str, dict]:
     for r in conn.execute(select(record).where(among(conn, record.c.id, ids))
                           .order_by(record.c.id).with_for_update()).mappings():
         row = dict(r)
-        row["data"], row["field_hlc"] = json.loads(row["data"]), json.loads(row["field_hlc"])
+        row["data"] = json.loads(row["data"])
+        row["field_hlc"] = stored.stamps_from(row["field_hlc"])
         rows[row["id"]] = row
     return rows
 
@@ -157,7 +158,8 @@ def _write(conn, batch: _Batch) -> None:
         row["change_seq"] = seq
 
     def dumped(row):
-        return {**row, "data": _stored(row["data"]), "field_hlc": _stored(row["field_hlc"])}
+        return {**row, "data": _stored(row["data"]),
+                "field_hlc": stored.stamps_text(row["field_hlc"], row["created_hlc"])}
 
     insert_rows(conn, record, [dumped(batch.records[i]) for i in sorted(batch.new)])
     changed = batch.dirty - batch.new
@@ -418,7 +420,7 @@ def _edited_elsewhere(batch: _Batch, op: dict, row: dict) -> bool:
     others = batch.conn.execute(
         select(applied_op.c.result).where(applied_op.c.record_id == row["id"],
                                           applied_op.c.device_id != batch.caller.device_id))
-    return any(json.loads(r.result).get("version", 0) > op["base_version"] for r in others)
+    return any(stored.result_version(r.result) > op["base_version"] for r in others)
 
 
 def _delete(batch: _Batch, op: dict, row: dict) -> dict:

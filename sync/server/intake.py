@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from fieldapp.clock import HybridClock
 from fieldapp.ids import new_id
@@ -26,7 +26,7 @@ from fieldapp.timeutil import now_iso, parse_iso, to_iso, utc_now
 
 from .. import protocol as P
 from . import accounts, audit, change_log, exchange
-from .tables import app_user, intake_session, record
+from .tables import BOARD_TABLES, app_user, intake_session, record
 
 BOARD_HOURS = 12  # notices sent this long ago still show (a shift)
 CANCELLED_MINUTES = 30  # a cancelled notice shows this long, marked cancelled
@@ -132,8 +132,8 @@ def _since(hours: float) -> str:
 def _recent(conn, table: str, hours: float) -> list[tuple[str, str, dict]]:
     return [(r.id, r.team, json.loads(r.data)) for r in conn.execute(
         select(record.c.id, record.c.team, record.c.data).where(
-            record.c.table_name == table, record.c.created_hlc >= _since(hours),
-            record.c.deleted.is_(False)))]
+            record.c.table_name == table, text(BOARD_TABLES),
+            record.c.created_hlc >= _since(hours), record.c.deleted.is_(False)))]
 
 
 def rows(conn) -> list[dict]:

@@ -4,14 +4,15 @@ The Alembic migrations in migrations/versions create these tables; a test checks
 migrated database has every table and column named here.
 
 Every synced record, whatever its type, is one row of `record`: its fields as JSON text, the
-clock stamp of each field's last write (for the deterministic winner of a conflict), a version
-that counts its changes, and the global change_seq of its latest change, which pull cursors
-follow. Deleted records stay as tombstones until `tandem-server compact` discards old ones.
+clock stamps of the fields written after its create (for the deterministic winner of a
+conflict; stored.py), a version that counts its changes, and the global change_seq of its
+latest change, which pull cursors follow. Deleted records stay as tombstones until
+`tandem-server compact` discards old ones.
 """
 
 from sqlalchemy import (
     BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-    Text,
+    Text, text,
 )
 
 metadata = MetaData()
@@ -179,7 +180,9 @@ record = Table(
     Column("change_seq", BigInteger, nullable=False, unique=True),
     Column("deleted", Boolean, nullable=False),
     Column("data", Text, nullable=False),  # JSON object: field -> stored value
-    Column("field_hlc", Text, nullable=False),  # JSON object: field -> stamp of its last write
+    # JSON object: stamp -> the fields whose last write it is, for the stamps that are not
+    # created_hlc (a field not listed was last written by the create; stored.py)
+    Column("field_hlc", Text, nullable=False),
     Column("created_hlc", String(80), nullable=False),
     Column("updated_hlc", String(80), nullable=False),
     Column("author", String(64), nullable=False),
@@ -189,14 +192,16 @@ record = Table(
 
 # Every op a device sent, with the result it got, kept indefinitely: a retry of an op
 # (after a lost response, a crash, a restore) gets the stored result back instead of a
-# second application.
+# second application. A delete reads the versions other devices' ops made (a conflict if one
+# came after its base); compaction, each record's newest applied_at; restore detection,
+# whether an op or a record id was ever here.
 applied_op = Table(
     "applied_op", metadata,
     Column("device_id", String(64), nullable=False),
     Column("op_id", String(64), nullable=False),
     Column("table_name", String(64), nullable=False),
     Column("record_id", String(36), nullable=False),
-    Column("result", Text, nullable=False),  # JSON
+    Column("result", Text, nullable=False),  # without its op_id: "3", "3[]" or JSON (stored.py)
     Column("applied_at", String(40), nullable=False),
     PrimaryKeyConstraint("device_id", "op_id"),
     Index("applied_op_record", "record_id"),  # "was this record ever here?" (restore.py)
@@ -279,8 +284,13 @@ crc_status = Table(
     Column("posted_by", String(64), nullable=False),
 )
 
-# The board reads the last hours' notices by their table and creation stamp.
-Index("record_table_created", record.c.table_name, record.c.created_hlc)
+# The intake board reads the last hours' CRC notices, drop-offs and check-ins by their table
+# and creation stamp (intake.py); only their rows are in this index, not every record's
+# 56-character stamp. The board's query repeats this condition word for word: SQLite uses a
+# partial index only for a query whose WHERE holds the index's own terms.
+BOARD_TABLES = "table_name IN ('crc_checkin', 'crc_dropoff', 'crc_notice')"
+Index("record_table_created", record.c.table_name, record.c.created_hlc,
+      sqlite_where=text(BOARD_TABLES), postgresql_where=text(BOARD_TABLES))
 
 # Records taken out of `record` because no laptop could hold them: children whose parent was
 # missing or in another team, pushed before the server checked parents. Kept for the agency,

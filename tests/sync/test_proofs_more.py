@@ -26,6 +26,7 @@ from fieldapp import changes, followups, persons, shifts, timeutil
 from fieldapp.records import RECORD_TYPES
 from sync import credentials, engine, online, transport
 from sync import protocol as P
+from sync.server import stored
 
 TEAM = "mhst-1"
 
@@ -81,8 +82,8 @@ def assert_applied_once(agency) -> None:
     """Each applied op bumped exactly one version by one (a create makes version 1); rejected
     ops are remembered but change nothing. So, over the records the server still holds (a
     compaction discards old tombstones), applied ops == sum of versions: none applied twice."""
-    results = [json.loads(r["result"])["status"] for r in agency.rows(
-        "SELECT result FROM applied_op WHERE record_id IN (SELECT id FROM record)")]
+    results = [stored.result_from(r["op_id"], r["result"])["status"] for r in agency.rows(
+        "SELECT op_id, result FROM applied_op WHERE record_id IN (SELECT id FROM record)")]
     applied = sum(1 for s in results if s in (P.APPLIED, P.CONFLICT))
     assert applied == agency.scalar("SELECT coalesce(sum(version), 0) FROM record")
 
@@ -282,8 +283,9 @@ def test_8_laptop_offline_past_the_horizon_rebuilds_and_replays_its_outbox(
     second = engine.run_sync(away)
     assert second["pushed"] == 2 and not second["rebuilt"] and second["check"] == "ok"
     assert not engine.run_sync(home)["rebuilt"]  # home's cursor was above the horizon
-    statuses = {r["op_id"]: json.loads(r["result"])["status"] for r in agency.rows(
-        "SELECT op_id, result FROM applied_op WHERE device_id = :d", d=away.device_id)}
+    statuses = {r["op_id"]: stored.result_from(r["op_id"], r["result"])["status"]
+                for r in agency.rows("SELECT op_id, result FROM applied_op WHERE device_id = :d",
+                                     d=away.device_id)}
     assert set(statuses) == offline_ops | typed_ops
     assert set(statuses.values()) == {P.APPLIED}
     server = json.loads(agency.scalar("SELECT data FROM record WHERE id = :i", i=fids[0]))
@@ -446,7 +448,8 @@ def test_10_three_laptops_random_edits_and_faults_converge(agency, tmp_path):
             assert_converged(agency, self.sessions, self.team)
             assert_applied_once(agency)
             for i, s in enumerate(self.sessions):
-                results = {r["op_id"]: json.loads(r["result"])["status"] for r in agency.rows(
+                results = {r["op_id"]: stored.result_from(r["op_id"], r["result"])["status"]
+                           for r in agency.rows(
                     "SELECT op_id, result FROM applied_op WHERE device_id = :d",
                     d=s.device_id)}
                 outbox = dict(s.db.execute("SELECT op_id, state FROM outbox"))
