@@ -181,9 +181,9 @@ class Fleet:
         self.lock = threading.Lock()
 
     def send(self, method: str, target: str, data: bytes | None, headers: dict):
-        """One request on this thread's kept-alive connection: (status, headers, body). A
-        connection the server closed while idle is opened again once, before any answer."""
-        for attempt in range(2):
+        """One request on this thread's kept-alive connection: (status, Content-Encoding,
+        body). A kept connection the server closed while idle is opened again, once."""
+        for attempt in (1, 2):
             conn = getattr(self.local, "conn", None)
             reused = conn is not None
             if conn is None:
@@ -193,16 +193,13 @@ class Fleet:
                 conn.request(method, target, body=data, headers=headers)
                 response = conn.getresponse()
                 return response.status, response.getheader("Content-Encoding"), response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 self.local.conn = None
-                if not reused or attempt:
+                closed = isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError,
+                                        BrokenPipeError))
+                if not (closed and reused and attempt == 1):
                     raise
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                raise
-        raise AssertionError("unreachable")
 
     def call(self, laptop: Laptop, method: str, path: str, name: str, *, body=None,
              params=None, auth=True, record=True) -> dict | None:
