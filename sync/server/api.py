@@ -30,7 +30,7 @@ from fieldapp.timeutil import now_iso, parse_iso, to_iso
 from .. import protocol as P
 from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
                login, passwords, recovery, restore)
-from .db import make_engine, read_meta, retried
+from .db import make_engine, read_meta, reading, retried
 from .logs import AccessLog
 from .versions import VersionGate
 
@@ -538,9 +538,8 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                 app_version: str) -> dict:
         extras = {}
         if report.directory_since is not None:
-            extras["directory"] = {**directory.changes(conn, report.directory_since,
-                                                       P.DIRECTORY_PAGE),
-                                   "epoch": read_meta(conn, "epoch")}
+            extras["directory"] = directory.changes(conn, report.directory_since,
+                                                    P.DIRECTORY_PAGE)
         if report.roster:
             extras["roster"] = accounts.roster(conn, caller)
         finished = False
@@ -597,20 +596,20 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     @app.get(f"{P.PREFIX}/summary", responses=_errors(401, 403))
     def summary(access_token: str = Depends(bearer)):
         """Count, order-independent hash and newest change_seq of what the caller may see."""
-        with engine.begin() as conn:
+        with reading(engine) as conn:
             caller = as_caller(conn, access_token)
             return {**exchange.summary(conn, caller), "epoch": read_meta(conn, "epoch")}
 
     @app.get(f"{P.PREFIX}/manifest", responses=_errors(401, 403))
     def manifest(access_token: str = Depends(bearer)):
         """(table, id, version) of every record the caller may see, to repair a mismatch."""
-        with engine.begin() as conn:
+        with reading(engine) as conn:
             caller = as_caller(conn, access_token)
             return _json({"records": exchange.manifest(conn, caller)})
 
     @app.get(f"{P.PREFIX}/conflicts", responses=_errors(401, 403))
     def conflicts(access_token: str = Depends(bearer)):
-        with engine.begin() as conn:
+        with reading(engine) as conn:
             caller = as_caller(conn, access_token)
             return _json({"conflicts": exchange.conflicts_for(conn, caller)})
 
@@ -618,7 +617,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
     def roster(access_token: str = Depends(bearer)):
         """Everyone on the caller's teams: username, display name, role, the teams shared
         with the caller, and the unit and vehicle each usually rides in."""
-        with engine.begin() as conn:
+        with reading(engine) as conn:
             caller = as_caller(conn, access_token)
             return {"members": accounts.roster(conn, caller)}
 
@@ -628,10 +627,9 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                           access_token: str = Depends(bearer)):
         """Resource directory services changed after version `since` (reference data, the
         same for every role), with the current version and the server's epoch."""
-        with engine.begin() as conn:
+        with reading(engine) as conn:
             as_caller(conn, access_token)
-            return _json({**directory.changes(conn, since, limit),
-                          "epoch": read_meta(conn, "epoch")})
+            return _json(directory.changes(conn, since, limit))
 
     def integration_source(x_integration_key: str = Header(default="")):
         """The integration a key belongs to; checked before the body, so a stranger learns

@@ -6,7 +6,8 @@ when a read transaction tries to become a write one; WAL and synchronous=FULL ke
 changes through a power cut.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
@@ -146,3 +147,23 @@ def migrate(engine: Engine) -> str:
 def read_meta(conn, key: str, default: str | None = None) -> str | None:
     value = conn.scalar(select(meta.c.value).where(meta.c.key == key))
     return default if value is None else value
+
+
+def read_metas(conn, *keys: str) -> dict[str, str | None]:
+    """Several meta values in one statement (None where unset)."""
+    found = dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys))).all())
+    return {key: found.get(key) for key in keys}
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for a request that only reads. On PostgreSQL its statements run without
+    an enclosing transaction: under READ COMMITTED each statement sees what it would see in
+    one, and the BEGIN and COMMIT round trips are saved. On SQLite it is a transaction as
+    every request's is (BEGIN IMMEDIATE queues it behind the writer)."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn

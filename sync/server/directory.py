@@ -15,6 +15,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from fieldapp import service_docs
 from fieldapp.hsds import Directory, DirectoryError, read_directory
 
+from .db import read_metas
 from .tables import directory_service, meta
 
 VERSION_KEY = "directory_version"
@@ -88,7 +89,8 @@ def current_version(conn) -> int:
 
 def changes(conn, since: int, limit: int) -> dict:
     """Services changed after version `since`, oldest change first, at most `limit`:
-    {"version", "services": [{"id", "seq", "deleted", "document"}], "cursor", "more"}."""
+    {"version", "services": [{"id", "seq", "deleted", "document"}], "cursor", "more",
+    "epoch"} (the server's history generation, read with the version)."""
     rows = conn.execute(
         select(directory_service.c.service_id, directory_service.c.seq,
                directory_service.c.deleted, directory_service.c.document)
@@ -96,7 +98,8 @@ def changes(conn, since: int, limit: int) -> dict:
         .limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"version": current_version(conn),
+    known = read_metas(conn, VERSION_KEY, "epoch")
+    return {"version": int(known[VERSION_KEY] or 0), "epoch": known["epoch"],
             "services": [{"id": r.service_id, "seq": r.seq, "deleted": bool(r.deleted),
                           "document": None if r.deleted else json.loads(r.document)}
                          for r in rows],

@@ -43,10 +43,11 @@ SYSTEM_ROLE = "system"  # the server acting for an agency tool (imports.system_c
 _CHUNK = 200  # LIKE terms per query
 
 
-def today(conn) -> date:
+def today(conn, settings: dict | None = None) -> date:
     """Today in the agency's time zone, for release validity: a release that expires today
-    covers its reader until midnight on the agency's clock, not the server's."""
-    return datetime.now(ZoneInfo(agency_settings.read(conn)["time_zone"])).date()
+    covers its reader until midnight on the agency's clock, not the server's. `settings`:
+    the agency's settings when the caller has read them already."""
+    return datetime.now(ZoneInfo((settings or agency_settings.read(conn))["time_zone"])).date()
 
 
 def needs_release(caller: Caller) -> bool:
@@ -69,13 +70,13 @@ def covers(release: dict, caller: Caller, on: date) -> bool:
             or (kind == "team" and name in caller.teams))
 
 
-def covered_notes(conn, caller: Caller) -> dict[str, list[str]]:
+def covered_notes(conn, caller: Caller, settings: dict | None = None) -> dict[str, list[str]]:
     """Clinical notes of the caller's teams that releases let this reader hold now:
     note id -> the ids of the covering releases. Empty for clinical staff (who read every
     note of their teams anyway) and for admins (who read no records)."""
     if not needs_release(caller):
         return {}
-    on = today(conn)
+    on = today(conn, settings)
     by_person: dict[str, set[str]] = {}
     for rid, data in conn.execute(select(record.c.id, record.c.data).where(
             record.c.table_name == RELEASE_TABLE, record.c.deleted.is_(False))):

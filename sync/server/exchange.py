@@ -32,7 +32,7 @@ from fieldapp.validation import normalise
 from .. import protocol as P
 from . import agency_settings, audit, change_log, crc_status, disclosures, record_sums, stored
 from .accounts import Caller
-from .db import among, insert_rows, read_meta
+from .db import among, insert_rows, read_meta, read_metas
 from .tables import applied_op, conflict, meta, record
 
 # A record's fields as stored: the encoder made once (json.dumps with options makes one per
@@ -472,7 +472,8 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     agency's settings (`agency`) and the CRC's posted status (`crc_status`), so laptops
     follow a change on their next sync, and the caller's role and teams (`scope`), so a
     laptop shrinks its copy when they change."""
-    covered = disclosures.covered_notes(conn, caller)
+    settings = agency_settings.read(conn)
+    covered = disclosures.covered_notes(conn, caller, settings)
     below = change_log.servable_below(conn)
     rows = conn.execute(
         select(record).where(record.c.change_seq > after, *_visible(caller, covered),
@@ -481,9 +482,11 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
     # Checked after the read: a compaction that committed before it raised the horizon, and
     # one that commits after it could not take tombstones this page already holds. Cursor 0
     # is a full copy, which needs no tombstones, so it never expires.
-    if 0 < after < horizon(conn):
+    known = read_metas(conn, "epoch", HORIZON_KEY)
+    oldest = int(known[HORIZON_KEY] or 0)
+    if 0 < after < oldest:
         raise CursorExpired(f"cursor {after} is older than this server keeps deletions for "
-                            f"(horizon {horizon(conn)}); pull again from 0")
+                            f"(horizon {oldest}); pull again from 0")
     more = len(rows) > limit
     rows = rows[:limit]
     withdrawn = {}
@@ -506,16 +509,19 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
                            ).mappings().all() if parent_ids else []
     disclosures.log_served(conn, caller, rows, covered)
     cursor = max([after, *(r["change_seq"] for r in rows)])
-    return {"epoch": read_meta(conn, "epoch"), "records": [_wire(r) for r in [*parents, *rows]],
+    return {"epoch": known["epoch"], "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
-            "agency": agency_settings.read(conn), "crc_status": crc_status.current(conn),
+            "agency": settings, "crc_status": crc_status.current(conn),
             "scope": {"role": caller.role, "teams": list(caller.teams)},
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
 
 
+HORIZON_KEY = "oldest_cursor"  # meta: the newest change_seq a compaction discarded
+
+
 def horizon(conn) -> int:
     """The oldest cursor a pull may continue from (0 until a compaction discards tombstones)."""
-    return int(read_meta(conn, "oldest_cursor", "0"))
+    return int(read_meta(conn, HORIZON_KEY, "0"))
 
 
 def compact(conn, before: str) -> dict:
@@ -545,9 +551,9 @@ def compact(conn, before: str) -> dict:
             record.c.id.in_([i for i, _ in discard[start:start + 1000]])))
     if discard:
         record_sums.rebuild(conn, sorted({team for i, _, team in old if i not in parents}))
-    if conn.execute(update(meta).where(meta.c.key == "oldest_cursor")
+    if conn.execute(update(meta).where(meta.c.key == HORIZON_KEY)
                     .values(value=str(top))).rowcount == 0:
-        conn.execute(insert(meta).values(key="oldest_cursor", value=str(top)))
+        conn.execute(insert(meta).values(key=HORIZON_KEY, value=str(top)))
     return {"discarded": len(discard), "kept_as_parents": len(old) - len(discard),
             "horizon": top}
 

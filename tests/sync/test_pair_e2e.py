@@ -138,7 +138,7 @@ def test_an_expired_release_withdraws_the_note(car, monkeypatch):
         "signed_on": today, "expires_on": today, "expiry_event": "discharge"})
     _synced(clinician, officer)
     assert _clinical(officer) == [PHI]
-    monkeypatch.setattr(disclosures, "today", lambda _conn: today + timedelta(days=1))
+    monkeypatch.setattr(disclosures, "today", lambda *_: today + timedelta(days=1))
     assert engine.run_sync(officer)["withdrawn"] == 1
     assert _clinical(officer) == []
 

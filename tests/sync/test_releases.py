@@ -107,7 +107,7 @@ def test_a_note_leaves_the_laptop_when_its_release_expires(agency, laptop, monke
     assert _notes(officer) == [PHI]
 
     tomorrow = _agency_today() + timedelta(days=1)
-    monkeypatch.setattr(disclosures, "today", lambda _conn: tomorrow)
+    monkeypatch.setattr(disclosures, "today", lambda *_: tomorrow)
     summary = engine.run_sync(officer)
     assert (summary["check"], summary["withdrawn"]) == ("ok", 1)
     assert _notes(officer) == []
