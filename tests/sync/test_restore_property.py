@@ -106,8 +106,10 @@ def test_random_backups_restores_and_syncs_lose_and_duplicate_nothing(agency, la
             assert len(texts) == len(set(texts))  # each contact once
             assert_converged(agency, sessions)
 
+    # derandomize: the same examples every run, so the check below that they exercised a
+    # restore and a give-back cannot fail by chance (one random run in CI gave back nothing).
     run_state_machine_as_test(Restores, settings=settings(
-        max_examples=6, stateful_step_count=20, deadline=None, database=None,
+        max_examples=6, stateful_step_count=20, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     assert stats["restores"] > 0 and stats["returned"] > 0
     print(f"restores: {stats}, records held: {len(held)}")
