@@ -35,10 +35,6 @@ from .accounts import Caller
 from .db import among, insert_rows, read_meta, read_metas
 from .tables import applied_op, conflict, meta, record
 
-# A record's fields as stored: the encoder made once (json.dumps with options makes one per
-# call); fields are validated text (no lone surrogates). Stamps and results: stored.py.
-_stored = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 class CursorExpired(Exception):
     """The laptop's cursor is older than the oldest change this server still describes."""
@@ -158,7 +154,7 @@ def _write(conn, batch: _Batch) -> None:
         row["change_seq"] = seq
 
     def dumped(row):
-        return {**row, "data": _stored(row["data"]),
+        return {**row, "data": stored.fields_text(row["data"]),
                 "field_hlc": stored.stamps_text(row["field_hlc"], row["created_hlc"])}
 
     insert_rows(conn, record, [dumped(batch.records[i]) for i in sorted(batch.new)])

@@ -1,5 +1,5 @@
-"""How the server keeps a record's field stamps and an op's result: in few bytes, since every
-record and every op it was sent are kept for good.
+"""How the server keeps a record's fields, field stamps and an op's result: in few bytes, since
+every record and every op it was sent are kept for good.
 
 Field stamps (`record.field_hlc`): the clock stamp of each field's last write decides a
 conflict's winner. Most fields keep the stamp of the create, so only the others are stored,
@@ -15,9 +15,15 @@ import json
 
 from .. import protocol as P
 
+# Encoders made once: json.dumps with options makes a new one per call.
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Results are ascii-escaped: a rejection may quote whatever the laptop sent.
 _result_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def fields_text(data: dict) -> str:
+    """The stored form of a record's fields (validated text, so no lone surrogates)."""
+    return _json(data)
 
 
 def stamps_text(stamps: dict[str, str], created_hlc: str) -> str:
