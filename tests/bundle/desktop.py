@@ -10,11 +10,12 @@ app's output, an error dialog, or an exit status other than 0.
 import ctypes
 import re
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.xvfb import XvfbError, start_xvfb
 
 SIGN_IN, MAIN, LOCKED = "Tandem — sign in", "Tandem", "Tandem — locked"
 PLAIN_PATH = "/usr/bin:/bin"
@@ -32,38 +33,20 @@ def require(*programs: str) -> None:
 
 
 class Xvfb:
-    """A virtual X server on the first free display from `first` up."""
+    """A virtual X server on a free display of its own choosing."""
 
-    def __init__(self, first: int = 31):
+    def __init__(self):
         require("Xvfb", "xdotool", "xprop")
-        for number in range(first, first + 50):
-            if Path(f"/tmp/.X{number}-lock").exists():
-                continue
-            self.process = subprocess.Popen(
-                ["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 10
-            while self.process.poll() is None and time.monotonic() < deadline:
-                if _accepting(f"/tmp/.X11-unix/X{number}"):
-                    self.display = f":{number}"
-                    return
-                time.sleep(0.05)
-            self.process.kill()
-            self.process.wait()
-        raise DesktopError(f"no free X display from :{first}")
+        try:
+            self.process, number = start_xvfb((1366, 768), stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL)
+        except XvfbError as e:
+            raise DesktopError(str(e)) from None
+        self.display = f":{number}"
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
-
-
-def _accepting(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 def _x(display: str, *args: str, check: bool = True) -> str:
@@ -149,8 +132,9 @@ class Launch:
 
     @classmethod
     def start(cls, command: list[str], env: dict, cwd: Path, output: Path, display: str):
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output.open("wb"),
-                                   stderr=subprocess.STDOUT)
+        with output.open("wb") as out:  # the child keeps its own copy of the file
+            process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out,
+                                       stderr=subprocess.STDOUT)
         return cls(process, output, display)
 
     def text(self) -> str:

@@ -1,6 +1,6 @@
 """The acceptance suite's harness: the real programs as separate processes on a real X server.
 
-- `XServer`: Xvfb on one display of :40–:49 at a given size, with openbox as its window manager
+- `XServer`: Xvfb on a display it chose itself, at a given size, with openbox as its window manager
   (no decorations, new windows focused, Alt+F4 closes), and xdotool for input.
 - `Agency`: `tandem-server serve` as a process, on a copy of a database made once per run with
   the real `tandem-server init`, `add-user` and `import-directory` commands.
@@ -26,11 +26,11 @@ from pathlib import Path
 import requests
 
 from tests.ports import free_port
+from tests.xvfb import XvfbError, start_xvfb
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 OPENBOX_RC = Path(__file__).with_name("openbox.xml")
-DISPLAYS = range(40, 50)  # this suite's X displays; no other test uses them
 PASSWORD = "Field-test-2026"  # every account of the suite's agency; fictional, tests only
 SMALL, WIDE = (1024, 768), (1366, 768)
 ERROR_DIALOGS = ("bugReport", "environmentError")  # ui/errors.py's dialogs
@@ -86,32 +86,30 @@ def _stop(process: subprocess.Popen | None, grace: float = 10.0) -> None:
 # --- X ------------------------------------------------------------------------------------------
 
 class XServer:
-    """Xvfb with openbox on `:number`, `size` pixels; its own log files under `workdir`."""
+    """Xvfb with openbox at `size` pixels on a display Xvfb chose; logs under `workdir`."""
 
-    def __init__(self, number: int, size: tuple[int, int], workdir: Path):
-        self.number, self.size = number, tuple(size)
-        self.display = f":{number}"
+    def __init__(self, size: tuple[int, int], workdir: Path):
+        self.size = tuple(size)
+        workdir.mkdir(parents=True, exist_ok=True)
+        log = workdir / f"xvfb-{size[0]}x{size[1]}-{time.monotonic_ns()}.log"
+        with log.open("a") as out:
+            try:
+                self.xvfb, self.number = start_xvfb(size, stdout=out, stderr=out,
+                                                    stdin=subprocess.DEVNULL,
+                                                    start_new_session=True)
+            except XvfbError as e:
+                raise RuntimeError(f"{e}: {log.read_text()[-500:]}") from None
+        self.display = f":{self.number}"
         self.env = {**os.environ, "DISPLAY": self.display}
         self.env.pop("QT_QPA_PLATFORM", None)
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.log = workdir / f"xvfb-{number}.log"
-        self.xvfb = spawn(["Xvfb", self.display, "-screen", "0", f"{size[0]}x{size[1]}x24",
-                           "-nolisten", "tcp", "-noreset"], self.log)
         self.wm = None
         try:
-            wait_until(lambda: self.xvfb.poll() is not None or self._answers(),
-                       f"Xvfb on {self.display}", 15)
-            if self.xvfb.poll() is not None:
-                raise RuntimeError(f"Xvfb {self.display} exited: {self.log.read_text()[-500:]}")
             self.wm = spawn(["openbox", "--sm-disable", "--config-file", str(OPENBOX_RC)],
-                            workdir / f"openbox-{number}.log", env=self.env)
+                            workdir / f"openbox-{self.number}.log", env=self.env)
             wait_until(self._wm_running, f"openbox on {self.display}", 15)
         except BaseException:
             self.stop()
             raise
-
-    def _answers(self) -> bool:
-        return self.run("xdotool", "getdisplaygeometry", check=False).returncode == 0
 
     def _wm_running(self) -> bool:
         out = self.run("xprop", "-root", "_NET_SUPPORTING_WM_CHECK", check=False).stdout
@@ -158,7 +156,7 @@ class XServer:
 
 
 class XServers:
-    """The module's X servers, started on free displays of :40–:49 and reused test after test."""
+    """The module's X servers, each on a display of its own, reused test after test."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
@@ -170,17 +168,9 @@ class XServers:
             if x.size == tuple(size) and x.alive:
                 self.free.remove(x)
                 return x
-        used = {x.number for x in self.all if x.alive}
-        for number in DISPLAYS:
-            if number in used or Path(f"/tmp/.X{number}-lock").exists():
-                continue
-            try:
-                x = XServer(number, size, self.workdir)
-            except (RuntimeError, Timeout):
-                continue
-            self.all.append(x)
-            return x
-        raise RuntimeError("no free X display among :40–:49")
+        x = XServer(size, self.workdir)
+        self.all.append(x)
+        return x
 
     def give_back(self, x: XServer) -> None:
         if x.alive:
