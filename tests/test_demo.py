@@ -79,6 +79,8 @@ def test_the_demo_server_keeps_its_address_and_moves_every_cache_when_it_must(da
     assert server_url_of(data_dir, "ofc.whitfield", password) == first
 
     taken = socket.socket()  # another program takes the demo's port meanwhile
+    # as servers do, so the demo server's closed connections still in TIME_WAIT don't stop it
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     taken.bind(("127.0.0.1", port))
     taken.listen(1)
     try:
