@@ -483,7 +483,9 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
              access_token: str = Depends(bearer)):
         """Apply ops once each; per-op results: applied, duplicate, conflict, rejected, deferred.
         The laptop may fold its fleet report (`pending_changes`, `oldest_pending_at`) in."""
-        ops = [dict(op) for op in body.ops]  # its fields as validated: model_dump copies each again
+        # each op's fields as validated (model_dump copies each again); not dict(op), which
+        # first asks the model for a `keys` attribute, a failed lookup dearer than the copy
+        ops = [dict(vars(op)) for op in body.ops]
         oldest = report.oldest_pending_at
 
         def apply():
