@@ -377,8 +377,9 @@ def _issue(conn, kind: str, user_id: int, device_id: str, ttl: timedelta, *, cha
     return value
 
 
-# Built once: every request authenticates, and building a statement costs a worker more CPU
-# than running it (statements on a request's path are module constants with bound values).
+# Built once: every request authenticates, and building a statement costs a worker about as
+# much CPU as running it (statements on a request's path are module constants with bound
+# values).
 _TOKEN_ROW = (
     select(token.c.user_id, token.c.device_id, token.c.expires_at, token.c.revoked_at,
            token.c.used_at,

@@ -144,8 +144,8 @@ def migrate(engine: Engine) -> str:
     return epoch
 
 
-# Built once, as most requests read the epoch: building a statement costs more CPU than
-# running it.
+# Built once, as most requests read the epoch: building a statement costs about as much CPU
+# as running it.
 _META = select(meta.c.value).where(meta.c.key == bindparam("key"))
 _METAS = select(meta.c.key, meta.c.value).where(meta.c.key.in_(bindparam("keys", expanding=True)))
 
