@@ -20,6 +20,12 @@ template in one substitution pass rather than built as objects and encoded. Ever
 still a real HTTP request of the same mix and size, and the health probe uses the same
 client. The generator's own CPU time over the window is reported (`generator_cpu_ms_per_request`).
 
+CPU per request, the figure least disturbed by other work on the machine: the server's
+(`tandem-server serve` and its workers) and PostgreSQL's (the backends serving the bench's
+database), read from /proc every 2 s over the window (a process that comes and goes between
+two readings is missed, so PostgreSQL's figure is a little low), divided by the requests
+served, health probes included.
+
 Baseline in the same run: GET /health (one SELECT through the same pool) probed five times a
 second during the load; the ratio is the sync requests' p99 to the health probe's p99.
 
@@ -307,6 +313,80 @@ def db_bytes(engine) -> tuple[int, dict[str, int]]:
         return conn.scalar(text("SELECT pg_database_size(current_database())")), tables
 
 
+class CpuMeter:
+    """CPU seconds spent over a window by the processes `pick` chooses, read from /proc every
+    `every` seconds: each process counts from its first reading (from zero if it was born
+    in the window) to its last."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pick, every: float = 2.0):
+        self.pick, self.every = pick, every
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._read(born=False)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+        self._read(born=True)
+
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+    def _run(self):
+        while not self.stop.wait(self.every):
+            self._read(born=True)
+
+    def _read(self, born: bool):
+        for pid, cpu in processes_cpu(self.pick).items():
+            self.first.setdefault(pid, 0.0 if born else cpu)
+            self.last[pid] = cpu
+
+
+def processes_cpu(pick) -> dict[int, float]:
+    """{pid: user + system CPU seconds} of the processes for which pick(pid, ppid, cmdline)
+    is true (pick may remember what it chose, to follow children)."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # it ended while we looked
+        pid = int(entry.name)
+        if pick(pid, int(fields[1]), cmdline):
+            found[pid] = (int(fields[11]) + int(fields[12])) / CpuMeter.TICK
+    return found
+
+
+def server_picker(port: int):
+    """The `tandem-server serve` on `port` and its worker processes."""
+    chosen: set[int] = set()
+
+    def pick(pid: int, ppid: int, cmdline: str) -> bool:
+        if ppid in chosen or ("sync.server.cli" in cmdline and f"--port {port} " in cmdline):
+            chosen.add(pid)
+        return pid in chosen
+    return pick
+
+
+def postgres_picker(database: str):
+    """PostgreSQL's backends connected to `database` (their process titles name it)."""
+    return lambda _pid, _ppid, cmdline: cmdline.startswith("postgres:") and (
+        f" {database} " in cmdline)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -368,19 +448,22 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
             prober = threading.Thread(target=probe, daemon=True)
             prober.start()
             rng = random.Random(7)
-            start, cpu_start = time.monotonic(), time.process_time()
-            due = [(start + rng.uniform(0, args.interval), n) for n in range(len(laptops))]
-            heapq.heapify(due)
-            with ThreadPoolExecutor(max_workers=args.threads) as pool:
-                while True:
-                    when, n = heapq.heappop(due)
-                    if when >= start + args.duration:
-                        break
-                    time.sleep(max(0.0, when - time.monotonic()))
-                    pool.submit(fleet.sync, laptops[n])
-                    heapq.heappush(due, (when + args.interval, n))
-            elapsed = time.monotonic() - start
-            generator_cpu = time.process_time() - cpu_start
+            server_cpu = CpuMeter(server_picker(urlsplit(server_url).port))
+            postgres_cpu = CpuMeter(postgres_picker(engine.url.database))
+            with server_cpu, postgres_cpu:
+                start, cpu_start = time.monotonic(), time.process_time()
+                due = [(start + rng.uniform(0, args.interval), n) for n in range(len(laptops))]
+                heapq.heapify(due)
+                with ThreadPoolExecutor(max_workers=args.threads) as pool:
+                    while True:
+                        when, n = heapq.heappop(due)
+                        if when >= start + args.duration:
+                            break
+                        time.sleep(max(0.0, when - time.monotonic()))
+                        pool.submit(fleet.sync, laptops[n])
+                        heapq.heappush(due, (when + args.interval, n))
+                elapsed = time.monotonic() - start
+                generator_cpu = time.process_time() - cpu_start
             stop.set()
             prober.join()
             after, tables_after = db_bytes(engine)
@@ -389,6 +472,7 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
     every = [ms for values in fleet.latency.values() for ms in values]
     shifts = fleet.ops_pushed / len(template)
     p99, health_p99 = percentile(every, 99), percentile(health, 99)
+    served = len(every) + len(health)
     if fleet.errors:
         print("errors (first 5):", *fleet.errors[:5], sep="\n  ", file=sys.stderr)
     return {
@@ -411,7 +495,11 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
         "health_p50_ms": round(statistics.median(health), 1), "health_p99_ms": round(health_p99, 1),
         "ratio_p99_to_health_p99": round(p99 / health_p99, 2),
         "generator_cpu_s": round(generator_cpu, 1),
-        "generator_cpu_ms_per_request": round(generator_cpu * 1000 / (len(every) + len(health)), 2),
+        "generator_cpu_ms_per_request": round(generator_cpu * 1000 / served, 2),
+        "server_cpu_s": round(server_cpu.seconds(), 1),
+        "server_cpu_ms_per_request": round(server_cpu.seconds() * 1000 / served, 2),
+        "postgres_cpu_s": round(postgres_cpu.seconds(), 1),
+        "postgres_cpu_ms_per_request": round(postgres_cpu.seconds() * 1000 / served, 2),
     }
 
 

@@ -35,6 +35,7 @@ RUNS = {
     "bench_sync_pg": ("bench_sync.py", ["--pg", PG]),
     "bench_load": ("bench_load.py", ["--pg", PG]),
     "bench_guessing": ("bench_guessing.py", ["--pg", PG]),
+    "bench_request_cpu": ("bench_request_cpu.py", ["--pg", PG]),
 }
 QUICK = {
     "bench_search": ["--services", "2000", "--rounds", "1"],
@@ -44,6 +45,7 @@ QUICK = {
     "bench_restore": ["--records", "500"],
     "bench_incremental": ["--records", "1000", "--rounds", "2"],
     "bench_guessing": ["--pg", PG, "--pulls", "60", "--rounds", "3"],
+    "bench_request_cpu": ["--pg", PG, "--requests", "30", "--rounds", "1"],
 }
 
 # (run, JSON key, what it is, target, the key of its same-run baseline ratio or None).
@@ -115,6 +117,10 @@ FIGURES = [
     ("bench_load", "p99_ms", "fleet load, p99 latency of sync requests (ms)", "< 200 ms",
      "ratio_p99_to_health_p99"),
     ("bench_load", "errors", "fleet load, failed requests", "0", None),
+    ("bench_request_cpu", "pull_server_cpu_ms", "the server's CPU for a pull of 40 records, "
+     "PostgreSQL (ms)", "—", "ratio_pull_to_health"),
+    ("bench_request_cpu", "push_server_cpu_ms", "the server's CPU for a push of 4 ops, "
+     "PostgreSQL (ms)", "—", "ratio_push_to_health"),
     ("bench_load", "db_bytes_per_1000_shifts", "database growth per 1,000 shifts (bytes)", "—",
      None),
     ("bench_guessing", "sqlite_burst_pull_p99_ms", "another user's pull p99 while a password "

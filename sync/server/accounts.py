@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from fieldapp.ids import new_id
 from fieldapp.records import ROLES
@@ -377,16 +377,22 @@ def _issue(conn, kind: str, user_id: int, device_id: str, ttl: timedelta, *, cha
     return value
 
 
+# Built once: every request authenticates, and building a statement costs a worker about as
+# much CPU as running it (statements on a request's path are module constants with bound
+# values).
+_TOKEN_ROW = (
+    select(token.c.user_id, token.c.device_id, token.c.expires_at, token.c.revoked_at,
+           token.c.used_at,
+           device.c.revoked_at.label("device_revoked"), app_user.c.username,
+           app_user.c.role, app_user.c.teams, app_user.c.disabled)
+    .join(device, device.c.id == token.c.device_id)
+    .join(app_user, app_user.c.id == token.c.user_id)
+    .where(token.c.token_hash == bindparam("token_hash"), token.c.kind == bindparam("kind")))
+
+
 def _token_row(conn, value: str, kind: str, allow_used: bool = False):
-    row = conn.execute(
-        select(token.c.user_id, token.c.device_id, token.c.expires_at, token.c.revoked_at,
-               token.c.used_at,
-               device.c.revoked_at.label("device_revoked"), app_user.c.username,
-               app_user.c.role, app_user.c.teams, app_user.c.disabled)
-        .join(device, device.c.id == token.c.device_id)
-        .join(app_user, app_user.c.id == token.c.user_id)
-        .where(token.c.token_hash == _digest(value), token.c.kind == kind)
-    ).mappings().first()
+    row = conn.execute(_TOKEN_ROW, {"token_hash": _digest(value), "kind": kind}
+                       ).mappings().first()
     if row is None:
         raise UnknownToken(f"unknown {kind} token")
     if row["device_revoked"]:

@@ -11,10 +11,12 @@ from fieldapp.timeutil import now_iso
 from .tables import agency_setting
 
 
+_ALL = select(agency_setting.c.key, agency_setting.c.value)  # every pull reads it: built once
+
+
 def read(conn) -> dict:
     """Every setting's value in force: the agency's where set, else the default."""
-    return agency.effective({key: json.loads(value) for key, value in conn.execute(
-        select(agency_setting.c.key, agency_setting.c.value))})
+    return agency.effective({key: json.loads(value) for key, value in conn.execute(_ALL)})
 
 
 def set_value(conn, key: str, text: str):

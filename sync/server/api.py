@@ -376,7 +376,9 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         return JSONResponse({"detail": "a concurrent request changed the same rows; retry",
                              "code": "unavailable"}, 503, {"Retry-After": "1"})
 
-    def bearer(authorization: str = Header(default="")) -> str:
+    async def bearer(authorization: str = Header(default="")) -> str:
+        """The access token (checked in the request's transaction); async, as it only reads
+        a header: a plain function would cost every request a trip through the threadpool."""
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value:
             raise ApiError(401, "missing 'Authorization: Bearer <access token>' header")

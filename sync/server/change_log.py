@@ -34,6 +34,10 @@ _LOWEST_HELD = text(
     "SELECT min(((classid::bigint << 32) | objid::bigint) - :prefix) FROM pg_locks "
     "WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND classid::bigint >> 16 = "
     ":tag AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+_SHARE_WRITERS = text("SELECT pg_advisory_xact_lock_shared(:a, :b)")
+_EXCLUDE_WRITERS = text("SELECT pg_advisory_xact_lock(:a, :b)")
+_HOLD_FROM = text("SELECT pg_advisory_xact_lock_shared(:key)")
+_TAKE = text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)")
 
 
 def _postgresql(conn) -> bool:
@@ -44,16 +48,14 @@ def join_writers(conn) -> None:
     """Run as one of the writers of `record` until the transaction ends: first in a writing
     transaction, so that an excluding writer (below) never sees it half done."""
     if _postgresql(conn):
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:a, :b)"),
-                     {"a": _WRITERS[0], "b": _WRITERS[1]})
+        conn.execute(_SHARE_WRITERS, {"a": _WRITERS[0], "b": _WRITERS[1]})
 
 
 def exclude_writers(conn) -> None:
     """Wait for every writer of `record` to finish, and keep new ones out until the
     transaction ends."""
     if _postgresql(conn):
-        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                     {"a": _WRITERS[0], "b": _WRITERS[1]})
+        conn.execute(_EXCLUDE_WRITERS, {"a": _WRITERS[0], "b": _WRITERS[1]})
 
 
 def take(conn, count: int) -> list[int]:
@@ -66,9 +68,8 @@ def take(conn, count: int) -> list[int]:
                      .values(value=last + count))
         return list(range(last + 1, last + count + 1))
     low = conn.execute(_NEXT).scalar_one()
-    conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _IN_FLIGHT + low})
-    return sorted(conn.execute(text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)"),
-                               {"n": count}).scalars())
+    conn.execute(_HOLD_FROM, {"key": _IN_FLIGHT + low})
+    return sorted(conn.execute(_TAKE, {"n": count}).scalars())
 
 
 def newest(conn) -> int:

@@ -26,9 +26,11 @@ def post(conn, username: str, status: str, wait_minutes: int | None) -> dict:
     return current(conn)
 
 
+_CURRENT = (select(crc_status.c.status, crc_status.c.wait_minutes, crc_status.c.posted_at)
+            .order_by(crc_status.c.id.desc()).limit(1))  # every pull reads it: built once
+
+
 def current(conn) -> dict | None:
     """The status in force ({status, wait_minutes, posted_at}), or None if none was posted."""
-    row = conn.execute(select(crc_status.c.status, crc_status.c.wait_minutes,
-                              crc_status.c.posted_at)
-                       .order_by(crc_status.c.id.desc()).limit(1)).mappings().first()
+    row = conn.execute(_CURRENT).mappings().first()
     return dict(row) if row else None

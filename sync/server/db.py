@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (Column, ColumnElement, Connection, Engine, Table, any_, create_engine,
-                        event, insert, literal, select)
+from sqlalchemy import (Column, ColumnElement, Connection, Engine, Table, any_, bindparam,
+                        create_engine, event, insert, literal, select)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -144,14 +144,20 @@ def migrate(engine: Engine) -> str:
     return epoch
 
 
+# Built once, as most requests read the epoch: building a statement costs about as much CPU
+# as running it.
+_META = select(meta.c.value).where(meta.c.key == bindparam("key"))
+_METAS = select(meta.c.key, meta.c.value).where(meta.c.key.in_(bindparam("keys", expanding=True)))
+
+
 def read_meta(conn, key: str, default: str | None = None) -> str | None:
-    value = conn.scalar(select(meta.c.value).where(meta.c.key == key))
+    value = conn.scalar(_META, {"key": key})
     return default if value is None else value
 
 
 def read_metas(conn, *keys: str) -> dict[str, str | None]:
     """Several meta values in one statement (None where unset)."""
-    found = dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys))).all())
+    found = dict(conn.execute(_METAS, {"keys": list(keys)}).all())
     return {key: found.get(key) for key in keys}
 
 

@@ -87,15 +87,18 @@ def current_version(conn) -> int:
     return int(conn.scalar(select(meta.c.value).where(meta.c.key == VERSION_KEY)) or 0)
 
 
+_CHANGES = (select(directory_service.c.service_id, directory_service.c.seq,
+                   directory_service.c.deleted, directory_service.c.document)
+            .where(directory_service.c.seq > bindparam("since"))
+            .order_by(directory_service.c.seq)
+            .limit(bindparam("limit")))  # every sync asks: built once
+
+
 def changes(conn, since: int, limit: int) -> dict:
     """Services changed after version `since`, oldest change first, at most `limit`:
     {"version", "services": [{"id", "seq", "deleted", "document"}], "cursor", "more",
     "epoch"} (the server's history generation, read with the version)."""
-    rows = conn.execute(
-        select(directory_service.c.service_id, directory_service.c.seq,
-               directory_service.c.deleted, directory_service.c.document)
-        .where(directory_service.c.seq > since).order_by(directory_service.c.seq)
-        .limit(limit + 1)).all()
+    rows = conn.execute(_CHANGES, {"since": since, "limit": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]
     known = read_metas(conn, VERSION_KEY, "epoch")

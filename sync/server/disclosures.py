@@ -26,7 +26,7 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 
 from fieldapp.timeutil import now_iso
 
@@ -70,16 +70,27 @@ def covers(release: dict, caller: Caller, on: date) -> bool:
             or (kind == "team" and name in caller.teams))
 
 
+# Read for every pull and summary of a reader who needs a release: built once.
+_RELEASES = select(record.c.id, record.c.data).where(record.c.table_name == RELEASE_TABLE,
+                                                     record.c.deleted.is_(False))
+_HELD = (select(disclosure.c.record_id, disclosure.c.event)
+         .where(disclosure.c.reader == bindparam("reader"),
+                disclosure.c.device_id == bindparam("device_id"))
+         .order_by(disclosure.c.id))
+
+
 def covered_notes(conn, caller: Caller, settings: dict | None = None) -> dict[str, list[str]]:
     """Clinical notes of the caller's teams that releases let this reader hold now:
     note id -> the ids of the covering releases. Empty for clinical staff (who read every
     note of their teams anyway) and for admins (who read no records)."""
     if not needs_release(caller):
         return {}
+    releases = conn.execute(_RELEASES).all()
+    if not releases:  # the agency's settings (its day) are read only when a release is there
+        return {}
     on = today(conn, settings)
     by_person: dict[str, set[str]] = {}
-    for rid, data in conn.execute(select(record.c.id, record.c.data).where(
-            record.c.table_name == RELEASE_TABLE, record.c.deleted.is_(False))):
+    for rid, data in releases:
         release = json.loads(data)
         if covers(release, caller, on) and release.get("person_id"):
             by_person.setdefault(release["person_id"], set()).add(rid)
@@ -118,10 +129,7 @@ def held(conn, caller: Caller) -> set[str]:
     """Notes this log says the caller's device holds: disclosed and not withdrawn since."""
     latest = {}
     for record_id, event in conn.execute(
-            select(disclosure.c.record_id, disclosure.c.event)
-            .where(disclosure.c.reader == caller.username,
-                   disclosure.c.device_id == caller.device_id)
-            .order_by(disclosure.c.id)):
+            _HELD, {"reader": caller.username, "device_id": caller.device_id}):
         latest[record_id] = event
     return {i for i, event in latest.items() if event == DISCLOSED}
 

@@ -11,7 +11,7 @@ other; on SQLite writers take turns, so a row is read, then written.
 
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 
 from .. import protocol as P
 from . import change_log
@@ -92,10 +92,14 @@ def rebuild(conn, teams: list[str] | None = None) -> None:
     sums.write(conn)
 
 
+_READ = select(record_sum).where(  # every summary reads it: built once
+    record_sum.c.team.in_(bindparam("teams", expanding=True)),
+    record_sum.c.table_name.in_(bindparam("tables", expanding=True)))
+
+
 def read(conn, teams, tables) -> tuple[int, int, int]:
     """(count, hash sum, newest change_seq) of these teams' records in these tables."""
     count = total = top = 0
-    for r in conn.execute(select(record_sum).where(record_sum.c.team.in_(list(teams)),
-                                                   record_sum.c.table_name.in_(list(tables)))):
+    for r in conn.execute(_READ, {"teams": list(teams), "tables": list(tables)}):
         count, total, top = count + r.count, total + r.total, max(top, r.top_seq)
     return count, total % MOD, top

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.util.exc import CommandError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import make_url
 
 from fieldapp.ids import new_id
@@ -106,9 +106,13 @@ def forgot(conn, caller: Caller, proof: str, epoch: str) -> Behind:
                          f"generation began (epoch {epoch}): give back what it lacks")
 
 
+_APPLIED = select(applied_op.c.op_id).where(  # most syncs ask: built once
+    applied_op.c.device_id == bindparam("device_id"), applied_op.c.op_id == bindparam("op_id"))
+
+
 def _proof(conn, caller: Caller, last_op, after, ops) -> str | None:
-    if last_op and conn.scalar(select(applied_op.c.op_id).where(
-            applied_op.c.device_id == caller.device_id, applied_op.c.op_id == last_op)) is None:
+    if last_op and conn.scalar(
+            _APPLIED, {"device_id": caller.device_id, "op_id": last_op}) is None:
         return f"its last confirmed op {last_op} is not in this server's history"
     if after is not None and after > (newest := change_log.newest(conn)):
         return f"its cursor {after} is beyond this server's newest change {newest}"

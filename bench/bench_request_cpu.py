@@ -1,0 +1,109 @@
+"""The agency server's CPU per request, by kind of request: what bounds how many laptops a
+core serves (bench_load's fleet is this figure times the request rate, plus queueing).
+
+`tandem-server serve` (one worker) on PostgreSQL, with ten laptops signed in through /login
+as bench_load's are. One laptop then sends the requests of a sync one kind at a time, one
+after another over one kept-alive connection: GET /health (one SELECT: the fixed cost of any
+request, the baseline), GET /directory with nothing new, GET /summary, GET /pull of a
+40-record page, and POST /push of 4 ops of a real shift (bench_load's template). The
+server process's CPU time (user + system, from /proc) around each batch, divided by the
+requests: the figure least disturbed by other work on the machine, since a busy machine
+delays a request more than it adds to its CPU. Each round measures every kind; the
+lowest round per kind is reported, with its ratio to the health probe's in the same run.
+
+    python bench/bench_request_cpu.py [--pg ADMIN_URL] [--requests N] [--rounds N]
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import keyring
+import keyring.backends.fail
+from agency_server import agency_server
+from bench_load import (PASSWORD, PG_DEFAULT, Fleet, Laptop, ShiftText, processes_cpu,
+                        server_picker, shift_template)
+from bench_sync import fresh_database
+
+from sync import protocol as P
+
+KINDS = ("health", "directory", "summary", "pull", "push")
+
+
+def measure(url: str, work: Path, template: list[dict], requests: int, rounds: int) -> dict:
+    import seeds
+    from sync.server import accounts, agency_settings, directory
+    from sync.server.db import make_engine, migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    directory.import_directory(engine, seeds.DIRECTORY_DIR)
+    shift = ShiftText(template)
+    laptops = [Laptop(n, shift) for n in range(10)]  # one team
+    with engine.begin() as conn:
+        agency_settings.set_value(conn, "two_factor", "optional")
+        for laptop in laptops:
+            accounts.add_user(conn, laptop.username, "officer", [laptop.team], PASSWORD)
+    engine.dispose()
+    with agency_server(url, work / "server.log") as server_url:
+        fleet = Fleet(server_url, laptops, ops_per_sync=4)
+        for laptop in laptops:
+            fleet.sign_in(laptop)
+            fleet.call(laptop, "POST", "/push", "push", body=laptop.push_body(40))
+        laptop = laptops[0]
+        fleet.sync(laptop, push=False)  # its directory version and cursor are current
+        send = {
+            "health": lambda: fleet.send("GET", P.PREFIX + "/health", None, {}),
+            "directory": lambda: fleet.call(laptop, "GET", "/directory", "directory",
+                                            params={"since": laptop.directory_version}),
+            "summary": lambda: fleet.call(laptop, "GET", "/summary", "summary"),
+            "pull": lambda: fleet.call(laptop, "GET", "/pull", "pull",
+                                       params={"after": 0, "limit": 40}),
+            "push": lambda: fleet.call(laptop, "POST", "/push", "push",
+                                       body=laptop.push_body(4)),
+        }
+        pick = server_picker(urlsplit(server_url).port)
+
+        def cpu() -> float:
+            return sum(processes_cpu(pick).values())
+
+        best = dict.fromkeys(KINDS, float("inf"))
+        for _ in range(rounds):
+            for kind in KINDS:
+                send[kind]()  # warm
+                before = cpu()
+                for _ in range(requests):
+                    send[kind]()
+                best[kind] = min(best[kind], (cpu() - before) * 1000 / requests)
+    if fleet.errors:
+        raise SystemExit(f"requests failed: {fleet.errors[:3]}")
+    return {"requests_per_kind": requests, "rounds": rounds,
+            **{f"{kind}_server_cpu_ms": round(best[kind], 2) for kind in KINDS},
+            **{f"ratio_{kind}_to_health": round(best[kind] / best["health"], 2)
+               for kind in KINDS if kind != "health"}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", metavar="ADMIN_URL", default=PG_DEFAULT,
+                        help="a PostgreSQL account that may create databases")
+    parser.add_argument("--requests", type=int, default=300, help="requests per kind a round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    work = Path(tempfile.mkdtemp(prefix="bench-request-cpu-"))
+    os.environ.update(HOME=str(work), XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
+    template = shift_template(work)
+    with fresh_database(work, "request_cpu", args.pg) as url:
+        result = measure(url, work, template, args.requests, args.rounds)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
