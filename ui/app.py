@@ -10,6 +10,8 @@ from .qt import QApplication, QIcon, QObject
 from .signin import SignInView
 from .theme import Theme
 
+FRAME_ROOM = 64  # pixels beyond the window a window manager's title bar and borders may take
+
 
 def application() -> QApplication:
     """The QApplication, made once, with Tandem's name, style and icon."""
@@ -46,8 +48,7 @@ class Windows(QObject):
         self.sign_in = SignInView(self.data_dir, notice)
         self.sign_in.prepared.connect(self._build_frame)
         self.sign_in.signed_in.connect(self.open_main)
-        _fit(self.sign_in)
-        self.sign_in.show()
+        _show_fitted(self.sign_in)
         self.sign_in.activateWindow()  # typing goes to it, not to a window that is closing
 
     def _build_frame(self) -> None:
@@ -65,8 +66,7 @@ class Windows(QObject):
         self.main, self._frame = self._frame, None
         self.main.open(session)
         self.main.signed_out.connect(self.signed_out)
-        _fit(self.main)
-        self.main.show()
+        _show_fitted(self.main)
         self.main.activateWindow()  # its shortcuts work at once
         if self.sign_in is not None:
             self.sign_in.close()
@@ -79,10 +79,16 @@ class Windows(QObject):
         main.deleteLater()
 
 
-def _fit(window) -> None:
-    """1366×768 by default, never larger than the screen it opens on."""
+def _show_fitted(window) -> None:
+    """Shown at 1366×768, or maximized on a screen with no room for that and a window
+    manager's frame: a window as large as the screen would leave its bottom, the sync bar,
+    below the screen's edge once the window manager adds a title bar."""
     screen = window.screen().availableGeometry()
-    window.resize(min(1366, screen.width()), min(768, screen.height()))
+    if screen.width() >= 1366 + FRAME_ROOM and screen.height() >= 768 + FRAME_ROOM:
+        window.resize(1366, 768)
+        window.show()
+    else:
+        window.showMaximized()
 
 
 def run(data_dir: Path, session: Session | None = None) -> int:

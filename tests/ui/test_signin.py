@@ -42,11 +42,12 @@ def test_offline_sign_in_opens_the_main_window_and_audits(qtbot, data_dir, cache
     windows = Windows(data_dir, theme)
     view = windows.sign_in
     qtbot.addWidget(view)
+    assert view.isMaximized()  # this screen has no room for 1366×768 and a title bar
     with qtbot.waitSignal(view.signed_in, timeout=10_000):
         sign_in(qtbot, view, cached_user, PASSWORD)
     main = windows.main
     qtbot.addWidget(main)
-    assert main.isVisible() and not view.isVisible()
+    assert main.isVisible() and not view.isVisible() and main.isMaximized()
     assert "ofc.ramirez" in main.user_label.text() and main.role_label.text() == "OFFICER"
     qtbot.waitUntil(lambda: main.tasks.idle, timeout=10_000)
     s = unlock(data_dir, cached_user, PASSWORD)
