@@ -1,9 +1,11 @@
 """A county's fleet against one agency server on PostgreSQL: 300 laptops, each syncing every
 30 seconds, served by `tandem-server serve --workers N` on this machine.
 
-Each sync is what sync/engine.py sends: POST /push (the laptop's next ops, if any), GET
-/directory (resource-directory deltas), GET /pull (pages after the laptop's cursor) and GET
-/summary (the end-of-sync check). The ops come from a real shift worked through the laptop's
+Each sync is what sync/engine.py sends: POST /push (the laptop's next ops, with its fleet
+report), GET /pull (pages after the laptop's cursor; the first also brings the resource
+directory's changes and the roster and takes the report and the laptop's record sums, the last
+brings the summary for the end-of-sync check) and POST /device/status (the sync finished)
+unless the pull found nothing new and the sums equal, when the pull alone is the sync. The ops come from a real shift worked through the laptop's
 own services (fieldapp: shift and status events, encounters finalized, CRC drop-off, follow-up
 attempts, audit events), recorded once from a real cache's outbox and replayed per laptop with
 fresh ids. Laptops work through shifts faster than real units do (`--ops-per-sync`, default 4,
@@ -159,6 +161,8 @@ class Laptop:
         self.device_id = str(uuid.uuid4())
         self.access = self.refresh = None
         self.pull_cursor = self.directory_version = 0
+        self.epoch = self.last_op = self.sent_op = None  # the server history it synced with
+        self.have: tuple[int, str] | None = None  # its record sums: the last summary it took
         self.pending: list[str] = []
         self.busy = threading.Lock()
         self.counter = 0
@@ -172,8 +176,13 @@ class Laptop:
         for op in ops:
             self.counter += 1
             hlc = f"{int(time.time() * 1000):013d}-{self.counter % 100000:05d}-{self.device_id}"
-            stamped.append(op.replace("@OP@", str(uuid.uuid4()), 1).replace("@HLC@", hlc, 1))
+            self.sent_op = str(uuid.uuid4())
+            stamped.append(op.replace("@OP@", self.sent_op, 1).replace("@HLC@", hlc, 1))
         return f'{{"ops":[{",".join(stamped)}]}}'.encode()
+
+    def history(self) -> dict:
+        """The epoch and last confirmed op every push and pull names (sync/engine.py)."""
+        return {k: v for k, v in (("epoch", self.epoch), ("last_op", self.last_op)) if v}
 
 
 class Fleet:
@@ -268,37 +277,64 @@ class Fleet:
             self._error(f"sync: {e.__class__.__name__}: {e}")
 
     def _sync(self, laptop: Laptop, push: bool, record: bool) -> None:
+        """The requests sync/engine.py run_sync sends: a push carrying the fleet report (when
+        there are ops), pull pages whose first carries the directory's changes, the roster,
+        the report and the laptop's sums and whose last carries the summary, and a closing
+        status report unless the pull said the sync was finished and checked."""
         if not laptop.busy.acquire(blocking=False):
             with self.lock:
                 self.skipped += 1  # its last sync is still running: a real laptop waits too
             return
         try:
             if push and self.ops_per_sync:
+                waiting = {"pending_changes": self.ops_per_sync,
+                           "oldest_pending_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                              time.gmtime())}
                 answer = self.call(laptop, "POST", "/push", "push", record=record,
+                                   params={**laptop.history(), **waiting},
                                    body=laptop.push_body(self.ops_per_sync))
-                if answer is not None:
-                    bad = [r for r in answer["results"] if r["status"] != P.APPLIED]
-                    if bad:
-                        self._error(f"push: {bad[0]}")
-                    with self.lock:
-                        self.ops_pushed += self.ops_per_sync
-            more = True
-            while more:
-                page = self.call(laptop, "GET", "/directory", "directory", record=record,
-                                 params={"since": laptop.directory_version})
+                if answer is None:
+                    return
+                bad = [r for r in answer["results"] if r["status"] != P.APPLIED]
+                if bad:
+                    self._error(f"push: {bad[0]}")
+                laptop.last_op = laptop.sent_op
+                with self.lock:
+                    self.ops_pushed += self.ops_per_sync
+            extras = {"pending_changes": 0, "directory_since": laptop.directory_version,
+                      "roster": "true"}
+            if laptop.have:
+                extras.update(have_count=laptop.have[0], have_hash=laptop.have[1])
+            finished = False
+            while True:
+                page = self.call(laptop, "GET", "/pull", "pull", record=record, params={
+                    "after": laptop.pull_cursor, "limit": P.PULL_PAGE, **laptop.history(),
+                    "summary": "true",
+                    **extras})
                 if page is None:
                     return
-                laptop.directory_version, more = page["cursor"], page["more"]
-            more = True
-            while more:
-                page = self.call(laptop, "GET", "/pull", "pull", record=record,
-                                 params={"after": laptop.pull_cursor})
-                if page is None:
-                    return
-                laptop.pull_cursor, more = page["cursor"], page["more"]
+                if extras:
+                    extras = {}
+                    finished = page.get("reported") == "finished"
+                    directory = page["directory"]
+                    while directory["more"]:
+                        directory = self.call(laptop, "GET", "/directory", "directory",
+                                              record=record,
+                                              params={"since": directory["cursor"]})
+                        if directory is None:
+                            return
+                    laptop.directory_version = directory["cursor"]
+                laptop.epoch, laptop.pull_cursor = page["epoch"], page["cursor"]
                 with self.lock:
                     self.records_pulled += len(page["records"]) if record else 0
-            self.call(laptop, "GET", "/summary", "summary", record=record)
+                if not page["more"]:
+                    laptop.have = page["summary"]["count"], page["summary"]["hash"]
+                    break
+            if not finished:
+                if self.call(laptop, "POST", "/device/status", "status", record=record,
+                             body={"sync": "finished", "pending_changes": 0,
+                                   "oldest_pending_at": None, "check": "ok"}) is None:
+                    return
             with self.lock:
                 self.syncs += 1 if record else 0
         finally:
@@ -480,6 +516,7 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
         "server_workers": args.server_workers, "measured_s": round(elapsed, 1),
         "syncs": fleet.syncs, "syncs_skipped_still_running": fleet.skipped,
         "requests": len(every), "requests_per_s": round(len(every) / elapsed, 1),
+        "requests_per_sync": round(len(every) / fleet.syncs, 2) if fleet.syncs else None,
         "p50_ms": round(statistics.median(every), 1), "p99_ms": round(p99, 1),
         "max_ms": round(max(every), 1),
         **{f"{name}_p99_ms": round(percentile(v, 99), 1) for name, v in fleet.latency.items()},
@@ -498,6 +535,8 @@ def measure(work: Path, url: str, template: list[dict], args) -> dict:
         "generator_cpu_ms_per_request": round(generator_cpu * 1000 / served, 2),
         "server_cpu_s": round(server_cpu.seconds(), 1),
         "server_cpu_ms_per_request": round(server_cpu.seconds() * 1000 / served, 2),
+        "server_cpu_ms_per_sync": round(server_cpu.seconds() * 1000 / fleet.syncs, 2)
+        if fleet.syncs else None,
         "postgres_cpu_s": round(postgres_cpu.seconds(), 1),
         "postgres_cpu_ms_per_request": round(postgres_cpu.seconds() * 1000 / served, 2),
     }

@@ -1,17 +1,20 @@
 """The agency server's CPU per request, by kind of request: what bounds how many laptops a
 core serves (bench_load's fleet is this figure times the request rate, plus queueing).
 
-`tandem-server serve` (one worker) on PostgreSQL, with ten laptops signed in through /login
-as bench_load's are. One laptop then sends the requests of a sync one kind at a time, one
-after another over one kept-alive connection: GET /health (one SELECT: the fixed cost of any
-request, the baseline), GET /directory with nothing new, GET /summary, GET /pull of a
-40-record page, and POST /push of 4 ops of a real shift (bench_load's template). The
-server process's CPU time (user + system, from /proc) around each batch, divided by the
+`tandem-server serve` (one worker) on PostgreSQL, with an agency of `--users` accounts (ten
+to a team, as bench_load's fleet) and one team's ten laptops signed in through /login. One
+laptop then sends the requests of a sync as sync/engine.py sends them (bench_load's Fleet),
+one kind at a time, one after another over one kept-alive connection: GET /health (one
+SELECT: the fixed cost of any request, the baseline), the idle sync (GET /pull with the
+sync's fleet report, directory version, roster and sums, nothing new: the whole sync), the
+pull of a sync that brings 40 records (the same request), POST /device/status (the end of
+a sync that changed something), and POST /push of 4 ops of a real shift with its report.
+The server process's CPU time (user + system, from /proc) around each batch, divided by the
 requests: the figure least disturbed by other work on the machine, since a busy machine
-delays a request more than it adds to its CPU. Each round measures every kind; the
-lowest round per kind is reported, with its ratio to the health probe's in the same run.
+delays a request more than it adds to its CPU. Each round measures every kind; the lowest
+round per kind is reported, with its ratio to the health probe's in the same run.
 
-    python bench/bench_request_cpu.py [--pg ADMIN_URL] [--requests N] [--rounds N]
+    python bench/bench_request_cpu.py [--pg ADMIN_URL] [--requests N] [--rounds N] [--users N]
 """
 
 import argparse
@@ -27,16 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import keyring
 import keyring.backends.fail
 from agency_server import agency_server
-from bench_load import (PASSWORD, PG_DEFAULT, Fleet, Laptop, ShiftText, processes_cpu,
-                        server_picker, shift_template)
+from bench_load import (PASSWORD, PG_DEFAULT, TEAM_SIZE, Fleet, Laptop, ShiftText,
+                        processes_cpu, server_picker, shift_template)
 from bench_sync import fresh_database
 
 from sync import protocol as P
 
-KINDS = ("health", "directory", "summary", "pull", "push")
+KINDS = ("health", "idle_pull", "pull", "status", "push")
 
 
-def measure(url: str, work: Path, template: list[dict], requests: int, rounds: int) -> dict:
+def measure(url: str, work: Path, template: list[dict], requests: int, rounds: int,
+            users: int) -> dict:
     import seeds
     from sync.server import accounts, agency_settings, directory
     from sync.server.db import make_engine, migrate
@@ -45,29 +49,43 @@ def measure(url: str, work: Path, template: list[dict], requests: int, rounds: i
     migrate(engine)
     directory.import_directory(engine, seeds.DIRECTORY_DIR)
     shift = ShiftText(template)
-    laptops = [Laptop(n, shift) for n in range(10)]  # one team
+    laptops = [Laptop(n, shift) for n in range(max(users, TEAM_SIZE))]
     with engine.begin() as conn:
         agency_settings.set_value(conn, "two_factor", "optional")
         for laptop in laptops:
             accounts.add_user(conn, laptop.username, "officer", [laptop.team], PASSWORD)
     engine.dispose()
+    laptops = laptops[:TEAM_SIZE]  # one team signs in
     with agency_server(url, work / "server.log") as server_url:
         fleet = Fleet(server_url, laptops, ops_per_sync=4)
         for laptop in laptops:
             fleet.sign_in(laptop)
             fleet.call(laptop, "POST", "/push", "push", body=laptop.push_body(40))
         laptop = laptops[0]
-        fleet.sync(laptop, push=False)  # its directory version and cursor are current
+        fleet.sync(laptop, push=False)  # its cursor, directory version and sums are current
+        current = laptop.pull_cursor
+        fleet.call(laptops[1], "POST", "/push", "push", body=laptops[1].push_body(40))
+        sync_report = {"limit": P.PULL_PAGE, "epoch": laptop.epoch, "summary": "true",
+                       "pending_changes": 0, "directory_since": laptop.directory_version,
+                       "roster": "true", "have_count": laptop.have[0],
+                       "have_hash": laptop.have[1]}
+        fleet.sync(laptops[1], push=False)
+        idle = {**sync_report, "after": laptops[1].pull_cursor,
+                "have_count": laptops[1].have[0], "have_hash": laptops[1].have[1]}
         send = {
             "health": lambda: fleet.send("GET", P.PREFIX + "/health", None, {}),
-            "directory": lambda: fleet.call(laptop, "GET", "/directory", "directory",
-                                            params={"since": laptop.directory_version}),
-            "summary": lambda: fleet.call(laptop, "GET", "/summary", "summary"),
+            "idle_pull": lambda: fleet.call(laptops[1], "GET", "/pull", "pull", params=idle),
             "pull": lambda: fleet.call(laptop, "GET", "/pull", "pull",
-                                       params={"after": 0, "limit": 40}),
-            "push": lambda: fleet.call(laptop, "POST", "/push", "push",
-                                       body=laptop.push_body(4)),
+                                       params={**sync_report, "after": current}),
+            "status": lambda: fleet.call(laptop, "POST", "/device/status", "status", body={
+                "sync": "finished", "pending_changes": 0, "oldest_pending_at": None,
+                "check": "ok"}),
+            "push": lambda: fleet.call(laptop, "POST", "/push", "push", params={
+                "epoch": laptop.epoch, "pending_changes": 4,
+                "oldest_pending_at": "2026-12-01T10:00:00Z"}, body=laptop.push_body(4)),
         }
+        pulled = len(send["pull"]()["records"])
+        assert pulled and send["idle_pull"]()["records"] == []
         pick = server_picker(urlsplit(server_url).port)
 
         def cpu() -> float:
@@ -83,7 +101,8 @@ def measure(url: str, work: Path, template: list[dict], requests: int, rounds: i
                 best[kind] = min(best[kind], (cpu() - before) * 1000 / requests)
     if fleet.errors:
         raise SystemExit(f"requests failed: {fleet.errors[:3]}")
-    return {"requests_per_kind": requests, "rounds": rounds,
+    return {"requests_per_kind": requests, "rounds": rounds, "users": users,
+            "pull_records": pulled,
             **{f"{kind}_server_cpu_ms": round(best[kind], 2) for kind in KINDS},
             **{f"ratio_{kind}_to_health": round(best[kind] / best["health"], 2)
                for kind in KINDS if kind != "health"}}
@@ -95,13 +114,14 @@ def main() -> None:
                         help="a PostgreSQL account that may create databases")
     parser.add_argument("--requests", type=int, default=300, help="requests per kind a round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--users", type=int, default=300, help="accounts in the agency")
     args = parser.parse_args()
     keyring.set_keyring(keyring.backends.fail.Keyring())
     work = Path(tempfile.mkdtemp(prefix="bench-request-cpu-"))
     os.environ.update(HOME=str(work), XDG_DATA_HOME=str(work), XDG_CONFIG_HOME=str(work))
     template = shift_template(work)
     with fresh_database(work, "request_cpu", args.pg) as url:
-        result = measure(url, work, template, args.requests, args.rounds)
+        result = measure(url, work, template, args.requests, args.rounds, args.users)
     print(json.dumps(result))
 
 
