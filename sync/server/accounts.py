@@ -120,10 +120,21 @@ def _check_car(unit: str | None, vehicle: str | None) -> None:
 
 def roster(conn, caller: Caller) -> list[dict]:
     """Everyone (not disabled) who shares a team with the caller: whom a shift can be started
-    with, and the car each usually rides in. No team, no one."""
+    with, and the car each usually rides in. No team, no one.
+
+    Every sync's pull carries it, so the database picks the caller's teammates (each team as
+    the JSON text add_user and change_scope write) rather than every account's row coming
+    back to be parsed; the parsed teams still decide."""
+    if not caller.teams:
+        return []
     out = []
-    for row in conn.execute(select(app_user).where(app_user.c.disabled.is_(False))
-                            .order_by(app_user.c.username)).mappings():
+    for row in conn.execute(
+            select(app_user.c.username, app_user.c.display_name, app_user.c.role,
+                   app_user.c.teams, app_user.c.unit, app_user.c.vehicle)
+            .where(app_user.c.disabled.is_(False),
+                   or_(*[app_user.c.teams.contains(json.dumps(t), autoescape=True)
+                         for t in caller.teams]))
+            .order_by(app_user.c.username)).mappings():
         teams = json.loads(row["teams"])
         shared = [t for t in teams if t in caller.teams]
         if shared:

@@ -130,3 +130,21 @@ def test_the_roster_names_teammates_and_their_cars_only(agency, laptop, capsys):
     assert answer.json() == {"members": [{
         "username": "admin.lee", "display_name": "admin.lee", "role": "admin",
         "teams": ["agency-it"], "unit": None, "vehicle": None}]}
+
+
+def test_the_roster_matches_whole_team_names_whatever_they_hold(agency, laptop):
+    """The server picks teammates by their team's JSON text: a name with LIKE's wildcards,
+    one that begins another, or one beyond ASCII must match exactly itself."""
+    officer = laptop("ofc.pct", "officer", teams=("50%_unit",))
+    agency.add_user("ofc.same", teams=("mhst-1", "50%_unit"))
+    agency.add_user("ofc.wild", teams=("50xxunit",))
+    agency.add_user("ofc.longer", teams=("50%_unit-2",))
+    agency.add_user("ofc.quoted", teams=('"50%_unit"',))
+    engine.run_sync(officer)
+    assert {m["username"] for m in roster.members(officer)} == {"ofc.pct", "ofc.same"}
+
+    peer = laptop("peer.lopez", "peer", teams=("équipe-1",))
+    agency.add_user("peer.ng", "peer", teams=("équipe-1",))
+    agency.add_user("peer.ho", "peer", teams=("equipe-1",))
+    engine.run_sync(peer)
+    assert {m["username"] for m in roster.members(peer)} == {"peer.lopez", "peer.ng"}
