@@ -1,12 +1,13 @@
 """A county's fleet against one agency server on PostgreSQL: 300 laptops, each syncing every
 30 seconds, served by `tandem-server serve --workers N` on this machine.
 
-Each sync is what sync/engine.py sends: POST /push (the laptop's next ops, with its fleet
-report), GET /pull (pages after the laptop's cursor; the first also brings the resource
-directory's changes and the roster and takes the report and the laptop's record sums, the last
-brings the summary for the end-of-sync check) and POST /device/status (the sync finished)
-unless the pull found nothing new and the sums equal, when the pull alone is the sync. The ops come from a real shift worked through the laptop's
-own services (fieldapp: shift and status events, encounters finalized, CRC drop-off, follow-up
+Each sync is what sync/engine.py sends (tests/sync/test_fleet_bench.py holds them equal): POST
+/push (the laptop's next ops, with its fleet report), GET /pull (pages after the laptop's
+cursor; the first also brings the resource directory's changes and the roster and takes the
+report and the laptop's record sums, the last brings the summary for the end-of-sync check) and
+POST /device/status (the sync finished) unless the pull found nothing new and the sums equal,
+when the pull alone is the sync. The ops come from a real shift worked through the laptop's own
+services (fieldapp: shift and status events, encounters finalized, CRC drop-off, follow-up
 attempts, audit events), recorded once from a real cache's outbox and replayed per laptop with
 fresh ids. Laptops work through shifts faster than real units do (`--ops-per-sync`, default 4,
 so a shift's ~40 ops arrive in about ten syncs instead of a 10-hour shift's 1,200): a heavier
@@ -309,8 +310,7 @@ class Fleet:
             while True:
                 page = self.call(laptop, "GET", "/pull", "pull", record=record, params={
                     "after": laptop.pull_cursor, "limit": P.PULL_PAGE, **laptop.history(),
-                    "summary": "true",
-                    **extras})
+                    "summary": "true", **extras})
                 if page is None:
                     return
                 if extras:

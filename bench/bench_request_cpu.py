@@ -7,8 +7,9 @@ laptop then sends the requests of a sync as sync/engine.py sends them (bench_loa
 one kind at a time, one after another over one kept-alive connection: GET /health (one
 SELECT: the fixed cost of any request, the baseline), the idle sync (GET /pull with the
 sync's fleet report, directory version, roster and sums, nothing new: the whole sync), the
-pull of a sync that brings 40 records (the same request), POST /device/status (the end of
-a sync that changed something), and POST /push of 4 ops of a real shift with its report.
+pull of a sync that brings a teammate's 40 ops (the same request), POST /device/status (the
+end of a sync that changed something), and POST /push of 4 ops of a real shift with its
+report.
 The server process's CPU time (user + system, from /proc) around each batch, divided by the
 requests: the figure least disturbed by other work on the machine, since a busy machine
 delays a request more than it adds to its CPU. Each round measures every kind; the lowest
