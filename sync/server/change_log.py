@@ -36,7 +36,10 @@ _LOWEST_HELD = text(
     ":tag AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 _SHARE_WRITERS = text("SELECT pg_advisory_xact_lock_shared(:a, :b)")
 _EXCLUDE_WRITERS = text("SELECT pg_advisory_xact_lock(:a, :b)")
-_HOLD_FROM = text("SELECT pg_advisory_xact_lock_shared(:key)")
+# The lock keyed by the sequence's next value, read and taken in one statement (one round trip)
+_HOLD_FROM_NEXT = text(
+    f"SELECT pg_advisory_xact_lock_shared(:prefix + CASE WHEN is_called THEN last_value + 1 "
+    f"ELSE last_value END) FROM {SEQUENCE}")
 _TAKE = text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)")
 
 
@@ -67,9 +70,8 @@ def take(conn, count: int) -> list[int]:
         conn.execute(update(change_counter).where(change_counter.c.id == 1)
                      .values(value=last + count))
         return list(range(last + 1, last + count + 1))
-    low = conn.execute(_NEXT).scalar_one()
-    conn.execute(_HOLD_FROM, {"key": _IN_FLIGHT + low})
-    return sorted(conn.execute(_TAKE, {"n": count}).scalars())
+    conn.execute(_HOLD_FROM_NEXT, {"prefix": _IN_FLIGHT})
+    return sorted(conn.execute(_TAKE, {"n": count}).scalars().all())
 
 
 def newest(conn) -> int:
