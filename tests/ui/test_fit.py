@@ -31,7 +31,8 @@ ROLES = {"officer": ("ofc.ramirez", ("mhst-1",)), "clinician": ("clin.okafor", (
 
 def seeded(data_dir, role: str):
     """A cache as the demo leaves it: the team's people, follow-ups and assignments, the
-    directory; for the crew a shift under way (the clinician also at the CRC)."""
+    directory; for the crew a shift under way with their partner (the clinician also at the
+    CRC)."""
     username, teams = ROLES[role]
     session = make_session(data_dir / role, username, role, teams)
     if role != "peer":
@@ -39,9 +40,12 @@ def seeded(data_dir, role: str):
     directory.replace_directory(session.db, hsds.read_directory(seeds.DIRECTORY_DIR))
     if role == "officer":  # yesterday's shift, with the drop-offs its summary lists
         worked_shift(session, utc_now() - timedelta(hours=20))
-    if role in ("officer", "clinician"):
-        shift = shifts.start_shift(session, "MHST-11", "V-2214", [], at=utc_now() - timedelta(
-            hours=2))
+    if role in ("officer", "clinician"):  # a co-responder pair: the shift names the partner
+        partner = {"officer": ("clin.okafor", "clinician"),
+                   "clinician": ("ofc.ramirez", "officer")}[role]
+        shift = shifts.start_shift(session, "MHST-11", "V-2214",
+                                   [{"username": partner[0], "role": partner[1]}],
+                                   at=utc_now() - timedelta(hours=2))
         if role == "clinician":
             crc.arrive(session, "voluntary", shift_id=shift, at=utc_now() - timedelta(minutes=8))
     return session
