@@ -108,8 +108,8 @@ class ShiftView(QWidget):
         page = QWidget()
         self.summary = QLabel()
         self.summary.setObjectName("subheading")
-        self.summary.setWordWrap(True)  # unit, car, partners and time: two lines on a small
-        # screen rather than pushing the End shift button's text out
+        # unit, car, partners and time: two lines on a small screen, not End shift's text cut
+        self.summary.setWordWrap(True)
         self.current = QLabel()
         self.current.setObjectName("currentStatus")
         grid = QGridLayout()
