@@ -185,6 +185,18 @@ class Laptop:
         """The epoch and last confirmed op every push and pull names (sync/engine.py)."""
         return {k: v for k, v in (("epoch", self.epoch), ("last_op", self.last_op)) if v}
 
+    def pull_params(self, first: bool) -> dict:
+        """A sync's pull page after this laptop's cursor; the first also carries the fleet
+        report, the directory version, the roster request and the laptop's sums."""
+        params = {"after": self.pull_cursor, "limit": P.PULL_PAGE, **self.history(),
+                  "summary": "true"}
+        if first:
+            params.update(pending_changes=0, directory_since=self.directory_version,
+                          roster="true")
+            if self.have:
+                params.update(have_count=self.have[0], have_hash=self.have[1])
+        return params
+
 
 class Fleet:
     def __init__(self, url: str, laptops: list[Laptop], ops_per_sync: int):
@@ -302,19 +314,14 @@ class Fleet:
                 laptop.last_op = laptop.sent_op
                 with self.lock:
                     self.ops_pushed += self.ops_per_sync
-            extras = {"pending_changes": 0, "directory_since": laptop.directory_version,
-                      "roster": "true"}
-            if laptop.have:
-                extras.update(have_count=laptop.have[0], have_hash=laptop.have[1])
-            finished = False
+            first, finished = True, False
             while True:
-                page = self.call(laptop, "GET", "/pull", "pull", record=record, params={
-                    "after": laptop.pull_cursor, "limit": P.PULL_PAGE, **laptop.history(),
-                    "summary": "true", **extras})
+                page = self.call(laptop, "GET", "/pull", "pull", record=record,
+                                 params=laptop.pull_params(first))
                 if page is None:
                     return
-                if extras:
-                    extras = {}
+                if first:
+                    first = False
                     finished = page.get("reported") == "finished"
                     directory = page["directory"]
                     while directory["more"]:

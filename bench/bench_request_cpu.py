@@ -64,20 +64,14 @@ def measure(url: str, work: Path, template: list[dict], requests: int, rounds: i
             fleet.call(laptop, "POST", "/push", "push", body=laptop.push_body(40))
         laptop = laptops[0]
         fleet.sync(laptop, push=False)  # its cursor, directory version and sums are current
-        current = laptop.pull_cursor
+        behind = laptop.pull_params(first=True)  # its next pull brings laptop 1's 40 ops
         fleet.call(laptops[1], "POST", "/push", "push", body=laptops[1].push_body(40))
-        sync_report = {"limit": P.PULL_PAGE, "epoch": laptop.epoch, "summary": "true",
-                       "pending_changes": 0, "directory_since": laptop.directory_version,
-                       "roster": "true", "have_count": laptop.have[0],
-                       "have_hash": laptop.have[1]}
         fleet.sync(laptops[1], push=False)
-        idle = {**sync_report, "after": laptops[1].pull_cursor,
-                "have_count": laptops[1].have[0], "have_hash": laptops[1].have[1]}
+        idle = laptops[1].pull_params(first=True)
         send = {
             "health": lambda: fleet.send("GET", P.PREFIX + "/health", None, {}),
             "idle_pull": lambda: fleet.call(laptops[1], "GET", "/pull", "pull", params=idle),
-            "pull": lambda: fleet.call(laptop, "GET", "/pull", "pull",
-                                       params={**sync_report, "after": current}),
+            "pull": lambda: fleet.call(laptop, "GET", "/pull", "pull", params=behind),
             "status": lambda: fleet.call(laptop, "POST", "/device/status", "status", body={
                 "sync": "finished", "pending_changes": 0, "oldest_pending_at": None,
                 "check": "ok"}),
