@@ -17,7 +17,7 @@ from .context import Context
 from .qt import QLabel, QStatusBar, Qt, QTimer, Signal
 from .tasks import collection_paused
 from .timefmt import local
-from .widgets import button, set_state
+from .widgets import ElidedLabel, button, set_state
 
 
 def run_sync(session, cancel: Cancel | None = None, progress=None):
@@ -52,17 +52,21 @@ class SyncStatusBar(QStatusBar):
         self._cancel: Cancel | None = None
         self._stopped = False
         self._again = False  # sync again as soon as this one ends (the server moved)
-        self.connection = QLabel()
+        # Words that can be long (why it is offline, a first sync's count) give way on a narrow
+        # screen, ending in "…" with the whole in their tooltip; they never widen the window.
+        self.connection = ElidedLabel()
         self.pending = QLabel()
         self.last_sync = QLabel()
-        self.progress = QLabel()
+        self.progress = ElidedLabel()
         self.progress.hide()
         self.progressed.connect(self._show_progress, Qt.ConnectionType.QueuedConnection)
         self.conflicts = button("", self.conflicts_clicked.emit, name="conflictsButton")
         self.conflicts.setFlat(True)
         self.sync_button = button("Sync now (F5)", self.sync_now, name="syncNow")
-        for w in (self.connection, self.pending, self.last_sync, self.progress):
+        self.addWidget(self.connection, 2)
+        for w in (self.pending, self.last_sync):
             self.addWidget(w)
+        self.addWidget(self.progress, 1)
         self.addPermanentWidget(self.conflicts)
         self.addPermanentWidget(self.sync_button)
         self._set_connection("offline", "Offline")
@@ -156,7 +160,9 @@ class SyncStatusBar(QStatusBar):
 
     def _show_progress(self, received: int, total: int) -> None:
         if self.syncing:
-            self.progress.setText(f"Receiving records: {received:,} of {total:,}")
+            text = f"Receiving records: {received:,} of {total:,}"
+            self.progress.setText(text)
+            self.progress.setToolTip(text)
             self.progress.show()
 
     def _sync_done(self) -> None:
@@ -172,7 +178,7 @@ class SyncStatusBar(QStatusBar):
     def _set_connection(self, state: str, text: str, advice: str = "") -> None:
         self.state = state
         self.connection.setText(f"● {text}")
-        self.connection.setToolTip(advice)
+        self.connection.setToolTip(f"{text}. {advice}" if advice else text)
         set_state(self.connection, "sync", state)
 
     def _show_counts(self, counts: dict) -> None:

@@ -5,9 +5,12 @@ returns one line per problem, naming the widget by its class, object name and te
 failing test says what to fix.
 """
 
+import re
+
 from ui.qt import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSpinBox,
                    QCheckBox, QComboBox, QGroupBox, QHeaderView, QLabel, QLineEdit, QScrollBar,
                    QStyle, QStyleOptionButton, QStyleOptionSpinBox, QTableView, QWidget)
+from ui.widgets import ElidedLabel
 
 TOUCH = 44
 
@@ -105,6 +108,8 @@ def clipped_text(root: QWidget) -> list[str]:
                 continue
             if w.width() < need:
                 out.append(f"{name(w)}: needs {need} px, has {w.width()}")
+        elif isinstance(w, ElidedLabel) and w.text():
+            out += elided(w)
         elif isinstance(w, QLabel) and w.text():
             if w.wordWrap():
                 need = w.heightForWidth(w.width())
@@ -131,6 +136,21 @@ def clipped_text(root: QWidget) -> list[str]:
                     title = w.model().headerData(section, w.orientation())
                     out.append(f"{name(w.parentWidget())} column {title!r}: "
                                f"{w.sectionSize(section)} px, heading needs {need}")
+    return out
+
+
+def elided(label: ElidedLabel) -> list[str]:
+    """A line that gives way ("…") must keep its first word, and its tooltip the whole."""
+    text = label.text()
+    metrics, width = label.fontMetrics(), label.contentsRect().width()
+    if metrics.horizontalAdvance(text) <= width:
+        return []
+    first_word = re.match(r"\W*\w+", text).group()
+    out = []
+    if metrics.horizontalAdvance(first_word + "…") > width:
+        out.append(f"{name(label)}: gives way to {width} px, less than its first word")
+    if text.lstrip("● ") not in label.toolTip():
+        out.append(f"{name(label)}: cut to {width} px, and its tooltip does not say it whole")
     return out
 
 
