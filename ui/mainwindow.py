@@ -17,7 +17,7 @@ from .signout import Leave, LeavingPage
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
 from .theme import Theme
-from .widgets import ElidedLabel, button, shortcut
+from .widgets import ElidedLabel, button, shortcut, vertical_scroll
 
 TEAM = {"officer", "clinician", "supervisor", "clinical_supervisor", "admin"}
 EVERYONE = TEAM | {"peer"}
@@ -114,7 +114,9 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.setSpacing(0)
         body.addWidget(self._nav())
-        body.addWidget(self.stack, 1)
+        # A screen taller than the window (its messages showing on a 768-px screen) scrolls;
+        # it never pushes the window, and the sync bar, below the screen's edge.
+        body.addWidget(vertical_scroll(self.stack), 1)
         outer.addLayout(body, 1)
         self.pages = QStackedWidget()  # the content, and the lock screen over it once opened
         self.pages.setObjectName("lockPages")

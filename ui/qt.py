@@ -18,7 +18,7 @@ _NAMES = {
     QtWidgets: """QAbstractButton QAbstractItemView QAbstractScrollArea QAbstractSlider
         QAbstractSpinBox QApplication QButtonGroup QCheckBox QComboBox
         QDateEdit QDialog QDialogButtonBox QFileDialog QFormLayout QFrame QGridLayout QGroupBox
-        QHBoxLayout QHeaderView QLabel QLineEdit QListView QMainWindow QMessageBox QStyle
+        QHBoxLayout QHeaderView QLabel QLayout QLineEdit QListView QMainWindow QMessageBox QStyle
         QStyleOptionButton QStyleOptionSpinBox
         QPlainTextEdit QProgressBar QPushButton QRadioButton QScrollArea QScrollBar QSizePolicy QSpinBox
         QSplitter QStackedWidget QStatusBar QTableView QTextBrowser QTextEdit QToolButton QTreeView

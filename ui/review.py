@@ -18,8 +18,9 @@ from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
 from .timefmt import clock, day, day_clock, today
-from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_row_heights,
-                      heading, ok_cancel, record_table, set_state, shortcut)
+from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_height,
+                      fit_row_heights, heading, ok_cancel, record_table, scrolling_body,
+                      set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -104,13 +105,15 @@ class AssignmentDialog(QDialog):
         self.priority.setCurrentIndex(1)
         self.summary = QLineEdit(placeholderText="what the unit should do")
         self.place = QLineEdit(placeholderText="where")
-        form = QFormLayout(self)
+        body = QWidget()
+        form = QFormLayout(body)
         form.addRow(self.errors.general)
         add_rows(form, self.errors, (("Unit", self.unit, "unit"), ("Priority", self.priority, None),
                                      ("Summary", self.summary, "summary"),
                                      ("Place", self.place, "place")))
-        form.addRow(ok_cancel(self))
+        scrolling_body(self, body, ok_cancel(self))
         fit_dialog(self, 520, 0)
+        fit_height(self)
 
     def values(self) -> dict:
         return {"source": "supervisor", "type": "scheduled_task",
@@ -165,7 +168,8 @@ class FollowUpDialog(QDialog):
         self.assignee = QLineEdit(assignee, placeholderText="unit or username; empty: the team")
         self.assignee.setObjectName("followUpAssignee")
         self.note = QLineEdit(placeholderText="what the team should know (optional)")
-        form = QFormLayout(self)
+        body = QWidget()
+        form = QFormLayout(body)
         form.addRow(self.errors.general)
         add_rows(form, self.errors, (
                 ("Team", self.team, "team"), ("Person", self.person_text, None),
@@ -173,8 +177,9 @@ class FollowUpDialog(QDialog):
                 ("Reason", self.reason, "reason"), ("Due on", self.due, "due_on"),
                 ("Priority", self.priority, "priority"), ("Assign to", self.assignee, "assignee"),
                 ("Note", self.note, "note")))
-        form.addRow(ok_cancel(self))
+        scrolling_body(self, body, ok_cancel(self))
         fit_dialog(self, 560, 0)
+        fit_height(self)
         self.search()
 
     def search(self) -> None:

@@ -16,8 +16,9 @@ from fieldapp import changes, lock, settings
 from . import timefmt
 from .context import Context
 from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-                 QLabel, QLineEdit, QSpinBox, Qt, QTimer, QVBoxLayout)
-from .widgets import FieldErrors, button, heading
+                 QLabel, QLineEdit, QSpinBox, Qt, QVBoxLayout, QWidget)
+from .widgets import (FieldErrors, button, fit_dialog, fit_height, heading, refit,
+                      scrolling_body)
 
 THEME_WORDS = {"system": "Follow the system", "day": "Day", "night": "Night"}
 LOCK = settings.SETTINGS[lock.IDLE_SETTING]
@@ -86,6 +87,7 @@ def _secret(name: str) -> QLineEdit:
 def _say(label: QLabel, text: str) -> None:
     label.setText(text)
     label.setVisible(bool(text))
+    refit(label)
 
 
 class SettingsDialog(QDialog):
@@ -173,7 +175,8 @@ class SettingsDialog(QDialog):
         bottom.addWidget(self.sign_out_button)
         bottom.addStretch(1)
         bottom.addWidget(close)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(heading("Settings"))
         layout.addWidget(self.errors.general)
         layout.addWidget(server_box)
@@ -181,8 +184,10 @@ class SettingsDialog(QDialog):
         layout.addWidget(lock_box)
         layout.addWidget(password_box)
         layout.addWidget(self.zone)
-        layout.addLayout(bottom)
+        scrolling_body(self, body, bottom)
         self.setMinimumWidth(640)
+        fit_dialog(self, 640, 0)
+        fit_height(self)
         ctx.tasks.db(current).success(self._show).run()
 
     def _show(self, values: dict) -> None:
@@ -223,7 +228,6 @@ class SettingsDialog(QDialog):
     def _checked(self) -> None:
         self.check_button.setEnabled(True)
         self.check_button.setText("Check and save")
-        QTimer.singleShot(0, self, self._fit)
 
     # -- the lock
     def save_lock(self) -> None:
@@ -235,7 +239,6 @@ class SettingsDialog(QDialog):
     def _lock_saved(self, minutes: int) -> None:
         self.session_lock.set_idle_minutes(minutes)
         _say(self.lock_said, f"Saved: Tandem locks after {minutes} min without input.")
-        QTimer.singleShot(0, self, self._fit)
 
     # -- the password
     def save_password(self) -> None:
@@ -263,7 +266,6 @@ class SettingsDialog(QDialog):
             field.clear()
         _say(self.password_said, "Changed. Use the new password from now on, on every "
                                  "laptop; your other laptops ask you to sign in online.")
-        QTimer.singleShot(0, self, self._fit)
 
     def _password_refused(self, error: BaseException) -> None:
         self.password_button.setEnabled(True)
@@ -273,8 +275,3 @@ class SettingsDialog(QDialog):
             self.errors.handle(error)
         else:
             self.errors.show_one(*problem)
-        QTimer.singleShot(0, self, self._fit)
-
-    def _fit(self) -> None:
-        """Tall enough for what is said, wrapped at the dialog's width."""
-        self.resize(self.width(), self.layout().totalHeightForWidth(self.width()))

@@ -8,10 +8,10 @@ from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
 
-from .qt import (QAbstractItemView, QAction, QDialogButtonBox, QFileDialog, QFormLayout,
-                 QHBoxLayout, QHeaderView, QKeySequence, QLabel, QListView, QPainter,
-                 QPushButton, QScrollArea, QSizePolicy, Qt, QTableView, QTreeView, QVBoxLayout,
-                 QWidget)
+from .qt import (QAbstractItemView, QAction, QDialog, QDialogButtonBox, QFileDialog,
+                 QFormLayout, QHBoxLayout, QHeaderView, QKeySequence, QLabel, QLayout, QListView,
+                 QPainter, QPushButton, QScrollArea, QSizePolicy, Qt, QTableView, QTimer,
+                 QTreeView, QVBoxLayout, QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -101,6 +101,50 @@ def fit_rows(view: QAbstractItemView) -> None:
     view.setFixedHeight(max(height + 2 * view.frameWidth(), 100))
 
 
+DIALOG_BODY = "dialogBody"
+
+
+def scrolling_body(dialog: QDialog, body: QWidget, buttons: QWidget | QLayout) -> None:
+    """A dialog's fields and messages (`body`) scroll up and down above its `buttons`, which
+    always show: words that appear later never push the buttons off a 768-px screen."""
+    area = vertical_scroll(body)
+    area.setObjectName(DIALOG_BODY)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(area, 1)
+    if isinstance(buttons, QLayout):
+        layout.addLayout(buttons)
+    else:
+        layout.addWidget(buttons)
+
+
+def fit_height(dialog: QWidget) -> None:
+    """A dialog laid out by `scrolling_body` as tall as its words at its width, up to the
+    window it opens over (then the body scrolls): as it opens, and when a message comes or
+    goes."""
+    area = dialog.findChild(QScrollArea, DIALOG_BODY, Qt.FindChildOption.FindDirectChildrenOnly)
+    if area is None:
+        return
+    body, layout = area.widget(), dialog.layout()
+    margins = layout.contentsMargins()
+    width = dialog.width() - margins.left() - margins.right()
+    need = body.heightForWidth(width) if body.hasHeightForWidth() else -1
+    if need < 0:
+        need = body.sizeHint().height()
+    height = layout.totalSizeHint().height() - area.sizeHint().height() + need
+    parent = dialog.parentWidget()
+    if parent is not None:
+        height = min(height, parent.window().height() - 24)
+    dialog.resize(dialog.width(), height)
+
+
+def refit(widget: QWidget) -> None:
+    """The dialog `widget` is in follows a change in what it says (`fit_height`), once its
+    labels have their new size."""
+    window = widget.window()
+    if isinstance(window, QDialog):
+        QTimer.singleShot(0, window, lambda: fit_height(window))
+
+
 def fit_dialog(dialog: QWidget, width: int, height: int) -> None:
     """Size a dialog `width`×`height` at most, never larger than the window it opens over
     (a 1024×768 screen gets a dialog it can show whole)."""
@@ -185,6 +229,7 @@ class FieldErrors:
         if unplaced:
             self.general.setText("\n".join(unplaced))
             self.general.show()
+        self._refit()
 
     def show_one(self, field: str, why: str) -> None:
         self.show(ValidationError("form", {field: why}))
@@ -203,11 +248,16 @@ class FieldErrors:
         self.clear()
         self.general.setText(text)
         self.general.show()
+        self._refit()
 
     def clear(self) -> None:
         for label in [*self._labels.values(), self.general]:
             label.clear()
             label.hide()
+        self._refit()
+
+    def _refit(self) -> None:
+        refit(self.general)
 
     def shown(self) -> dict[str, str]:
         """Field -> visible error text (what a user sees; used by tests)."""
