@@ -1,10 +1,14 @@
 """Every screen of every role and every dialog, at 1024×768 (a common in-car screen) and
 1366×768, in the day and the night theme: the window fits, no label or button text is cut
-off, nothing scrolls sideways, and every control is at least 44 px either way.
+off, nothing scrolls sideways, and every control is at least 44 px either way. Each is measured
+as first shown and again with every message it can show on screen at once (field errors, what
+became of a save), and the main window with the agency server gone: words that appear later
+must wrap, elide or scroll, never push the window past the screen.
 
 The measures are in tests/ui/geometry.py; each problem is reported by screen, size and theme.
 """
 
+import secrets
 from datetime import date, timedelta
 
 import pytest
@@ -12,10 +16,12 @@ import pytest
 import seeds
 from fieldapp import crc, demo, directory, hsds, shift_summary, shifts
 from fieldapp.timeutil import utc_now
+from sync import credentials
 from tests.conftest import make_session
+from tests.ports import free_port
 from tests.ui import geometry
 from tests.ui.conftest import settle
-from ui.qt import QMessageBox
+from ui.qt import QLabel, QMessageBox, Qt
 from ui.amend import AmendDialog
 from ui.review import AssignmentDialog, FollowUpDialog
 from ui.shift_summary import ShiftSummaryDialog
@@ -62,6 +68,40 @@ def worked_shift(session, start) -> None:
     shifts.end_shift(session, shift, at=start + timedelta(hours=10))
 
 
+def server_gone(qtbot, window, session) -> None:
+    """The agency server a signed-in laptop syncs with stops answering: the sync bar says why,
+    beside the changes waiting."""
+    credentials.RefreshTokens(session).save(secrets.token_urlsafe())
+    session.db.execute("UPDATE sync_state SET server_url = ? WHERE id = 1",
+                       [f"http://127.0.0.1:{free_port()}"])
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: not window.status.syncing, timeout=30_000)
+    assert window.status.connection.text() == (
+        "● Offline · agency server not answering (connection refused)")
+
+
+# As long as the longest a save can say (a refused server's address check, sync.failures)
+MESSAGE = ("Not saved: Agency server not answering (connection refused). The server is down "
+           "or the address is wrong. Tandem keeps working and tries again; if it lasts, check "
+           "the address in Settings or call agency IT.")
+
+
+def measured_with_messages(qtbot, window, root, measure) -> list[str]:
+    """`measure()` with every message under `root` on screen at once: each hidden label that
+    wraps (a field's error, what became of a save) says MESSAGE. Hidden again afterwards."""
+    said = [w for w in root.findChildren(QLabel) if w.isHidden() and w.wordWrap()
+            and w.parentWidget().isVisible()]
+    for label in said:
+        label.setText(MESSAGE)
+        label.show()
+    wait(qtbot, window)
+    try:
+        return [f"with messages: {p}" for p in measure()]
+    finally:
+        for label in said:
+            label.hide()
+
+
 def wait(qtbot, window) -> None:
     settle(qtbot, window)
     qtbot.wait(20)  # queued layout passes (a wrapped list lays its rows out after a resize)
@@ -94,9 +134,11 @@ def test_every_screen_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
     session = seeded(data_dir, role)
     try:
         window = open_window(session)
+        server_gone(qtbot, window, session)
 
         def every_screen():
             found = []
+            width, height = window.width(), window.height()
             for key, *_ in window.screens:
                 view = window.show_screen(key)
                 wait(qtbot, window)
@@ -104,8 +146,11 @@ def test_every_screen_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
                     view.table.selectRow(0)
                     wait(qtbot, window)
                 found += [f"{key}: {p}" for p in geometry.problems(window)]
-                if window.width() == SIZES[0][0]:
+                if width == SIZES[0][0]:
                     found += [f"{key}: {p}" for p in geometry.combo_rows(window)]
+                found += [f"{key}: {p}" for p in measured_with_messages(
+                    qtbot, window, window, lambda: geometry.too_big(window, width, height)
+                    + geometry.problems(window))]
             return found
 
         found = sizes_and_themes(qtbot, theme, [window], every_screen)
@@ -148,6 +193,10 @@ def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
                 found += [f"{what}: {p}" for p in
                           geometry.too_big(dialog, parent.width(), parent.height())
                           + geometry.problems(dialog) + geometry.combo_rows(dialog)]
+                found += [f"{what}: {p}" for p in measured_with_messages(
+                    qtbot, parent, dialog,
+                    lambda: geometry.too_big(dialog, parent.width(), parent.height())
+                    + geometry.problems(dialog))]
                 dialog.close()
             return found
 
