@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.left = False
         self.notice = ""  # what leaving told the user
         self.views: dict[str, QWidget] = {}
+        self.scrolls: dict[str, QWidget] = {}  # each view in the area it scrolls in
         self.nav_buttons = {}
         self.stack = QStackedWidget()
 
@@ -114,9 +115,7 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.setSpacing(0)
         body.addWidget(self._nav())
-        # A screen taller than the window (its messages showing on a 768-px screen) scrolls;
-        # it never pushes the window, and the sync bar, below the screen's edge.
-        body.addWidget(vertical_scroll(self.stack), 1)
+        body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
         self.pages = QStackedWidget()  # the content, and the lock screen over it once opened
         self.pages.setObjectName("lockPages")
@@ -248,7 +247,10 @@ class MainWindow(QMainWindow):
         if key not in self.views:
             view = view_class(key)(self.ctx)
             self.views[key] = view
-            self.stack.addWidget(view)
+            # A screen taller than the window (its messages showing on a 768-px screen) scrolls
+            # on its own; it never pushes the window, or the sync bar, past the screen's edge.
+            self.scrolls[key] = vertical_scroll(view)
+            self.stack.addWidget(self.scrolls[key])
         return self.views[key]
 
     def show_screen(self, key: str) -> QWidget:
@@ -259,7 +261,7 @@ class MainWindow(QMainWindow):
         if not created:
             self.ctx.fresh(view)  # refreshed here, not again as it shows
             view.refresh()  # ages and due dates move on with the clock
-        self.stack.setCurrentWidget(view)
+        self.stack.setCurrentWidget(self.scrolls[key])
         self.nav_buttons[key].setChecked(True)
         view.setFocus(Qt.FocusReason.OtherFocusReason)
         return view
@@ -267,7 +269,11 @@ class MainWindow(QMainWindow):
     @property
     def current_key(self) -> str:
         current = self.stack.currentWidget()
-        return next(k for k, v in self.views.items() if v is current)
+        return next(k for k, area in self.scrolls.items() if area is current)
+
+    @property
+    def current_view(self) -> QWidget:
+        return self.views[self.current_key]
 
     def show_help(self) -> HelpOverlay:
         groups = [("Everywhere", self)]

@@ -96,7 +96,8 @@ class Probe(QObject):
         elif kind == QEvent.Type.Show and isinstance(watched.parentWidget(), QStackedWidget):
             key = _screen_key(watched)
             if key:
-                self.write("screen", key=key, title=getattr(watched, "title", key))
+                view = (getattr(watched.window(), "views", None) or {}).get(key, watched)
+                self.write("screen", key=key, title=getattr(view, "title", key))
         return False
 
     # -- requests
@@ -123,10 +124,11 @@ class Probe(QObject):
 
 
 def _screen_key(page: QWidget) -> str:
-    """The main window's key for a page of its screen stack (or a named page, the lock)."""
-    views = getattr(page.window(), "views", None) or {}
-    for key, view in views.items():
-        if view is page:
+    """The main window's key for a page of its screen stack (the area a screen scrolls in), or
+    a named page (the lock)."""
+    scrolls = getattr(page.window(), "scrolls", None) or {}
+    for key, area in scrolls.items():
+        if area is page:
             return key
     return page.objectName()
 

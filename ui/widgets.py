@@ -10,7 +10,7 @@ from . import errors
 
 from .qt import (QAbstractItemView, QAction, QDialog, QDialogButtonBox, QFileDialog,
                  QFormLayout, QHBoxLayout, QHeaderView, QKeySequence, QLabel, QLayout, QListView,
-                 QPainter, QPushButton, QScrollArea, QSizePolicy, Qt, QTableView, QTimer,
+                 QPainter, QPushButton, QScrollArea, QSize, QSizePolicy, Qt, QTableView, QTimer,
                  QTreeView, QVBoxLayout, QWidget)
 
 
@@ -68,10 +68,21 @@ def centred(widget: QWidget, card: QWidget) -> None:
     outer.addStretch(2)
 
 
+class VerticalScroll(QScrollArea):
+    """Never narrower than its content and a scroll bar beside it, so the bar, when it shows,
+    covers nothing."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        need = (self.widget().minimumSizeHint().width() + 2 * self.frameWidth()
+                + self.verticalScrollBar().sizeHint().width())
+        return QSize(max(hint.width(), need), hint.height())
+
+
 def vertical_scroll(content: QWidget) -> QScrollArea:
     """`content` in a frameless area that scrolls up and down, never sideways: it is always as
     wide as the screen gives it (its layout must fit 1024×768)."""
-    area = QScrollArea()
+    area = VerticalScroll()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -124,6 +135,7 @@ def fit_height(dialog: QWidget) -> None:
     area = dialog.findChild(QScrollArea, DIALOG_BODY, Qt.FindChildOption.FindDirectChildrenOnly)
     if area is None:
         return
+    dialog.ensurePolished()  # measured with the stylesheet's sizes
     body, layout = area.widget(), dialog.layout()
     margins = layout.contentsMargins()
     width = dialog.width() - margins.left() - margins.right()
@@ -133,7 +145,7 @@ def fit_height(dialog: QWidget) -> None:
     height = layout.totalSizeHint().height() - area.sizeHint().height() + need
     parent = dialog.parentWidget()
     if parent is not None:
-        height = min(height, parent.window().height() - 24)
+        height = min(height, parent.window().height())
     dialog.resize(dialog.width(), height)
 
 

@@ -37,8 +37,7 @@ def statuses_on_server(agency) -> list[str]:
 
 def connection(snap) -> str:
     """The status bar's connection line ("● Online", "● Offline …")."""
-    return next((w["text"] for w in snap.find(cls="QLabel") if w.get("text", "").startswith("●")),
-                "")
+    return next((w["text"] for w in snap.find(text="^●")), "")
 
 
 # --- defect 1 -----------------------------------------------------------------------------------

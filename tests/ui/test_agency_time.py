@@ -86,7 +86,7 @@ def test_the_dashboard_the_report_and_the_review_queue_use_the_agency_zone(
     shift = shifts.start_shift(sergeant, "2M14", at=STARTED)
     shifts.end_shift(sergeant, shift, at=ON_SCENE)
     window = open_window(sergeant)
-    review = window.stack.currentWidget()
+    review = window.current_view
     settle(qtbot, window)
     assert review.queue_model.data(review.queue_model.index(0, 0)).startswith("2M14 · Fri 20 Nov")
     assert review.title_label.text().startswith("2M14 · Fri 20 Nov 21:00 – 21:40")

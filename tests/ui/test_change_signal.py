@@ -102,7 +102,7 @@ def test_the_review_list_changes_after_sync_now(qtbot, open_window, agency, tmp_
     engine.run_sync(officer)
     engine.run_sync(sergeant)
     window = open_window(sergeant)
-    view = window.stack.currentWidget()
+    view = window.current_view
     assert window.current_key == "review"
     settle(qtbot, window)
     assert [r["id"] for r in view.queue_model.rows] == [earlier]

@@ -27,7 +27,7 @@ def test_choosing_the_other_value_patches_the_record(qtbot, open_window, officer
     assert window.status.conflicts.text() == "2 conflicts to review"
     qtbot.mouseClick(window.status.conflicts, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
-    view = window.stack.currentWidget()
+    view = window.current_view
     assert window.current_key == "conflicts" and view.model.rowCount() == 2
     shown = [[view.model.data(view.model.index(r, c)) for c in (1, 2, 3)] for r in range(2)]
     assert ["Place", "Ronstadt Center", "Santa Rita Park"] in shown

@@ -39,7 +39,7 @@ def open_dashboard(qtbot, open_window, session) -> tuple:
     window = open_window(session)
     window.nav_buttons["dashboard"].click()
     settle(qtbot, window)
-    view = window.stack.currentWidget()
+    view = window.current_view
     assert isinstance(view, DashboardView)
     view.set_month(MONTH)
     settle(qtbot, window)

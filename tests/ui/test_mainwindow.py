@@ -14,7 +14,7 @@ def test_officer_sees_who_and_role_and_starts_at_the_shift(open_window, officer)
     assert "ofc.ramirez" in window.user_label.text()
     assert window.role_label.text() == "OFFICER"
     assert window.current_key == "shift"
-    assert isinstance(window.stack.currentWidget(), ShiftView)
+    assert isinstance(window.current_view, ShiftView)
 
 
 def test_peer_starts_at_outreach_and_has_no_encounter_screen(open_window, peer):
@@ -27,8 +27,8 @@ def test_supervisor_home_is_the_review_queue(open_window, data_dir):
     sergeant = make_session(data_dir, "sgt.diaz", "supervisor")
     try:
         window = open_window(sergeant)
-        assert isinstance(window.stack.currentWidget(), ReviewView)
-        texts = " ".join(l.text() for l in window.stack.currentWidget().findChildren(QLabel))
+        assert isinstance(window.current_view, ReviewView)
+        texts = " ".join(l.text() for l in window.current_view.findChildren(QLabel))
         assert "No shifts waiting for review" in texts
     finally:
         sergeant.close()

@@ -9,7 +9,7 @@ from ui.qt import QPushButton, Qt
 
 def test_typical_anonymous_contact_takes_at_most_six_interactions(qtbot, open_window, peer):
     window = open_window(peer)
-    view = window.stack.currentWidget()  # a peer's home
+    view = window.current_view  # a peer's home
     assert window.current_key == "outreach"
     interactions = 0
 
@@ -43,7 +43,7 @@ def test_typical_anonymous_contact_takes_at_most_six_interactions(qtbot, open_wi
 
 def test_referral_is_one_choice_and_ctrl_s_saves(qtbot, open_window, peer):
     window = open_window(peer)
-    view = window.stack.currentWidget()
+    view = window.current_view
     qtbot.mouseClick(view.findChild(QPushButton, "referral_shelter"), Qt.MouseButton.LeftButton)
     qtbot.mouseClick(view.findChild(QPushButton, "referral_detox"), Qt.MouseButton.LeftButton)
     assert view._chosen(view.referral) == ["detox"]
@@ -63,7 +63,7 @@ def test_recent_contacts_model(qtmodeltester, peer):
 def test_living_situation_and_engagement_take_no_taps_when_usual_and_one_when_not(
         qtbot, open_window, peer):
     window = open_window(peer)
-    view = window.stack.currentWidget()
+    view = window.current_view
     assert view.living.currentData() == "unsheltered" and not view.engaged.isChecked()
     qtbot.mouseClick(view.findChild(QPushButton, "saveContact"), Qt.MouseButton.LeftButton)
     settle(qtbot, window)

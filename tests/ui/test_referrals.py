@@ -26,7 +26,7 @@ def test_a_peer_refers_the_contact_just_logged(qtbot, open_window, peer_with_dir
     blue = persons.add_person(peer, {"kind": "alias", "alias": "Blue Jacket"})
     outreach.log_contact(peer, person_id=blue, services_offered=["food"])  # an older contact
     window = open_window(peer)
-    contact = window.stack.currentWidget()
+    contact = window.current_view
     tap(qtbot, contact, "service_shelter_info")
     tap(qtbot, contact, "saveContact")
     settle(qtbot, window)

@@ -37,7 +37,7 @@ def test_sergeant_returns_then_approves(qtbot, open_window, data_dir):
     sergeant = make_session(data_dir, "sgt.lee", "supervisor")
     shift_id, encounter_id = worked_shift(sergeant)
     window = open_window(sergeant)
-    view = window.stack.currentWidget()
+    view = window.current_view
     assert isinstance(view, ReviewView)
     settle(qtbot, window)
     assert view.queue_model.rowCount() == 1
@@ -84,7 +84,7 @@ def test_sergeant_sends_an_assignment_and_imports_a_discharge_list(qtbot, open_w
                                                                    data_dir, tmp_path):
     sergeant = make_session(data_dir, "sgt.lee", "supervisor")
     window = open_window(sergeant)
-    view = window.stack.currentWidget()
+    view = window.current_view
     click(qtbot, view, "newAssignment")
     dialog = view.findChild(AssignmentDialog)
     dialog.unit.clear()
@@ -118,7 +118,7 @@ def test_team_sees_the_returned_comment_and_answers(qtbot, open_window, data_dir
         "team": "mhst-1", "shift_id": shift_id, "decision": "returned",
         "comment": "Add the delay reason detail.", "reviewed_at": at(1)})
     window = open_window(officer)
-    view = window.stack.currentWidget()
+    view = window.current_view
     settle(qtbot, window)
     notice = view.findChild(QLabel, "returnedComment")
     assert notice.isVisible() and "Add the delay reason detail." in notice.text()
