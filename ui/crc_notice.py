@@ -50,6 +50,9 @@ class NoticePanel(QWidget):
                                   name="sendNotice", primary=True)
         self.cancel_button = button("Cancel notice", self.cancel, name="cancelNotice")
         form = QFormLayout()
+        # On a narrow screen a field goes under its label: the age buttons beside the longest
+        # label made the CRC screen wider than 1024 px less the navigation and a scroll bar.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Minutes to arrival", self.eta)
         form.addRow("", self.errors.label("eta_at"))
         form.addRow("Age group", ages)

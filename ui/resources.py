@@ -81,7 +81,12 @@ class ResourcesView(QWidget):
         for box in (self.open_now, self.twenty_four_seven, self.le_dropoff):
             filters.addWidget(box)
         filters.addStretch(1)
-        filters.addWidget(self.count)
+        # The count goes by the heading: beside the filters (the widest row) it made the
+        # screen too wide for 1024 px with a scroll bar.
+        top = QHBoxLayout()
+        top.addWidget(heading("Resources"))
+        top.addStretch(1)
+        top.addWidget(self.count)
         right = QVBoxLayout()
         right.addWidget(self.detail, 1)
         right.addWidget(self.copy_phone)  # one above the other: whole labels at 1024×768
@@ -91,7 +96,7 @@ class ResourcesView(QWidget):
         body.addWidget(self.list, 3)
         body.addLayout(right, 2)
         v = QVBoxLayout(self)
-        v.addWidget(heading("Resources"))
+        v.addLayout(top)
         v.addWidget(self.query)
         v.addLayout(filters)
         v.addLayout(body, 1)
