@@ -91,6 +91,12 @@ def clipped_text(root: QWidget) -> list[str]:
         if w is not root and w.mapToGlobal(w.rect().topRight()).x() > right + 1:
             out.append(f"{name(w)} runs past the window's right edge")
             continue
+        seen = w.visibleRegion().boundingRect()
+        if isinstance(w, (QAbstractButton, QComboBox, QLabel, QLineEdit)) \
+                and seen.right() < w.width() - 2:
+            out.append(f"{name(w)}: cut off at the right ({seen.right() + 1} of {w.width()} px "
+                       "show), behind a scroll bar or a scroll area's edge")
+            continue
         if isinstance(w, QAbstractButton) and w.text():
             if isinstance(w, QCheckBox):
                 need = w.sizeHint().width()
