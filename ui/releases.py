@@ -14,8 +14,8 @@ from .context import Context
 from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                  QMessageBox, Qt, QTimer, QVBoxLayout, QWidget)
-from .widgets import (FieldErrors, add_rows, button, heading, ok_cancel, record_table,
-                      shortcut)
+from .widgets import (FieldErrors, add_rows, button, fit_dialog, fit_height, heading, ok_cancel,
+                      record_table, scrolling_body, shortcut)
 
 SEARCH_DELAY_MS = 200
 
@@ -245,14 +245,18 @@ class ReleaseDialog(QDialog):
         buttons = ok_cancel(self)
         buttons.accepted.disconnect()
         buttons.accepted.connect(self.save)
-        v = QVBoxLayout(self)
+        body = QWidget()
+        v = QVBoxLayout(body)
         v.addWidget(heading("Record a signed release (42 CFR §2.31)"))
         v.addWidget(self.errors.general)
         v.addLayout(form)
-        v.addWidget(QLabel("The patient may revoke it at any time; record that here when "
-                           "they do."))
-        v.addWidget(buttons)
+        revoke = QLabel("The patient may revoke it at any time; record that here when they do.")
+        revoke.setWordWrap(True)
+        v.addWidget(revoke)
+        scrolling_body(self, body, buttons)
         self._recipients()
+        fit_dialog(self, 760, 0)
+        fit_height(self)
 
     def _recipients(self, *_args) -> None:
         kind = self.recipient_kind.currentData()

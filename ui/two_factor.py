@@ -5,7 +5,7 @@ import segno
 
 from .qt import (QColor, QDialog, QLabel, QLineEdit, QPainter, QPlainTextEdit, QSize, Qt,
                  QVBoxLayout, QWidget)
-from .widgets import FieldErrors, heading, ok_cancel
+from .widgets import FieldErrors, fit_dialog, fit_height, heading, ok_cancel, scrolling_body
 
 
 class QrCode(QWidget):
@@ -50,13 +50,16 @@ class EnrolDialog(QDialog):
                        f"No camera? Type this key into the app instead: {grouped}")
         words.setWordWrap(True)
         words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        v = QVBoxLayout(self)
+        body = QWidget()
+        v = QVBoxLayout(body)
         v.addWidget(heading("Set up your authenticator app"))
         v.addWidget(words)
         v.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
         v.addWidget(self.entry)
         v.addWidget(self.errors.label("code"))
-        v.addWidget(ok_cancel(self))
+        scrolling_body(self, body, ok_cancel(self))
+        fit_dialog(self, 560, 0)
+        fit_height(self)
         self.entry.setFocus()
 
     def accept(self) -> None:

@@ -130,8 +130,8 @@ def scrolling_body(dialog: QDialog, body: QWidget, buttons: QWidget | QLayout) -
 
 def fit_height(dialog: QWidget) -> None:
     """A dialog laid out by `scrolling_body` as tall as its words at its width, up to the
-    window it opens over (then the body scrolls): as it opens, and when a message comes or
-    goes."""
+    window it opens over, or the screen (then the body scrolls): as it opens, and when a
+    message comes or goes."""
     area = dialog.findChild(QScrollArea, DIALOG_BODY, Qt.FindChildOption.FindDirectChildrenOnly)
     if area is None:
         return
@@ -144,9 +144,9 @@ def fit_height(dialog: QWidget) -> None:
         need = body.sizeHint().height()
     height = layout.totalSizeHint().height() - area.sizeHint().height() + need
     parent = dialog.parentWidget()
-    if parent is not None:
-        height = min(height, parent.window().height())
-    dialog.resize(dialog.width(), height)
+    room = parent.window().height() if parent is not None \
+        else dialog.screen().availableGeometry().height()
+    dialog.resize(dialog.width(), min(height, room))
 
 
 def refit(widget: QWidget) -> None:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 import seeds
-from fieldapp import crc, demo, directory, hsds, shift_summary, shifts
+from fieldapp import crc, demo, directory, hsds, persons, shift_summary, shifts
 from fieldapp.timeutil import utc_now
 from sync import credentials
 from tests.conftest import make_session
@@ -23,8 +23,10 @@ from tests.ui import geometry
 from tests.ui.conftest import settle
 from ui.qt import QLabel, QMessageBox, Qt
 from ui.amend import AmendDialog
+from ui.releases import ReleaseDialog
 from ui.review import AssignmentDialog, FollowUpDialog
 from ui.shift_summary import ShiftSummaryDialog
+from ui.two_factor import EnrolDialog
 
 SIZES = ((1024, 768), (1366, 768))
 THEMES = ("day", "night")
@@ -181,6 +183,8 @@ def test_every_dialog_fits_1024_by_768_with_touch_sized_controls(qtbot, open_win
                 "shift": shifts.active_shift(officer),
                 "review": {"author": "sgt.morales", "comment": "Describe the force used."}}, crew)),
             "import": (window, lambda: import_dialog(window)),
+            "release": (crew, lambda: release_dialog(crew, officer)),
+            "authenticator": (crew, lambda: EnrolDialog(crew, OTP_URI, OTP_SECRET)),
         }
 
         def every_dialog():
@@ -211,6 +215,18 @@ def import_dialog(window):
     view = window.show_screen("review")
     view.import_list()
     return view.import_dialog
+
+
+OTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+OTP_URI = f"otpauth://totp/Tandem:ofc.ramirez?secret={OTP_SECRET}&issuer=Tandem"
+
+
+def release_dialog(window, session):
+    """Recording a signed release for a person the demo put on file."""
+    person = persons.search_people(session, "", teams=["mhst-1"])[0]
+    members = [{"username": "clin.okafor", "display_name": "Dr. Amara Okafor",
+                "role": "clinician"}]
+    return ReleaseDialog(window.ctx, person, members, window)
 
 
 def end_shift_box(window):
