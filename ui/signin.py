@@ -18,7 +18,7 @@ from fieldapp.errors import KeyMissing, NoCache, TandemError, WrongPassword
 from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
                  QWidget, Signal)
 from .tasks import Tasks
-from .widgets import FieldErrors, button, centred, heading, set_state
+from .widgets import FieldErrors, button, centred, heading, set_state, vertical_scroll
 
 
 def prepare(_no_session) -> None:
@@ -180,7 +180,11 @@ class SignInView(QWidget):
         v.addLayout(form)
         v.addWidget(self.errors.general)
         v.addWidget(self.button)
-        centred(self, card)
+        page = QWidget()  # scrolls when a notice and errors make the card taller than the screen
+        centred(page, card)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(vertical_scroll(page))
         self.username.setFocus()
 
     def submit(self) -> None:

@@ -26,6 +26,7 @@ from ui.amend import AmendDialog
 from ui.releases import ReleaseDialog
 from ui.review import AssignmentDialog, FollowUpDialog
 from ui.shift_summary import ShiftSummaryDialog
+from ui.signin import SignInView
 from ui.two_factor import EnrolDialog
 
 SIZES = ((1024, 768), (1366, 768))
@@ -233,3 +234,23 @@ def end_shift_box(window):
     view = window.show_screen("shift")
     view.end()
     return view.findChild(QMessageBox, "confirmEndShift")
+
+
+def test_sign_in_fits_with_a_notice_and_every_message(qtbot, theme, data_dir):
+    """The first window anyone sees, as a sign-out leaves it (its notice says why) and with
+    every error it can show."""
+    view = SignInView(data_dir, "You were signed out after 10 minutes without input. Your "
+                                "changes were kept on this laptop and go to the agency server "
+                                "at the next sync.")
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def measure():
+        width, height = view.width(), view.height()
+        return geometry.problems(view) + measured_with_messages(
+            qtbot, view, view,
+            lambda: geometry.too_big(view, width, height) + geometry.problems(view))
+
+    found = sizes_and_themes(qtbot, theme, [view], measure)
+    assert not found, "\n".join(found)
