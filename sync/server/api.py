@@ -28,8 +28,8 @@ from fieldapp.records import is_supervisor
 from fieldapp.timeutil import now_iso, parse_iso, to_iso
 
 from .. import protocol as P
-from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
-               login, passwords, recovery, restore)
+from . import (accounts, agency_settings, change_log, directory, exchange, fleet, intake_web,
+               integrations, login, passwords, recovery, restore)
 from .db import make_engine, read_meta, reading, retried
 from .logs import AccessLog
 from .versions import VersionGate
@@ -493,10 +493,11 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         def apply():
             with engine.begin() as conn:
                 caller = as_caller(conn, access_token)
-                late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
+                change_log.join_writers(conn)  # once, before the epoch is read, for the push too
+                late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops)
                 if late:
                     return late
-                results = exchange.push(conn, caller, ops)
+                results = exchange.push(conn, caller, ops, joined=True)
                 if report.pending_changes is not None:
                     fleet.report(conn, caller, app_version(request), report.pending_changes,
                                  oldest, False, None)

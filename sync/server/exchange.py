@@ -73,9 +73,11 @@ class _Batch:
         self.dirty.add(record_id)
 
 
-def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
-    """Apply a batch of ops in the caller's transaction; one result per op, in order."""
-    change_log.join_writers(conn)
+def push(conn, caller: Caller, ops: list[dict], *, joined: bool = False) -> list[dict]:
+    """Apply a batch of ops in the caller's transaction; one result per op, in order.
+    `joined`: the transaction is one of the writers already (change_log.join_writers)."""
+    if not joined:
+        change_log.join_writers(conn)
     op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: stored.result_from(r.op_id, r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
