@@ -82,6 +82,13 @@ def newest(conn) -> int:
     return conn.execute(_NEXT).scalar_one() - 1
 
 
+def newest_sql(dialect: str) -> str:
+    """newest() as a scalar subquery, for a statement that reads it with other values."""
+    if dialect != "postgresql":
+        return "(SELECT value FROM change_counter WHERE id = 1)"
+    return f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {SEQUENCE})"
+
+
 def servable_below(conn) -> int | None:
     """The bound a pull serves change_seq values under (None: every committed one); read it
     before the rows, in a statement of its own."""
