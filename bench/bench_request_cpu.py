@@ -12,8 +12,10 @@ end of a sync that changed something), and POST /push of 4 ops of a real shift w
 report.
 The server process's CPU time (user + system, from /proc) around each batch, divided by the
 requests: the figure least disturbed by other work on the machine, since a busy machine
-delays a request more than it adds to its CPU. Each round measures every kind; the lowest
-round per kind is reported, with its ratio to the health probe's in the same run.
+delays a request more than it adds to its CPU. PostgreSQL's CPU is read the same way, from
+the backends serving the bench's database (`*_postgres_cpu_ms`). Each round measures every
+kind; the lowest round per kind is reported, with its ratio to the health probe's in the same
+run.
 
     python bench/bench_request_cpu.py [--pg ADMIN_URL] [--requests N] [--rounds N] [--users N]
 """
@@ -30,9 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import keyring
 import keyring.backends.fail
+from sqlalchemy.engine import make_url
 from agency_server import agency_server
 from bench_load import (PASSWORD, PG_DEFAULT, TEAM_SIZE, Fleet, Laptop, ShiftText,
-                        processes_cpu, server_picker, shift_template)
+                        postgres_picker, processes_cpu, server_picker, shift_template)
 from bench_sync import fresh_database
 
 from sync import protocol as P
@@ -81,26 +84,31 @@ def measure(url: str, work: Path, template: list[dict], requests: int, rounds: i
         }
         pulled = len(send["pull"]()["records"])
         assert pulled and send["idle_pull"]()["records"] == []
-        pick = server_picker(urlsplit(server_url).port)
+        picks = {"server": server_picker(urlsplit(server_url).port),
+                 "postgres": postgres_picker(make_url(url).database)}
 
-        def cpu() -> float:
-            return sum(processes_cpu(pick).values())
+        def cpu() -> dict[str, float]:
+            return {name: sum(processes_cpu(pick).values()) for name, pick in picks.items()}
 
-        best = dict.fromkeys(KINDS, float("inf"))
+        best = {name: dict.fromkeys(KINDS, float("inf")) for name in picks}
         for _ in range(rounds):
             for kind in KINDS:
                 send[kind]()  # warm
                 before = cpu()
                 for _ in range(requests):
                     send[kind]()
-                best[kind] = min(best[kind], (cpu() - before) * 1000 / requests)
+                after = cpu()
+                for name in picks:
+                    best[name][kind] = min(best[name][kind],
+                                           (after[name] - before[name]) * 1000 / requests)
     if fleet.errors:
         raise SystemExit(f"requests failed: {fleet.errors[:3]}")
     return {"requests_per_kind": requests, "rounds": rounds, "users": users,
             "pull_records": pulled,
-            **{f"{kind}_server_cpu_ms": round(best[kind], 2) for kind in KINDS},
-            **{f"ratio_{kind}_to_health": round(best[kind] / best["health"], 2)
-               for kind in KINDS if kind != "health"}}
+            **{f"{kind}_server_cpu_ms": round(best["server"][kind], 2) for kind in KINDS},
+            **{f"ratio_{kind}_to_health": round(best["server"][kind] / best["server"]["health"], 2)
+               for kind in KINDS if kind != "health"},
+            **{f"{kind}_postgres_cpu_ms": round(best["postgres"][kind], 2) for kind in KINDS}}
 
 
 def main() -> None:

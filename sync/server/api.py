@@ -28,8 +28,8 @@ from fieldapp.records import is_supervisor
 from fieldapp.timeutil import now_iso, parse_iso, to_iso
 
 from .. import protocol as P
-from . import (accounts, agency_settings, directory, exchange, fleet, intake_web, integrations,
-               login, passwords, recovery, restore)
+from . import (accounts, agency_settings, change_log, directory, exchange, fleet, intake_web,
+               integrations, login, passwords, recovery, restore)
 from .db import make_engine, read_meta, reading, retried
 from .logs import AccessLog
 from .versions import VersionGate
@@ -493,10 +493,11 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         def apply():
             with engine.begin() as conn:
                 caller = as_caller(conn, access_token)
-                late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops, lock=True)
+                change_log.join_writers(conn)  # once, before the epoch is read, for the push too
+                late = restore.check(conn, caller, epoch, last_op=last_op, ops=ops)
                 if late:
                     return late
-                results = exchange.push(conn, caller, ops)
+                results = exchange.push(conn, caller, ops, joined=True)
                 if report.pending_changes is not None:
                     fleet.report(conn, caller, app_version(request), report.pending_changes,
                                  oldest, False, None)
@@ -525,11 +526,11 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
             late = restore.check(conn, caller, epoch, last_op=last_op, after=after)
             if late is None:
                 try:
-                    page = exchange.pull(conn, caller, after, limit)
+                    page = exchange.pull(conn, caller, after, limit, sums=report.summary)
                 except exchange.CursorExpired as e:
                     raise ApiError(410, str(e), "cursor_expired") from None
                 if report.model_fields_set:
-                    page.update(_extras(conn, caller, report, page, after, oldest,
+                    page.update(_extras(conn, caller, report, page, oldest,
                                         app_version(request)))
                 return _json(page, page.pop("records"))
         raise _behind(late)
@@ -538,7 +539,7 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
         """The laptop's version (its header, which the version gate has checked)."""
         return request.headers.get(P.VERSION_HEADER, P.OLDEST_LAPTOP)
 
-    def _extras(conn, caller, report: SyncReport, page: dict, after: int, oldest: str | None,
+    def _extras(conn, caller, report: SyncReport, page: dict, oldest: str | None,
                 app_version: str) -> dict:
         extras = {}
         if report.directory_since is not None:
@@ -546,14 +547,10 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                                                     P.DIRECTORY_PAGE)
         if report.roster:
             extras["roster"] = accounts.roster(conn, caller)
-        finished = False
-        if report.summary and after == 0 and page["more"]:  # a first sync: how much comes,
-            extras["total"] = exchange.summary(conn, caller)["count"]  # for its progress
-        if report.summary and not page["more"]:
-            extras["summary"] = summary = exchange.summary(conn, caller)
-            finished = (not page["records"] and not page["withdrawn"]
-                        and (report.have_count, report.have_hash)
-                        == (summary["count"], summary["hash"]))
+        summary = page.get("summary")  # the last page's, read with it (exchange.pull)
+        finished = (summary is not None and not page["records"] and not page["withdrawn"]
+                    and (report.have_count, report.have_hash)
+                    == (summary["count"], summary["hash"]))
         if report.pending_changes is not None:
             fleet.report(conn, caller, app_version, report.pending_changes, oldest, finished,
                          "ok" if finished else None)

@@ -10,11 +10,11 @@ On PostgreSQL writers run side by side and take values from the sequence
 advisory lock, held until its transaction ends however it ends (commit, rollback, a killed
 process), whose key is the next value the sequence will give: no value it takes is lower.
 A pull serves only values below its bound: the lowest key such a lock holds, or the
-sequence's next value when none is held, read in that order (sequence first). Why no cursor
-skips a late commit: a writer that took value v before the pull read the sequence had its
-lock before that too, and still holds it while it may commit, so the bound is at most v; a
-writer that takes v after the read gets a v above everything issued by then, so the bound is
-at most v again.
+sequence's next value when none is held, read in one statement in that order (sequence
+first). Why no cursor skips a late commit: a writer that took value v before the pull read
+the sequence had its lock before that too, and still holds it while it may commit, so the
+bound is at most v; a writer that takes v after the read gets a v above everything issued by
+then, so the bound is at most v again.
 
 Writers that must not interleave with any other (compaction, a new history generation, the
 intake board's stamp) exclude them with another advisory lock, which every writer shares.
@@ -30,10 +30,14 @@ _WRITERS = (0x5444, 1)  # the lock writers share and the excluding writer holds 
 
 _NEXT = text(f"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END "
              f"FROM {SEQUENCE}")
-_LOWEST_HELD = text(
-    "SELECT min(((classid::bigint << 32) | objid::bigint) - :prefix) FROM pg_locks "
-    "WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND classid::bigint >> 16 = "
-    ":tag AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+# A pull's bound in one statement, the sequence read first: the locks are read by a subquery
+# that depends on the value read, which PostgreSQL runs only once it has that value's row.
+_BOUND = text(
+    "SELECT s.next, (SELECT min(((classid::bigint << 32) | objid::bigint) - :prefix) "
+    "FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND "
+    "classid::bigint >> 16 = :tag AND database = (SELECT oid FROM pg_database WHERE "
+    "datname = current_database()) AND s.next IS NOT NULL) FROM (SELECT CASE WHEN is_called "
+    f"THEN last_value + 1 ELSE last_value END AS next FROM {SEQUENCE}) AS s")
 _SHARE_WRITERS = text("SELECT pg_advisory_xact_lock_shared(:a, :b)")
 _EXCLUDE_WRITERS = text("SELECT pg_advisory_xact_lock(:a, :b)")
 # The lock keyed by the sequence's next value, read and taken in one statement (one round trip)
@@ -82,12 +86,17 @@ def newest(conn) -> int:
     return conn.execute(_NEXT).scalar_one() - 1
 
 
+def newest_sql(dialect: str) -> str:
+    """newest() as a scalar subquery, for a statement that reads it with other values."""
+    if dialect != "postgresql":
+        return "(SELECT value FROM change_counter WHERE id = 1)"
+    return f"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {SEQUENCE})"
+
+
 def servable_below(conn) -> int | None:
     """The bound a pull serves change_seq values under (None: every committed one); read it
     before the rows, in a statement of its own."""
     if not _postgresql(conn):
         return None
-    bound = conn.execute(_NEXT).scalar_one()
-    held = conn.execute(_LOWEST_HELD, {"prefix": _IN_FLIGHT, "tag": _IN_FLIGHT >> 48}
-                        ).scalar_one()
+    bound, held = conn.execute(_BOUND, {"prefix": _IN_FLIGHT, "tag": _IN_FLIGHT >> 48}).one()
     return bound if held is None else min(bound, held)

@@ -10,12 +10,11 @@ re-import of the same data changes nothing and a laptop pulls only what changed.
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, true, update
 
 from fieldapp import service_docs
 from fieldapp.hsds import Directory, DirectoryError, read_directory
 
-from .db import read_metas
 from .tables import directory_service, meta
 
 VERSION_KEY = "directory_version"
@@ -87,22 +86,31 @@ def current_version(conn) -> int:
     return int(conn.scalar(select(meta.c.value).where(meta.c.key == VERSION_KEY)) or 0)
 
 
-_CHANGES = (select(directory_service.c.service_id, directory_service.c.seq,
-                   directory_service.c.deleted, directory_service.c.document)
-            .where(directory_service.c.seq > bindparam("since"))
-            .order_by(directory_service.c.seq)
-            .limit(bindparam("limit")))  # every sync asks: built once
+def _meta_value(key: str):
+    return select(meta.c.value).where(meta.c.key == key).scalar_subquery()
+
+
+_KNOWN = select(_meta_value(VERSION_KEY).label("version"),
+                _meta_value("epoch").label("epoch")).subquery()
+_PAGE = (select(directory_service.c.service_id, directory_service.c.seq,
+                directory_service.c.deleted, directory_service.c.document)
+         .where(directory_service.c.seq > bindparam("since"))
+         .order_by(directory_service.c.seq).limit(bindparam("limit")).subquery())
+# Every sync asks (built once): the page with the version and the epoch in one statement, one
+# row with the page's columns empty when nothing changed.
+_CHANGES = (select(_KNOWN.c.version, _KNOWN.c.epoch, *_PAGE.c)
+            .select_from(_KNOWN.outerjoin(_PAGE, true())).order_by(_PAGE.c.seq))
 
 
 def changes(conn, since: int, limit: int) -> dict:
     """Services changed after version `since`, oldest change first, at most `limit`:
     {"version", "services": [{"id", "seq", "deleted", "document"}], "cursor", "more",
     "epoch"} (the server's history generation, read with the version)."""
-    rows = conn.execute(_CHANGES, {"since": since, "limit": limit + 1}).all()
+    found = conn.execute(_CHANGES, {"since": since, "limit": limit + 1}).all()
+    rows = [r for r in found if r.service_id is not None]
     more = len(rows) > limit
     rows = rows[:limit]
-    known = read_metas(conn, VERSION_KEY, "epoch")
-    return {"version": int(known[VERSION_KEY] or 0), "epoch": known["epoch"],
+    return {"version": int(found[0].version or 0), "epoch": found[0].epoch,
             "services": [{"id": r.service_id, "seq": r.seq, "deleted": bool(r.deleted),
                           "document": None if r.deleted else json.loads(r.document)}
                          for r in rows],

@@ -73,9 +73,11 @@ class _Batch:
         self.dirty.add(record_id)
 
 
-def push(conn, caller: Caller, ops: list[dict]) -> list[dict]:
-    """Apply a batch of ops in the caller's transaction; one result per op, in order."""
-    change_log.join_writers(conn)
+def push(conn, caller: Caller, ops: list[dict], *, joined: bool = False) -> list[dict]:
+    """Apply a batch of ops in the caller's transaction; one result per op, in order.
+    `joined`: the transaction is one of the writers already (change_log.join_writers)."""
+    if not joined:
+        change_log.join_writers(conn)
     op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: stored.result_from(r.op_id, r.result) for r in conn.execute(
         select(applied_op.c.op_id, applied_op.c.result).where(
@@ -457,10 +459,12 @@ def _wire(row) -> str:
     return f'{head[:-1]},"fields":{row["data"]}}}'
 
 
-def pull(conn, caller: Caller, after: int, limit: int) -> dict:
+def pull(conn, caller: Caller, after: int, limit: int, *, sums: bool = False) -> dict:
     """Records this caller may see changed after `after`, in change order; parents that the
     laptop's foreign keys need come first even when their own change is later. The records
-    are wire JSON texts (_wire).
+    are wire JSON texts (_wire). With `sums`, the last page carries the summary, and the
+    first page of a first sync how many records come (`total`, its progress), read with the
+    notes the page was served under.
 
     For a reader who sees clinical notes only under a release, the page also carries notes a
     release came to cover after the cursor passed them, and `withdrawn`: the notes this
@@ -505,11 +509,16 @@ def pull(conn, caller: Caller, after: int, limit: int) -> dict:
                            ).mappings().all() if parent_ids else []
     disclosures.log_served(conn, caller, rows, covered)
     cursor = max([after, *(r["change_seq"] for r in rows)])
-    return {"epoch": known["epoch"], "records": [_wire(r) for r in [*parents, *rows]],
+    page = {"epoch": known["epoch"], "records": [_wire(r) for r in [*parents, *rows]],
             "cursor": cursor, "more": more, "server_time": now_iso(),
             "agency": settings, "crc_status": crc_status.current(conn),
             "scope": {"role": caller.role, "teams": list(caller.teams)},
             "withdrawn": [{"table": disclosures.NOTE_TABLE, "id": i} for i in sorted(withdrawn)]}
+    if sums and not more:
+        page["summary"] = summary(conn, caller, covered)
+    elif sums and after == 0:
+        page["total"] = summary(conn, caller, covered)["count"]
+    return page
 
 
 HORIZON_KEY = "oldest_cursor"  # meta: the newest change_seq a compaction discarded
@@ -569,14 +578,15 @@ def manifest(conn, caller: Caller) -> list[list]:
         .where(*_visible(caller, covered)))]
 
 
-def summary(conn, caller: Caller) -> dict:
+def summary(conn, caller: Caller, covered: dict | None = None) -> dict:
     """Count, order-independent hash, and newest change_seq of what this caller may see: the
     sums kept for the tables the caller's role reads in their teams (record_sums), plus each
-    clinical note a release covers for them."""
+    clinical note a release covers for them (`covered`, when a pull has read them)."""
     tables = _readable_tables(caller)
     h = P.SetHash()
     h.count, h.total, top = record_sums.read(conn, caller.teams, tables)
-    covered = disclosures.covered_notes(conn, caller)
+    if covered is None:
+        covered = disclosures.covered_notes(conn, caller)
     if covered:
         for r in conn.execute(select(record.c.table_name, record.c.id, record.c.version,
                                      record.c.change_seq).where(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.util.exc import CommandError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from fieldapp.ids import new_id
@@ -88,11 +88,12 @@ def check(conn, caller: Caller, epoch: str | None, *, last_op: str | None = None
         return None
     if lock:
         change_log.join_writers(conn)
-    current = read_meta(conn, "epoch")
+    current, confirmed, newest = conn.execute(_HISTORY[conn.dialect.name], {
+        "device_id": caller.device_id, "op_id": last_op}).one()
     if epoch != current:
         return Behind(current, f"this server's history went back (epoch {current}, yours "
                                f"{epoch}): give back what it lacks, then pull from 0")
-    proof = _proof(conn, caller, last_op, after, ops)
+    proof = _proof(conn, last_op, bool(confirmed), after, newest, ops)
     return None if proof is None else forgot(conn, caller, proof, epoch)
 
 
@@ -106,15 +107,22 @@ def forgot(conn, caller: Caller, proof: str, epoch: str) -> Behind:
                          f"generation began (epoch {epoch}): give back what it lacks")
 
 
-_APPLIED = select(applied_op.c.op_id).where(  # most syncs ask: built once
-    applied_op.c.device_id == bindparam("device_id"), applied_op.c.op_id == bindparam("op_id"))
+def _history(newest: str):
+    return text(
+        f"""SELECT (SELECT value FROM meta WHERE "key" = 'epoch'), EXISTS (SELECT 1 FROM """
+        f"applied_op WHERE device_id = :device_id AND op_id = :op_id), {newest}")
 
 
-def _proof(conn, caller: Caller, last_op, after, ops) -> str | None:
-    if last_op and conn.scalar(
-            _APPLIED, {"device_id": caller.device_id, "op_id": last_op}) is None:
+# Every push and pull asks (built once): the epoch, whether the last op confirmed to the laptop
+# is on file, and the newest change_seq handed out, in one statement.
+_HISTORY = {name: _history(change_log.newest_sql(name)) for name in ("sqlite", "postgresql")}
+
+
+def _proof(conn, last_op: str | None, confirmed: bool, after: int | None, newest: int,
+           ops) -> str | None:
+    if last_op and not confirmed:
         return f"its last confirmed op {last_op} is not in this server's history"
-    if after is not None and after > (newest := change_log.newest(conn)):
+    if after is not None and after > newest:
         return f"its cursor {after} is beyond this server's newest change {newest}"
     based = {op["record_id"] for op in ops
              if op["kind"] in ("patch", "delete") and op["base_version"] > 0}
