@@ -230,7 +230,7 @@ class FieldErrors:
 
     def show(self, error: ValidationError) -> None:
         """Mark every field the error names; problems for fields not on the form go on top."""
-        self.clear()
+        self._hide_all()
         unplaced = []
         for field, why in error.problems.items():
             if field in self._labels:
@@ -241,7 +241,7 @@ class FieldErrors:
         if unplaced:
             self.general.setText("\n".join(unplaced))
             self.general.show()
-        self._refit()
+        refit(self.general)
 
     def show_one(self, field: str, why: str) -> None:
         self.show(ValidationError("form", {field: why}))
@@ -257,19 +257,19 @@ class FieldErrors:
             errors.show(error, self.general.window())
 
     def message(self, text: str) -> None:
-        self.clear()
+        self._hide_all()
         self.general.setText(text)
         self.general.show()
-        self._refit()
+        refit(self.general)
 
     def clear(self) -> None:
+        self._hide_all()
+        refit(self.general)
+
+    def _hide_all(self) -> None:
         for label in [*self._labels.values(), self.general]:
             label.clear()
             label.hide()
-        self._refit()
-
-    def _refit(self) -> None:
-        refit(self.general)
 
     def shown(self) -> dict[str, str]:
         """Field -> visible error text (what a user sees; used by tests)."""
