@@ -114,13 +114,15 @@ def run_sync(session: Session, server_url: str | None = None, *,
              http: requests.Session | None = None, batch_size: int = P.PUSH_MAX_OPS,
              page_size: int = P.PULL_PAGE, max_attempts: int = 6, backoff_s: float = 0.5,
              sleep: Callable[[float], None] = time.sleep, cancel: Cancel | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict:
+             progress: Callable[[int, int], None] | None = None,
+             retrying: Callable[[BaseException], None] | None = None) -> dict:
     """Push the outbox, pull the resource directory and then what changed in case data,
     check the sums; returns the summary as a dict. `cancel` stops it from another thread
     (sync.cancel.Cancelled); what was committed by then stays. `progress(records, total)`
-    hears of each page a first sync pulls (on this thread)."""
+    hears of each page a first sync pulls, and `retrying(error)` of each request that failed
+    and will be asked again (both on this thread)."""
     transport = _transport(session, server_url, http, cancel, max_attempts=max_attempts,
-                           backoff_s=backoff_s, sleep=sleep)
+                           backoff_s=backoff_s, sleep=sleep, on_retry=retrying)
     summary = Summary()
     window = agency.get(session.db, "retention_days")
     try:

@@ -95,6 +95,7 @@ class Transport:
     backoff_cap_s: float = 30.0
     sleep: Callable[[float], None] = time.sleep
     cancel: Cancel | None = None
+    on_retry: Callable[[BaseException], None] | None = None  # hears why it asks again
     requests_made: int = 0
     bytes_received: int = 0  # JSON, after gzip is undone
     wire_bytes_received: int = 0  # as they crossed the network
@@ -157,6 +158,7 @@ class Transport:
                         raise NoAnswer(_waited(method, path, params, body, e, attempt,
                                                self.server_url)) from e
                     raise
+                self._retrying(e)
                 self.sleep(delay)
                 continue
             if response.status_code == 401 and auth and not refreshed:
@@ -169,6 +171,8 @@ class Transport:
                 if attempt == self.max_attempts:
                     raise ServerTrouble(f"{self.server_url} kept answering "
                                         f"{response.status_code}", response.status_code)
+                self._retrying(ServerTrouble(f"{self.server_url} answered "
+                                             f"{response.status_code}", response.status_code))
                 self._wait(attempt, response.headers.get("Retry-After"))
                 continue
             try:
@@ -178,8 +182,10 @@ class Transport:
                     raise SyncFailed(f"{method} {path}: {response.status_code} {e}",
                                      status=response.status_code) from None
                 # a 200 whose body does not parse: cut off in transit, so ask again
+                damaged = requests.ConnectionError(f"{path}: the answer arrived damaged")
                 if attempt == self.max_attempts:
-                    raise requests.ConnectionError(f"{path}: the answer arrived damaged") from e
+                    raise damaged from e
+                self._retrying(damaged)
                 self._wait(attempt)
                 continue
             if behind := P.server_behind(response.headers):  # even a refusal: an older
@@ -230,6 +236,12 @@ class Transport:
             self.refresh_token = answer["refresh_token"]
         if self.tokens is not None:  # kept once the rotation is, so a crash finishes it
             self.tokens.keep_access(self.access_token, self.access_expires)
+
+    def _retrying(self, why: BaseException) -> None:
+        """Tell `on_retry` why the request failed, before waiting to ask again: the app says
+        so at once rather than seeming online through every retry."""
+        if self.on_retry is not None:
+            self.on_retry(why)
 
     def _wait(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self._delay(attempt)

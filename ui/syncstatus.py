@@ -5,7 +5,9 @@ Counts are read on the DB worker, again after every change (the app's change sig
 runs on the network worker through ``sync.engine.run_sync(session)``, and what it wrote
 reaches every open screen by the same signal. A first sync's progress (records of total)
 comes from the engine on the network worker by a queued signal, so the UI thread only
-reads it. The sync engine (and requests) is imported on
+reads it; so does a request that failed and is being asked again (the transport's
+`on_retry`), which makes the bar say Offline and why at once, not after the last retry.
+The sync engine (and requests) is imported on
 the first sync, on the network worker, so it costs the window's start nothing.
 """
 
@@ -20,11 +22,17 @@ from .timefmt import local
 from .widgets import ElidedLabel, button, set_state
 
 
-def run_sync(session, cancel: Cancel | None = None, progress=None):
-    """On the network worker: the sync engine is imported here, on its first use."""
-    from sync import engine
+def run_sync(session, cancel: Cancel | None = None, progress=None, retrying=None):
+    """On the network worker: the sync engine is imported here, on its first use.
+    `retrying(short, advice)` hears, in the status bar's words, why a request is being asked
+    again."""
+    from sync import engine, failures
+
+    def heard(error: BaseException) -> None:
+        if retrying is not None and (failure := failures.classify(error)) is not None:
+            retrying(failure.short, failure.advice)
     with collection_paused():
-        return engine.run_sync(session, cancel=cancel, progress=progress)
+        return engine.run_sync(session, cancel=cancel, progress=progress, retrying=heard)
 
 
 OFFLINE_RETRY_SECONDS = 15
@@ -41,6 +49,7 @@ class SyncStatusBar(QStatusBar):
     conflicts_clicked = Signal()
     revoked = Signal(str)  # the agency revoked this laptop (its copy is wiped): what to say
     progressed = Signal(int, int)  # records of total a first sync has received (any thread)
+    retrying = Signal(str, str)  # why a sync's request is asked again, and advice (any thread)
 
     def __init__(self):
         """Only the widgets (part of the window's frame, built while the key is derived);
@@ -60,6 +69,7 @@ class SyncStatusBar(QStatusBar):
         self.progress = ElidedLabel()
         self.progress.hide()
         self.progressed.connect(self._show_progress, Qt.ConnectionType.QueuedConnection)
+        self.retrying.connect(self._show_retrying, Qt.ConnectionType.QueuedConnection)
         self.conflicts = button("", self.conflicts_clicked.emit, name="conflictsButton")
         self.conflicts.setFlat(True)
         self.sync_button = button("Sync now (F5)", self.sync_now, name="syncNow")
@@ -116,7 +126,8 @@ class SyncStatusBar(QStatusBar):
         self.sync_button.setEnabled(False)
         self.sync_button.setText("Syncing…")
         self._cancel = Cancel()
-        self.ctx.tasks.net(run_sync, self._cancel, self.progressed.emit).success(
+        self.ctx.tasks.net(run_sync, self._cancel, self.progressed.emit,
+                           self.retrying.emit).success(
             self._synced).failure(
             lambda e: self._sync_failed(e, quiet)).run()
 
@@ -164,6 +175,12 @@ class SyncStatusBar(QStatusBar):
             self.progress.setText(text)
             self.progress.setToolTip(text)
             self.progress.show()
+
+    def _show_retrying(self, short: str, advice: str) -> None:
+        """A request failed and the sync asks again after a pause: offline until it gets
+        through, said at once, not after every retry has run out."""
+        if self.syncing:
+            self._set_connection("offline", f"Offline · {short} · trying again", advice)
 
     def _sync_done(self) -> None:
         self.progress.hide()

@@ -89,3 +89,24 @@ def test_network_errors_are_retried_for_a_bounded_time_not_a_count(monkeypatch):
     with pytest.raises(requests.ConnectionError):
         t.call("GET", "/summary", auth=False)
     assert t.requests_made == 1  # past it, no new try, whatever the count allows
+
+
+def test_each_retry_is_heard_before_its_wait_with_why(answers):
+    """The app says it is offline while a request is asked again, not once the tries run out:
+    `on_retry` hears why before each wait, and never for the try that gives up."""
+    heard, events = [], []
+    t = transport.Transport(f"http://127.0.0.1:{free_port()}", max_attempts=3,
+                            sleep=lambda s: events.append("wait"),
+                            on_retry=lambda e: (heard.append(e), events.append("heard")))
+    with pytest.raises(requests.ConnectionError):
+        t.call("GET", "/summary", auth=False)
+    assert events == ["heard", "wait", "heard", "wait"]
+    assert all(isinstance(e, requests.ConnectionError) for e in heard)
+
+    answers["/v1/summary"] = (503, b"restoring")
+    heard.clear()
+    t = transport.Transport(answers["url"], max_attempts=2, sleep=lambda _s: None,
+                            on_retry=heard.append)
+    with pytest.raises(transport.ServerTrouble):
+        t.call("GET", "/summary", auth=False)
+    assert [(type(e), e.status) for e in heard] == [(transport.ServerTrouble, 503)]

@@ -88,6 +88,28 @@ def test_offline_says_why_and_a_moved_server_is_found_again_in_settings(
         moved.stop()
 
 
+def test_the_bar_says_offline_while_a_sync_retries_and_online_once_it_gets_through(
+        qtbot, open_window, officer_online, agency):
+    """Seen on a real display: with the server gone, the bar said "Online" through every
+    retry of the sync (up to 15 s) before it said why it was offline."""
+    window = open_window(officer_online)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: window.status.connection.text() == "● Online", timeout=30_000)
+    outreach.log_contact(officer_online, supplies=["water"])
+    agency.running.stop()
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: "trying again" in window.status.connection.text(), timeout=10_000)
+    assert window.status.syncing  # said while the sync still tries, not after it gave up
+    assert window.status.connection.text() == (
+        "● Offline · agency server not answering (connection refused) · trying again")
+    assert "check the address in Settings" in window.status.connection.toolTip()
+
+    agency.restart()  # the link comes back before the retries run out: this sync gets through
+    qtbot.waitUntil(lambda: not window.status.syncing, timeout=30_000)
+    assert window.status.connection.text() == "● Online"
+    qtbot.waitUntil(lambda: "0 changes waiting" in window.status.pending.text(), timeout=10_000)
+
+
 def test_another_agencys_server_is_not_taken_for_ours(qtbot, open_window, officer_online,
                                                      data_dir, tmp_path):
     other = Agency(f"sqlite:///{tmp_path / 'other' / 'agency.db'}")
