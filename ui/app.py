@@ -6,11 +6,14 @@ from pathlib import Path
 from fieldapp.session import Session
 
 from . import errors, input_policy, probe
-from .qt import QApplication, QIcon, QObject
+from .qt import QApplication, QIcon, QLockFile, QMessageBox, QObject
 from .signin import SignInView
 from .theme import Theme
 
 FRAME_ROOM = 64  # pixels beyond the window a window manager's title bar and borders may take
+ALREADY_OPEN = ("Tandem is already open on this laptop. Use that window (it may be behind "
+                "others, or minimized): this one closes, so that two copies never sign in, "
+                "lock or sync the same records at once.")
 
 
 def application() -> QApplication:
@@ -91,13 +94,33 @@ def _show_fitted(window) -> None:
         window.showMaximized()
 
 
+def hold_data_folder(data_dir: Path) -> QLockFile | None:
+    """This laptop's data folder for this copy of the app alone, held until the app quits; or
+    None when another running copy holds it (a launcher clicked twice). A lock left by a copy
+    that died (a crash, a dead battery) is taken over: its process is gone."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(Path(data_dir) / "tandem.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    return lock if lock.tryLock(0) else None
+
+
 def run(data_dir: Path, session: Session | None = None) -> int:
     """Open the app; with a session (the demo) the main window opens signed in."""
     app = application()
+    held = hold_data_folder(data_dir)
+    if held is None:
+        if session is not None:
+            session.close()
+        print(f"tandem: {ALREADY_OPEN}", file=sys.stderr)
+        QMessageBox.information(None, "Tandem is already open", ALREADY_OPEN)
+        return 1
     errors.install_excepthook()
     probe.install(app)  # only when TANDEM_PROBE is set (the acceptance suite)
     theme = Theme(app)
     if session is not None:
         session.close()  # in this thread, which opened it; the window's workers open their own
     windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        held.unlock()

@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 _NAMES = {
     QtCore: """QAbstractListModel QAbstractTableModel QDate QEvent QItemSelectionModel QModelIndex
-        QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
+        QLockFile QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
         Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
         QPalette QPen QShortcut QWheelEvent""",

@@ -4,14 +4,16 @@ the address cannot be changed, the demo's server moves, "Offline" never says why
 does not refresh what is on screen), 9 (two time zones), 13 (the sign-in screen).
 """
 
+import os
 import re
+import signal
 import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.e2e.harness import PASSWORD, WIDE, Timeout, wait_until
+from tests.e2e.harness import BIN, PASSWORD, WIDE, Timeout, wait_until
 
 AGENCY_ZONE = ZoneInfo("America/Phoenix")  # the agency's zone; no daylight saving time
 DEMO_PASSWORD = "tandem-demo-2026"  # seeds/roster.json: every demo account's
@@ -111,6 +113,39 @@ def test_defect_02_signing_out_sends_the_changes_waiting_or_says_what_stays(worl
     laptop.sign_in("ofc.ramirez")
     wait_until(lambda: "on_scene" in statuses_on_server(agency),
                "the change left on the laptop to reach the server at the next sign-in", 30)
+    assert not laptop.problems(), laptop.problems()
+
+
+def test_a_second_copy_on_one_laptop_says_the_first_is_open_and_a_crash_never_locks_it_out(
+        world):
+    """A launcher clicked twice at 2 a.m.: two copies on one data folder could each sign in,
+    rotate the same sign-in's token and sync the same outbox. The second says the first is
+    open and closes; the first works on. A copy that dies (kill -9, a dead battery) leaves
+    nothing that stops the next start."""
+    agency = world.agency()
+    laptop = world.laptop("officer").start()
+    laptop.sign_in("ofc.ramirez", server=agency.url)
+    laptop.wait_sync(0)
+    env = {k: v for k, v in laptop._env().items() if k != "TANDEM_PROBE"}
+    second = subprocess.Popen([str(BIN / "tandem"), "--data-dir", str(laptop.data_dir)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        notice = laptop.x.mapped_windows("^Tandem is already open$")
+        laptop.x.screenshot(laptop.dir / "already-open.png")
+        laptop.x.xdotool("windowactivate", "--sync", notice[0], "key", "Return")  # its OK
+        assert second.wait(15) == 1
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert "Tandem is already open on this laptop" in second.stderr.read()
+    assert laptop.running
+    start_shift(laptop, "MHST-31")  # the first copy works on, and syncs
+    assert laptop.sync_now()["ok"]
+
+    os.killpg(laptop.process.pid, signal.SIGKILL)  # dies holding the data folder
+    laptop.process.wait(10)
+    laptop.start()  # not the notice: the sign-in window, ready
+    laptop.sign_in("ofc.ramirez")
     assert not laptop.problems(), laptop.problems()
 
 
