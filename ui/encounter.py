@@ -5,6 +5,8 @@ It starts a new encounter, one for an assignment's call (with the call's place, 
 CAD number; the partner's, when it has synced), or opens one on file to add to it, showing
 every note written so far with who wrote it and when. Every change is saved as a draft ~300 ms
 after typing pauses (on the DB worker), so a crash or a restart reopens the form as it was.
+A draft the cache cannot write (a full disk) is said beside the heading, not in a dialog that
+would take the keys being typed, and tried again until it is written.
 Saving is one service call (encounters.save_documentation). Officers never get the clinical
 note field at all.
 """
@@ -42,9 +44,11 @@ from .qt import (
     QWidget,
 )
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, heading, shortcut
+from . import errors
+from .widgets import ElidedLabel, FieldErrors, button, heading, set_state, shortcut
 
 DRAFT_DELAY_MS = 300
+DRAFT_RETRY_MS = 10_000  # a draft the disk refused is tried again this often
 WIDE_FLAGS_PX = 900  # the screen's width from which the flags sit in three columns
 SEARCH_DELAY_MS = 200
 # What the form shows; every other field of an encounter on file rides along unchanged.
@@ -147,9 +151,11 @@ class EncounterView(QWidget):
         v = QVBoxLayout(form)
         top = QHBoxLayout()
         self.heading = heading("New encounter")
-        top.addWidget(self.heading, 1)
-        self.saved_label = QLabel()
-        top.addWidget(self.saved_label)
+        top.addWidget(self.heading)
+        self.saved_label = ElidedLabel()  # what became of the draft, never wider than the form
+        self.saved_label.setObjectName("draftState")
+        self.saved_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.saved_label, 1)
         v.addLayout(top)
         self.call_label = QLabel()
         self.call_label.setObjectName("subheading")
@@ -371,7 +377,7 @@ class EncounterView(QWidget):
         if self._restoring:
             return
         self._dirty = True
-        self._draft_timer.start()
+        self._draft_timer.start(DRAFT_DELAY_MS)
 
     def _assignment_chosen(self, *_args) -> None:
         """A new encounter linked to an assignment becomes that call's encounter: its derived
@@ -413,7 +419,24 @@ class EncounterView(QWidget):
         self._dirty = False
         clinical = self.clinical_note.toPlainText() if self.clinical_note else None
         self.ctx.tasks.db(encounters.save_form_draft, self.form(), clinical).success(
-            lambda _: self.saved_label.setText("Draft saved")).run()
+            lambda _: self._say("Draft saved")).failure(self._draft_failed).run()
+
+    def _draft_failed(self, error: BaseException) -> None:
+        """A draft the cache refused (a full disk) stays on the form and is tried again: said
+        beside the heading, never in a dialog, which would take the keys being typed."""
+        self._dirty = True
+        self._draft_timer.start(DRAFT_RETRY_MS)
+        message = errors.environment_message(error)
+        if message is None:  # a bug: reported (one dialog, however often it recurs)
+            errors.show(error, self.window())
+            message = "Tandem hit a problem it did not expect."
+        self._say(f"Draft not saved · {message} What you typed stays here.", attention=True)
+
+    def _say(self, text: str, attention: bool = False) -> None:
+        """What became of the draft or the save; the tooltip holds it whole."""
+        self.saved_label.setText(text)
+        self.saved_label.setToolTip(text)
+        set_state(self.saved_label, "attention", attention)
 
     def _load(self, form: dict | None) -> None:
         """Show a form from the encounter services: a draft, an encounter on file, or an
@@ -438,7 +461,7 @@ class EncounterView(QWidget):
             self.people.set_rows(form.get("people", []))
             if self.clinical_note is not None:
                 self.clinical_note.setPlainText(form.get("clinical_note") or "")
-            self.saved_label.setText("Draft restored" if form.get("restored") else "")
+            self._say("Draft restored" if form.get("restored") else "")
         finally:
             self._restoring = False
         self._show_call(form)
@@ -531,7 +554,7 @@ class EncounterView(QWidget):
     def _saved(self, encounter_id: str, then=None) -> None:
         self.save_button.setEnabled(True)
         self._clear_form()
-        self.saved_label.setText(f"Encounter saved at {clock(now_iso())}")
+        self._say(f"Encounter saved at {clock(now_iso())}")
         if then:
             then(encounter_id)
 
@@ -553,7 +576,7 @@ class EncounterView(QWidget):
         try:
             self._clear_fields()
             self.encounter_id, self.base, self.hidden = new_id(), None, {}
-            self.saved_label.clear()
+            self._say("")
         finally:
             self._restoring = False
         self._show_call({})

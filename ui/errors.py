@@ -73,6 +73,13 @@ _SHOWN: set[QMessageBox] = set()  # a dialog with no parent window lives until i
 
 
 def _open(box: QMessageBox) -> QMessageBox:
+    """Open `box`, unless the same one is open already: a failure that recurs (a full disk
+    under every save) leaves one dialog to close, not a stack of them."""
+    for shown in _SHOWN:
+        if (shown.objectName(), shown.text(), shown.detailedText()) == (
+                box.objectName(), box.text(), box.detailedText()):
+            box.deleteLater()
+            return shown
     _SHOWN.add(box)
     box.finished.connect(lambda _code: _SHOWN.discard(box))
     box.open()

@@ -36,6 +36,25 @@ def test_a_failed_job_without_its_own_handler_shows_a_dialog(qtbot, open_window,
     box.deleteLater()
 
 
+def test_a_failure_that_recurs_leaves_one_dialog_not_a_stack(qtbot, open_window, officer):
+    """A full disk fails every save: one dialog says so, however many saves meet it."""
+    window = open_window(officer)
+
+    def full(_session):
+        raise sqlcipher3.OperationalError("database or disk is full")
+
+    for _ in range(3):
+        window.tasks.db(full).run()
+    window.tasks.db(lambda _s: {}["missing"]).run()  # another failure still gets its own
+    settle(qtbot, window)
+    full_boxes = window.findChildren(QMessageBox, "environmentError")
+    assert [b.isVisible() for b in full_boxes] == [True]
+    assert len(window.findChildren(QMessageBox, "bugReport")) == 1
+    for box in window.findChildren(QMessageBox):
+        box.close()
+        box.deleteLater()
+
+
 def test_a_bug_in_a_job_gets_the_report_dialog(qtbot, open_window, officer):
     window = open_window(officer)
     window.tasks.db(lambda _s: {}["missing"]).run()
