@@ -425,7 +425,8 @@ class EncounterView(QWidget):
         """A draft the cache refused (a full disk) stays on the form and is tried again: said
         beside the heading, never in a dialog, which would take the keys being typed."""
         self._dirty = True
-        self._draft_timer.start(DRAFT_RETRY_MS)
+        if getattr(self.window(), "leaving", None) is None:  # leaving queues no more work
+            self._draft_timer.start(DRAFT_RETRY_MS)
         message = errors.environment_message(error)
         if message is None:  # a bug: reported (one dialog, however often it recurs)
             errors.show(error, self.window())
