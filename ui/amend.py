@@ -16,7 +16,7 @@ from .models import RowsListModel
 from .qt import (QCheckBox, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QPlainTextEdit, QScrollArea, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, button, fit_dialog, shortcut
+from .widgets import FieldErrors, WrappedLabel, button, fit_dialog, shortcut
 
 # What a correction after submission may touch: what happened and when; never who, which team,
 # or the links between records.
@@ -129,11 +129,10 @@ class AmendDialog(QDialog):
         self.general = FieldErrors().general  # stays while the field form is rebuilt per record
         self.errors = FieldErrors(self.general)
         said = returned["review"]
-        intro = QLabel(f"Shift {self.shift['unit']} of {day_clock(self.shift['started_at'])}, "
-                       f"returned by {said['author']}: “{said['comment']}”\nPick the record "
-                       "to correct, change what was wrong and say why: the supervisor sees "
-                       "each change with your reason.")
-        intro.setWordWrap(True)
+        intro = WrappedLabel(
+            f"Shift {self.shift['unit']} of {day_clock(self.shift['started_at'])}, returned by "
+            f"{said['author']}: “{said['comment']}”\nPick the record to correct, change what "
+            "was wrong and say why: the supervisor sees each change with your reason.")
         self.records = RecordsModel()
         self.records_view = QListView()
         self.records_view.setObjectName("amendRecords")
@@ -151,9 +150,8 @@ class AmendDialog(QDialog):
         self.reason_row.addRow("Why (required)", self.reason)
         self.reason_error = self.errors.label("reason")
         self.reason_row.addRow("", self.reason_error)
-        self.saved = QLabel()
+        self.saved = WrappedLabel()
         self.saved.setObjectName("amendSaved")
-        self.saved.setWordWrap(True)
         self.save_button = button("Save amendment (Ctrl+S)", self.save, name="saveAmendment",
                                   primary=True)
         body = QHBoxLayout()

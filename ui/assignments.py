@@ -8,7 +8,8 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import FieldErrors, button, fit_row_heights, heading, record_table, shortcut
+from .widgets import (FieldErrors, WrappedLabel, button, fit_row_heights, heading, record_table,
+                      shortcut)
 
 
 class AssignmentsModel(RowsTableModel):
@@ -43,8 +44,7 @@ class AssignmentsView(QWidget):
         self.group = QCheckBox("Group by APCO type")
         self.group.setToolTip("Put calls of the same APCO common incident type together")
         self.group.toggled.connect(self.refresh)
-        self.groups = QLabel()
-        self.groups.setWordWrap(True)
+        self.groups = WrappedLabel()
         self.errors = FieldErrors()
         self.disposition = QComboBox()
         self.disposition.addItem("Disposition…", None)

@@ -11,9 +11,10 @@ from fieldapp import labels, review
 
 from .context import Context
 from .models import RowsTableModel
-from .qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from .qt import QHBoxLayout, QVBoxLayout, QWidget
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, fit_row_heights, heading, record_table, shortcut
+from .widgets import (FieldErrors, WrappedLabel, button, fit_row_heights, heading, record_table,
+                      shortcut)
 
 
 decode = review.decode_value
@@ -54,9 +55,8 @@ class ConflictsView(QWidget):
         self.model = ConflictsModel()
         self.table = record_table(self.model, stretch=(2, 3))
         fit_row_heights(self.table)  # long text wraps, never cut off
-        self.empty = QLabel("No conflicts waiting. When the same field is changed on two "
-                            "devices, both values appear here for you to choose.")
-        self.empty.setWordWrap(True)
+        self.empty = WrappedLabel("No conflicts waiting. When the same field is changed on two "
+                                  "devices, both values appear here for you to choose.")
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(button("Keep the current value (Alt+K)", lambda: self.choose("kept"),

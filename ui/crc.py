@@ -15,7 +15,7 @@ from .crc_notice import NoticePanel
 from .qt import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, Qt,
                  QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, set_state, shortcut
+from .widgets import FieldErrors, WrappedLabel, button, heading, set_state, shortcut
 
 NEAR_SECONDS = 120  # amber this long before the target
 
@@ -97,9 +97,8 @@ class CrcView(QWidget):
         self.arrive_button = button("Arrived at the sally port — start the clock (Ctrl+Enter)",
                                     self.arrive, name="arrive", primary=True)
         self.arrive_button.setMinimumHeight(64)
-        self.source_label = QLabel()
+        self.source_label = WrappedLabel()
         self.source_label.setObjectName("subheading")
-        self.source_label.setWordWrap(True)
         self.person = QComboBox()
         self.person.setObjectName("dropoffPerson")
         for w in (self.source_label, self.person):

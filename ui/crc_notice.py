@@ -14,7 +14,7 @@ from .context import Context
 from .qt import (QButtonGroup, QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                  QSpinBox, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button
+from .widgets import FieldErrors, WrappedLabel, button
 
 
 class NoticePanel(QWidget):
@@ -26,9 +26,8 @@ class NoticePanel(QWidget):
         self.notice: dict | None = None
         self.encounter_id: str | None = None
         self.errors = FieldErrors()
-        self.state = QLabel("No pre-arrival notice sent")
+        self.state = WrappedLabel("No pre-arrival notice sent")
         self.state.setObjectName("noticeState")
-        self.state.setWordWrap(True)
         self.eta = QSpinBox(minimum=0, maximum=crc_notice.ETA_MAX_MINUTES, suffix=" min")
         self.eta.setObjectName("noticeEta")
         self.eta.setSpecialValueText("from distance")

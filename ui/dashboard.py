@@ -20,7 +20,7 @@ from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
                  QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QVBoxLayout, QWidget)
 from .timefmt import today
-from .widgets import button, file_dialog, heading, record_table, set_state, shortcut
+from .widgets import WrappedLabel, button, file_dialog, heading, record_table, set_state, shortcut
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 # The records the month's figures are read from (fieldapp.metrics).
@@ -130,12 +130,10 @@ class DashboardView(QWidget):
         settings_row.addWidget(QLabel("Export"))
         for b in self.export_buttons.values():
             settings_row.addWidget(b)
-        self.message = QLabel()
+        self.message = WrappedLabel()
         self.message.setObjectName("dashboardMessage")
-        self.message.setWordWrap(True)
-        self.subtitle = QLabel()
+        self.subtitle = WrappedLabel()
         self.subtitle.setObjectName("subheading")
-        self.subtitle.setWordWrap(True)
         title = QHBoxLayout()
         title.addWidget(heading("Program dashboard"))
         title.addSpacing(12)
@@ -205,8 +203,7 @@ class DashboardView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         value.setFont(font)
-        caption = QLabel(label)
-        caption.setWordWrap(True)
+        caption = WrappedLabel(label)
         v = QVBoxLayout(card)
         v.setContentsMargins(10, 6, 10, 6)
         v.addWidget(value)

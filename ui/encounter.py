@@ -45,7 +45,7 @@ from .qt import (
 )
 from .timefmt import clock, day_clock
 from . import errors
-from .widgets import ElidedLabel, FieldErrors, button, heading, set_state, shortcut
+from .widgets import ElidedLabel, FieldErrors, WrappedLabel, button, heading, set_state, shortcut
 
 DRAFT_DELAY_MS = 300
 DRAFT_RETRY_MS = 10_000  # a draft the disk refused is tried again this often
@@ -157,9 +157,8 @@ class EncounterView(QWidget):
         self.saved_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.saved_label, 1)
         v.addLayout(top)
-        self.call_label = QLabel()
+        self.call_label = WrappedLabel()
         self.call_label.setObjectName("subheading")
-        self.call_label.setWordWrap(True)
         self.call_label.hide()
         v.addWidget(self.call_label)
         self.notes_so_far = CallRecordView()

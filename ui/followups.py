@@ -10,8 +10,8 @@ from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, Qt,
                  QVBoxLayout, QWidget)
 from .timefmt import day, day_or_time
-from .widgets import (FieldErrors, button, fit_row_heights, heading, record_table, shortcut,
-                      wrap_rows)
+from .widgets import (FieldErrors, WrappedLabel, button, fit_row_heights, heading, record_table,
+                      shortcut, wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
@@ -63,9 +63,8 @@ class FollowUpsView(QWidget):
         self.table = record_table(self.model, stretch=(2,))
         fit_row_heights(self.table)  # long text wraps, never cut off
         self.table.selectionModel().selectionChanged.connect(self._selected)
-        self.empty = QLabel(EMPTY)
+        self.empty = WrappedLabel(EMPTY)
         self.empty.setObjectName("followUpsEmpty")
-        self.empty.setWordWrap(True)
         self.empty.hide()
         self.method = QComboBox()
         self.method.setObjectName("attemptMethod")
@@ -87,9 +86,8 @@ class FollowUpsView(QWidget):
         self.history_view.setObjectName("personHistory")
         self.history_view.setModel(self.history)
         wrap_rows(self.history_view)
-        self.person_label = QLabel("Select a follow-up to see the person's history.")
+        self.person_label = WrappedLabel("Select a follow-up to see the person's history.")
         self.person_label.setObjectName("subheading")
-        self.person_label.setWordWrap(True)
         self.logged = QLabel()
 
         attempt = QGroupBox("Log an attempt for the selected follow-up")

@@ -20,7 +20,6 @@ from .qt import (
     QFrame,
     QHBoxLayout,
     QKeySequence,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QObject,
@@ -31,7 +30,7 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .widgets import FieldErrors, button, centred, heading
+from .widgets import FieldErrors, WrappedLabel, button, centred, heading
 
 LOCK_KEYS = "Ctrl+Shift+L"
 LOCKED_TITLE = "Tandem — locked"
@@ -59,8 +58,7 @@ class LockScreen(QWidget):
         card.setFixedWidth(520)
         v = QVBoxLayout(card)
         v.addWidget(heading("Tandem is locked"))
-        whom = QLabel(f"Signed in as {who}. Enter your password to go back to your work.")
-        whom.setWordWrap(True)
+        whom = WrappedLabel(f"Signed in as {who}. Enter your password to go back to your work.")
         v.addWidget(whom)
         v.addWidget(self.password)
         v.addWidget(self.errors.label("password"))

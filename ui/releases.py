@@ -14,8 +14,8 @@ from .context import Context
 from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListView,
                  QMessageBox, Qt, QTimer, QVBoxLayout, QWidget)
-from .widgets import (FieldErrors, add_rows, button, fit_dialog, fit_height, heading, ok_cancel,
-                      record_table, scrolling_body, shortcut)
+from .widgets import (FieldErrors, WrappedLabel, add_rows, button, fit_dialog, fit_height,
+                      heading, ok_cancel, record_table, scrolling_body, shortcut)
 
 SEARCH_DELAY_MS = 200
 
@@ -250,8 +250,8 @@ class ReleaseDialog(QDialog):
         v.addWidget(heading("Record a signed release (42 CFR §2.31)"))
         v.addWidget(self.errors.general)
         v.addLayout(form)
-        revoke = QLabel("The patient may revoke it at any time; record that here when they do.")
-        revoke.setWordWrap(True)
+        revoke = WrappedLabel("The patient may revoke it at any time; record that here when "
+                              "they do.")
         v.addWidget(revoke)
         scrolling_body(self, body, buttons)
         self._recipients()

@@ -10,7 +10,7 @@ from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import button, heading, shortcut, wrap_rows
+from .widgets import WrappedLabel, button, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
 PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline", "fax": "Fax",
@@ -67,8 +67,7 @@ class ResourcesView(QWidget):
         wrap_rows(self.list)
         self.list.selectionModel().currentChanged.connect(self._show_detail)
         self.count = QLabel()
-        self.detail = QLabel("Select a result to see its details.")
-        self.detail.setWordWrap(True)
+        self.detail = WrappedLabel("Select a result to see its details.")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.copy_phone = button("Copy phone (Ctrl+P)", self.copy_phone_number, name="copyPhone")

@@ -18,9 +18,9 @@ from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout
                  QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
                  QWidget)
 from .timefmt import clock, day, day_clock, today
-from .widgets import (FieldErrors, add_rows, button, file_dialog, fit_dialog, fit_height,
-                      fit_row_heights, heading, ok_cancel, record_table, scrolling_body,
-                      set_state, shortcut)
+from .widgets import (FieldErrors, WrappedLabel, add_rows, button, file_dialog, fit_dialog,
+                      fit_height, fit_row_heights, heading, ok_cancel, record_table,
+                      scrolling_body, set_state, shortcut)
 
 STATE_TEXT = {"waiting": "Waiting", "returned": "Returned", "amended": "Amended",
               "approved": "Approved"}
@@ -233,27 +233,21 @@ class ReviewView(QWidget):
         self.queue.setWordWrap(True)
         fit_row_heights(self.queue)
         self.queue.selectionModel().selectionChanged.connect(self._picked)
-        self.empty = QLabel("No shifts waiting for review. Shifts appear here when a unit ends "
-                            "its shift and its laptop syncs.")
-        self.empty.setWordWrap(True)
-        self.notice = QLabel()
+        self.empty = WrappedLabel("No shifts waiting for review. Shifts appear here when a "
+                                  "unit ends its shift and its laptop syncs.")
+        self.notice = WrappedLabel()
         self.notice.setObjectName("reviewNotice")
-        self.notice.setWordWrap(True)
         self.notice.hide()
-        self.fleet = QLabel()
+        self.fleet = WrappedLabel()
         self.fleet.setObjectName("reviewFleet")
-        self.fleet.setWordWrap(True)
         set_state(self.fleet, "attention", True)
         self.fleet.hide()
 
-        self.title_label = QLabel("Select a shift")
+        self.title_label = WrappedLabel("Select a shift")
         self.title_label.setObjectName("subheading")
-        self.title_label.setWordWrap(True)
-        self.info = QLabel()
-        self.info.setWordWrap(True)
-        self.flag_label = QLabel()
+        self.info = WrappedLabel()
+        self.flag_label = WrappedLabel()
         self.flag_label.setObjectName("reviewFlags")
-        self.flag_label.setWordWrap(True)
         set_state(self.flag_label, "attention", True)
         self.timeline_model = TimelineModel()
         self.timeline = record_table(self.timeline_model, stretch=(1, 2))
@@ -467,9 +461,8 @@ class ReturnedNotice(QWidget):
         self.setObjectName("returnedNotice")
         self.items: list[dict] = []
         self.errors = FieldErrors()
-        self.text = QLabel()
+        self.text = WrappedLabel()
         self.text.setObjectName("returnedComment")
-        self.text.setWordWrap(True)
         set_state(self.text, "attention", True)
         self.answer = QLineEdit(placeholderText="Your answer to the supervisor")
         self.answer.setObjectName("reviewAnswer")

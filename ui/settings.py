@@ -17,7 +17,7 @@ from . import timefmt
 from .context import Context
 from .qt import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
                  QLabel, QLineEdit, QSpinBox, Qt, QVBoxLayout, QWidget)
-from .widgets import (FieldErrors, button, fit_dialog, fit_height, heading, refit,
+from .widgets import (FieldErrors, WrappedLabel, button, fit_dialog, fit_height, heading, refit,
                       scrolling_body)
 
 THEME_WORDS = {"system": "Follow the system", "day": "Day", "night": "Night"}
@@ -71,9 +71,8 @@ def server_problem(error: BaseException, url: str) -> str | None:
 
 def _said(name: str) -> QLabel:
     """A line under a setting saying what became of it (hidden while it has nothing to say)."""
-    label = QLabel()
+    label = WrappedLabel()
     label.setObjectName(name)
-    label.setWordWrap(True)
     label.hide()
     return label
 
@@ -162,10 +161,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.password_button)
         form.addRow(self.password_said)
 
-        self.zone = QLabel(f"Times are shown on the agency's clock: {timefmt.zone().key} "
-                           "(set on the agency server, for every laptop).")
+        self.zone = WrappedLabel(f"Times are shown on the agency's clock: {timefmt.zone().key} "
+                                 "(set on the agency server, for every laptop).")
         self.zone.setObjectName("agencyZone")
-        self.zone.setWordWrap(True)
 
         self.sign_out_button = button("Sign out (switch user)", name="settingsSignOut")
         self.sign_out_button.setToolTip("Your changes are sent to the agency server first")

@@ -12,7 +12,7 @@ from .qt import (QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLine
 from .review import ReturnedNotice
 from .shift_summary import ShiftSummaryDialog
 from .timefmt import clock
-from .widgets import FieldErrors, button, heading, shortcut
+from .widgets import FieldErrors, WrappedLabel, button, heading, shortcut
 
 # The one-tap statuses, in the order a call usually goes; "in service" is set by starting the shift.
 TAP_STATUSES = ("en_route", "on_scene", "transporting", "at_crc", "available", "out_of_service")
@@ -77,9 +77,8 @@ class ShiftView(QWidget):
         self.partner = QComboBox()
         self.partner.setObjectName("partner")
         self.partner.currentIndexChanged.connect(self._partner_chosen)
-        self.roster_hint = QLabel("Your team's roster arrives with the first sync; until then "
-                                  "you can start without a partner.")
-        self.roster_hint.setWordWrap(True)
+        self.roster_hint = WrappedLabel("Your team's roster arrives with the first sync; until "
+                                        "then you can start without a partner.")
         self.cars: dict = {}
         form.addRow("Partner", self.partner)
         form.addRow("", self.roster_hint)
@@ -106,10 +105,9 @@ class ShiftView(QWidget):
     # -- on-shift page
     def _on_shift_page(self) -> QWidget:
         page = QWidget()
-        self.summary = QLabel()
+        self.summary = WrappedLabel()
         self.summary.setObjectName("subheading")
         # unit, car, partners and time: two lines on a small screen, not End shift's text cut
-        self.summary.setWordWrap(True)
         self.current = QLabel()
         self.current.setObjectName("currentStatus")
         grid = QGridLayout()

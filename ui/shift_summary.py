@@ -11,7 +11,7 @@ from fieldapp.timeutil import to_iso
 from .qt import (QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QLabel,
                  Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import fit_dialog, heading, vertical_scroll
+from .widgets import WrappedLabel, fit_dialog, heading, vertical_scroll
 
 
 def duration(minutes: float) -> str:
@@ -35,9 +35,8 @@ class ShiftSummaryDialog(QDialog):
         start, end = to_iso(summary.period.start), shift["ended_at"]
         title = heading(f"Unit {shift['unit']} · {day_clock(start)} to "
                         f"{clock(end) if end else 'now'} · {duration(summary.minutes)}")
-        note = QLabel(f"Team {shift['team']} over the shift's hours, counted as in the monthly "
-                      "report. A dash: nothing to measure.")
-        note.setWordWrap(True)
+        note = WrappedLabel(f"Team {shift['team']} over the shift's hours, counted as in the "
+                            "monthly report. A dash: nothing to measure.")
         note.setObjectName("subheading")
 
         grid = QGridLayout()

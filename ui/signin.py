@@ -15,10 +15,11 @@ from pathlib import Path
 from fieldapp import reauth, signin
 from fieldapp.errors import KeyMissing, NoCache, TandemError, WrongPassword
 
-from .qt import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, Qt, QTimer, QVBoxLayout,
+from .qt import (QCheckBox, QFormLayout, QFrame, QLineEdit, Qt, QTimer, QVBoxLayout,
                  QWidget, Signal)
 from .tasks import Tasks
-from .widgets import FieldErrors, button, centred, heading, set_state, vertical_scroll
+from .widgets import (FieldErrors, WrappedLabel, button, centred, heading, set_state,
+                      vertical_scroll)
 
 
 def prepare(_no_session) -> None:
@@ -144,17 +145,15 @@ class SignInView(QWidget):
         self.code.setObjectName("code")
         self.code.returnPressed.connect(self.submit)
         self._recovery_codes: list[str] = []
-        banner = QLabel(signin.USE_BANNER)
-        banner.setWordWrap(True)
+        banner = WrappedLabel(signin.USE_BANNER)
         self.acknowledge = QCheckBox("I acknowledge the terms above")
         self.acknowledge.setObjectName("acknowledge")
         self.button = button("Sign in", self.submit, name="signIn", primary=True)
         self.password.returnPressed.connect(self.submit)
         self.server.returnPressed.connect(self.submit)
         self.username.returnPressed.connect(self.password.setFocus)
-        self.notice = QLabel(notice)
+        self.notice = WrappedLabel(notice)
         self.notice.setObjectName("signOutNotice")
-        self.notice.setWordWrap(True)
         self.notice.setVisible(bool(notice))
         set_state(self.notice, "attention", True)
 

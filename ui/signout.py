@@ -12,8 +12,8 @@ the user's next sign-in.
 
 from fieldapp import changes, lock
 
-from .qt import QLabel, QObject, QProgressBar, QTimer, QVBoxLayout, QWidget, Signal
-from .widgets import button, centred, heading
+from .qt import QObject, QProgressBar, QTimer, QVBoxLayout, QWidget, Signal
+from .widgets import WrappedLabel, button, centred, heading
 
 SEND_SECONDS = 7  # saving and sending: the larger part of the 10 s a sign-out may take
 STOP_SECONDS = 2  # then the workers have this long to end
@@ -42,9 +42,8 @@ class LeavingPage(QWidget):
         super().__init__()
         self.setObjectName("leavingPage")
         self.title = heading("Signing out")
-        self.text = QLabel()
+        self.text = WrappedLabel()
         self.text.setObjectName("leavingText")
-        self.text.setWordWrap(True)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # moving: work under way, length unknown
         self.busy.setTextVisible(False)

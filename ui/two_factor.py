@@ -3,9 +3,10 @@ key for typing in), the app's first code, and the one-time recovery codes, shown
 
 import segno
 
-from .qt import (QColor, QDialog, QLabel, QLineEdit, QPainter, QPlainTextEdit, QSize, Qt,
+from .qt import (QColor, QDialog, QLineEdit, QPainter, QPlainTextEdit, QSize, Qt,
                  QVBoxLayout, QWidget)
-from .widgets import FieldErrors, fit_dialog, fit_height, heading, ok_cancel, scrolling_body
+from .widgets import (FieldErrors, WrappedLabel, fit_dialog, fit_height, heading, ok_cancel,
+                      scrolling_body)
 
 
 class QrCode(QWidget):
@@ -45,10 +46,9 @@ class EnrolDialog(QDialog):
         self.entry.setMaxLength(6)
         self.qr = QrCode(uri)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-        words = QLabel("Your agency requires a second factor. Scan this code with an "
-                       "authenticator app on your phone, then type the 6-digit code it shows. "
-                       f"No camera? Type this key into the app instead: {grouped}")
-        words.setWordWrap(True)
+        words = WrappedLabel("Your agency requires a second factor. Scan this code with an "
+                             "authenticator app on your phone, then type the 6-digit code it "
+                             f"shows. No camera? Type this key into the app instead: {grouped}")
         words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         body = QWidget()
         v = QVBoxLayout(body)
@@ -78,10 +78,9 @@ class RecoveryCodesDialog(QDialog):
     def __init__(self, parent: QWidget | None, codes: list[str]):
         super().__init__(parent)
         self.setWindowTitle("Your recovery codes")
-        words = QLabel("Each of these signs you in once without your phone. Write them down or "
-                       "print them and keep them away from this laptop: Tandem will not show "
-                       "them again.")
-        words.setWordWrap(True)
+        words = WrappedLabel("Each of these signs you in once without your phone. Write them "
+                             "down or print them and keep them away from this laptop: Tandem "
+                             "will not show them again.")
         self.codes = QPlainTextEdit("\n".join(codes))
         self.codes.setObjectName("recoveryCodes")
         self.codes.setReadOnly(True)

@@ -1,5 +1,6 @@
 """Small pieces every screen uses: big touch buttons, shortcuts that show in help, field errors."""
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -202,6 +203,59 @@ class ElidedLabel(QLabel):
         painter.end()
 
 
+BREAK_EVERY = 24  # characters of one word a wrapping line takes before it may break it
+_LONG_WORD = re.compile(r"[^\s<>\u200b]{%d,}" % (BREAK_EVERY + 1))
+_PIECE = re.compile(r"&#?\w+;|.", re.S)  # an HTML entity stays whole
+_TAG = re.compile(r"(<[^>]*>)|([^<]+)")
+
+
+def breakable(text: str, rich: bool = False) -> str:
+    """`text` with a zero-width break point every BREAK_EVERY characters of any longer word,
+    so that a wrapping line can always wrap. (`rich`: HTML, whose tags are left whole.)"""
+    def split(word: re.Match) -> str:
+        pieces = _PIECE.findall(word.group())
+        return "\u200b".join("".join(pieces[at:at + BREAK_EVERY])
+                              for at in range(0, len(pieces), BREAK_EVERY))
+    if not rich:
+        return _LONG_WORD.sub(split, text)
+    return _TAG.sub(lambda m: m.group(1) or _LONG_WORD.sub(split, m.group(2)), text)
+
+
+class WrappedLabel(QLabel):
+    """Text that wraps to the width it is given, and never asks for more: a word longer than
+    a line (a pasted link, a server's address, a CAD attachment's name) breaks too, where a
+    plain QLabel would widen the window to fit it. `text()` is the text as set."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self.setWordWrap(True)
+        self._text = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._text = text
+        rich = self.textFormat() == Qt.TextFormat.RichText or (
+            self.textFormat() == Qt.TextFormat.AutoText and bool(re.search(r"<[a-zA-Z/]", text)))
+        super().setText(breakable(text, rich))
+        self._fit_height()
+
+    def text(self) -> str:
+        return self._text
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as its lines at the width it has: a form's rows give a label the height
+        of its lines at its preferred width, too few once a long message wraps narrower."""
+        if self.width() > 0:
+            self.setMinimumHeight(max(0, self.heightForWidth(self.width())))
+
+    def clear(self) -> None:
+        self.setText("")
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("heading")
@@ -280,10 +334,9 @@ class FieldErrors:
 
     @staticmethod
     def _new_label(field: str) -> QLabel:
-        label = QLabel()
+        label = WrappedLabel()
         label.setObjectName("fieldError")
         label.setProperty("field", field)
-        label.setWordWrap(True)
         label.hide()
         return label
 

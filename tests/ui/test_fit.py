@@ -83,26 +83,30 @@ def server_gone(qtbot, window, session) -> None:
         "● Offline · agency server not answering (connection refused)")
 
 
-# As long as the longest a save can say (a refused server's address check, sync.failures)
+# As long as the longest a save can say (a refused server's address check, sync.failures),
+# then a word longer than any line: a pasted link, a CAD attachment's name, a long address.
 MESSAGE = ("Not saved: Agency server not answering (connection refused). The server is down "
            "or the address is wrong. Tandem keeps working and tries again; if it lasts, check "
-           "the address in Settings or call agency IT.")
+           "the address in Settings or call agency IT. https://cad.example.gov/incidents/"
+           "2026-000123/attachments/" + "scene-photo-" * 12 + "1.jpg")
 
 
 def measured_with_messages(qtbot, window, root, measure) -> list[str]:
-    """`measure()` with every message under `root` on screen at once: each hidden label that
-    wraps (a field's error, what became of a save) says MESSAGE. Hidden again afterwards."""
-    said = [w for w in root.findChildren(QLabel) if w.isHidden() and w.wordWrap()
-            and w.parentWidget().isVisible()]
-    for label in said:
+    """`measure()` with every label under `root` that wraps saying MESSAGE at once, shown:
+    the messages that come later (a field's error, what became of a save) and the lines that
+    show records (a returned shift's comment, a call's summary). Put back afterwards."""
+    said = [(w, w.text(), w.isHidden()) for w in root.findChildren(QLabel)
+            if w.wordWrap() and w.parentWidget().isVisible()]
+    for label, _text, _hidden in said:
         label.setText(MESSAGE)
         label.show()
     wait(qtbot, window)
     try:
         return [f"with messages: {p}" for p in measure()]
     finally:
-        for label in said:
-            label.hide()
+        for label, text, hidden in said:
+            label.setText(text)
+            label.setVisible(not hidden)
 
 
 def wait(qtbot, window) -> None:
