@@ -125,7 +125,7 @@ class CrcView(QWidget):
         self.target_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.times = QLabel()
         self.times.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.for_label = QLabel()
+        self.for_label = WrappedLabel()
         self.for_label.setObjectName("crcFor")
         self.for_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.halves = QLabel()

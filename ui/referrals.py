@@ -10,7 +10,7 @@ from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout
                  QLineEdit, QListView, Qt, QTimer, QVBoxLayout, QWidget)
 from .resources import SEARCH_DELAY_MS, ResultsModel
 from .timefmt import day_clock
-from .widgets import FieldErrors, button, heading, record_table, shortcut
+from .widgets import FieldErrors, WrappedLabel, button, heading, record_table, shortcut
 
 OUTCOMES = ("accepted", "declined", "completed")
 
@@ -71,7 +71,7 @@ class ReferralsView(QWidget):
         self.note.setMaxLength(2000)
         self.send_button = button("Send referral (Ctrl+S)", self.send, name="sendReferral",
                                   primary=True)
-        self.sent = QLabel()
+        self.sent = WrappedLabel()
 
         self.model = ReferralsModel()
         self.table = record_table(self.model, stretch=(1,))

@@ -94,7 +94,7 @@ class ReleasesView(QWidget):
         self.matches_view.activated.connect(self._pick_match)
         self.matches_view.hide()
 
-        self.person_label = QLabel("No one picked yet.")
+        self.person_label = WrappedLabel("No one picked yet.")
         self.person_label.setObjectName("subheading")
         self.model = ReleasesModel()
         self.table = record_table(self.model, stretch=(2, 4))

@@ -73,7 +73,7 @@ class ResourcesView(QWidget):
         self.copy_phone = button("Copy phone (Ctrl+P)", self.copy_phone_number, name="copyPhone")
         self.copy_address = button("Copy address (Ctrl+D)", self.copy_address_text,
                                    name="copyAddress")
-        self.copied = QLabel()
+        self.copied = WrappedLabel()
 
         filters = QHBoxLayout()
         filters.addWidget(self.category)

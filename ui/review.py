@@ -15,8 +15,7 @@ from .context import Context
 from .encounter import SEARCH_DELAY_MS, MatchesModel
 from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QDialog, QFormLayout, QHBoxLayout,
-                 QEvent, QLabel, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout,
-                 QWidget)
+                 QEvent, QLineEdit, QListView, QPlainTextEdit, Qt, QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock, day, day_clock, today
 from .widgets import (FieldErrors, WrappedLabel, add_rows, button, file_dialog, fit_dialog,
                       fit_height, fit_row_heights, heading, ok_cancel, record_table,
@@ -154,7 +153,7 @@ class FollowUpDialog(QDialog):
         self.matches_view.clicked.connect(self.pick)
         for widget in (self.person_text, self.matches_view):  # Enter picks, it does not send
             widget.installEventFilter(self)
-        self.picked = QLabel("No one picked yet: click a person in the list.")
+        self.picked = WrappedLabel("No one picked yet: click a person in the list.")
         self.picked.setObjectName("followUpPicked")
         self.reason = QComboBox()
         for r in FOLLOW_UP_REASONS:
