@@ -148,10 +148,12 @@ class SyncStatusBar(QStatusBar):
         probe.event("sync", ok=False, error=type(error).__name__, message=str(error))
         self._sync_done()
         failure = failures.classify(error)
-        if failure is None:  # not about the connection: a bug, or the server refused
-            self._set_connection("offline", "Offline · last sync failed", str(error))
+        if failure is None:  # not about the connection: the laptop's disk, a bug, a refusal
+            from . import errors
+            said = errors.environment_message(error)  # the disk is full: not "Offline"
+            self._set_connection("offline", f"Sync failed · {said}" if said
+                                 else "Offline · last sync failed", said or str(error))
             if not quiet:
-                from . import errors
                 errors.show(error, self.window())
         elif failure.kind == "cancelled":
             pass

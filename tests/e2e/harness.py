@@ -487,6 +487,13 @@ class Laptop:
         return wait_until(found, what or f"a '{kind}' event from {self.name}'s app", timeout,
                           last=lambda: [e["event"] for e in self.events()[after:]][-8:])
 
+    def expected_dialog(self, name: str, after: int) -> dict:
+        """An error dialog the test brought about on purpose: waited for, and not reported as
+        a problem by the waits that follow."""
+        shown = self.wait_event("dialog", where=lambda e: e["name"] == name, after=after)
+        self._errors_reported = self.mark()
+        return shown
+
     def wait_sync(self, after: int, timeout: float = 60.0, ok: bool | None = True) -> dict:
         """The next sync to finish after `after`; with ok=True it must have succeeded."""
         done = self.wait_event("sync", after=after, timeout=timeout,

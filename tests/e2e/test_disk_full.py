@@ -1,7 +1,8 @@
 """A full disk in the car, on the real app: the encounter's draft, saved after every pause in
 typing, could not be written, and each try opened a dialog that took the keys being typed (the
 place typed after it was lost). Now the form says so beside its heading, keeps what is typed,
-and saves the draft by itself once there is room."""
+and saves the draft by itself once there is room. A sync that cannot write says the disk is
+full, not that the laptop is offline."""
 
 import subprocess
 import uuid
@@ -59,6 +60,14 @@ def test_a_full_disk_keeps_what_is_typed_and_saves_the_draft_once_there_is_room(
         assert laptop.error_dialogs(mark) == []  # no dialog took the keys
         laptop.x.screenshot(laptop.dir / "disk-full.png")
 
+        mark = laptop.mark()
+        laptop.key("F5")  # a sync asked for: it cannot write either, and says so, not "Offline"
+        said = laptop.expected_dialog("environmentError", after=mark)
+        assert said["text"].startswith("The disk is full.")
+        laptop.key("Return")
+        laptop.wait_widget(text="^● Sync failed · The disk is full")
+        mark = laptop.mark()
+
         filler.unlink()  # room again: the draft is saved without a key pressed
         laptop.wait_widget(name="draftState", text="^Draft saved$", timeout=30)
         laptop.key("ctrl+s")
@@ -67,6 +76,6 @@ def test_a_full_disk_keeps_what_is_typed_and_saves_the_draft_once_there_is_room(
         places = [r["data"] for r in agency.rows(
             "SELECT data FROM record WHERE table_name = 'encounter'")]
         assert sum("Under the 4th Ave bridge, north side" in p for p in places) == 1
-        assert not laptop.problems(), laptop.problems()
+        assert laptop.error_dialogs(mark) == [] and not laptop.events("traceback")
     finally:
         laptop.stop()
