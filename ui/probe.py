@@ -163,6 +163,15 @@ def _class(w: QWidget) -> str:
     return w.metaObject().className()
 
 
+def _kinds(w: QWidget) -> list[str]:
+    """The widget's class and the Qt classes it derives from (a WrappedLabel is a QLabel)."""
+    kinds, meta = [], w.metaObject()
+    while meta is not None and meta.className() != "QObject":
+        kinds.append(meta.className())
+        meta = meta.superClass()
+    return kinds
+
+
 def _window_fields(w: QWidget) -> dict:
     return {"class": _class(w), "name": w.objectName(), "title": w.windowTitle()}
 
@@ -204,7 +213,7 @@ def _wanted(w: QWidget) -> bool:
 
 def _describe(w: QWidget, window: int, patterns) -> dict:
     shown = w.visibleRegion().boundingRect()
-    d = {"name": w.objectName(), "class": _class(w), "window": window,
+    d = {"name": w.objectName(), "class": _class(w), "kinds": _kinds(w), "window": window,
          "rect": _global(w, w.rect()), "shown": _global(w, shown) if not shown.isEmpty() else None,
          "enabled": w.isEnabled(), "focus": w.hasFocus(),
          "hint": [w.sizeHint().width(), w.sizeHint().height()]}

@@ -308,16 +308,17 @@ class Snapshot:
              window: dict | None = None, shown: bool = False,
              placeholder: str | None = None, screen: str | None = None,
              said: str | None = None) -> list[dict]:
-        """Widgets by objectName, class, text or placeholder (regexes searched in them), what
-        a user or a screen reader takes them for (`said`: the text or the accessible name,
-        for a "⚙" button that says "Settings"), and the main window's screen they are on."""
+        """Widgets by objectName, class (theirs or a Qt class they derive from), text or
+        placeholder (regexes searched in them), what a user or a screen reader takes them for
+        (`said`: the text or the accessible name, for a "⚙" button that says "Settings"), and
+        the main window's screen they are on."""
         out = []
         for w in self.widgets:
             if screen is not None and w.get("screen") != screen:
                 continue
             if name is not None and w["name"] != name:
                 continue
-            if cls is not None and w["class"] != cls:
+            if cls is not None and cls not in w.get("kinds", [w["class"]]):
                 continue
             if text is not None and not re.search(text, w.get("text") or ""):
                 continue
@@ -371,8 +372,8 @@ class Snapshot:
         """What the windows say, in short: for a failed wait's message."""
         parts = []
         for win in self.windows:
-            texts = [w.get("text") for w in win["widgets"] if w.get("text")
-                     and w["class"] in ("QLabel", "QPushButton", "QCheckBox")]
+            texts = [w.get("text") for w in win["widgets"] if w.get("text") and {
+                "QLabel", "QPushButton", "QCheckBox"} & set(w.get("kinds", [w["class"]]))]
             parts.append(f"{win['class']} '{win['title']}': " + "; ".join(
                 dict.fromkeys(t.replace("\n", " ")[:60] for t in texts[:40])))
         return (" || ".join(parts) or "no window")[:2500]

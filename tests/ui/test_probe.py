@@ -84,6 +84,8 @@ def test_widgets_without_passwords_notes_or_rows(probing, qtbot, open_window, of
     assert [r["match"] for r in rows] == [[0], []]
     main = next(win for win in answer["windows"] if win["class"] == "MainWindow")
     assert main["screen"] == "encounter"
+    banner = next(w for w in widgets if w.get("text", "").startswith("This system is for"))
+    assert banner["kinds"][:2] == ["WrappedLabel", "QLabel"]  # found as a QLabel too
     shown = [json.loads(line) for line in written.splitlines()]
     assert {"event": "screen", "key": "encounter"}.items() <= next(
         e for e in shown if e["event"] == "screen" and e["key"] == "encounter").items()
