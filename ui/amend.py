@@ -16,7 +16,7 @@ from .models import RowsListModel
 from .qt import (QCheckBox, QComboBox, QDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QPlainTextEdit, QScrollArea, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock, day_clock
-from .widgets import FieldErrors, WrappedLabel, button, fit_dialog, shortcut
+from .widgets import FieldErrors, WrappedLabel, button, fit_dialog, shortcut, vertical_scroll
 
 # What a correction after submission may touch: what happened and when; never who, which team,
 # or the links between records.
@@ -161,11 +161,16 @@ class AmendDialog(QDialog):
         actions.addWidget(self.saved, 1)
         actions.addWidget(button("Close", self.reject, name="closeAmend"))
         actions.addWidget(self.save_button)
+        top = QWidget()
+        t = QVBoxLayout(top)
+        t.setContentsMargins(0, 0, 0, 0)
+        t.addWidget(intro)
+        t.addWidget(self.general)
+        t.addLayout(body, 1)
+        t.addLayout(self.reason_row)
         v = QVBoxLayout(self)
-        v.addWidget(intro)
-        v.addWidget(self.general)
-        v.addLayout(body, 1)
-        v.addLayout(self.reason_row)
+        # A long comment and messages scroll on a short screen; the buttons always show.
+        v.addWidget(vertical_scroll(top), 1)
         v.addLayout(actions)
         shortcut(self, "Save the amendment", "Ctrl+S", self.save)
         fit_dialog(self, 1200, 660)

@@ -11,8 +11,8 @@ from . import errors, timefmt
 from .context import TIME_ZONE, Context
 from .help import HelpOverlay
 from .lock import LOCK_KEYS, SessionLock
-from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QStackedWidget, Qt,
-                 QTimer, QVBoxLayout, QWidget, Signal)
+from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QScrollArea, QStackedWidget,
+                 Qt, QTimer, QVBoxLayout, QWidget, Signal)
 from .signout import Leave, LeavingPage
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
@@ -219,15 +219,26 @@ class MainWindow(QMainWindow):
     def _theme_text(self, name: str) -> None:
         self.theme_button.setText("☾ Night" if name == "day" else "☀ Day")
 
-    def _nav(self) -> QFrame:
+    def _nav(self) -> QScrollArea:
+        """The navigation, which scrolls (by the wheel, or to the screen shown) when the window
+        is shorter than its buttons: a supervisor's thirteen screens on a 768-px screen under
+        a panel and a title bar. It never makes the window taller than the screen."""
         nav = QFrame()
         nav.setObjectName("nav")
-        nav.setFixedWidth(180)
         self.nav_layout = QVBoxLayout(nav)
         self.nav_layout.setContentsMargins(0, 8, 0, 8)
         self.nav_layout.setSpacing(2)
         self.nav_layout.addStretch(1)
-        return nav
+        self.nav_scroll = QScrollArea()
+        self.nav_scroll.setObjectName("navScroll")
+        self.nav_scroll.setWidget(nav)
+        self.nav_scroll.setWidgetResizable(True)
+        self.nav_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.nav_scroll.setFixedWidth(180)
+        for policy in (self.nav_scroll.setHorizontalScrollBarPolicy,
+                       self.nav_scroll.setVerticalScrollBarPolicy):
+            policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # a bar would cover the names
+        return self.nav_scroll
 
     def _nav_buttons(self) -> None:
         """The role's screens, above the navigation's closing stretch."""
@@ -263,6 +274,7 @@ class MainWindow(QMainWindow):
             view.refresh()  # ages and due dates move on with the clock
         self.stack.setCurrentWidget(self.scrolls[key])
         self.nav_buttons[key].setChecked(True)
+        self.nav_scroll.ensureWidgetVisible(self.nav_buttons[key], 0, 0)
         view.setFocus(Qt.FocusReason.OtherFocusReason)
         return view
 

@@ -1,5 +1,5 @@
-"""Every screen of every role and every dialog, at 1024×768 (a common in-car screen) and
-1366×768, in the day and the night theme: the window fits, no label or button text is cut
+"""Every screen of every role and every dialog, at 1024×768 (a common in-car screen),
+1366×768 and 1024×680 (768 under a panel and a title bar), in the day and the night theme: the window fits, no label or button text is cut
 off, nothing scrolls sideways, and every control is at least 44 px either way. Each is measured
 as first shown and again with every message it can show on screen at once (field errors, what
 became of a save), and the main window with the agency server gone: words that appear later
@@ -29,7 +29,9 @@ from ui.shift_summary import ShiftSummaryDialog
 from ui.signin import SignInView
 from ui.two_factor import EnrolDialog
 
-SIZES = ((1024, 768), (1366, 768))
+# The two screens, and the smaller of them less a desktop's panel and a window's title bar
+# (GNOME, KDE and Windows leave 680-700 px of a 768-px screen to a maximized window).
+SIZES = ((1024, 768), (1366, 768), (1024, 680))
 THEMES = ("day", "night")
 ROLES = {"officer": ("ofc.ramirez", ("mhst-1",)), "clinician": ("clin.okafor", ("mhst-1",)),
          "peer": ("peer.jackson", ("outreach-1",)),
