@@ -250,6 +250,7 @@ class WrappedLabel(QLabel):
         """As tall as its lines at the width it has: a form's rows give a label the height
         of its lines at its preferred width, too few once a long message wraps narrower."""
         if self.width() > 0:
+            self.setMinimumHeight(0)  # QLabel's heightForWidth is never below the minimum
             self.setMinimumHeight(max(0, self.heightForWidth(self.width())))
 
     def clear(self) -> None:
