@@ -21,6 +21,7 @@ from fieldapp.records import (
 )
 from fieldapp.timeutil import now_iso
 
+from . import errors
 from .callrecord import CallRecordView, notes_html
 from .context import Context
 from .models import RowsListModel
@@ -44,7 +45,6 @@ from .qt import (
     QWidget,
 )
 from .timefmt import clock, day_clock
-from . import errors
 from .widgets import ElidedLabel, FieldErrors, WrappedLabel, button, heading, set_state, shortcut
 
 DRAFT_DELAY_MS = 300
