@@ -1,9 +1,11 @@
 """Every screen of every role and every dialog, at 1024×768 (a common in-car screen),
-1366×768 and 1024×680 (768 under a panel and a title bar), in the day and the night theme: the window fits, no label or button text is cut
-off, nothing scrolls sideways, and every control is at least 44 px either way. Each is measured
-as first shown and again with every message it can show on screen at once (field errors, what
-became of a save), and the main window with the agency server gone: words that appear later
-must wrap, elide or scroll, never push the window past the screen.
+1366×768 and 1024×680 (768 under a panel and a title bar), in the day and the night theme:
+the window fits, no label or button text is cut off, nothing scrolls sideways, and every
+control is at least 44 px either way. Each is measured as first shown and again with every
+line that wraps saying a long message ending in a word longer than a line (field errors,
+what became of a save, the lines that show records), and the main window with the agency
+server gone: words that appear later must wrap, elide or scroll, never push the window past
+the screen.
 
 The measures are in tests/ui/geometry.py; each problem is reported by screen, size and theme.
 """
