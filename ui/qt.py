@@ -11,8 +11,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 _NAMES = {
     QtCore: """QAbstractListModel QAbstractTableModel QDate QEvent QItemSelectionModel QModelIndex
-        QLockFile QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt QTimer
-        Signal Slot""",
+        QLockFile QObject QPersistentModelIndex QPoint QRect QRectF QSize QSortFilterProxyModel Qt
+        QTimer Signal Slot""",
     QtGui: """QAction QColor QFont QFontDatabase QGuiApplication QIcon QKeySequence QPainter
         QPalette QPen QShortcut QWheelEvent""",
     QtWidgets: """QAbstractButton QAbstractItemView QAbstractScrollArea QAbstractSlider
