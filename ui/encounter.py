@@ -143,6 +143,7 @@ class EncounterView(QWidget):
         self.hidden: dict = {}  # its fields the form does not show, kept as they are
         self._restoring = False
         self._dirty = False
+        self.draft_problem = ""  # why the last draft could not be written, while it is so
         self.errors = FieldErrors()
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS,
                                    timeout=self.flush_draft)
@@ -418,7 +419,11 @@ class EncounterView(QWidget):
         self._dirty = False
         clinical = self.clinical_note.toPlainText() if self.clinical_note else None
         self.ctx.tasks.db(encounters.save_form_draft, self.form(), clinical).success(
-            lambda _: self._say("Draft saved")).failure(self._draft_failed).run()
+            self._draft_saved).failure(self._draft_failed).run()
+
+    def _draft_saved(self, _result) -> None:
+        self.draft_problem = ""
+        self._say("Draft saved")
 
     def _draft_failed(self, error: BaseException) -> None:
         """A draft the cache refused (a full disk) stays on the form and is tried again: said
@@ -430,6 +435,7 @@ class EncounterView(QWidget):
         if message is None:  # a bug: reported (one dialog, however often it recurs)
             errors.show(error, self.window())
             message = "Tandem hit a problem it did not expect."
+        self.draft_problem = message
         self._say(f"Draft not saved · {message} What you typed stays here.", attention=True)
 
     def _say(self, text: str, attention: bool = False) -> None:
@@ -576,6 +582,7 @@ class EncounterView(QWidget):
         try:
             self._clear_fields()
             self.encounter_id, self.base, self.hidden = new_id(), None, {}
+            self.draft_problem = ""
             self._say("")
         finally:
             self._restoring = False

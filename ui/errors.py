@@ -18,6 +18,8 @@ from .qt import QApplication, QMessageBox, QWidget
 
 def environment_message(error: BaseException) -> str | None:
     """What the user can do about a known environment error, or None for a bug."""
+    if isinstance(error, TandemError):  # Tandem's own words, whatever they mention
+        return str(error)
     text = str(error).lower()
     if isinstance(error, OSError) and error.errno == errno.ENOSPC or "disk is full" in text \
             or "database or disk is full" in text:
@@ -32,8 +34,6 @@ def environment_message(error: BaseException) -> str | None:
             return "The local database is read-only. Check the data folder's permissions."
     if _is_network_error(error):
         return "No connection to the agency server. Tandem keeps working offline; sync later."
-    if isinstance(error, TandemError):
-        return str(error)
     return None
 
 

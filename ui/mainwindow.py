@@ -5,6 +5,7 @@ import gc
 import importlib
 
 from fieldapp import agency, settings, shifts
+from fieldapp.errors import TandemError
 from fieldapp.session import Session
 
 from . import errors, timefmt
@@ -319,6 +320,13 @@ class MainWindow(QMainWindow):
 
     def _leave(self, closing: bool, wiped: str = "") -> None:
         if self.leaving is not None or self.left:
+            return
+        unsaved = [v.draft_problem for v in self.views.values() if getattr(v, "draft_problem", "")]
+        if unsaved and not wiped:  # leaving would drop what is typed: stay, and say why
+            errors.show(TandemError(
+                f"Not {'closed' if closing else 'signed out'}: the encounter being typed is not "
+                f"saved. {unsaved[0]} Its draft saves by itself once there is room; then "
+                f"{'close' if closing else 'sign out'} again."), self)
             return
         self.leaving = Leave(self, closing, wiped)
         self.leaving.done.connect(lambda notice: self._after_leaving(notice, closing))

@@ -1,8 +1,9 @@
 """A full disk in the car, on the real app: the encounter's draft, saved after every pause in
 typing, could not be written, and each try opened a dialog that took the keys being typed (the
 place typed after it was lost). Now the form says so beside its heading, keeps what is typed,
-and saves the draft by itself once there is room. A sync that cannot write says the disk is
-full, not that the laptop is offline."""
+and saves the draft by itself once there is room. Closing or signing out while the draft is
+unsaved is refused, with why. A sync that cannot write says the disk is full, not that the laptop is
+offline."""
 
 import subprocess
 import uuid
@@ -59,6 +60,15 @@ def test_a_full_disk_keeps_what_is_typed_and_saves_the_draft_once_there_is_room(
                         f"the place field to hold all {typed} characters typed")
         assert laptop.error_dialogs(mark) == []  # no dialog took the keys
         laptop.x.screenshot(laptop.dir / "disk-full.png")
+
+        mark = laptop.mark()  # closing would drop the place typed: refused, and why
+        laptop.key("alt+F4")
+        said = laptop.expected_dialog("environmentError", after=mark)
+        assert said["text"].startswith("Not closed: the encounter being typed is not saved.")
+        laptop.key("Return")
+        laptop.wait_for(lambda s: not s.find(name="environmentError") and s.one(
+            placeholder="address or landmark")["length"] == typed, "the form, still filled in")
+        assert laptop.running
 
         mark = laptop.mark()
         laptop.key("F5")  # a sync asked for: it cannot write either, and says so, not "Offline"
