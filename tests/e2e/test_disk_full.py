@@ -2,11 +2,12 @@
 typing, could not be written, and each try opened a dialog that took the keys being typed (the
 place typed after it was lost). Now the form says so beside its heading, keeps what is typed,
 and saves the draft by itself once there is room. Closing or signing out while the draft is
-unsaved is refused, with why. A sync that cannot write says the disk is full, not that the laptop is
-offline."""
+unsaved is refused, with why. A sync that cannot write says the disk is full, not that the
+laptop is offline."""
 
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
-def fill_up(disk) -> object:
+def fill_up(disk: Path) -> Path:
     """Write until the file system refuses (ENOSPC); returns the filler file's path."""
     filler = disk / f"filler-{uuid.uuid4().hex}"
     with filler.open("wb") as f:
