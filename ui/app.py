@@ -107,18 +107,16 @@ def hold_data_folder(data_dir: Path) -> QLockFile | None:
 def run(data_dir: Path, session: Session | None = None) -> int:
     """Open the app; with a session (the demo) the main window opens signed in."""
     app = application()
+    if session is not None:
+        session.close()  # in this thread, which opened it; the window's workers open their own
     held = hold_data_folder(data_dir)
     if held is None:
-        if session is not None:
-            session.close()
         print(f"tandem: {ALREADY_OPEN}", file=sys.stderr)
         QMessageBox.information(None, "Tandem is already open", ALREADY_OPEN)
         return 1
     errors.install_excepthook()
     probe.install(app)  # only when TANDEM_PROBE is set (the acceptance suite)
     theme = Theme(app)
-    if session is not None:
-        session.close()  # in this thread, which opened it; the window's workers open their own
     windows = Windows(data_dir, theme, session)  # noqa: F841 - kept alive while the app runs
     try:
         return app.exec()

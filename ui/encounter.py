@@ -439,9 +439,8 @@ class EncounterView(QWidget):
         self._say(f"Draft not saved · {message} What you typed stays here.", attention=True)
 
     def _say(self, text: str, attention: bool = False) -> None:
-        """What became of the draft or the save; the tooltip holds it whole."""
+        """What became of the draft or the save (whole in its tooltip)."""
         self.saved_label.setText(text)
-        self.saved_label.setToolTip(text)
         set_state(self.saved_label, "attention", attention)
 
     def _load(self, form: dict | None) -> None:

@@ -143,7 +143,6 @@ class MainWindow(QMainWindow):
         who = (f"{self.profile.display_name or self.profile.username}"
                f"  ({self.profile.username}) · team {self.profile.team}")
         self.user_label.setText(who)
-        self.user_label.setToolTip(who)
         self.role_label.setText(self.profile.role.upper())
         self._nav_buttons()
         self.status.start(self.ctx, self.auto_sync_seconds)
@@ -230,15 +229,11 @@ class MainWindow(QMainWindow):
         self.nav_layout.setContentsMargins(0, 8, 0, 8)
         self.nav_layout.setSpacing(2)
         self.nav_layout.addStretch(1)
-        self.nav_scroll = QScrollArea()
+        self.nav_scroll = vertical_scroll(nav)
         self.nav_scroll.setObjectName("navScroll")
-        self.nav_scroll.setWidget(nav)
-        self.nav_scroll.setWidgetResizable(True)
-        self.nav_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.nav_scroll.setFixedWidth(180)
-        for policy in (self.nav_scroll.setHorizontalScrollBarPolicy,
-                       self.nav_scroll.setVerticalScrollBarPolicy):
-            policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # a bar would cover the names
+        # no bar, which would cover the names
+        self.nav_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         return self.nav_scroll
 
     def _nav_buttons(self) -> None:

@@ -173,9 +173,7 @@ class SyncStatusBar(QStatusBar):
 
     def _show_progress(self, received: int, total: int) -> None:
         if self.syncing:
-            text = f"Receiving records: {received:,} of {total:,}"
-            self.progress.setText(text)
-            self.progress.setToolTip(text)
+            self.progress.setText(f"Receiving records: {received:,} of {total:,}")
             self.progress.show()
 
     def _show_retrying(self, short: str, advice: str) -> None:

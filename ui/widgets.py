@@ -187,11 +187,15 @@ def file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool = F
 
 class ElidedLabel(QLabel):
     """One line that gives way on a narrow screen, ending in "…" rather than cut mid-word;
-    its text (and tooltip) stay whole."""
+    its text stays whole, and so does its tooltip, which says it (or more, set after)."""
 
     def __init__(self):
         super().__init__()
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
 
     def paintEvent(self, _event) -> None:
         rect = self.contentsRect()

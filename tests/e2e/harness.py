@@ -318,7 +318,7 @@ class Snapshot:
                 continue
             if name is not None and w["name"] != name:
                 continue
-            if cls is not None and cls not in w.get("kinds", [w["class"]]):
+            if cls is not None and cls not in w["kinds"]:
                 continue
             if text is not None and not re.search(text, w.get("text") or ""):
                 continue
@@ -373,7 +373,7 @@ class Snapshot:
         parts = []
         for win in self.windows:
             texts = [w.get("text") for w in win["widgets"] if w.get("text") and {
-                "QLabel", "QPushButton", "QCheckBox"} & set(w.get("kinds", [w["class"]]))]
+                "QLabel", "QPushButton", "QCheckBox"} & set(w["kinds"])]
             parts.append(f"{win['class']} '{win['title']}': " + "; ".join(
                 dict.fromkeys(t.replace("\n", " ")[:60] for t in texts[:40])))
         return (" || ".join(parts) or "no window")[:2500]
