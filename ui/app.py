@@ -91,6 +91,9 @@ def _show_fitted(window) -> None:
         window.resize(1366, 768)
         window.show()
     else:
+        # Sized to the screen first: a window manager that is busy or ignores the maximize
+        # still leaves a window no wider than the screen.
+        window.resize(min(1366, screen.width()), min(768, screen.height()))
         window.showMaximized()
 
 
