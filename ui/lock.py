@@ -3,10 +3,15 @@ demand (Ctrl+Shift+L), a full-window lock screen covers everything until the pas
 
 The screens stay as they are underneath, only hidden (drafts are saved as the lock falls), so
 unlocking returns to exactly where the user was. The password check (scrypt, ~0.5 s), the
-lockout and the audit events are fieldapp.lock's, run on the DB worker. Idle time is measured
-by an application-wide event filter that restarts a single-shot timer on every key, click,
-wheel or touch. Signing out is the window's (`MainWindow.sign_out`, ui/signout.py).
+lockout and the audit events are fieldapp.lock's, run on the DB worker. An application-wide
+event filter notes the time of every key, click, wheel or touch, and a watch each second locks
+once the idle minutes have passed. Idle time is read on a clock that keeps counting while the
+laptop sleeps: Qt's timers stop with Linux's monotonic clock, so a lid closed on an open session
+and opened hours later would otherwise show it to whoever opened it. Signing out is the
+window's (`MainWindow.sign_out`, ui/signout.py).
 """
+
+import time
 
 from fieldapp import lock, reauth, signin
 from fieldapp.errors import WrongPassword
@@ -33,6 +38,7 @@ from .qt import (
 from .widgets import FieldErrors, WrappedLabel, button, centred, heading
 
 LOCK_KEYS = "Ctrl+Shift+L"
+WATCH_MS = 1000  # how often the idle time is looked at
 LOCKED_TITLE = "Tandem — locked"
 _INPUT = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -95,23 +101,33 @@ class SessionLock(QObject):
         self.screen.unlock_button.clicked.connect(self.try_unlock)
         self.screen.sign_out_button.clicked.connect(window.sign_out)
         pages.addWidget(self.screen)
-        self.idle = QTimer(self, singleShot=True)
-        self.idle.timeout.connect(lambda: self.lock(f"idle {self.idle.interval() / 60_000:g} min"))
-        self.set_idle_ms(lock.DEFAULT_IDLE_MINUTES * 60_000)
+        self.idle_ms = lock.DEFAULT_IDLE_MINUTES * 60_000
+        self._last_input = awake_seconds()
+        self.watch = QTimer(self, interval=WATCH_MS, timeout=self._lock_if_idle)
+        self.watch.start()
         ctx.tasks.db(lock.idle_minutes).success(self.set_idle_minutes).run()
         self._keys = QKeySequence(LOCK_KEYS)
         QApplication.instance().installEventFilter(self)
 
     def set_idle_ms(self, ms: int) -> None:
         """How long without input before the lock falls (the setting, in ms; tests use less)."""
-        self.idle.setInterval(ms)
-        if not self.locked:
-            self.idle.start()
+        self.idle_ms = ms
+        self.watch.setInterval(min(WATCH_MS, ms))
+
+    def _lock_if_idle(self) -> bool:
+        """Lock if the idle time has passed (perhaps asleep, the watch not running); whether
+        it did."""
+        if self.locked or awake_seconds() - self._last_input < self.idle_ms / 1000:
+            return False
+        self.lock(f"idle {self.idle_ms / 60_000:g} min")
+        return self.locked
 
     def eventFilter(self, watched, event) -> bool:
         if self.locked or event.type() not in _INPUT:
             return False
-        self.idle.start()
+        if self._lock_if_idle():  # the first touch after a sleep: it goes to the lock, not a form
+            return True
+        self._last_input = awake_seconds()
         if event.type() == QEvent.Type.KeyPress and self._keys.matches(
                 QKeySequence(event.keyCombination())) == QKeySequence.SequenceMatch.ExactMatch:
             # the window's shortcut does not fire over a modal dialog; this does
@@ -127,7 +143,7 @@ class SessionLock(QObject):
         if self.locked or not self.window.isVisible():  # a closed window has nothing to hide
             return
         self.locked = True
-        self.idle.stop()
+        self.watch.stop()
         _flush_drafts(self.window)
         focus = QApplication.focusWidget()
         self._focus = focus if focus is not None and self.window.isAncestorOf(focus) else None
@@ -169,7 +185,8 @@ class SessionLock(QObject):
         self._dialogs = []
         if self._focus is not None:
             self._focus.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.idle.start()
+        self._last_input = awake_seconds()
+        self.watch.start()
         self.locked_changed.emit(False)
 
     def _refused(self, error: BaseException) -> None:
@@ -192,7 +209,15 @@ class SessionLock(QObject):
     def stop(self) -> None:
         """The session is ending: no more idle locking, and the app-wide filter goes."""
         QApplication.instance().removeEventFilter(self)
-        self.idle.stop()
+        self.watch.stop()
+
+
+def awake_seconds() -> float:
+    """Seconds on a clock that counts the time the laptop slept: Linux's boot clock; elsewhere
+    the monotonic clock, which on Windows counts sleep too."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
 
 
 def _flush_drafts(window) -> None:

@@ -9,6 +9,7 @@ from tests.conftest import PASSWORD, make_session
 from tests.ui.conftest import settle
 from ui.app import Windows
 from ui.help import shortcut_rows
+from ui import lock as lock_module
 from ui.lock import LOCKED_TITLE
 from ui.qt import QApplication, QLabel, QLineEdit, QPlainTextEdit, Qt
 
@@ -58,7 +59,7 @@ def visible_text(window) -> str:
 def test_idle_time_locks_and_input_keeps_it_open(qtbot, open_window, officer):
     window = open_window(officer)
     lock = window.session_lock
-    assert lock.idle.interval() == 10 * 60_000  # the default setting
+    assert lock.idle_ms == 10 * 60_000  # the default setting
     lock.set_idle_ms(1500)
     for _ in range(10):  # 3 s of typing: the timer restarts on each key
         qtbot.keyClick(window, Qt.Key.Key_Shift)
@@ -70,12 +71,58 @@ def test_idle_time_locks_and_input_keeps_it_open(qtbot, open_window, officer):
     assert audit(officer.data_dir, "lock") == [("success", "idle 0.025 min")]
 
 
+class SleepingClock:
+    """The boot clock, with the time a laptop slept added: Qt's timers do not see it."""
+
+    def __init__(self, awake_seconds):
+        self.awake_seconds, self.slept = awake_seconds, 0.0
+
+    def __call__(self) -> float:
+        return self.awake_seconds() + self.slept
+
+
+def slept(monkeypatch) -> SleepingClock:
+    clock = SleepingClock(lock_module.awake_seconds)
+    monkeypatch.setattr(lock_module, "awake_seconds", clock)
+    return clock
+
+
+def test_a_laptop_that_slept_past_the_idle_minutes_wakes_locked(qtbot, open_window, officer,
+                                                                 monkeypatch):
+    """The lid closed on an open session, opened three hours later: locked within a second,
+    though the app's timers counted none of the sleep."""
+    window = open_window(officer)
+    clock = slept(monkeypatch)
+    view = typed_encounter(qtbot, window)
+    clock.slept = 3 * 3600
+    qtbot.waitUntil(lambda: window.session_lock.locked, timeout=3_000)
+    assert window.session_lock.pages.currentWidget() is window.session_lock.screen
+    assert NOTE not in visible_text(window)
+    settle(qtbot, window)
+    assert audit(officer.data_dir, "lock") == [("success", "idle 10 min")]
+    assert view.police_note.toPlainText() == NOTE
+
+
+def test_a_key_pressed_after_the_sleep_goes_to_the_lock_not_the_form(qtbot, open_window,
+                                                                      officer, monkeypatch):
+    """Woken, the first key comes before the watch has looked: it locks, and the form it was
+    typed at stays as it was."""
+    window = open_window(officer)
+    window.session_lock.watch.stop()  # the watch has not looked yet
+    clock = slept(monkeypatch)
+    view = typed_encounter(qtbot, window)
+    clock.slept = 11 * 60
+    qtbot.keyClick(view.police_note, Qt.Key.Key_X)
+    assert window.session_lock.locked
+    assert view.police_note.toPlainText() == NOTE
+
+
 def test_idle_minutes_come_from_the_setting(qtbot, open_window, officer):
     from fieldapp import lock as core_lock
     core_lock.set_idle_minutes(officer, 3)
     window = open_window(officer)
-    assert window.session_lock.idle.interval() == 3 * 60_000
-    assert window.session_lock.idle.isActive()
+    assert window.session_lock.idle_ms == 3 * 60_000
+    assert window.session_lock.watch.isActive()
 
 
 def test_shortcut_locks_and_is_listed_in_help(qtbot, open_window, officer):
@@ -142,7 +189,7 @@ def test_right_password_returns_to_the_same_place_with_the_draft(qtbot, open_win
     qtbot.keyClicks(view.police_note, "Update: ")  # typing goes on where it stopped
     assert view.police_note.toPlainText() == "Update: " + NOTE
     assert audit(officer.data_dir, "unlock") == [("success", None)]
-    assert lock.idle.isActive()
+    assert lock.watch.isActive()
 
 
 def test_dialogs_come_back_after_unlock(qtbot, open_window, officer):

@@ -136,7 +136,7 @@ def test_settings_is_in_help_and_keeps_the_theme_and_the_lock_minutes(
     dialog.lock_minutes.setValue(3)
     qtbot.mouseClick(dialog.lock_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
-    assert window.session_lock.idle.interval() == 3 * 60_000
+    assert window.session_lock.idle_ms == 3 * 60_000
     assert lock.idle_minutes(officer) == 3
 
     night = dialog.findChild(type(dialog.lock_button), "theme_night")
