@@ -70,7 +70,10 @@ class Plan:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark), else Windows-1252, else Latin-1."""
+    """UTF-8 (with or without a byte-order mark), UTF-16 with one (Excel's "Unicode Text"),
+    else Windows-1252, else Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -99,7 +102,7 @@ def read_rows(data: bytes, source: str = "the file", required: tuple[str, ...] =
         raise ImportFileError(
             f"{source}: missing column(s) {', '.join(missing)}; the header has "
             f"{', '.join(n for n in names if n) or 'no names'} (needs {', '.join(required)}; "
-            f"optional {', '.join(optional)})")
+            f"optional {', '.join(optional)}){_separator_advice(header)}")
     rows = []
     try:
         for cells in reader:
@@ -113,6 +116,18 @@ def read_rows(data: bytes, source: str = "the file", required: tuple[str, ...] =
     except csv.Error as e:
         raise ImportFileError(f"{source}, row {reader.line_num}: {e}") from None
     return rows
+
+
+def _separator_advice(header: list[str]) -> str:
+    """Why one column was read where several were meant: a spreadsheet saved with another
+    separator (a semicolon where a comma is the decimal mark, a tab in "Unicode Text")."""
+    if len(header) != 1:
+        return ""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if separator in header[0]:
+            return (f"; its columns are separated by {name}, not commas: save it as "
+                    "\"CSV UTF-8 (comma delimited)\"")
+    return ""
 
 
 def parse_date(text: str) -> date:

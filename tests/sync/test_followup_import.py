@@ -95,6 +95,19 @@ def test_latin1_file_is_read():
                          "discharged_on": "2026-05-14"})]
 
 
+def test_a_utf16_file_is_read_and_one_with_other_separators_says_so():
+    """Excel's "Unicode Text" is UTF-16 with tabs; a comma-decimal locale saves semicolons."""
+    text = "last_name,first_name,discharged_on\nNúñez,José,2026-05-14\n"
+    assert read_rows(text.encode("utf-16")) == [(2, {
+        "last_name": "Núñez", "first_name": "José", "discharged_on": "2026-05-14"})]
+    for separator, name in (("\t", "tabs"), (";", "semicolons")):
+        with pytest.raises(ImportFileError) as e:
+            read_rows(text.replace(",", separator).encode("utf-16"), "discharges.txt")
+        assert "discharges.txt: missing column(s) first_name, last_name, discharged_on" in \
+            str(e.value)
+        assert f"separated by {name}, not commas" in str(e.value)
+
+
 def test_same_name_without_birth_date_is_not_guessed():
     people = [{"id": "a", "first_name": "Luis", "last_name": "Ortiz", "date_of_birth": None},
               {"id": "b", "first_name": "Luis", "last_name": "Ortiz",
