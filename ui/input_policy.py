@@ -8,12 +8,20 @@ drop-down while the form scrolled. Qt would also hand such a control the focus o
 (Qt.WheelFocus); the filter sees the wheel event when it reaches the window, before Qt picks
 the widget to deliver it to, so a turn of the wheel never gives focus either. A click or Tab
 does, and then the wheel steps the focused control as usual.
+
+The second click of a double-click reaches only the control the first one pressed. A gloved
+double-tap on "Start shift" once pressed "Available" too: the first click had put the shift's
+status buttons where the start button was, and Qt hands the second click, as a double-click,
+to whatever is under the pointer by then. A double-click on one control (a row, a word in a
+note) works as before.
 """
 
 from .qt import (QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
                  QEvent, QObject, QScrollBar, QWheelEvent, QWidget)
 
 VALUE_CONTROLS = (QComboBox, QAbstractSpinBox, QAbstractSlider)
+_FILTERED = frozenset({QEvent.Type.Wheel, QEvent.Type.MouseButtonRelease,
+                       QEvent.Type.MouseButtonDblClick})
 
 
 def holds_value(widget: QWidget) -> bool:
@@ -41,19 +49,33 @@ def scroll_area_around(widget: QWidget) -> QAbstractScrollArea | None:
     return None
 
 
-class WheelPolicy(QObject):
-    """Installed once on the application (`install`)."""
+class InputPolicy(QObject):
+    """Installed once on the application (`install`). Mouse events reach the window (a
+    QWindow) first; Qt then hands them to the widget under the pointer, as found here."""
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self._clicked: QWidget | None = None  # what the last click was released over
 
     def eventFilter(self, watched, event) -> bool:
-        if event.type() != QEvent.Type.Wheel or isinstance(watched, QWidget):
+        kind = event.type()
+        if kind not in _FILTERED or isinstance(watched, QWidget):
             return False
-        # A wheel event reaches the window (a QWindow) first; Qt then hands it to the widget
-        # under the pointer, as found here.
         window = next((w for w in QApplication.topLevelWidgets() if w.windowHandle() is watched),
                       None)
         if window is None:
             return False
-        control = control_under(window.childAt(event.position().toPoint()))
+        under = window.childAt(event.position().toPoint())
+        if kind == QEvent.Type.MouseButtonRelease:  # seen before the click it ends is handled
+            self._clicked = under
+            return False
+        if kind == QEvent.Type.MouseButtonDblClick:
+            return under is not self._clicked  # the first click changed what is under it
+        return self._wheel(event, under)
+
+    @staticmethod
+    def _wheel(event: QWheelEvent, under: QWidget | None) -> bool:
+        control = control_under(under)
         if control is None or control.hasFocus():
             return False
         area = scroll_area_around(control)
@@ -68,5 +90,5 @@ class WheelPolicy(QObject):
 
 def install(app: QApplication) -> None:
     """Apply the policy to every window of `app`, present and future (once)."""
-    if app.findChild(WheelPolicy) is None:
-        app.installEventFilter(WheelPolicy(app))
+    if app.findChild(InputPolicy) is None:
+        app.installEventFilter(InputPolicy(app))

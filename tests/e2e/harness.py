@@ -626,6 +626,11 @@ class Laptop:
                                  "screen")
         self.x.xdotool("mousemove", x, y, "click", button)
 
+    def double_click(self, target) -> None:
+        """Two clicks 40 ms apart, as a hurried or gloved hand gives one where one was meant."""
+        x, y = target if isinstance(target, tuple) else centre(target)
+        self.x.xdotool("mousemove", x, y, "click", "--repeat", "2", "--delay", "40", "1")
+
     def click_widget(self, timeout: float = 20.0, **query) -> dict:
         """Wait for the widget to be visible and enabled, scroll it into view with the
         wheel if it is scrolled away, then click it."""
