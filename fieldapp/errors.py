@@ -41,3 +41,13 @@ class KeyMissing(TandemError):
 
 class CacheUnreadable(TandemError):
     """The cache file exists but cannot be opened with the key we hold."""
+
+
+class CacheDamaged(TandemError):
+    """The cache opens with its key but some of its pages cannot be read (a disk fault, a
+    write cut off by hardware, tampering: every page carries its own seal). `set_aside`: where
+    the damaged file was moved, once it has been."""
+
+    def __init__(self, message: str, set_aside=None):
+        super().__init__(message)
+        self.set_aside = set_aside

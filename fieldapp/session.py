@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import agency, keys, paths
 from .clock import HybridClock
-from .errors import NoCache, TandemError
+from .errors import CacheDamaged, CacheUnreadable, NoCache, TandemError
 from .records import CLINICAL_ROLES, ROLES
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class Session:
     data_key: bytes = field(repr=False, default=b"")
     changed: set[str] = field(repr=False, default_factory=set)
     closed: bool = field(repr=False, default=False)
+    damage_notice: str = field(repr=False, default="")  # the cache was damaged: what became of it
 
     @property
     def username(self) -> str:
@@ -141,7 +142,14 @@ def unlock(data_dir: Path, username: str, password: str) -> Session:
     data_key = keys.unwrap(keys.KeyStore(path).load(), password)
     from .store import open_cache
 
-    return _session(open_cache(path, data_key), data_dir, data_key)
+    try:
+        return _session(open_cache(path, data_key, check=True), data_dir, data_key)
+    except (CacheDamaged, CacheUnreadable):  # the password opened its key: the file is at fault
+        from .cache_rebuild import rebuild
+        rebuilt = rebuild(path, data_key)
+    session = _session(open_cache(path, data_key), data_dir, data_key)
+    session.damage_notice = rebuilt.notice()
+    return session
 
 
 def change_password(data_dir: Path, username: str, old: str, new: str) -> None:

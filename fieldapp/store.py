@@ -17,14 +17,17 @@ import sqlcipher3
 from sqlite_utils import Database
 
 from . import record_sums
-from .errors import CacheUnreadable
+from .errors import CacheDamaged, CacheUnreadable
 from .schema import migrations
 
 PLAINTEXT_HEADER = b"SQLite format 3\x00"
 
 
-def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database:
-    """Open (creating if new) the cache at `path` with its 32-byte data key, and migrate it."""
+def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
+               check: bool = False) -> Database:
+    """Open (creating if new) the cache at `path` with its 32-byte data key, and migrate it.
+    `check`: read every page first (each is sealed, so a damaged one fails), raising
+    CacheDamaged; a sign-in checks, so damage is found before anyone works on the cache."""
     if len(data_key) != 32:
         raise ValueError("a data key is 32 bytes")
     path = Path(path)
@@ -35,7 +38,14 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as e:
         conn.close()
+        if "malformed" in str(e):  # the key opened page 1; a page after it is damaged
+            raise CacheDamaged(f"{path} is damaged: {e}") from None
         raise CacheUnreadable(f"{path} cannot be opened with this key ({e})") from None
+    if check:
+        problem = _damage(conn)
+        if problem:
+            conn.close()
+            raise CacheDamaged(f"{path} is damaged: {problem}")
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -45,6 +55,16 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True) -> Database
     if migrate:
         migrations.apply(db)
     return db
+
+
+def _damage(conn) -> str | None:
+    """What SQLite's quick check finds wrong, or None: it reads, and so decrypts and checks
+    the seal of, every page."""
+    try:
+        found = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlcipher3.DatabaseError as e:
+        return str(e)
+    return None if found == ["ok"] else "; ".join(found)
 
 
 def is_encrypted(path: Path) -> bool:

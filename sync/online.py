@@ -18,8 +18,8 @@ from typing import Callable
 
 import requests
 
-from fieldapp import changes, keys, paths, reauth, recovery
-from fieldapp.errors import TandemError, WrongPassword
+from fieldapp import cache_rebuild, changes, keys, paths, reauth, recovery
+from fieldapp.errors import CacheDamaged, TandemError, WrongPassword
 from fieldapp.ids import new_id
 from fieldapp.session import Profile, Session, create_cache, unlock
 from fieldapp.session import change_password as change_local_password
@@ -43,9 +43,14 @@ def login(data_dir: Path, server_url: str | None, username: str, password: str, 
     taken the password, and sealed under it from then on (fieldapp/recovery.py); a cache or
     a new one not yet sealed so asks for the secret too."""
     session, locked = None, None  # locked: the stored key of a cache the password did not open
+    damaged = None  # a cache damaged beyond rebuilding, set aside: this sign-in makes a new one
     path = paths.cache_path(data_dir, username)
     try:
         session = unlock(data_dir, username, password)
+    except CacheDamaged as e:
+        if e.set_aside is None:
+            raise
+        damaged = e.set_aside
     except WrongPassword:
         locked = keys.KeyStore(path).load()
         if recovery.device_of(locked) is None:
@@ -97,6 +102,8 @@ def login(data_dir: Path, server_url: str | None, username: str, password: str, 
     if session is None:
         profile = Profile(who["username"], who["role"], tuple(who["teams"]), who["display_name"])
         session = create_cache(data_dir, profile, password, device_id=device_id)
+        if damaged is not None:
+            session.damage_notice = cache_rebuild.started_anew(damaged)
     if secret and not locked:
         store = keys.KeyStore(path)
         store.save(recovery.seal(store.load(), session.data_key, secret, device_id,

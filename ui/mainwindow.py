@@ -12,8 +12,8 @@ from . import errors, timefmt
 from .context import TIME_ZONE, Context
 from .help import HelpOverlay
 from .lock import LOCK_KEYS, SessionLock
-from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QScrollArea, QStackedWidget,
-                 Qt, QTimer, QVBoxLayout, QWidget, Signal)
+from .qt import (QFrame, QHBoxLayout, QIcon, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                 QStackedWidget, Qt, QTimer, QVBoxLayout, QWidget, Signal)
 from .signout import Leave, LeavingPage
 from .syncstatus import SyncStatusBar
 from .tasks import Tasks
@@ -165,6 +165,17 @@ class MainWindow(QMainWindow):
         # What is alive once the window is up (modules, classes, Qt wrappers) lives as long as
         # the app: keep it out of every full garbage-collection pass, which stops all threads.
         QTimer.singleShot(0, gc.freeze)
+        if session.damage_notice:  # the cache was damaged, and rebuilt or begun anew
+            QTimer.singleShot(0, lambda: self._say_rebuilt(session.damage_notice))
+
+    def _say_rebuilt(self, notice: str) -> None:
+        """Told once, over the window, without holding it up (the sync that refills the
+        cache runs meanwhile)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Tandem: this laptop's copy was rebuilt",
+                          notice, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("cacheRebuilt")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _header(self) -> QFrame:
         header = QFrame()

@@ -2,7 +2,9 @@
 
 
 from fieldapp import outreach
-from tests.conftest import make_session
+from fieldapp.session import unlock
+from tests.conftest import PASSWORD, make_session
+from tests.test_cache_rebuild import damage
 from tests.ui.conftest import close_window, settle
 from ui.qt import QApplication, QLabel, QPlainTextEdit, Qt
 from ui.review import ReviewView
@@ -231,3 +233,23 @@ def test_a_first_sync_shows_its_progress_in_the_status_bar(qtbot, open_window, d
         assert not window.status.progress.isVisible()  # gone once the sync is done
     finally:
         server.stop()
+
+
+def test_a_rebuilt_cache_is_said_over_the_window_without_holding_it_up(qtbot, open_window,
+                                                                       data_dir):
+    """The sign-in rebuilt a damaged cache (fieldapp/cache_rebuild.py): the window says so
+    once, in a box that leaves it working (the sync that refills it runs meanwhile)."""
+    officer = make_session(data_dir)
+    outreach.log_contact(officer, supplies=["water"])
+    path = officer.cache_path
+    officer.close()
+    damage(path, -2)
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    window = open_window(session)
+    qtbot.waitUntil(lambda: any(w.objectName() == "cacheRebuilt" and w.isVisible()
+                                for w in QApplication.topLevelWidgets()))
+    box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "cacheRebuilt")
+    assert "has been rebuilt: 1 change(s) not yet sent" in box.text()
+    assert box.windowModality() != Qt.WindowModality.ApplicationModal
+    qtbot.waitUntil(lambda: window.status.pending.text() == "1 change waiting to sync")
+    box.close()

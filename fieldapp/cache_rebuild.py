@@ -1,0 +1,155 @@
+"""A damaged cache, rebuilt at sign-in without losing what was typed.
+
+A cache some of whose pages cannot be read (a disk fault, a write cut off by failing hardware,
+tampering: store.open_cache(check=True) raises CacheDamaged) is set aside whole, for agency
+IT, and a new one is made with the same key. What exists nowhere else is carried into it from
+whatever of the damaged copy can still be read, row by row around the damage: the changes not
+yet sent (the outbox), drafts, settings, and the laptop's identity and sign-in state. Records
+the agency server holds come back with the next sync, whose cursor starts again.
+"""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+
+from .errors import CacheDamaged, CacheUnreadable
+from .store import open_cache
+from .timeutil import utc_now
+
+CARRIED = ("outbox", "draft", "setting")  # what only this laptop holds, besides its state
+FORGOTTEN = {"pull_cursor": None, "last_sync_at": None, "retention_run_at": None}
+
+
+@dataclass
+class Rebuilt:
+    kept: dict[str, int]  # table -> rows carried into the new cache
+    unreadable: list[str]  # tables some of whose rows could not be read
+    set_aside: Path  # the damaged cache, kept for agency IT
+
+    def notice(self) -> str:
+        """What the user is told, once signed in."""
+        kept = (f"{self.kept.get('outbox', 0)} change(s) not yet sent and "
+                f"{self.kept.get('draft', 0)} draft(s) were kept")
+        lost = ""
+        if "outbox" in self.unreadable or "draft" in self.unreadable:
+            lost = (" Some changes not yet sent could not be read: tell agency IT, who can "
+                    "look at the damaged copy.")
+        return (f"This laptop's copy of your records was damaged (a disk fault, or power "
+                f"cut off by failing hardware) and has been rebuilt: {kept}. Your team's "
+                f"records come back from the agency server at the next sync; until then this "
+                f"laptop shows only what was kept.{lost} The damaged copy is kept as "
+                f"{self.set_aside.name} for agency IT.")
+
+
+def started_anew(aside: Path) -> str:
+    """What the user is told when an online sign-in made a new cache for one damaged beyond
+    rebuilding."""
+    return (f"This laptop's copy of your records was damaged beyond rebuilding, so signing in "
+            f"online started a new one; your team's records come back from the agency server "
+            f"at the first sync. Changes not yet sent and drafts in the damaged copy could not "
+            f"be read: tell agency IT, who keep it as {aside.name}.")
+
+
+def rebuild(path: Path, data_key: bytes) -> Rebuilt:
+    """Set the damaged cache at `path` aside and make a new one holding what only it held."""
+    state, profile, carried, unreadable = [], [], {}, []
+    try:
+        damaged = _Salvage(path, data_key)
+    except (CacheDamaged, CacheUnreadable):  # its first pages: nothing in it can be found
+        damaged = None
+    if damaged is not None:
+        try:
+            state, profile = damaged.table("sync_state")[0], damaged.table("profile")[0]
+            for table in CARRIED:
+                carried[table], whole = damaged.table(table)
+                if not whole:
+                    unreadable.append(table)
+        finally:
+            damaged.close()
+    aside = set_aside(path)
+    if not state or not profile:
+        raise CacheDamaged(
+            f"This laptop's copy of your records is damaged beyond rebuilding here (whose it "
+            f"is cannot be read). Sign in online to start a new one; the damaged copy is kept "
+            f"as {aside.name} for agency IT.", aside)
+    fresh = open_cache(path, data_key)
+    try:
+        with fresh.atomic():
+            _insert(fresh, "sync_state", [{**state[0], **FORGOTTEN}])
+            _insert(fresh, "profile", profile)
+            for table, rows in carried.items():
+                _insert(fresh, table, rows)
+    finally:
+        fresh.close()
+    return Rebuilt({t: len(rows) for t, rows in carried.items()}, unreadable, aside)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename the cache and its WAL files together (the WAL belongs to its database)."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    key_file = path.with_name("key.json")  # a new sign-in replaces it; the copy opens `aside`
+    if key_file.exists():
+        shutil.copy2(key_file, key_file.with_name(f"key.damaged-{stamp}.json"))
+    for suffix in ("-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.rename(f"{aside}{suffix}")
+    path.rename(aside)
+    return aside
+
+
+class _Salvage:
+    """Reads what it can of a damaged cache. SQLCipher keeps a failed page's error on the
+    connection, which then fails reads that would succeed, so each failure starts a new one."""
+
+    def __init__(self, path: Path, data_key: bytes):
+        self.path, self.data_key = path, data_key
+        self.db = open_cache(path, data_key, migrate=False)
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        try:
+            return _dicts(self.db.execute(sql, params))
+        except sqlcipher3.DatabaseError:
+            self.db.close()
+            self.db = open_cache(self.path, self.data_key, migrate=False)
+            raise
+
+    def table(self, table: str) -> tuple[list[dict], bool]:
+        """(the rows that can be read, whether that is all of them): the whole table at
+        once, or else one row at a time around the damaged pages."""
+        try:
+            return self.rows(f"SELECT * FROM [{table}]"), True
+        except sqlcipher3.DatabaseError:
+            pass
+        try:
+            span = self.rows(f"SELECT min(rowid) AS low, max(rowid) AS high FROM [{table}]")[0]
+        except sqlcipher3.DatabaseError:
+            return [], False
+        found = []
+        for rowid in range((span["low"] or 1), (span["high"] or 0) + 1):
+            try:
+                found += self.rows(f"SELECT * FROM [{table}] WHERE rowid = ?", [rowid])
+            except sqlcipher3.DatabaseError:
+                continue
+        return found, False
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _insert(db, table: str, rows: list[dict]) -> None:
+    """Rows as read from the damaged cache (perhaps of an older schema): the columns both
+    have, keys included (the outbox keeps its order)."""
+    columns = {c.name for c in db[table].columns}
+    for row in rows:
+        values = {k: v for k, v in row.items() if k in columns}
+        db.execute(f"INSERT INTO [{table}] ({', '.join(f'[{n}]' for n in values)}) "
+                   f"VALUES ({', '.join('?' for _ in values)})", list(values.values()))

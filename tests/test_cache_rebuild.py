@@ -1,0 +1,121 @@
+"""A cache damaged on disk is found at sign-in and rebuilt, keeping what only it held: real
+encrypted caches, damaged by overwriting bytes of their pages as a failing disk would."""
+
+import json
+import random
+
+import pytest
+
+from fieldapp import drafts, outreach, settings
+from fieldapp.errors import CacheDamaged
+from fieldapp.session import unlock
+from fieldapp.store import open_cache
+from tests.conftest import PASSWORD, make_session
+
+PAGE = 4096  # SQLCipher's page size
+
+
+def damage(path, *pages: int) -> None:
+    """Overwrite most of each page (1-based, as SQLite counts; negative counts from the end)."""
+    data = bytearray(path.read_bytes())
+    count = len(data) // PAGE
+    noise = random.Random(7)
+    for page in pages:
+        start = ((page if page > 0 else count + 1 + page) - 1) * PAGE + 64
+        data[start:start + 3000] = bytes(noise.randrange(256) for _ in range(3000))
+    path.write_bytes(data)
+
+
+def filler(session, rows: int = 400) -> None:
+    """Rows that exist elsewhere too (the directory, pulled from the agency), written last, so
+    the last pages of the file are theirs."""
+    with session.db.atomic():
+        for i in range(rows):
+            session.db.execute("INSERT INTO dir_organization (id, name, description) "
+                               "VALUES (?, ?, ?)", [f"org-{i}", f"Org {i}", "x" * 900])
+
+
+def pending(session) -> list[tuple]:
+    return session.db.execute("SELECT seq, op_id, table_name, fields, hlc FROM outbox "
+                              "ORDER BY seq").fetchall()
+
+
+def test_a_damaged_cache_is_rebuilt_with_its_unsent_changes_drafts_and_identity(data_dir):
+    officer = make_session(data_dir)
+    outreach.log_contact(officer, supplies=["water"], place="Under the 4th Ave bridge")
+    drafts.save_draft(officer, "encounter:new", "encounter", {"place": "Behind the transit center"})
+    with officer.db.atomic():
+        settings.put(officer.db, "lock_after_minutes", 5)
+    device, ops = officer.device_id, pending(officer)
+    filler(officer)
+    path = officer.cache_path
+    officer.close()
+    damage(path, -3, -20)
+
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    try:
+        assert pending(session) == ops and len(ops) == 1  # the contact
+        assert drafts.load_draft(session, "encounter:new")["place"] == "Behind the transit center"
+        assert settings.get(session.db, "lock_after_minutes") == 5
+        assert session.device_id == device  # the server still knows which ops it applied
+        state = session.db.execute("SELECT pull_cursor, last_sync_at FROM sync_state").fetchone()
+        assert tuple(state) == (None, None)  # everything comes back with the next sync
+        assert session.db.execute("SELECT count(*) FROM dir_organization").fetchone()[0] == 0
+        notice = session.damage_notice
+        assert f"{len(ops)} change(s) not yet sent and 1 draft(s) were kept" in notice
+        assert "could not be read" not in notice
+    finally:
+        session.close()
+    aside = sorted(path.parent.glob("cache.damaged-*.db"))
+    assert len(aside) == 1 and aside[0].name in notice
+    assert sorted(path.parent.glob("key.damaged-*.json"))  # agency IT can open the copy
+    with pytest.raises(CacheDamaged):
+        open_cache(aside[0], session.data_key, check=True)  # kept as it was, damage and all
+
+
+def test_rows_of_the_outbox_around_a_damaged_page_are_kept_and_the_loss_is_said(data_dir):
+    officer = make_session(data_dir)
+    with officer.db.atomic():  # many unsent changes, filling the last pages of the file
+        for i in range(600):
+            officer.db.execute(
+                "INSERT INTO outbox (op_id, table_name, record_id, kind, fields, base, "
+                "base_version, hlc, created_at) VALUES (?, 'outreach_contact', ?, 'create', "
+                "?, '{}', 0, ?, '2026-12-02T05:00:00.000Z')",
+                [f"op-{i:04}", f"rec-{i:04}", json.dumps({"place": "y" * 600}),
+                 f"1764651600000-{i:05}-{officer.device_id}"])
+    ops = pending(officer)
+    path = officer.cache_path
+    officer.close()
+    damage(path, -10)
+
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    try:
+        kept = pending(session)
+        assert 0 < len(kept) < len(ops) and set(kept) <= set(ops), session.damage_notice
+        assert "Some changes not yet sent could not be read" in session.damage_notice
+    finally:
+        session.close()
+
+
+def test_an_undamaged_cache_opens_as_it_is(data_dir):
+    officer = make_session(data_dir)
+    outreach.log_contact(officer, supplies=["socks"])
+    ops = pending(officer)
+    officer.close()
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    try:
+        assert pending(session) == ops and session.damage_notice == ""
+    finally:
+        session.close()
+    assert not list(session.cache_path.parent.glob("*.damaged-*"))
+
+
+def test_a_cache_damaged_where_it_says_whose_it_is_is_set_aside_with_a_clear_error(data_dir):
+    officer = make_session(data_dir)
+    path = officer.cache_path
+    officer.close()
+    damage(path, 1)
+    with pytest.raises(CacheDamaged, match="damaged beyond rebuilding here") as e:
+        unlock(data_dir, "ofc.ramirez", PASSWORD)
+    assert e.value.set_aside.exists() and not path.exists()
+    assert "Sign in online to start a new one" in str(e.value)
