@@ -33,6 +33,7 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlcipher3.connect(str(path), timeout=10.0)
+    _private(path)
     try:
         conn.execute(f"PRAGMA key = \"x'{data_key.hex()}'\"")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -55,6 +56,14 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
     if migrate:
         migrations.apply(db)
     return db
+
+
+def _private(path: Path) -> None:
+    """The user's folder and cache for their account alone, as key.json already is: the cache
+    is encrypted, but who uses this laptop and when is nobody else's business. SQLite gives
+    the WAL files the database's permissions."""
+    path.parent.chmod(0o700)
+    path.chmod(0o600)
 
 
 def _damage(conn) -> str | None:

@@ -82,3 +82,14 @@ def test_each_user_has_own_cache(data_dir):
 
 def test_new_cache_is_at_latest_schema(officer):
     assert schema.schema_version(officer.db) == schema.latest_version()
+
+
+def test_the_cache_and_its_folder_are_the_users_alone(officer):
+    """Encrypted or not, a cache is nobody else's to read or list (as key.json already is),
+    and its WAL, which SQLite makes with the database's permissions, too."""
+    from fieldapp import outreach
+    outreach.log_contact(officer, supplies=["water"])
+    path = officer.cache_path
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    for part in (path, path.with_name(path.name + "-wal")):
+        assert part.stat().st_mode & 0o777 == 0o600, part
