@@ -28,4 +28,8 @@ def choose_user(data_dir: Path, username: str | None) -> str:
 
 
 def open_session(data_dir: Path, username: str | None) -> Session:
-    return unlock(data_dir, choose_user(data_dir, username), read_password())
+    """The session; a cache found damaged and rebuilt on the way says so on stderr."""
+    session = unlock(data_dir, choose_user(data_dir, username), read_password())
+    if session.damage_notice:
+        print(f"tandem: {session.damage_notice}", file=sys.stderr)
+    return session

@@ -3,6 +3,9 @@ encrypted caches, damaged by overwriting bytes of their pages as a failing disk 
 
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +122,19 @@ def test_a_cache_damaged_where_it_says_whose_it_is_is_set_aside_with_a_clear_err
         unlock(data_dir, "ofc.ramirez", PASSWORD)
     assert e.value.set_aside.exists() and not path.exists()
     assert "Sign in online to start a new one" in str(e.value)
+
+
+def test_a_headless_command_says_the_cache_was_rebuilt(data_dir):
+    """`tandem search` (or `tandem sync`) on a damaged cache works on the rebuilt one, and
+    says so on stderr: an admin's script sees it in its log."""
+    officer = make_session(data_dir)
+    outreach.log_contact(officer, supplies=["water"])
+    filler(officer)
+    path = officer.cache_path
+    officer.close()
+    damage(path, -2)
+    out = subprocess.run([sys.executable, "-m", "ui.cli", "search", "shelter", "--data-dir",
+                          str(data_dir)], input=PASSWORD + "\n", capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr
+    assert "has been rebuilt: 1 change(s) not yet sent and 0 draft(s) were kept" in out.stderr
