@@ -36,8 +36,8 @@ class Rebuilt:
         if "outbox" in self.unreadable or "draft" in self.unreadable:
             lost = (" Some changes not yet sent could not be read: tell agency IT, who can "
                     "look at the damaged copy.")
-        return (f"This laptop's copy of your records was damaged (a disk fault, or power "
-                f"cut off by failing hardware) and has been rebuilt: {kept}. Your team's "
+        return (f"This laptop's copy of your records was damaged on its disk and has been "
+                f"rebuilt: {kept}. Your team's "
                 f"records come back from the agency server at the next sync; until then this "
                 f"laptop shows only what was kept.{lost} The damaged copy is kept as "
                 f"{self.set_aside.name} for agency IT.")
