@@ -8,13 +8,15 @@ yet sent (the outbox), drafts, settings, and the laptop's identity and sign-in s
 the agency server holds come back with the next sync, whose cursor starts again.
 """
 
-import shutil
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlcipher3
 
-from .errors import CacheDamaged, CacheUnreadable
+from . import keys
+from .errors import CacheDamaged, CacheUnreadable, KeyMissing
 from .store import open_cache
 from .timeutil import utc_now
 
@@ -90,9 +92,15 @@ def set_aside(path: Path) -> Path:
     """Rename the cache and its WAL files together (the WAL belongs to its database)."""
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
-    key_file = path.with_name("key.json")  # a new sign-in replaces it; the copy opens `aside`
-    if key_file.exists():
-        shutil.copy2(key_file, key_file.with_name(f"key.damaged-{stamp}.json"))
+    try:  # a new sign-in replaces the key (file or keyring); this copy opens `aside`
+        wrapped = keys.KeyStore(path).load()
+    except KeyMissing:
+        wrapped = None
+    if wrapped is not None:
+        fd = os.open(path.with_name(f"key.damaged-{stamp}.json"),
+                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(wrapped, f)
     for suffix in ("-wal", "-shm"):
         part = Path(f"{path}{suffix}")
         if part.exists():

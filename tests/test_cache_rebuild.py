@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp import drafts, outreach, settings
+from fieldapp import drafts, keys, outreach, settings
 from fieldapp.errors import CacheDamaged
 from fieldapp.session import unlock
 from fieldapp.store import open_cache
@@ -138,3 +138,20 @@ def test_a_headless_command_says_the_cache_was_rebuilt(data_dir):
                          cwd=Path(__file__).parents[1])
     assert out.returncode == 0, out.stderr
     assert "has been rebuilt: 1 change(s) not yet sent and 0 draft(s) were kept" in out.stderr
+
+
+def test_the_damaged_copys_key_is_kept_when_it_lived_in_the_keyring(data_dir, memory_keyring):
+    """With the key in the OS keyring, the new cache's key replaces it there: the damaged
+    copy keeps its own, wrapped by the same password, in a file readable by this account."""
+    officer = make_session(data_dir)
+    data_key, path = officer.data_key, officer.cache_path
+    assert not path.with_name("key.json").exists()  # in the keyring
+    officer.close()
+    damage(path, 1)
+    with pytest.raises(CacheDamaged) as e:
+        unlock(data_dir, "ofc.ramirez", PASSWORD)
+    kept = sorted(path.parent.glob("key.damaged-*.json"))
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
+    assert keys.unwrap(json.loads(kept[0].read_text()), PASSWORD) == data_key
+    assert e.value.set_aside.name.replace("cache.", "key.").replace(".db", ".json") == \
+        kept[0].name
