@@ -4,8 +4,9 @@ A cache some of whose pages cannot be read (a disk fault, a write cut off by fai
 tampering: store.open_cache(check=True) raises CacheDamaged) is set aside whole, for agency
 IT, and a new one is made with the same key. What exists nowhere else is carried into it from
 whatever of the damaged copy can still be read, row by row around the damage: the changes not
-yet sent (the outbox), drafts, settings, and the laptop's identity and sign-in state. Records
-the agency server holds come back with the next sync, whose cursor starts again.
+yet sent (the outbox), drafts, settings, the laptop's identity and its sign-in to the agency
+server. Records the agency server holds come back with the next sync, whose cursor starts
+again.
 """
 
 import json
@@ -20,7 +21,11 @@ from .errors import CacheDamaged, CacheUnreadable, KeyMissing
 from .store import open_cache
 from .timeutil import utc_now
 
-CARRIED = ("outbox", "draft", "setting")  # what only this laptop holds, besides its state
+# What only this laptop holds besides its state: unsent changes, drafts, settings, the sign-in
+# to the agency server (refresh and access tokens, and the retired ones a lost rotation is told
+# by), and what a restored server has not been given back yet.
+CARRIED = ("outbox", "draft", "setting", "sync_credential", "retired_refresh_token",
+           "access_token", "unreturned")
 FORGOTTEN = {"pull_cursor": None, "last_sync_at": None, "retention_run_at": None}
 
 

@@ -1,0 +1,62 @@
+"""A cache damaged on the laptop's disk, on the real app: the draft typed before is there after
+the next sign-in, the window says the copy was rebuilt and what was kept, no bug report shows,
+and the team's records come back with the sync. (Before, the app opened on the damaged file and
+stacked "did not expect" dialogs.)"""
+
+import json
+
+from fieldapp import keys, paths
+from fieldapp.store import open_cache
+from tests.e2e.harness import PASSWORD, SMALL
+from tests.test_cache_rebuild import damage
+
+PLACE = "Behind the Ronstadt transit center"
+
+
+def directory_filler(data_dir, username: str) -> None:
+    """Rows the server also has, written last so the last pages of the file are theirs: the
+    damage then falls where a rebuild loses nothing typed (tests/test_cache_rebuild.py damages
+    the rest)."""
+    path = paths.cache_path(data_dir, username)
+    data_key = keys.unwrap(json.loads(path.with_name("key.json").read_text()), PASSWORD)
+    db = open_cache(path, data_key)
+    with db.atomic():
+        for i in range(400):
+            db.execute("INSERT INTO dir_organization (id, name, description) VALUES (?, ?, ?)",
+                       [f"filler-{i}", f"Filler {i}", "x" * 900])
+    db.close()
+
+
+def test_a_damaged_cache_is_rebuilt_at_sign_in_with_the_draft_typed_before(world):
+    agency = world.agency()
+    laptop = world.laptop("officer", SMALL).start()
+    laptop.sign_in("ofc.ramirez", server=agency.url)
+    laptop.wait_sync(0)
+    laptop.go("encounter")
+    laptop.click_widget(name="situation_welfare_check")
+    laptop.click_widget(placeholder="address or landmark")
+    laptop.type(PLACE)
+    laptop.wait_widget(name="draftState", text="^Draft saved$")
+    laptop.key("alt+F4")
+    assert laptop.wait_exit() == 0
+
+    directory_filler(laptop.data_dir, "ofc.ramirez")
+    damage(laptop.data_dir / "users" / "ofc.ramirez" / "cache.db", -3, -30)
+
+    laptop.start()
+    mark = laptop.mark()
+    laptop.sign_in("ofc.ramirez")  # offline sign-in, as after a night in the car
+    said = laptop.wait_event("dialog", where=lambda e: e["name"] == "cacheRebuilt", after=mark)
+    assert "has been rebuilt: 0 change(s) not yet sent and 1 draft(s) were kept" in said["text"]
+    laptop.screenshot(laptop.dir / "rebuilt.png")
+    laptop.key("Return")
+
+    laptop.go("encounter")
+    laptop.wait_widget(name="draftState", text="^Draft restored$")
+    assert laptop.snapshot().one(placeholder="address or landmark")["length"] == len(PLACE)
+    laptop.sync_now()
+    laptop.go("followups")
+    laptop.row("Ortiz", cls="QTableView", screen="followups")  # the team's records, back
+    assert laptop.problems() == []
+    aside = list((laptop.data_dir / "users" / "ofc.ramirez").glob("cache.damaged-*.db"))
+    assert len(aside) == 1 and aside[0].name in said["text"]
