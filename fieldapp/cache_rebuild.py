@@ -1,8 +1,12 @@
-"""A damaged cache, rebuilt at sign-in without losing what was typed.
+"""A damaged cache, found and rebuilt at sign-in without losing what was typed.
 
-A cache some of whose pages cannot be read (a disk fault, a write cut off by failing hardware,
-tampering: store.open_cache(check=True) raises CacheDamaged) is set aside whole, for agency
-IT, and a new one is made with the same key. What exists nowhere else is carried into it from
+Every page of a cache carries a seal that any change to it on disk breaks (a disk fault, a
+write cut off by failing hardware, tampering). Opening a cache reads its first pages; the rest
+are checked on the network worker some seconds after the window opens (`check_pages`, about
+3 ms a megabyte, kept off the sign-in's path), and damage found there is marked beside the
+cache and told to the user, whose next sign-in then checks every page before opening it.
+
+A damaged cache is set aside whole, for agency IT, and a new one is made with the same key. What exists nowhere else is carried into it from
 whatever of the damaged copy can still be read, row by row around the damage: the changes not
 yet sent (the outbox), drafts, settings, the laptop's identity and its sign-in to the agency
 server. Records the agency server holds come back with the next sync, whose cursor starts
@@ -18,7 +22,7 @@ import sqlcipher3
 
 from . import keys
 from .errors import CacheDamaged, CacheUnreadable, KeyMissing
-from .store import open_cache
+from .store import open_cache, page_damage
 from .timeutil import utc_now
 
 # What only this laptop holds besides its state: unsent changes, drafts, settings, the sign-in
@@ -50,6 +54,27 @@ class Rebuilt:
                 f"{self.set_aside.name} for agency IT.")
 
 
+def check_pages(session) -> str:
+    """Check every page's seal; '' when all is well, else what the user is told, with the
+    cache marked so that the next sign-in rebuilds it."""
+    problem = page_damage(session.db.conn)
+    if problem is None:
+        return ""
+    _mark(session.cache_path).write_text(problem + "\n")
+    return ("This laptop's copy of your records is damaged on its disk. Sign out and sign in "
+            "again: Tandem then rebuilds it, keeping what it can read of what was typed and "
+            "not yet sent, and your team's records come back from the agency server.")
+
+
+def marked(path: Path) -> bool:
+    """Whether a page check found this cache damaged since it was last rebuilt."""
+    return _mark(path).exists()
+
+
+def _mark(path: Path) -> Path:
+    return path.with_name(f"{path.name}.damage-found")
+
+
 def started_anew(aside: Path) -> str:
     """What the user is told when an online sign-in made a new cache for one damaged beyond
     rebuilding."""
@@ -76,6 +101,7 @@ def rebuild(path: Path, data_key: bytes) -> Rebuilt:
         finally:
             damaged.close()
     aside = set_aside(path)
+    _mark(path).unlink(missing_ok=True)
     if not state or not profile:
         raise CacheDamaged(
             f"This laptop's copy of your records is damaged beyond rebuilding here (whose it "
@@ -97,6 +123,11 @@ def set_aside(path: Path) -> Path:
     """Rename the cache and its WAL files together (the WAL belongs to its database)."""
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    for n in range(2, 100):  # damaged again within the second: keep each copy
+        if not aside.exists():
+            break
+        stamp = f"{stamp[:16]}-{n}"
+        aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
     try:  # a new sign-in replaces the key (file or keyring); this copy opens `aside`
         wrapped = keys.KeyStore(path).load()
     except KeyMissing:

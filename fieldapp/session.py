@@ -140,12 +140,12 @@ def unlock(data_dir: Path, username: str, password: str) -> Session:
     if not path.exists():
         raise NoCache(f"no cache for {username} in {data_dir}: sign in online first")
     data_key = keys.unwrap(keys.KeyStore(path).load(), password)
+    from .cache_rebuild import marked, rebuild
     from .store import open_cache
 
     try:
-        return _session(open_cache(path, data_key, check=True), data_dir, data_key)
+        return _session(open_cache(path, data_key, check=marked(path)), data_dir, data_key)
     except (CacheDamaged, CacheUnreadable):  # the password opened its key: the file is at fault
-        from .cache_rebuild import rebuild
         rebuilt = rebuild(path, data_key)
     session = _session(open_cache(path, data_key), data_dir, data_key)
     session.damage_notice = rebuilt.notice()

@@ -26,8 +26,8 @@ PLAINTEXT_HEADER = b"SQLite format 3\x00"
 def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
                check: bool = False) -> Database:
     """Open (creating if new) the cache at `path` with its 32-byte data key, and migrate it.
-    `check`: read every page first (each is sealed, so a damaged one fails), raising
-    CacheDamaged; a sign-in checks, so damage is found before anyone works on the cache."""
+    `check`: check every page's seal first, raising CacheDamaged (a sign-in checks a cache
+    found damaged since it last opened; page 1 and the schema are read by every open)."""
     if len(data_key) != 32:
         raise ValueError("a data key is 32 bytes")
     path = Path(path)
@@ -43,7 +43,7 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
             raise CacheDamaged(f"{path} is damaged: {e}") from None
         raise CacheUnreadable(f"{path} cannot be opened with this key ({e})") from None
     if check:
-        problem = _damage(conn)
+        problem = page_damage(conn)
         if problem:
             conn.close()
             raise CacheDamaged(f"{path} is damaged: {problem}")
@@ -66,14 +66,15 @@ def _private(path: Path) -> None:
     path.chmod(0o600)
 
 
-def _damage(conn) -> str | None:
-    """What SQLite's quick check finds wrong, or None: it reads, and so decrypts and checks
-    the seal of, every page."""
+def page_damage(conn) -> str | None:
+    """What is wrong with the cache's pages, or None: SQLCipher checks each page's seal,
+    which any change to a page on disk breaks."""
     try:
-        found = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        found = [" ".join(map(str, r)) for r in
+                 conn.execute("PRAGMA cipher_integrity_check").fetchmany(3)]
     except sqlcipher3.DatabaseError as e:
         return str(e)
-    return None if found == ["ok"] else "; ".join(found)
+    return "; ".join(found) or None
 
 
 def is_encrypted(path: Path) -> bool:

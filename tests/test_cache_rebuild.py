@@ -1,5 +1,6 @@
-"""A cache damaged on disk is found at sign-in and rebuilt, keeping what only it held: real
-encrypted caches, damaged by overwriting bytes of their pages as a failing disk would."""
+"""A cache damaged on disk is found (its first pages by any opening, the rest by the page check
+after sign-in) and rebuilt at the next sign-in, keeping what only it held: real encrypted
+caches, damaged by overwriting bytes of their pages as a failing disk would."""
 
 import json
 import random
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp import drafts, keys, outreach, settings
+from fieldapp import cache_rebuild, drafts, keys, outreach, settings
 from fieldapp.errors import CacheDamaged
 from fieldapp.session import unlock
 from fieldapp.store import open_cache
@@ -38,6 +39,19 @@ def filler(session, rows: int = 400) -> None:
                                "VALUES (?, ?, ?)", [f"org-{i}", f"Org {i}", "x" * 900])
 
 
+def signed_in_after_the_check(data_dir):
+    """Sign in on a cache damaged past its first pages: the page check after that sign-in
+    finds it and says what to do; the next sign-in rebuilds it."""
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    try:
+        said = cache_rebuild.check_pages(session)
+    finally:
+        session.close()
+    assert said.startswith("This laptop's copy of your records is damaged on its disk. Sign "
+                           "out and sign in again")
+    return unlock(data_dir, "ofc.ramirez", PASSWORD)
+
+
 def pending(session) -> list[tuple]:
     return session.db.execute("SELECT seq, op_id, table_name, fields, hlc FROM outbox "
                               "ORDER BY seq").fetchall()
@@ -55,7 +69,7 @@ def test_a_damaged_cache_is_rebuilt_with_its_unsent_changes_drafts_and_identity(
     officer.close()
     damage(path, -3, -20)
 
-    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    session = signed_in_after_the_check(data_dir)
     try:
         assert pending(session) == ops and len(ops) == 1  # the contact
         assert drafts.load_draft(session, "encounter:new")["place"] == "Behind the transit center"
@@ -91,7 +105,7 @@ def test_rows_of_the_outbox_around_a_damaged_page_are_kept_and_the_loss_is_said(
     officer.close()
     damage(path, -10)
 
-    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    session = signed_in_after_the_check(data_dir)
     try:
         kept = pending(session)
         assert 0 < len(kept) < len(ops) and set(kept) <= set(ops), session.damage_notice
@@ -100,7 +114,7 @@ def test_rows_of_the_outbox_around_a_damaged_page_are_kept_and_the_loss_is_said(
         session.close()
 
 
-def test_an_undamaged_cache_opens_as_it_is(data_dir):
+def test_an_undamaged_cache_opens_as_it_is_and_passes_the_check(data_dir):
     officer = make_session(data_dir)
     outreach.log_contact(officer, supplies=["socks"])
     ops = pending(officer)
@@ -108,8 +122,10 @@ def test_an_undamaged_cache_opens_as_it_is(data_dir):
     session = unlock(data_dir, "ofc.ramirez", PASSWORD)
     try:
         assert pending(session) == ops and session.damage_notice == ""
+        assert cache_rebuild.check_pages(session) == ""
     finally:
         session.close()
+    assert not cache_rebuild.marked(session.cache_path)
     assert not list(session.cache_path.parent.glob("*.damaged-*"))
 
 
@@ -133,6 +149,9 @@ def test_a_headless_command_says_the_cache_was_rebuilt(data_dir):
     path = officer.cache_path
     officer.close()
     damage(path, -2)
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    assert cache_rebuild.check_pages(session)  # the app's check, after its sign-in
+    session.close()
     out = subprocess.run([sys.executable, "-m", "ui.cli", "search", "shelter", "--data-dir",
                           str(data_dir)], input=PASSWORD + "\n", capture_output=True, text=True,
                          cwd=Path(__file__).parents[1])

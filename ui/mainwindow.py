@@ -4,7 +4,7 @@ and leaving (sign out, or closing the window: ui/signout.py)."""
 import gc
 import importlib
 
-from fieldapp import agency, settings, shifts
+from fieldapp import agency, cache_rebuild, settings, shifts
 from fieldapp.errors import TandemError
 from fieldapp.session import Session
 
@@ -42,6 +42,7 @@ SCREENS = (
     ("conflicts", "Conflicts", EVERYONE, "Ctrl+9"),
     ("releases", "Releases", {"clinician", "clinical_supervisor"}, "Ctrl+Shift+I"),
 )
+PAGE_CHECK_DELAY_MS = 10_000  # the cache's pages are checked once the crew is at work
 NOTICE_SECONDS = 20  # closing with changes left: the notice shows this long at most
 
 HOME = {"officer": "shift", "clinician": "shift", "peer": "outreach",
@@ -166,14 +167,21 @@ class MainWindow(QMainWindow):
         # the app: keep it out of every full garbage-collection pass, which stops all threads.
         QTimer.singleShot(0, gc.freeze)
         if session.damage_notice:  # the cache was damaged, and rebuilt or begun anew
-            QTimer.singleShot(0, lambda: self._say_rebuilt(session.damage_notice))
+            QTimer.singleShot(0, lambda: self._say_damage(session.damage_notice, "cacheRebuilt"))
+        QTimer.singleShot(PAGE_CHECK_DELAY_MS, self, self._check_pages)
 
-    def _say_rebuilt(self, notice: str) -> None:
-        """Told once, over the window, without holding it up (the sync that refills the
-        cache runs meanwhile)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Tandem: this laptop's copy was rebuilt",
+    def _check_pages(self) -> None:
+        """Every page of the cache checked, on the network worker (fieldapp/cache_rebuild.py)."""
+        if self.left or self.tasks.closed:
+            return
+        self.tasks.net(cache_rebuild.check_pages).success(
+            lambda said: said and self._say_damage(said, "cacheDamaged")).run()
+
+    def _say_damage(self, notice: str, name: str) -> None:
+        """Told once, over the window, without holding it up (a sync runs meanwhile)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Tandem: this laptop's copy of your records",
                           notice, QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("cacheRebuilt")
+        box.setObjectName(name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -1,7 +1,7 @@
-"""A cache damaged on the laptop's disk, on the real app: the draft typed before is there after
-the next sign-in, the window says the copy was rebuilt and what was kept, no bug report shows,
-and the team's records come back with the sync. (Before, the app opened on the damaged file and
-stacked "did not expect" dialogs.)"""
+"""A cache damaged on the laptop's disk, on the real app: the page check after sign-in says so
+and what to do; signing in again rebuilds it, the window says what was kept, the draft typed
+before is there, no bug report shows, and the team's records come back with the sync. (Before,
+the app worked on the damaged file and stacked "did not expect" dialogs.)"""
 
 import json
 
@@ -46,7 +46,15 @@ def test_a_damaged_cache_is_rebuilt_at_sign_in_with_the_draft_typed_before(world
     laptop.start()
     mark = laptop.mark()
     laptop.sign_in("ofc.ramirez")  # offline sign-in, as after a night in the car
+    said = laptop.wait_event("dialog", where=lambda e: e["name"] == "cacheDamaged", after=mark,
+                             timeout=40)  # the page check, once the crew is at work
+    assert "Sign out and sign in again" in said["text"]
+    laptop.key("Return")
+    laptop.sign_out()
+    mark = laptop.mark()
+    laptop.sign_in("ofc.ramirez")
     said = laptop.wait_event("dialog", where=lambda e: e["name"] == "cacheRebuilt", after=mark)
+    # (signing out sent the changes waiting, the sign-in's audit among them)
     assert "has been rebuilt: 0 change(s) not yet sent and 1 draft(s) were kept" in said["text"]
     laptop.screenshot(laptop.dir / "rebuilt.png")
     laptop.key("Return")

@@ -4,10 +4,9 @@ rebuilding (the pages that say whose it is), an online sign-in starts anew and s
 What a rebuild keeps, page by page: tests/test_cache_rebuild.py."""
 
 from fieldapp import outreach
-from fieldapp.session import unlock
 from sync import engine, online
 from tests.conftest import PASSWORD
-from tests.test_cache_rebuild import damage, filler
+from tests.test_cache_rebuild import damage, filler, signed_in_after_the_check
 
 
 def test_a_cache_rebuilt_offline_still_syncs_and_gets_its_records_back(agency, laptop):
@@ -20,7 +19,7 @@ def test_a_cache_rebuilt_offline_still_syncs_and_gets_its_records_back(agency, l
     officer.close()
     damage(path, -3)
 
-    again = unlock(data_dir, "ofc.ramirez", PASSWORD)  # offline, as after a night in the car
+    again = signed_in_after_the_check(data_dir)  # offline, as after a night in the car
     try:
         assert "1 change(s) not yet sent" in again.damage_notice
         done = engine.run_sync(again)  # no new sign-in: the refresh token was carried over

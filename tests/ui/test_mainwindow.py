@@ -235,21 +235,35 @@ def test_a_first_sync_shows_its_progress_in_the_status_bar(qtbot, open_window, d
         server.stop()
 
 
-def test_a_rebuilt_cache_is_said_over_the_window_without_holding_it_up(qtbot, open_window,
-                                                                       data_dir):
-    """The sign-in rebuilt a damaged cache (fieldapp/cache_rebuild.py): the window says so
-    once, in a box that leaves it working (the sync that refills it runs meanwhile)."""
+def test_damage_found_after_sign_in_and_the_rebuild_are_said_without_holding_the_window(
+        qtbot, open_window, data_dir, monkeypatch):
+    """The page check runs on the network worker once the window is up: it says to sign in
+    again; that sign-in rebuilds, and says what was kept (fieldapp/cache_rebuild.py). Neither
+    box holds the window up."""
+    from ui import mainwindow
+    monkeypatch.setattr(mainwindow, "PAGE_CHECK_DELAY_MS", 100)
     officer = make_session(data_dir)
     outreach.log_contact(officer, supplies=["water"])
     path = officer.cache_path
     officer.close()
     damage(path, -2)
-    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
-    window = open_window(session)
-    qtbot.waitUntil(lambda: any(w.objectName() == "cacheRebuilt" and w.isVisible()
-                                for w in QApplication.topLevelWidgets()))
-    box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "cacheRebuilt")
-    assert "has been rebuilt: 1 change(s) not yet sent" in box.text()
-    assert box.windowModality() != Qt.WindowModality.ApplicationModal
-    qtbot.waitUntil(lambda: window.status.pending.text() == "1 change waiting to sync")
-    box.close()
+
+    def box(name):
+        qtbot.waitUntil(lambda: any(w.objectName() == name and w.isVisible()
+                                    for w in QApplication.topLevelWidgets()), timeout=10_000)
+        found = next(w for w in QApplication.topLevelWidgets() if w.objectName() == name)
+        assert found.windowModality() != Qt.WindowModality.ApplicationModal
+        return found
+
+    window = open_window(unlock(data_dir, "ofc.ramirez", PASSWORD))
+    said = box("cacheDamaged")
+    assert said.text().startswith("This laptop's copy of your records is damaged on its disk. "
+                                  "Sign out and sign in again")
+    said.close()
+    close_window(qtbot, window)
+
+    window = open_window(unlock(data_dir, "ofc.ramirez", PASSWORD))
+    said = box("cacheRebuilt")  # the contact, and the audit of the sign-out in between
+    assert "has been rebuilt: 2 change(s) not yet sent" in said.text()
+    qtbot.waitUntil(lambda: window.status.pending.text() == "2 changes waiting to sync")
+    said.close()
