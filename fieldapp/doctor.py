@@ -1,7 +1,8 @@
 """`tandem doctor`: what an agency's IT admin needs to know about this laptop's caches.
 
 For each cache: is the file encrypted, where its wrapped key lives, and, when the cache can be
-opened (a user whose password arrives on stdin), its schema version and pending outbox ops.
+opened (a user whose password arrives on stdin), whether every page's seal holds, its schema
+version and pending outbox ops; and the damaged copies a rebuild set aside.
 No password is ever guessed, not even the demo's documented one: a tool an admin runs on a
 real laptop must not try passwords on the crew's caches. Exits non-zero when a cache is unreadable or its key is missing, saying
 what to do.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from . import __version__, keys, paths, schema
 from .errors import CacheUnreadable, KeyMissing, WrongPassword
-from .store import is_encrypted, open_cache
+from .store import is_encrypted, open_cache, page_damage
 
 
 def check(data_dir: Path, passwords: dict[str, str]) -> dict:
@@ -61,12 +62,19 @@ def check(data_dir: Path, passwords: dict[str, str]) -> dict:
             continue
         try:
             entry["opened"] = True
+            entry["pages"] = page_damage(db.conn) or "ok"
+            if entry["pages"] != "ok":
+                report["problems"].append(
+                    f"{username}'s cache is damaged ({entry['pages']}): {username}'s next "
+                    "sign-in after the app's own check sets it aside and rebuilds it")
             entry["schema_version"] = schema.schema_version(db)
             entry["schema_current"] = entry["schema_version"] == schema.latest_version()
             entry["pending_ops"] = db.execute(
                 "SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
         finally:
             db.close()
+    report["damaged_copies"] = [str(p) for p in sorted(
+        (Path(data_dir) / "users").glob("*/cache.damaged-*.db"))]
     return report
 
 
@@ -95,6 +103,9 @@ def main(data_dir: Path, as_json: bool = False, stdin=None) -> int:
             elif c.get("key") == "present":
                 line += " (locked: give USER:PASSWORD on stdin to see schema and outbox)"
             print(line)
+        for p in report["damaged_copies"]:
+            print(f"damaged copy set aside at a rebuild (with its key beside it; delete it once "
+                  f"no longer needed, it is CJI): {p}")
         for p in report["problems"]:
             print(f"PROBLEM: {p}")
     return 1 if report["problems"] else 0

@@ -70,3 +70,26 @@ def test_doctor_fails_when_cache_unreadable(data_dir):
     out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
     assert out.returncode == 1
     assert "unreadable" in out.stdout
+
+
+def test_doctor_checks_every_page_and_lists_the_damaged_copies(data_dir):
+    """What an admin sees of a damaged cache before and after the rebuild."""
+    from fieldapp import cache_rebuild, outreach
+    from fieldapp.session import unlock
+    from tests.test_cache_rebuild import damage, filler
+    s = make_session(data_dir)
+    outreach.log_contact(s, supplies=["water"])
+    filler(s)
+    s.close()
+    assert json.loads(_doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n", "--json").stdout)[
+        "caches"][0]["pages"] == "ok"
+    damage(s.cache_path, -3)
+    out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
+    assert out.returncode == 1 and "ofc.ramirez's cache is damaged (HMAC" in out.stdout
+    checked = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    assert cache_rebuild.check_pages(checked)
+    checked.close()
+    unlock(data_dir, "ofc.ramirez", PASSWORD).close()  # the next sign-in rebuilds
+    out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
+    assert out.returncode == 0, out.stdout
+    assert "damaged copy set aside at a rebuild" in out.stdout and "cache.damaged-" in out.stdout
