@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, keys, paths, schema
-from .errors import CacheUnreadable, KeyMissing, WrongPassword
+from .errors import CacheDamaged, CacheUnreadable, KeyMissing, WrongPassword
 from .store import is_encrypted, open_cache, page_damage
 
 
@@ -55,7 +55,7 @@ def check(data_dir: Path, passwords: dict[str, str]) -> dict:
             entry["opened"] = False
             report["problems"].append(f"the password given for {username} does not open the key")
             continue
-        except CacheUnreadable as e:
+        except (CacheUnreadable, CacheDamaged) as e:
             entry["opened"] = False
             report["problems"].append(
                 f"{username}'s cache is unreadable ({e}); restore it from backup or sign in again")
@@ -63,10 +63,11 @@ def check(data_dir: Path, passwords: dict[str, str]) -> dict:
         try:
             entry["opened"] = True
             entry["pages"] = page_damage(db.conn) or "ok"
-            if entry["pages"] != "ok":
+            if entry["pages"] != "ok":  # what else it would read may be what is damaged
                 report["problems"].append(
                     f"{username}'s cache is damaged ({entry['pages']}): {username}'s next "
                     "sign-in after the app's own check sets it aside and rebuilds it")
+                continue
             entry["schema_version"] = schema.schema_version(db)
             entry["schema_current"] = entry["schema_version"] == schema.latest_version()
             entry["pending_ops"] = db.execute(
@@ -98,7 +99,9 @@ def main(data_dir: Path, as_json: bool = False, stdin=None) -> int:
             print("no caches yet: sign in to create one")
         for c in report["caches"]:
             line = f"- {c['user']}: {c['path']} encrypted: {str(c['encrypted']).lower()}, key {c['key']}"
-            if c.get("opened"):
+            if c.get("pages", "ok") != "ok":
+                line += ", damaged (see below)"
+            elif c.get("opened"):
                 line += f", schema {c['schema_version']}, pending ops {c['pending_ops']}"
             elif c.get("key") == "present":
                 line += " (locked: give USER:PASSWORD on stdin to see schema and outbox)"

@@ -61,9 +61,13 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
 def _private(path: Path) -> None:
     """The user's folder and cache for their account alone, as key.json already is: the cache
     is encrypted, but who uses this laptop and when is nobody else's business. SQLite gives
-    the WAL files the database's permissions."""
-    path.parent.chmod(0o700)
-    path.chmod(0o600)
+    the WAL files the database's permissions. An admin's account that does not own them
+    (`tandem doctor`) leaves them as they are."""
+    try:
+        path.parent.chmod(0o700)
+        path.chmod(0o600)
+    except PermissionError:
+        pass
 
 
 def page_damage(conn) -> str | None:

@@ -93,3 +93,13 @@ def test_doctor_checks_every_page_and_lists_the_damaged_copies(data_dir):
     out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
     assert out.returncode == 0, out.stdout
     assert "damaged copy set aside at a rebuild" in out.stdout and "cache.damaged-" in out.stdout
+
+
+def test_doctor_reports_a_cache_whose_schema_pages_are_damaged(data_dir):
+    s = make_session(data_dir)
+    s.close()
+    from tests.test_cache_rebuild import damage
+    damage(s.cache_path, 2, 3, 4)  # past page 1, where the schema is
+    out = _doctor(data_dir, f"ofc.ramirez:{PASSWORD}\n")
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "ofc.ramirez's cache is damaged" in out.stdout
