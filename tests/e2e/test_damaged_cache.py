@@ -3,12 +3,9 @@ and what to do; signing in again rebuilds it, the window says what was kept, the
 before is there, no bug report shows, and the team's records come back with the sync. (Before,
 the app worked on the damaged file and stacked "did not expect" dialogs.)"""
 
-import json
-
-from fieldapp import keys, paths
-from fieldapp.store import open_cache
+from fieldapp.session import unlock
 from tests.e2e.harness import PASSWORD, SMALL
-from tests.test_cache_rebuild import damage
+from tests.test_cache_rebuild import damage, filler
 
 PLACE = "Behind the Ronstadt transit center"
 
@@ -17,14 +14,11 @@ def directory_filler(data_dir, username: str) -> None:
     """Rows the server also has, written last so the last pages of the file are theirs: the
     damage then falls where a rebuild loses nothing typed (tests/test_cache_rebuild.py damages
     the rest)."""
-    path = paths.cache_path(data_dir, username)
-    data_key = keys.unwrap(json.loads(path.with_name("key.json").read_text()), PASSWORD)
-    db = open_cache(path, data_key)
-    with db.atomic():
-        for i in range(400):
-            db.execute("INSERT INTO dir_organization (id, name, description) VALUES (?, ?, ?)",
-                       [f"filler-{i}", f"Filler {i}", "x" * 900])
-    db.close()
+    session = unlock(data_dir, username, PASSWORD)
+    try:
+        filler(session)
+    finally:
+        session.close()
 
 
 def test_a_damaged_cache_is_rebuilt_at_sign_in_with_the_draft_typed_before(world):
