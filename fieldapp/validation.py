@@ -59,6 +59,7 @@ def _convert(f: Field, value):
             raise ValueError("required")
         if f.max_len is not None and len(value) > f.max_len:
             raise ValueError(f"too long ({len(value)} characters; at most {f.max_len})")
+        _check_storable(value)
         if f.choices is not None and value not in f.choices:
             if len(f.choices) > 20:
                 raise ValueError(f"{value!r} is not one of the {len(f.choices)} allowed codes "
@@ -92,7 +93,9 @@ def _convert(f: Field, value):
             raise ValueError(f"too many items ({len(value)}; at most {LIST_MAX_ITEMS})")
         if any(isinstance(v, str) and len(v) > TEXT_MAX for v in value):
             raise ValueError(f"an item is longer than {TEXT_MAX} characters")
-        return json.dumps(list(value), ensure_ascii=False)
+        stored = json.dumps(list(value), ensure_ascii=False)  # a NUL comes out as \u0000
+        _check_storable(stored)
+        return stored
     if f.type is datetime:
         if isinstance(value, datetime):
             try:
@@ -120,6 +123,23 @@ def _convert(f: Field, value):
                 raise ValueError(f"must be a date like 2026-11-21, not {value!r}") from None
         raise ValueError("must be a date")
     raise AssertionError(f"unhandled field type {f.type}")
+
+
+def _check_storable(text: str) -> None:
+    """Refuse what no database keeps as sent: a NUL (PostgreSQL refuses it; a paste can
+    carry one, unseen) or an unpaired surrogate. Refused here, before the change is queued,
+    rather than by the server after it, and said with the text before it."""
+    at = text.find("\x00")
+    if at < 0:
+        try:
+            text.encode()
+            return
+        except UnicodeEncodeError as e:
+            at = e.start
+    before = text[max(0, at - 20):at]
+    raise ValueError("contains a NUL character or an unpaired surrogate (not valid text; "
+                     "a paste can bring one, unseen) "
+                     + (f"after {before!r}" if before else "at the start") + ": retype that part")
 
 
 def _check_range(f: Field, value) -> None:

@@ -160,3 +160,21 @@ def test_a_submitted_shift_changes_only_by_amendment(officer):
     assert changes.get(officer, "encounter", eid)["disposition"] == "declined"
     amendment = next(officer.db.query("SELECT * FROM amendment"))
     assert amendment["record_id"] == eid and "declined" in amendment["changes"]
+
+
+def test_text_a_database_cannot_keep_is_refused_before_it_is_queued(officer):
+    """A paste can carry an unseen NUL, which the server refuses: the laptop refuses it at
+    the form, saying where, instead of queueing a change the server would reject."""
+    before = _count(officer, "outbox")
+    with pytest.raises(ValidationError) as e:
+        changes.create(officer, "outreach_contact", {
+            "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
+            "note": "Under the Grant Rd overpass\x00, north side"})
+    assert e.value.problems["note"].startswith("contains a NUL character")
+    assert "after 'he Grant Rd overpass'" in e.value.problems["note"]
+    with pytest.raises(ValidationError) as e:  # in a list item, a lone surrogate
+        changes.create(officer, "outreach_contact", {
+            "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
+            "services_offered": ["food\ud800"]})
+    assert "unpaired surrogate" in e.value.problems["services_offered"]
+    assert _count(officer, "outbox") == before

@@ -265,26 +265,12 @@ def _validated(rt: RecordType, fields: dict, partial: bool) -> dict:
                 values[name] = P.strict_json(values[name])
             except (ValueError, RecursionError):
                 raise ValidationError(rt.table, {name: "must be a JSON list"}) from None
-    values = normalise(rt, values, partial=partial)
-    texts = [value for value in values.values() if isinstance(value, str)]
-    if not _storable("".join(texts)):  # one check for the whole op; which fields, if not
-        raise ValidationError(rt.table, {
-            name: "contains a NUL character or an unpaired surrogate (not valid text)"
-            for name, value in values.items() if isinstance(value, str) and not _storable(value)})
+    values = normalise(rt, values, partial=partial)  # also refuses NUL and lone surrogates
     if rt.table == disclosures.RELEASE_TABLE and (problems := release_problems(values)):
         raise ValidationError(rt.table, problems)
     if rt.table == "referral" and not partial and (problems := referral_problems(values)):
         raise ValidationError(rt.table, problems)
     return values
-
-
-def _storable(text: str) -> bool:
-    """Text every database keeps as sent: UTF-8 encodable, no NUL (PostgreSQL refuses it)."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _create(batch: _Batch, rt: RecordType, op: dict) -> dict:

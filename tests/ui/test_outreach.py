@@ -76,3 +76,20 @@ def test_living_situation_and_engagement_take_no_taps_when_usual_and_one_when_no
     assert rows == [("unsheltered", 0), ("emergency_shelter", 1)]
     # back to the usual answers for the next person
     assert view.living.currentData() == "unsheltered" and not view.engaged.isChecked()
+
+
+def test_a_pasted_nul_is_named_on_the_form_and_the_contact_kept(qtbot, open_window, peer):
+    """Text the server would refuse is refused at the form, with the typing left in place."""
+    from ui.qt import QApplication
+    window = open_window(peer)
+    view = window.current_view
+    QApplication.clipboard().setText("Ronstadt\x00 Transit Center")  # as a paste can bring
+    view.place.paste()
+    qtbot.mouseClick(view.findChild(QPushButton, "service_food"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.findChild(QPushButton, "saveContact"), Qt.MouseButton.LeftButton)
+    label = view.errors.label("place")
+    qtbot.waitUntil(label.isVisible)
+    assert label.text().startswith("contains a NUL character") and "'Ronstadt'" in label.text()
+    assert view.place.text() == "Ronstadt\x00 Transit Center"
+    assert view.findChild(QPushButton, "service_food").isChecked()
+    assert peer.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
