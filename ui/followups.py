@@ -44,6 +44,7 @@ class HistoryModel(RowsListModel):
                 f"{labels.text(r['summary'])}{note}")
 
 
+NO_PERSON = "Select a follow-up to see the person's history."
 EMPTY = ("No follow-ups for you now. When a supervisor assigns one, or the CRC's discharge "
          "list names someone your team has met, it shows here after the next sync (F5): "
          "select it, then tap how the attempt went.")
@@ -73,6 +74,7 @@ class FollowUpsView(QWidget):
         self.note = QLineEdit(placeholderText="Note (optional): what was said, what is next")
         self.note.setObjectName("attemptNote")
         self.outcome_buttons = {}
+        self._busy = False
         outcomes = QGridLayout()
         for n, outcome in enumerate(QUICK_OUTCOMES, 1):
             b = button(f"{labels.text(outcome)}  Alt+{n}", lambda _=False, o=outcome: self.log(o),
@@ -86,7 +88,7 @@ class FollowUpsView(QWidget):
         self.history_view.setObjectName("personHistory")
         self.history_view.setModel(self.history)
         wrap_rows(self.history_view)
-        self.person_label = WrappedLabel("Select a follow-up to see the person's history.")
+        self.person_label = WrappedLabel(NO_PERSON)
         self.person_label.setObjectName("subheading")
         self.logged = QLabel()
 
@@ -127,6 +129,8 @@ class FollowUpsView(QWidget):
         for n, row in enumerate(rows):
             if row["id"] == selected:
                 self.table.selectRow(n)
+        if self.selected_id() is None:  # a reset model says nothing of the selection it lost
+            self._selected()
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -134,7 +138,9 @@ class FollowUpsView(QWidget):
 
     def _selected(self, *_args) -> None:
         rows = self.table.selectionModel().selectedRows()
-        if not rows:
+        if not rows:  # the row left the list: no one's history stays on show
+            self.person_label.setText(NO_PERSON)
+            self.history.set_rows([])
             return
         self.errors.clear()  # "Select a follow-up first." is answered
         person_id = self.model.data(rows[0], FollowUpsModel.PersonRole)
@@ -147,16 +153,29 @@ class FollowUpsView(QWidget):
         self.history.set_rows(found["history"])
 
     def log(self, outcome: str) -> None:
+        if self._busy:  # the last press (or Alt+N) is still being logged
+            return
         self.errors.clear()
         follow_up_id = self.selected_id()
         if follow_up_id is None:
             self.errors.message("Select a follow-up first.")
             return
+        self._logging(True)  # an impatient second press logs nothing more
         self.ctx.tasks.db(followups.log_attempt, follow_up_id, self.method.currentData(),
                           outcome, self.note.text().strip() or None).success(
-            lambda _: self._logged(outcome)).failure(self.errors.handle).run()
+            lambda _: self._logged(outcome)).failure(self._not_logged).run()
+
+    def _logging(self, running: bool) -> None:
+        self._busy = running
+        for b in self.outcome_buttons.values():
+            b.setEnabled(not running)
+
+    def _not_logged(self, error: BaseException) -> None:
+        self._logging(False)
+        self.errors.handle(error)
 
     def _logged(self, outcome: str) -> None:
+        self._logging(False)
         self.errors.clear()
         self.note.clear()
         self.logged.setText(f"Logged: {labels.text(outcome)}")

@@ -13,11 +13,13 @@ The second click of a double-click reaches only the control the first one presse
 double-tap on "Start shift" once pressed "Available" too: the first click had put the shift's
 status buttons where the start button was, and Qt hands the second click, as a double-click,
 to whatever is under the pointer by then. A double-click on one control (a row, a word in a
-note) works as before.
+note) works as before, except on a button: there it is one press. Qt would press the button
+a second time, so a double-tap on a follow-up's "Completed" logged it twice when the first
+was quick, and a double-tap on a toggle ("Food") left it off.
 """
 
-from .qt import (QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox,
-                 QEvent, QObject, QScrollBar, QWheelEvent, QWidget)
+from .qt import (QAbstractButton, QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox,
+                 QApplication, QComboBox, QEvent, QObject, QScrollBar, QWheelEvent, QWidget)
 
 VALUE_CONTROLS = (QComboBox, QAbstractSpinBox, QAbstractSlider)
 _FILTERED = frozenset({QEvent.Type.Wheel, QEvent.Type.MouseButtonRelease,
@@ -70,7 +72,8 @@ class InputPolicy(QObject):
             self._clicked = under
             return False
         if kind == QEvent.Type.MouseButtonDblClick:
-            return under is not self._clicked  # the first click changed what is under it
+            # the first click changed what is under the pointer, or already pressed this button
+            return under is not self._clicked or isinstance(under, QAbstractButton)
         return self._wheel(event, under)
 
     @staticmethod

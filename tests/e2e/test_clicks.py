@@ -1,9 +1,9 @@
 """What a new user's mouse does that a careful tester's does not, on the real app at 1024×768:
 a double-click where one click was meant, and every button pressed at whatever moment.
 
-A double-click's second click reaches only the control the first one pressed (ui/input_policy):
-a double-tap on "Start shift" once also pressed "Available", which the first click had put
-where the start button was. Every button on every screen, as each role, with nothing picked and
+A double-click's second click reaches only the control the first one pressed, and on a button
+it is one press (ui/input_policy): a double-tap on "Start shift" once also pressed "Available",
+which the first click had put where the start button was. Every button on every screen, as each role, with nothing picked and
 then with the first row of each list picked, says something and never shows a traceback or a
 bug report. Buttons that end or lock the session are left out: other tests press them."""
 
@@ -31,6 +31,23 @@ def test_a_double_click_where_one_was_meant_presses_one_button_only(world):
     timeline = officer.wait_idle().one(cls="QListView", screen="shift", shown=True)
     assert timeline["row_count"] == 1, \
         f"the double-click logged {timeline['row_count']} statuses, not just 'In service'"
+
+    # On a button, a double-click is one press: a toggle stays on, an outcome is logged once.
+    officer.go("outreach")
+    food = officer.wait_widget(name="service_food", shown=True)
+    officer.double_click(food)
+    time.sleep(0.5)
+    assert officer.wait_idle().one(name="service_food")["checked"], \
+        "a double-click on 'Food' left it off"
+    officer.go("followups")
+    officer.click_row("Ortiz", cls="QTableView", screen="followups")
+    time.sleep(1.0)
+    before = officer.wait_idle().one(name="personHistory")["row_count"]
+    officer.double_click(officer.wait_widget(name="outcome_no_answer", shown=True))
+    officer.wait_widget(cls="QLabel", text="^Logged: No answer", screen="followups")
+    time.sleep(1.0)
+    logged = officer.wait_idle().one(name="personHistory")["row_count"] - before
+    assert logged == 1, f"the double-click logged {logged} attempts, not one"
 
     # A double-click meant as one still works: it opens an encounter from the list.
     officer.go("encounter")

@@ -58,6 +58,26 @@ def test_completed_closes_the_follow_up(qtbot, open_window, officer):
     settle(qtbot, window)
     assert changes.get(officer, "follow_up", ids["today"])["status"] == "done"
     assert view.model.rowCount() == 2
+    # no one stays on show beside the list once their row has left it
+    assert view.person_label.text() == "Select a follow-up to see the person's history."
+    assert view.history.rowCount() == 0
+
+
+def test_a_second_press_while_the_first_is_logged_logs_nothing_more(qtbot, open_window,
+                                                                    officer):
+    """A press and an impatient second one (or Alt+1) before the first is stored."""
+    ids, _ = seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
+    settle(qtbot, window)
+    qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
+    qtbot.keyClick(view.table, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    settle(qtbot, window)
+    assert [a["outcome"] for a in followups.attempts(officer, ids["overdue"])] == ["no_answer"]
+    assert view.outcome_buttons["no_answer"].isEnabled()
 
 
 def test_models(qtmodeltester, officer):
