@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from .errors import KeyMissing, WrongPassword
 
 KEYRING_SERVICE = "Tandem"
@@ -115,13 +116,7 @@ class KeyStore:
             _keyring().set_password(KEYRING_SERVICE, self.entry, text)
             self.file_path.unlink(missing_ok=True)
             return
-        tmp = self.file_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.file_path)
+        files.write_whole(self.file_path, text.encode())
 
     def load(self) -> dict:
         """The file first: it exists only when the last save went to it (a save to the keyring

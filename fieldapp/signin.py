@@ -13,12 +13,11 @@ sqlite-utils, the key store, cryptography) is imported only by the functions tha
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import paths, reauth
+from . import files, paths, reauth
 from .errors import TandemError, WrongPassword
 from .timeutil import parse_iso, to_iso, utc_now
 
@@ -44,17 +43,17 @@ def _attempts_path(data_dir: Path, username: str) -> Path:
 
 
 def _read(data_dir: Path, username: str) -> dict:
+    """The failed attempts not yet in the cache's audit log. A file left unreadable (written
+    before writes were made whole) counts as none, as a deleted one would."""
     path = _attempts_path(data_dir, username)
-    if not path.exists():
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
         return {"locked": False, "attempts": []}
-    return json.loads(path.read_text())
 
 
 def _write(data_dir: Path, username: str, state: dict) -> None:
-    path = _attempts_path(data_dir, username)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path)
+    files.write_whole(_attempts_path(data_dir, username), json.dumps(state).encode())
 
 
 def is_locked(data_dir: Path, username: str) -> bool:

@@ -67,3 +67,11 @@ def test_attempts_file_holds_no_secret(cache):
     _fail(cache, T0)
     text = (cache / "users" / "ofc.ramirez" / "signin-attempts.json").read_text()
     assert "guess" not in text and PASSWORD not in text
+
+
+def test_attempts_file_is_private_and_one_cut_short_never_stops_a_sign_in(cache):
+    _fail(cache, T0)
+    path = cache / "users" / "ofc.ramirez" / "signin-attempts.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.write_text('{"locked": false, "attem')  # as a dead battery left an unsynced write
+    signin.sign_in(cache, "ofc.ramirez", PASSWORD, banner_acknowledged=True).close()
