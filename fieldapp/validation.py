@@ -131,6 +131,8 @@ def _check_storable(text: str) -> None:
     rather than by the server after it, and said with the text before it."""
     at = text.find("\x00")
     if at < 0:
+        if text.isascii():  # known without reading the text: most text is
+            return
         try:
             text.encode()
             return
