@@ -4,8 +4,9 @@ primary is killed with a push in flight, the replica is promoted and the laptops
 at it. Nobody marks the failover: the laptops' requests prove the server forgot changes, and
 every record any laptop holds is back on the server, once.
 
-Two throwaway clusters of their own (ports 54351 and 54352), made with Debian's cluster tools
-and run as the postgres user, as PostgreSQL requires.
+Two throwaway clusters of their own (ports 19351 and 19352: below the range Linux hands to
+outgoing connections, which once took 54352 first), made with Debian's cluster tools and run
+as the postgres user, as PostgreSQL requires.
 """
 
 import os
@@ -31,7 +32,7 @@ from tests.sync.conftest import Agency
 
 VERSION = (sorted(os.listdir("/usr/lib/postgresql"), key=int)[-1]
            if os.path.isdir("/usr/lib/postgresql") else None)
-PRIMARY, REPLICA = ("i22primary", 54351), ("i22replica", 54352)
+PRIMARY, REPLICA = ("i22primary", 19351), ("i22replica", 19352)  # see tests/ports.py
 SOCKETS = "/var/run/postgresql"
 ROLE = "tandem:failover-test-only"
 
