@@ -35,6 +35,7 @@ syncing thread (`session.reopen()`).
 
 import json
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -284,41 +285,81 @@ def pull_directory(session: Session, transport: Transport,
     return len(changes)
 
 
+PUSHES_IN_FLIGHT = 2
+
+
 def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:
-    """Push the outbox in batches; the first carries the fleet report (the pull that follows
-    carries the next), so a long outbox is not recounted for each batch."""
-    report = fleet.outbox(session)
-    while True:
-        ops = _next_batch(session, batch_size)
-        if not ops:
-            return
-        answer = transport.call("POST", "/push", params={**_history(session), **report},
-                                body={"ops": JsonItems(op["wire"] for op in ops)})
-        report = {}
-        _settle(session, ops, answer["results"], summary)
+    """Push the outbox in batches, two in flight at once, so the laptop, the server and its
+    database work side by side instead of in turn. A batch goes out beside those in flight
+    only as far as none of its ops writes a record they write or names one as its parent, so
+    the order the server applies them in cannot matter; the rest waits for their answers.
+    Answers are settled in outbox order, on this thread, which alone may refresh the token.
+    The first batch carries the fleet report (the pull that follows carries the next), so a
+    long outbox is not recounted for each batch."""
+    report, after = fleet.outbox(session), 0
+    flight: deque[tuple[list[dict], dict, Future]] = deque()
+    with ThreadPoolExecutor(PUSHES_IN_FLIGHT, thread_name_prefix="tandem-push") as sender:
+        while True:
+            while len(flight) < PUSHES_IN_FLIGHT and (ops := _independent(
+                    [op for batch, _, _ in flight for op in batch],
+                    _next_batch(session, batch_size, after))):
+                params, report = {**_history(session), **report}, {}
+                flight.append((ops, params, sender.submit(
+                    transport.call, "POST", "/push", params=params, body=_push_body(ops),
+                    may_refresh=False)))
+                after = ops[-1]["seq"]
+            if not flight:
+                return
+            ops, params, sent = flight.popleft()
+            try:
+                answer = sent.result()
+            except RefreshNeeded:  # sent again from here, where a new token may be asked for
+                answer = transport.call("POST", "/push", params=params, body=_push_body(ops))
+            _settle(session, ops, answer["results"], summary)
 
 
-def _next_batch(session: Session, limit: int) -> list[dict]:
-    """Pending ops in order, skipping records that have a rejected op (it blocks only them).
-    Each op's wire form is made by SQLite from the JSON the outbox keeps."""
-    rows = session.db.execute("""
+def _push_body(ops: list[dict]) -> dict:
+    return {"ops": JsonItems(op["wire"] for op in ops)}
+
+
+def _independent(flying: list[dict], then: list[dict]) -> list[dict]:
+    """The ops of `then`, up to the first that writes a record an op in flight writes or
+    names one of them as its parent: those the server may apply before or after them."""
+    written = {op["record_id"] for op in flying}
+    for n, op in enumerate(then):
+        if op["record_id"] in written or op["parent"] in written:
+            return then[:n]
+    return then
+
+
+def _next_batch(session: Session, limit: int, after: int = 0) -> list[dict]:
+    """Pending ops in order (after outbox seq `after`), skipping records that have a
+    rejected op (it blocks only them). Each op's wire form is made by SQLite from the JSON
+    the outbox keeps, and its parent's id (protocol.PARENT_FIELDS) read from it."""
+    rows = session.db.execute(f"""
         SELECT o.seq, o.op_id, o.table_name, o.record_id, length(o.fields) + length(o.base),
                json_object('op_id', o.op_id, 'table', o.table_name, 'record_id', o.record_id,
                            'kind', o.kind, 'fields', json(o.fields), 'base', json(o.base),
-                           'base_version', o.base_version, 'hlc', o.hlc)
+                           'base_version', o.base_version, 'hlc', o.hlc),
+               {_PARENT_SQL}
         FROM outbox o
-        WHERE o.state = 'pending' AND NOT EXISTS (
+        WHERE o.state = 'pending' AND o.seq > ? AND NOT EXISTS (
             SELECT 1 FROM outbox r WHERE r.state = 'rejected'
             AND r.table_name = o.table_name AND r.record_id = o.record_id)
-        ORDER BY o.seq LIMIT ?""", [limit]).fetchall()
+        ORDER BY o.seq LIMIT ?""", [after, limit]).fetchall()
     batch, size = [], 0
-    for seq, op_id, table, record_id, length, wire in rows:
+    for seq, op_id, table, record_id, length, wire, parent in rows:
         size += length + 200
         if batch and size > P.PUSH_MAX_BYTES:
             break
         batch.append({"seq": seq, "op_id": op_id, "table": table, "record_id": record_id,
-                      "wire": wire})
+                      "wire": wire, "parent": parent})
     return batch
+
+
+_PARENT_SQL = "CASE o.table_name " + " ".join(
+    f"WHEN '{table}' THEN json_extract(o.fields, '$.{field}')"
+    for table, (field, _) in P.PARENT_FIELDS.items()) + " END"
 
 
 def _settle(session: Session, ops: list[dict], results: list[dict], summary: Summary) -> None:

@@ -20,7 +20,8 @@ send = requests.Session.request
 
 
 def announced(self, *args, **kwargs):
-    print("request", flush=True)
+    sys.stdout.write("request\n")  # one write: two threads' requests never share a line
+    sys.stdout.flush()
     return send(self, *args, **kwargs)
 
 
