@@ -335,7 +335,7 @@ def _independent(flying: list[dict], then: list[dict]) -> list[dict]:
 def _next_batch(session: Session, limit: int, after: int = 0) -> list[dict]:
     """Pending ops in order (after outbox seq `after`), skipping records that have a
     rejected op (it blocks only them). Each op's wire form is made by SQLite from the JSON
-    the outbox keeps, and its parent's id (protocol.PARENT_FIELDS) read from it."""
+    the outbox keeps, and the id of the record it belongs to read from it (_PARENT_SQL)."""
     rows = session.db.execute(f"""
         SELECT o.seq, o.op_id, o.table_name, o.record_id, length(o.fields) + length(o.base),
                json_object('op_id', o.op_id, 'table', o.table_name, 'record_id', o.record_id,
@@ -357,9 +357,12 @@ def _next_batch(session: Session, limit: int, after: int = 0) -> list[dict]:
     return batch
 
 
+# The record an op's record belongs to, as the server reads it (exchange._parent): its parent,
+# or the record a conflict resolution settles.
 _PARENT_SQL = "CASE o.table_name " + " ".join(
     f"WHEN '{table}' THEN json_extract(o.fields, '$.{field}')"
-    for table, (field, _) in P.PARENT_FIELDS.items()) + " END"
+    for table, field in {**{t: f for t, (f, _) in P.PARENT_FIELDS.items()},
+                         "conflict_resolution": "record_id"}.items()) + " END"
 
 
 def _settle(session: Session, ops: list[dict], results: list[dict], summary: Summary) -> None:
