@@ -63,15 +63,21 @@ def test_completed_closes_the_follow_up(qtbot, open_window, officer):
     assert view.history.rowCount() == 0
 
 
-def test_a_second_press_while_the_first_is_logged_logs_nothing_more(qtbot, open_window,
-                                                                    officer):
-    """A press and an impatient second one (or Alt+1) before the first is stored."""
-    ids, _ = seed(officer)
+def first_row_selected(qtbot, open_window, officer):
+    """The seeded list on screen with its first row (Dana, overdue) selected."""
+    ids, dana = seed(officer)
     window = open_window(officer)
     view = window.show_screen("followups")
     settle(qtbot, window)
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
     settle(qtbot, window)
+    return ids, dana, window, view
+
+
+def test_a_second_press_while_the_first_is_logged_logs_nothing_more(qtbot, open_window,
+                                                                    officer):
+    """A press and an impatient second one (or Alt+1) before the first is stored."""
+    ids, _, window, view = first_row_selected(qtbot, open_window, officer)
     qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
     qtbot.keyClick(view.table, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
@@ -91,16 +97,9 @@ def test_models(qtmodeltester, officer):
     qtmodeltester.check(history)
 
 
-
-
 def test_an_attempt_takes_a_note_and_the_history_shows_it_in_the_one_date_format(
         qtbot, open_window, officer):
-    ids, dana = seed(officer)
-    window = open_window(officer)
-    view = window.show_screen("followups")
-    settle(qtbot, window)
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
-    settle(qtbot, window)
+    ids, dana, window, view = first_row_selected(qtbot, open_window, officer)
     qtbot.keyClicks(view.note, "Sister says he moved to the shelter on 4th Ave")
     qtbot.mouseClick(view.outcome_buttons["left_message"], Qt.MouseButton.LeftButton)
     settle(qtbot, window)
