@@ -26,6 +26,17 @@ def row_center(view, row):
     return rect.center()
 
 
+def row_selected(qtbot, open_window, officer, row=0):
+    """The seeded list on screen with a row selected (the first: Dana, overdue)."""
+    ids, dana = seed(officer)
+    window = open_window(officer)
+    view = window.show_screen("followups")
+    settle(qtbot, window)
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, row))
+    settle(qtbot, window)
+    return ids, dana, window, view
+
+
 def test_overdue_then_today_then_upcoming_and_two_click_attempt(qtbot, open_window, officer):
     ids, dana = seed(officer)
     window = open_window(officer)
@@ -49,11 +60,7 @@ def test_overdue_then_today_then_upcoming_and_two_click_attempt(qtbot, open_wind
 
 
 def test_completed_closes_the_follow_up(qtbot, open_window, officer):
-    ids, _ = seed(officer)
-    window = open_window(officer)
-    view = window.show_screen("followups")
-    settle(qtbot, window)
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 1))
+    ids, _, window, view = row_selected(qtbot, open_window, officer, row=1)
     qtbot.keyClick(view.table, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)  # completed
     settle(qtbot, window)
     assert changes.get(officer, "follow_up", ids["today"])["status"] == "done"
@@ -63,21 +70,10 @@ def test_completed_closes_the_follow_up(qtbot, open_window, officer):
     assert view.history.rowCount() == 0
 
 
-def first_row_selected(qtbot, open_window, officer):
-    """The seeded list on screen with its first row (Dana, overdue) selected."""
-    ids, dana = seed(officer)
-    window = open_window(officer)
-    view = window.show_screen("followups")
-    settle(qtbot, window)
-    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=row_center(view, 0))
-    settle(qtbot, window)
-    return ids, dana, window, view
-
-
 def test_a_second_press_while_the_first_is_logged_logs_nothing_more(qtbot, open_window,
                                                                     officer):
     """A press and an impatient second one (or Alt+1) before the first is stored."""
-    ids, _, window, view = first_row_selected(qtbot, open_window, officer)
+    ids, _, window, view = row_selected(qtbot, open_window, officer)
     qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(view.outcome_buttons["no_answer"], Qt.MouseButton.LeftButton)
     qtbot.keyClick(view.table, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
@@ -99,7 +95,7 @@ def test_models(qtmodeltester, officer):
 
 def test_an_attempt_takes_a_note_and_the_history_shows_it_in_the_one_date_format(
         qtbot, open_window, officer):
-    ids, dana, window, view = first_row_selected(qtbot, open_window, officer)
+    ids, dana, window, view = row_selected(qtbot, open_window, officer)
     qtbot.keyClicks(view.note, "Sister says he moved to the shelter on 4th Ave")
     qtbot.mouseClick(view.outcome_buttons["left_message"], Qt.MouseButton.LeftButton)
     settle(qtbot, window)
