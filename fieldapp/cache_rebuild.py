@@ -54,6 +54,12 @@ class Rebuilt:
                 f"{self.set_aside.name} for agency IT.")
 
 
+DAMAGE_FOUND = ("This laptop's copy of your records is damaged on its disk. Sign out and sign "
+                "in again: Tandem then rebuilds it, keeping what it can read of what was typed "
+                "and not yet sent, and your team's records come back from the agency server.")
+MALFORMED = "database disk image is malformed"  # SQLite's words for a page that fails its seal
+
+
 def check_pages(session) -> str:
     """Check every page's seal; '' when all is well, else what the user is told, with the
     cache marked so that the next sign-in rebuilds it."""
@@ -61,9 +67,17 @@ def check_pages(session) -> str:
     if problem is None:
         return ""
     _mark(session.cache_path).write_text(problem + "\n")
-    return ("This laptop's copy of your records is damaged on its disk. Sign out and sign in "
-            "again: Tandem then rebuilds it, keeping what it can read of what was typed and "
-            "not yet sent, and your team's records come back from the agency server.")
+    return DAMAGE_FOUND
+
+
+def damage_met(session, error: BaseException) -> CacheDamaged | None:
+    """A job that read a damaged page before the page check came round: the cache marked as
+    the check would have, and the error as what the user is told, not a bug report. None
+    for any other error."""
+    if not (isinstance(error, sqlcipher3.DatabaseError) and MALFORMED in str(error)):
+        return None
+    _mark(session.cache_path).write_text(f"{error}\n")
+    return CacheDamaged(DAMAGE_FOUND)
 
 
 def marked(path: Path) -> bool:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 
 from fieldapp import cache_rebuild, drafts, keys, outreach, settings
 from fieldapp.errors import CacheDamaged
@@ -174,3 +175,27 @@ def test_the_damaged_copys_key_is_kept_when_it_lived_in_the_keyring(data_dir, me
     assert keys.unwrap(json.loads(kept[0].read_text()), PASSWORD) == data_key
     assert e.value.set_aside.name.replace("cache.", "key.").replace(".db", ".json") == \
         kept[0].name
+
+
+def test_a_job_that_meets_a_damaged_page_before_the_check_says_so_and_marks_it(data_dir):
+    """What the UI's workers hand back (ui/tasks.py): the notice, not a bug report, and the
+    next sign-in rebuilds the cache as if the page check had found it."""
+    session = make_session(data_dir)
+    filler(session)
+    path = session.cache_path
+    session.close()
+    damage(path, -2, -3)
+    session = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    try:
+        with pytest.raises(sqlcipher3.DatabaseError) as met:
+            session.db.execute("SELECT sum(length(description)) FROM dir_organization").fetchone()
+        told = cache_rebuild.damage_met(session, met.value)
+        assert isinstance(told, CacheDamaged) and str(told) == cache_rebuild.DAMAGE_FOUND
+        assert cache_rebuild.marked(path)
+        other = sqlcipher3.OperationalError("malformed JSON")
+        assert cache_rebuild.damage_met(session, other) is None
+    finally:
+        session.close()
+    rebuilt = unlock(data_dir, "ofc.ramirez", PASSWORD)
+    assert "has been rebuilt" in rebuilt.damage_notice
+    rebuilt.close()

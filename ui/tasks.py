@@ -101,7 +101,7 @@ class Worker:
                         session = self._opener()
                     op.result = op.fn(session, *op.args, **op.kwargs)
                 except BaseException as e:  # handed to the UI thread, never swallowed
-                    op.error = e
+                    op.error = _as_told(session, e)
                 if session is not None:
                     op.changed = session.take_changed()
                 self._done(op)
@@ -109,6 +109,19 @@ class Worker:
             if session is not None:
                 session.close()
                 session.data_key = b""
+
+
+def _as_told(session: Session | None, error: BaseException) -> BaseException:
+    """The error as the user is told it: a page of the cache found damaged is said plainly
+    (and the cache marked to be rebuilt at the next sign-in), not as a bug."""
+    if session is None:
+        return error
+    from fieldapp import cache_rebuild  # with the cache's driver: not for the sign-in window
+    damaged = cache_rebuild.damage_met(session, error)
+    if damaged is None:
+        return error
+    damaged.__cause__ = error
+    return damaged
 
 
 class _Relay(QObject):

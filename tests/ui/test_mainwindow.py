@@ -1,10 +1,10 @@
 """The main window: who is signed in, the role's home screen, navigation, help, theme, status bar."""
 
 
-from fieldapp import outreach
+from fieldapp import cache_rebuild, outreach
 from fieldapp.session import unlock
 from tests.conftest import PASSWORD, make_session
-from tests.test_cache_rebuild import damage
+from tests.test_cache_rebuild import damage, filler
 from tests.ui.conftest import close_window, settle
 from ui.qt import QApplication, QLabel, QPlainTextEdit, Qt
 from ui.review import ReviewView
@@ -266,4 +266,27 @@ def test_damage_found_after_sign_in_and_the_rebuild_are_said_without_holding_the
     said = box("cacheRebuilt")  # the contact, and the audit of the sign-out in between
     assert "has been rebuilt: 2 change(s) not yet sent" in said.text()
     qtbot.waitUntil(lambda: window.status.pending.text() == "2 changes waiting to sync")
+    said.close()
+
+
+def test_a_damaged_page_read_before_the_check_is_said_plainly_not_as_a_bug(
+        qtbot, open_window, data_dir, monkeypatch):
+    """A screen's job meets the damage first: the plain notice, and no bug report."""
+    from ui import mainwindow
+    monkeypatch.setattr(mainwindow, "PAGE_CHECK_DELAY_MS", 600_000)  # not yet
+    officer = make_session(data_dir)
+    filler(officer)
+    path = officer.cache_path
+    officer.close()
+    damage(path, -2, -3)
+    window = open_window(unlock(data_dir, "ofc.ramirez", PASSWORD))
+    window.tasks.db(lambda s: s.db.execute(
+        "SELECT sum(length(description)) FROM dir_organization").fetchone()).run()
+    qtbot.waitUntil(lambda: any(w.objectName() == "environmentError" and w.isVisible()
+                                for w in QApplication.topLevelWidgets()), timeout=10_000)
+    said = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "environmentError")
+    assert said.text().startswith("This laptop's copy of your records is damaged on its disk.")
+    assert not any(w.objectName() == "bugReport" and w.isVisible()
+                   for w in QApplication.topLevelWidgets())
+    assert cache_rebuild.marked(path)
     said.close()
