@@ -82,6 +82,7 @@ def _open(box: QMessageBox) -> QMessageBox:
             return shown
     _SHOWN.add(box)
     box.finished.connect(lambda _code: _SHOWN.discard(box))
+    box.destroyed.connect(lambda *_: _SHOWN.discard(box))  # with its window, at sign-out
     box.open()
     return box
 

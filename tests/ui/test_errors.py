@@ -55,6 +55,20 @@ def test_a_failure_that_recurs_leaves_one_dialog_not_a_stack(qtbot, open_window,
         box.deleteLater()
 
 
+def test_a_dialog_gone_with_its_window_leaves_the_next_one_free_to_open(qtbot):
+    """Signing out closes the window and the dialogs over it: the next session's first error
+    still gets its dialog (it once met the dead one and raised)."""
+    from ui.qt import QWidget
+    window = QWidget()
+    left_open = errors.show(TandemError("No connection to the agency server."), window)
+    window.deleteLater()
+    qtbot.waitUntil(lambda: left_open not in errors._SHOWN)
+    again = errors.show(TandemError("No connection to the agency server."))
+    assert again.isVisible() and again is not left_open
+    again.close()
+    again.deleteLater()
+
+
 def test_a_bug_in_a_job_gets_the_report_dialog(qtbot, open_window, officer):
     window = open_window(officer)
     window.tasks.db(lambda _s: {}["missing"]).run()
