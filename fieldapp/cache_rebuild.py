@@ -22,7 +22,7 @@ import sqlcipher3
 
 from . import keys
 from .errors import CacheDamaged, CacheUnreadable, KeyMissing
-from .store import open_cache, page_damage
+from .store import is_damage, open_cache, page_damage
 from .timeutil import utc_now
 
 # What only this laptop holds besides its state: unsent changes, drafts, settings, the sign-in
@@ -57,27 +57,26 @@ class Rebuilt:
 DAMAGE_FOUND = ("This laptop's copy of your records is damaged on its disk. Sign out and sign "
                 "in again: Tandem then rebuilds it, keeping what it can read of what was typed "
                 "and not yet sent, and your team's records come back from the agency server.")
-MALFORMED = "database disk image is malformed"  # SQLite's words for a page that fails its seal
 
 
 def check_pages(session) -> str:
     """Check every page's seal; '' when all is well, else what the user is told, with the
     cache marked so that the next sign-in rebuilds it."""
     problem = page_damage(session.db.conn)
-    if problem is None:
-        return ""
-    _mark(session.cache_path).write_text(problem + "\n")
-    return DAMAGE_FOUND
+    return "" if problem is None else _found(session, problem)
 
 
 def damage_met(session, error: BaseException) -> CacheDamaged | None:
     """A job that read a damaged page before the page check came round: the cache marked as
     the check would have, and the error as what the user is told, not a bug report. None
     for any other error."""
-    if not (isinstance(error, sqlcipher3.DatabaseError) and MALFORMED in str(error)):
-        return None
-    _mark(session.cache_path).write_text(f"{error}\n")
-    return CacheDamaged(DAMAGE_FOUND)
+    return CacheDamaged(_found(session, str(error))) if is_damage(error) else None
+
+
+def _found(session, problem: str) -> str:
+    """Mark the cache for a rebuild at the next sign-in; what the user is told."""
+    _mark(session.cache_path).write_text(problem + "\n")
+    return DAMAGE_FOUND
 
 
 def marked(path: Path) -> bool:

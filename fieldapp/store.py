@@ -39,7 +39,7 @@ def open_cache(path: Path, data_key: bytes, *, migrate: bool = True,
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as e:
         conn.close()
-        if "malformed" in str(e):  # the key opened page 1; a page after it is damaged
+        if is_damage(e):  # the key opened page 1; a page after it is damaged
             raise CacheDamaged(f"{path} is damaged: {e}") from None
         raise CacheUnreadable(f"{path} cannot be opened with this key ({e})") from None
     if check:
@@ -68,6 +68,16 @@ def _private(path: Path) -> None:
         path.chmod(0o600)
     except PermissionError:
         pass
+
+
+# SQLite's words for a page that fails its seal, read as data or as the schema.
+DAMAGE_WORDS = ("database disk image is malformed", "malformed database schema")
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether a read failed on a damaged page (not, say, on malformed JSON in a query)."""
+    return (isinstance(error, sqlcipher3.DatabaseError)
+            and any(words in str(error) for words in DAMAGE_WORDS))
 
 
 def page_damage(conn) -> str | None:
