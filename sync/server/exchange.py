@@ -19,6 +19,7 @@ a second create of its id as such a merge, against an empty base.
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
@@ -78,10 +79,9 @@ def push(conn, caller: Caller, ops: list[dict], *, joined: bool = False) -> list
     `joined`: the transaction is one of the writers already (change_log.join_writers)."""
     if not joined:
         change_log.join_writers(conn)
-    op_ids = [op["op_id"] for op in ops]
     seen = {r.op_id: stored.result_from(r.op_id, r.result) for r in conn.execute(
-        select(applied_op.c.op_id, applied_op.c.result).where(
-            applied_op.c.device_id == caller.device_id, among(conn, applied_op.c.op_id, op_ids)))}
+        _reads(conn.dialect.name)[0],
+        {"device": caller.device_id, "ids": json.dumps([op["op_id"] for op in ops])})}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
                and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
@@ -136,12 +136,23 @@ def _parent(table: str, fields) -> tuple[str, str, object] | None:
     return None
 
 
+@cache
+def _reads(dialect: str) -> tuple:
+    """A push's two reads, built once per kind of database (building a statement costs about
+    as much CPU as running it): which of these ops were applied, and these records as they
+    are, locked until the transaction ends (in id order, so that two writers never wait for
+    each other's locks)."""
+    return (select(applied_op.c.op_id, applied_op.c.result).where(
+                applied_op.c.device_id == bindparam("device"),
+                among(dialect, applied_op.c.op_id, "ids")),
+            select(record).where(among(dialect, record.c.id, "ids"))
+            .order_by(record.c.id).with_for_update())
+
+
 def _load(conn, ids: list[str]) -> dict[str, dict]:
-    """These records as they are, locked until the transaction ends (in id order, so that two
-    writers never wait for each other's locks)."""
+    """These records as they are, locked until the transaction ends (_reads)."""
     rows = {}
-    for r in conn.execute(select(record).where(among(conn, record.c.id, ids))
-                          .order_by(record.c.id).with_for_update()).mappings():
+    for r in conn.execute(_reads(conn.dialect.name)[1], {"ids": json.dumps(ids)}).mappings():
         row = dict(r)
         row["data"] = json.loads(row["data"])
         row["field_hlc"] = stored.stamps_from(row["field_hlc"])
