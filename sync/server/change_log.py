@@ -20,7 +20,7 @@ Writers that must not interleave with any other (compaction, a new history gener
 intake board's stamp) exclude them with another advisory lock, which every writer shares.
 """
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from .tables import change_counter
 
@@ -44,6 +44,7 @@ _EXCLUDE_WRITERS = text("SELECT pg_advisory_xact_lock(:a, :b)")
 _HOLD_FROM_NEXT = text(
     f"SELECT pg_advisory_xact_lock_shared(:prefix + CASE WHEN is_called THEN last_value + 1 "
     f"ELSE last_value END) FROM {SEQUENCE}")
+_COUNT_ON = text("UPDATE change_counter SET value = value + :n WHERE id = 1 RETURNING value")
 _TAKE = text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)")
 
 
@@ -70,10 +71,8 @@ def take(conn, count: int) -> list[int]:
     if count <= 0:
         return []
     if not _postgresql(conn):
-        last = newest(conn)
-        conn.execute(update(change_counter).where(change_counter.c.id == 1)
-                     .values(value=last + count))
-        return list(range(last + 1, last + count + 1))
+        last = conn.execute(_COUNT_ON, {"n": count}).scalar_one()
+        return list(range(last - count + 1, last + 1))
     conn.execute(_HOLD_FROM_NEXT, {"prefix": _IN_FLIGHT})
     return sorted(conn.execute(_TAKE, {"n": count}).scalars().all())
 

@@ -11,7 +11,7 @@ other; on SQLite writers take turns, so a row is read, then written.
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, select, text
 
 from .. import protocol as P
 from . import change_log
@@ -54,21 +54,27 @@ class Changes:
                                  "total": _signed(self.total[key] % MOD),
                                  "top_seq": self.top[key]} for key in sorted(keys)])
             return
-        teams = sorted({team for team, _ in keys})
         now = {(r.team, r.table_name): r for r in conn.execute(
-            select(record_sum).where(record_sum.c.team.in_(teams)))}
+            _SQLITE_NOW, {"teams": sorted({team for team, _ in keys})})}
+        rows = []
         for key in sorted(keys):
             old = now.get(key)
-            values = {"count": (old.count if old else 0) + self.count[key],
-                      "total": _signed(((old.total if old else 0) + self.total[key]) % MOD),
-                      "top_seq": max(old.top_seq if old else 0, self.top[key])}
-            if old is None:
-                conn.execute(insert(record_sum).values(team=key[0], table_name=key[1], **values))
-            else:
-                conn.execute(update(record_sum).where(
-                    record_sum.c.team == key[0], record_sum.c.table_name == key[1])
-                    .values(**values))
+            rows.append({
+                "team": key[0], "table_name": key[1],
+                "count": (old.count if old else 0) + self.count[key],
+                "total": _signed(((old.total if old else 0) + self.total[key]) % MOD),
+                "top_seq": max(old.top_seq if old else 0, self.top[key])})
+        conn.execute(_SQLITE_SET, rows)
 
+
+# SQLite's integers overflow into floats, so there the sums are added up here (Changes.write),
+# with statements built once (building one costs about as much CPU as running it).
+_SQLITE_NOW = select(record_sum).where(record_sum.c.team.in_(bindparam("teams", expanding=True)))
+_SQLITE_SET = text(
+    "INSERT INTO record_sum (team, table_name, count, total, top_seq) "
+    "VALUES (:team, :table_name, :count, :total, :top_seq) "
+    "ON CONFLICT (team, table_name) DO UPDATE SET count = excluded.count, "
+    "total = excluded.total, top_seq = excluded.top_seq")
 
 # Adds a change to a row (or makes it): the sum wraps mod 2**64 into the signed range.
 _ADD = text(
