@@ -63,10 +63,12 @@ class _Batch:
 
     def add_new(self, rt: RecordType, record_id: str, team: str, values: dict, *, stamp: str,
                 created_hlc: str, author: str, device: str, deleted: bool = False) -> None:
-        """A record this batch creates, at version 1, every field stamped `stamp`."""
+        """A record this batch creates, at version 1, every field stamped `stamp`. Its flags
+        are 0 or 1, which both databases take for a boolean: Python's sqlite3 looks for an
+        adapter for a bool, at about the cost of the rest of the row's binding."""
         self.records[record_id] = {
-            "id": record_id, "table_name": rt.table, "team": team, "clinical": rt.clinical,
-            "version": 1, "change_seq": self.next_seq(), "deleted": deleted, "data": values,
+            "id": record_id, "table_name": rt.table, "team": team, "clinical": int(rt.clinical),
+            "version": 1, "change_seq": self.next_seq(), "deleted": int(deleted), "data": values,
             "field_hlc": {} if stamp == created_hlc else dict.fromkeys(values, stamp),
             "created_hlc": created_hlc,
             "updated_hlc": stamp, "author": author, "device": device}
