@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,8 @@ def main() -> None:
     if args.counted:
         counted(args.pg, Path(args.counted))
         return
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        sys.exit("bench_push_instructions needs valgrind: apt install valgrind")
     with tempfile.TemporaryDirectory(prefix="bench-push-instr-") as work:
         parts, records = measure(Path(work), args.pg)
     push, direct = parts["push"], parts["direct"]
