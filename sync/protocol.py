@@ -64,6 +64,9 @@ DELETE_FIELD = "_deleted"
 
 # A clock stamp (fieldapp/clock.py): 13-digit wall milliseconds, 5-digit counter, device id.
 STAMP = re.compile(r"\d{13}-\d{5}-[!-~]{1,60}")
+# What a record id may be: printable ASCII, no spaces, at most 36 characters (a push's
+# record_id is held to it; a field naming another record can name only such an id).
+RECORD_ID = re.compile(r"[!-~]{1,36}")
 # The server's history went back (a restore or a failover): a new generation, named by a new
 # epoch. A request made with an older epoch gets 409 with this code; the laptop gives back
 # what the server lost (sync/giveback.py), then pulls the new generation from cursor 0.

@@ -86,7 +86,7 @@ def push(conn, caller: Caller, ops: list[dict], *, joined: bool = False) -> list
         {"device": caller.device_id, "ids": json.dumps([op["op_id"] for op in ops])})}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
-               and isinstance(ref[2], str) and "\x00" not in ref[2]}  # no query may fail
+               and isinstance(ref[2], str) and P.RECORD_ID.fullmatch(ref[2])}  # no other is one
     loaded = _load(conn, list(wanted))
     batch = _Batch(conn, caller, loaded, {i: r["version"] for i, r in loaded.items()},
                    stamp_limit_ms=clock_limit_ms(conn))
