@@ -93,9 +93,9 @@ def _convert(f: Field, value):
             raise ValueError(f"too many items ({len(value)}; at most {LIST_MAX_ITEMS})")
         if any(isinstance(v, str) and len(v) > TEXT_MAX for v in value):
             raise ValueError(f"an item is longer than {TEXT_MAX} characters")
-        stored = json.dumps(list(value), ensure_ascii=False)  # a NUL comes out as \u0000
-        _check_storable(stored)
-        return stored
+        for text in _texts(value):  # JSON would keep a NUL, escaped, for exports to carry
+            _check_storable(text)
+        return json.dumps(list(value), ensure_ascii=False)
     if f.type is datetime:
         if isinstance(value, datetime):
             try:
@@ -142,6 +142,21 @@ def _check_storable(text: str) -> None:
     raise ValueError("contains a NUL character or an unpaired surrogate (not valid text; "
                      "a paste can bring one, unseen) "
                      + (f"after {before!r}" if before else "at the start") + ": retype that part")
+
+
+def _texts(value):
+    """Every text in a JSON value, keys included; walked without recursion, since an item
+    may nest as deep as JSON allows."""
+    waiting = [value]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            waiting.extend(value)
+            waiting.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            waiting.extend(value)
 
 
 def _check_range(f: Field, value) -> None:

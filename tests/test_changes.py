@@ -177,4 +177,11 @@ def test_text_a_database_cannot_keep_is_refused_before_it_is_queued(officer):
             "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
             "services_offered": ["food\ud800"]})
     assert "unpaired surrogate" in e.value.problems["services_offered"]
+    for items in (["water", "fo\x00od"], [{"name": "fo\x00od"}]):  # a NUL, in an item
+        with pytest.raises(ValidationError) as e:
+            changes.create(officer, "outreach_contact", {
+                "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
+                "services_offered": items})
+        assert "NUL character" in e.value.problems["services_offered"]
+        assert "after 'fo'" in e.value.problems["services_offered"]
     assert _count(officer, "outbox") == before

@@ -266,11 +266,14 @@ def test_a_password_being_checked_holds_no_lock_anyone_else_needs(agency, people
 
 # --- 3. 500s: any field of any op, any type ------------------------------------------------------
 
+DEEP = []
+for _ in range(500):
+    DEEP = [DEEP]
 HOSTILE = [None, True, False, 0, -1, 2**63, -(10**30), 1.5, -1e308, "", " ", "\x00", "a\x00b",
            "x" * 5000, "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00",
            "2026-02-30T25:61:00Z", "NaN", [], [None], ["a", {"b": [1, {"c": None}]}], {},
            {"a": {"b": [None, 1.5, "\x00"]}}, [[[[[]]]]], '[{"a": [1, 2]}]', "[" * 5000, "\ud800",
-           "a\udfffb", ["\ud800"]]
+           "a\udfffb", ["\ud800"], ["fo\x00od"], [{"k\x00": "v"}], [{"a": DEEP}]]
 
 
 def _valid(f):
