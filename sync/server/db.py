@@ -128,12 +128,23 @@ SQLITE_WAIT_S = 60  # how long a transaction waits for the database before it gi
 _turns: dict[str, threading.Lock] = {}  # per SQLite file, shared by this process's engines
 
 
+def _then_end_turn(method: Callable) -> Callable:
+    """`method` of a connection, then its turn handed back, however the method ended."""
+    def ending(self) -> None:
+        try:
+            method(self)
+        finally:
+            self.end_turn()
+    return ending
+
+
 def _taking_turns(path: str) -> type[sqlite3.Connection]:
     """The connection class for the SQLite file at `path`: its transactions take turns on one
     lock of this process. SQLite's own wait sleeps in growing steps (1, 2, 5, 10 ms and on),
-    so a writer that found the file held woke well after it was free: in bench_sync the
-    second push in flight slept 0.5 s in all during a 1.2 s push. The lock wakes the next
-    writer as the last one ends. Another process still waits in SQLite's way."""
+    so a writer that found the file held woke well after it was free: in one bench_sync run
+    its 104 transactions waited 0.53 s in all at BEGIN IMMEDIATE, many 18.7 ms at a time.
+    The lock wakes the next writer as the last one ends. Another process still waits in
+    SQLite's way."""
     turn = _turns.setdefault(str(Path(path).resolve()), threading.Lock())
 
     class TakingTurns(sqlite3.Connection):
@@ -149,23 +160,9 @@ def _taking_turns(path: str) -> type[sqlite3.Connection]:
                 self.holds_turn = False
                 turn.release()
 
-        def commit(self) -> None:
-            try:
-                super().commit()
-            finally:
-                self.end_turn()
-
-        def rollback(self) -> None:
-            try:
-                super().rollback()
-            finally:
-                self.end_turn()
-
-        def close(self) -> None:
-            try:
-                super().close()
-            finally:
-                self.end_turn()
+        commit = _then_end_turn(sqlite3.Connection.commit)
+        rollback = _then_end_turn(sqlite3.Connection.rollback)
+        close = _then_end_turn(sqlite3.Connection.close)
 
     return TakingTurns
 

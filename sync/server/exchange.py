@@ -82,7 +82,7 @@ def push(conn, caller: Caller, ops: list[dict], *, joined: bool = False) -> list
     if not joined:
         change_log.join_writers(conn)
     seen = {r.op_id: stored.result_from(r.op_id, r.result) for r in conn.execute(
-        _reads(conn.dialect.name)[0],
+        _applied_read(conn.dialect.name),
         {"device": caller.device_id, "ids": json.dumps([op["op_id"] for op in ops])})}
     wanted = {op["record_id"] for op in ops}
     wanted |= {ref[2] for op in ops if (ref := _parent(op["table"], op["fields"]))
@@ -138,23 +138,27 @@ def _parent(table: str, fields) -> tuple[str, str, object] | None:
     return None
 
 
+# The push's two reads are built once per kind of database: building a statement costs about
+# as much CPU as running it.
 @cache
-def _reads(dialect: str) -> tuple:
-    """A push's two reads, built once per kind of database (building a statement costs about
-    as much CPU as running it): which of these ops were applied, and these records as they
-    are, locked until the transaction ends (in id order, so that two writers never wait for
-    each other's locks)."""
-    return (select(applied_op.c.op_id, applied_op.c.result).where(
-                applied_op.c.device_id == bindparam("device"),
-                among(dialect, applied_op.c.op_id, "ids")),
-            select(record).where(among(dialect, record.c.id, "ids"))
+def _applied_read(dialect: str):
+    """Which of these ops (ids) this device had applied already, with their results."""
+    return select(applied_op.c.op_id, applied_op.c.result).where(
+        applied_op.c.device_id == bindparam("device"), among(dialect, applied_op.c.op_id, "ids"))
+
+
+@cache
+def _records_read(dialect: str):
+    """These records (ids), locked until the transaction ends, in id order so that two
+    writers never wait for each other's locks."""
+    return (select(record).where(among(dialect, record.c.id, "ids"))
             .order_by(record.c.id).with_for_update())
 
 
 def _load(conn, ids: list[str]) -> dict[str, dict]:
-    """These records as they are, locked until the transaction ends (_reads)."""
+    """These records as they are, locked until the transaction ends (_records_read)."""
     rows = {}
-    for r in conn.execute(_reads(conn.dialect.name)[1], {"ids": json.dumps(ids)}).mappings():
+    for r in conn.execute(_records_read(conn.dialect.name), {"ids": json.dumps(ids)}).mappings():
         row = dict(r)
         row["data"] = json.loads(row["data"])
         row["field_hlc"] = stored.stamps_from(row["field_hlc"])
