@@ -40,7 +40,7 @@ class RowsListModel(_Rows, QAbstractListModel):
         if role == self.RowRole:
             return row
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.display(row)
+            return _shown(self.display, row, lambda text: text)
         return None
 
     def display(self, row: dict) -> str:
@@ -74,8 +74,20 @@ class RowsTableModel(_Rows, QAbstractTableModel):
             return row["id"]
         n = index.row()
         if n not in self._shown:
-            self._shown[n] = self.cells(row)
+            self._shown[n] = _shown(self.cells, row, lambda text: (
+                text, *[""] * (len(self.COLUMNS) - 1)))
         return self._shown[n][index.column()]
 
     def cells(self, row: dict) -> tuple:
         raise NotImplementedError
+
+
+def _shown(make, row: dict, unshowable):
+    """A row as its screen shows it (`make`), or `unshowable` of a line that says it cannot
+    be: a record written elsewhere in a shape this screen does not expect (a list item that
+    is not a code, say) must not raise here, where Qt asks for it while painting, and
+    PySide turns an exception from a model into a crash of the whole app."""
+    try:
+        return make(row)
+    except Exception as e:  # noqa: BLE001 — any, as said
+        return unshowable(f"(this entry cannot be shown here: {type(e).__name__})")

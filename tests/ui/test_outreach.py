@@ -93,3 +93,25 @@ def test_a_pasted_nul_is_named_on_the_form_and_the_contact_kept(qtbot, open_wind
     assert view.place.text() == "Ronstadt\x00 Transit Center"
     assert view.findChild(QPushButton, "service_food").isChecked()
     assert peer.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_a_contact_in_a_shape_the_list_cannot_show_says_so_and_the_app_goes_on(
+        qtbot, open_window, peer):
+    """A stranger with an account pushed a contact whose service is an object, not a code; it
+    reached the team's laptops. Shown in the recent list it raised inside Qt's painting, which
+    PySide turned into a segfault of the whole app on every teammate's laptop."""
+    from fieldapp import outreach
+    outreach.log_contact(peer, services_offered=["food"], place="Ronstadt")
+    with peer.db.atomic():  # as a pull would have written it
+        peer.db.execute("UPDATE outreach_contact SET services_offered = ?",
+                        [json.dumps([{"a": [[1]]}])])
+    window = open_window(peer)
+    view = window.current_view
+    settle(qtbot, window)
+    assert view.recent.rowCount() == 1
+    shown = view.recent.data(view.recent.index(0), Qt.ItemDataRole.DisplayRole)
+    assert shown == "(this entry cannot be shown here: TypeError)"
+    qtbot.mouseClick(view.findChild(QPushButton, "service_food"), Qt.MouseButton.LeftButton)
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, window)
+    assert view.recent.rowCount() == 2  # the next contact saves and shows as ever
