@@ -56,6 +56,12 @@ LIVING_SITUATIONS = (
     "treatment_facility", "jail", "rental", "other", "unable_to_determine", "doesnt_know",
     "prefers_not_to_answer",
 )
+# What an outreach peer taps as offered and given (ui/outreach.py); some services map to HMIS
+# PATH services in sync/server/hmis.py.
+OUTREACH_SERVICES = ("shelter_info", "food", "medical_care", "mental_health",
+                     "substance_use_support", "housing_navigation", "id_documents", "benefits")
+OUTREACH_SUPPLIES = ("water", "food_pack", "hygiene_kit", "socks", "blanket", "naloxone",
+                     "bus_pass", "phone_charge")
 # What a referral is for: HMIS (PATH referral types) and FHIR (SDOH categories) map from these.
 REFERRAL_CATEGORIES = (
     "shelter", "housing", "mental_health", "crisis_care", "substance_use", "medical", "food",
@@ -78,6 +84,10 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     names_writer: bool = False  # holds the username of whoever writes it, and no other
+    # A list's items are text (each held to choices, max_len, or an id when it references a
+    # table) or, with item_keys, flat objects of those keys, the first one required; max_len
+    # then limits each text value.
+    item_keys: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +152,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("team", required=True, max_len=64),
             _text("unit", required=True, max_len=32),
             _text("vehicle", max_len=32),
-            Field("members", list, required=True),
+            Field("members", list, required=True, item_keys=("username", "role"), max_len=64),
             Field("started_at", datetime, required=True),
             Field("ended_at", datetime),
         )),
@@ -208,7 +218,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("team", required=True, max_len=64),
             _ref("shift_id", "shift"),
             _ref("assignment_id", "assignment"),
-            Field("person_ids", list, references="person"),
+            Field("person_ids", list, references="person", max_len=36),
             Field("started_at", datetime, required=True),
             _text("place"),
             Field("lat", float, **_LAT),
@@ -242,7 +252,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             # Whom the note is about: its encounter's people when it was written. A release
             # discloses it only when it covers each of them (sync/server/disclosures.py). Not
             # checked against the laptop's people: one deleted since stays named, never dropped.
-            Field("person_ids", list),
+            Field("person_ids", list, max_len=36),
         ), append_only=True, sensitive=True, clinical=True),
         RecordType("outreach_contact", (
             _text("team", required=True, max_len=64),
@@ -251,8 +261,8 @@ RECORD_TYPES: dict[str, RecordType] = {
             _text("place"),
             Field("lat", float, **_LAT),
             Field("lon", float, **_LON),
-            Field("services_offered", list),
-            Field("supplies", list),
+            Field("services_offered", list, choices=OUTREACH_SERVICES),
+            Field("supplies", list, choices=OUTREACH_SUPPLIES),
             _text("referral"),
             _text("outcome"),
             _text("note", max_len=NOTE_MAX),
@@ -355,7 +365,9 @@ RECORD_TYPES: dict[str, RecordType] = {
             _ref("shift_id", "shift", required=True),
             _text("record_table", required=True, max_len=64),
             _text("record_id", required=True, max_len=36),
-            Field("changes", list, required=True),  # [{field, old, new}], in stored form
+            # [{field, old, new}], the values in stored form (text, a number or null)
+            Field("changes", list, required=True, item_keys=("field", "old", "new"),
+                  max_len=NOTE_MAX),
             _text("reason", required=True, max_len=2000),
             Field("amended_at", datetime, required=True),
         ), append_only=True),

@@ -57,14 +57,7 @@ def _convert(f: Field, value):
             raise ValueError(f"must be text, not {type(value).__name__}")
         if f.required and not value.strip():
             raise ValueError("required")
-        if f.max_len is not None and len(value) > f.max_len:
-            raise ValueError(f"too long ({len(value)} characters; at most {f.max_len})")
-        _check_storable(value)
-        if f.choices is not None and value not in f.choices:
-            if len(f.choices) > 20:
-                raise ValueError(f"{value!r} is not one of the {len(f.choices)} allowed codes "
-                                 f"({', '.join(f.choices[:3])} …)")
-            raise ValueError(f"must be one of {', '.join(f.choices)}")
+        _check_text(value, f.max_len, f.choices)
         return value
     if f.type is bool:
         if isinstance(value, bool) or value in (0, 1):
@@ -87,14 +80,15 @@ def _convert(f: Field, value):
         _check_range(f, number)
         return number
     if f.type is list:
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, dict)) for v in value):
-            raise ValueError("must be a list of text items")
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"must be a list, not {type(value).__name__}")
         if len(value) > LIST_MAX_ITEMS:
             raise ValueError(f"too many items ({len(value)}; at most {LIST_MAX_ITEMS})")
-        if any(isinstance(v, str) and len(v) > TEXT_MAX for v in value):
-            raise ValueError(f"an item is longer than {TEXT_MAX} characters")
-        for text in _texts(value):  # JSON would keep a NUL, escaped, for exports to carry
-            _check_storable(text)
+        for at, item in enumerate(value, 1):
+            try:
+                _check_item(f, item)
+            except ValueError as why:
+                raise ValueError(f"item {at}: {why}") from None
         return json.dumps(list(value), ensure_ascii=False)
     if f.type is datetime:
         if isinstance(value, datetime):
@@ -144,19 +138,59 @@ def _check_storable(text: str) -> None:
                      + (f"after {before!r}" if before else "at the start") + ": retype that part")
 
 
-def _texts(value):
-    """Every text in a JSON value, keys included; walked without recursion, since an item
-    may nest as deep as JSON allows."""
-    waiting = [value]
-    while waiting:
-        value = waiting.pop()
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            waiting.extend(value)
-            waiting.extend(value.values())
-        elif isinstance(value, (list, tuple)):
-            waiting.extend(value)
+def _check_item(f: Field, item) -> None:
+    """One item of a list field, held to what its readers expect (records.Field.item_keys):
+    a code, an id or a username as text, or a flat object of the field's keys."""
+    if f.item_keys is None:
+        if not isinstance(item, str):
+            raise ValueError(f"must be text, not {_kind(item)}")
+        _check_text(item, f.max_len or TEXT_MAX, f.choices)
+        return
+    keys = f.item_keys
+    if not isinstance(item, dict):
+        raise ValueError(f"must be an object with {', '.join(keys)}, not {_kind(item)}")
+    unknown = [str(k) for k in item if k not in keys]
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (an item has {', '.join(keys)})")
+    if not isinstance(item.get(keys[0]), str) or not item[keys[0]].strip():
+        raise ValueError(f"needs its {keys[0]} as text")
+    for key, v in item.items():
+        if isinstance(v, str):
+            try:
+                _check_text(v, f.max_len or TEXT_MAX)
+            except ValueError as why:
+                raise ValueError(f"{key} {why}") from None
+        elif v is not None and not _finite_number(v):
+            raise ValueError(f"{key} must be text, a number or null, not {_kind(v)}")
+
+
+def _check_text(text: str, max_len: int | None, choices: tuple[str, ...] | None = None) -> None:
+    if max_len is not None and len(text) > max_len:
+        raise ValueError(f"too long ({len(text)} characters; at most {max_len})")
+    _check_storable(text)
+    if choices is not None and text not in choices:
+        if len(choices) > 20:
+            raise ValueError(f"{text!r} is not one of the {len(choices)} allowed codes "
+                             f"({', '.join(choices[:3])} …)")
+        raise ValueError(f"must be one of {', '.join(choices)}")
+
+
+def _finite_number(v) -> bool:
+    """A number JSON and both databases keep as sent: no NaN, no infinity, no whole number
+    past what a float holds exactly."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return abs(v) <= 2**53 if isinstance(v, int) else math.isfinite(v)
+
+
+def _kind(value) -> str:
+    """A JSON value's kind, as a message names it."""
+    if isinstance(value, (bool, type(None))):
+        return "true or false" if isinstance(value, bool) else "null"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", tuple: "a list", str: "text"}.get(
+        type(value), type(value).__name__)
 
 
 def _check_range(f: Field, value) -> None:

@@ -177,11 +177,54 @@ def test_text_a_database_cannot_keep_is_refused_before_it_is_queued(officer):
             "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
             "services_offered": ["food\ud800"]})
     assert "unpaired surrogate" in e.value.problems["services_offered"]
-    for items in (["water", "fo\x00od"], [{"name": "fo\x00od"}]):  # a NUL, in an item
-        with pytest.raises(ValidationError) as e:
-            changes.create(officer, "outreach_contact", {
-                "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
-                "services_offered": items})
-        assert "NUL character" in e.value.problems["services_offered"]
-        assert "after 'fo'" in e.value.problems["services_offered"]
+    with pytest.raises(ValidationError) as e:  # a NUL, in an item
+        changes.create(officer, "outreach_contact", {
+            "team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z",
+            "services_offered": ["food", "fo\x00od"]})
+    assert e.value.problems["services_offered"].startswith("item 2: contains a NUL character")
+    assert "after 'fo'" in e.value.problems["services_offered"]
     assert _count(officer, "outbox") == before
+
+
+def test_list_items_are_held_to_what_their_readers_expect(officer):
+    """A list's items are codes, ids or flat objects of known keys: an object where a code
+    belongs, or a code where an object belongs, is refused with the item and what it must be,
+    not stored for a screen or an export to trip over."""
+    before = _count(officer, "outbox")
+    contact = {"team": "mhst-1", "contacted_at": "2026-05-01T10:00:00.000Z"}
+    refused = [
+        ("outreach_contact", {**contact, "services_offered": ["food", {"name": "food"}]},
+         "services_offered", "item 2: must be text, not an object"),
+        ("outreach_contact", {**contact, "supplies": ["water", "tent"]},
+         "supplies", "item 2: must be one of water, food_pack"),
+        ("outreach_contact", {**contact, "services_offered": [["food"]]},
+         "services_offered", "item 1: must be text, not a list"),
+        ("outreach_contact", {**contact, "services_offered": "food"},
+         "services_offered", "must be a list, not str"),
+        ("shift", {"team": "mhst-1", "unit": "MH-1", "members": ["ofc.ramirez"],
+                   "started_at": "2026-05-01T10:00:00.000Z"},
+         "members", "item 1: must be an object with username, role, not text"),
+        ("shift", {"team": "mhst-1", "unit": "MH-1", "started_at": "2026-05-01T10:00:00.000Z",
+                   "members": [{"username": "ofc.ramirez", "role": "officer", "x": 1}]},
+         "members", "item 1: unknown key 'x'"),
+        ("shift", {"team": "mhst-1", "unit": "MH-1", "started_at": "2026-05-01T10:00:00.000Z",
+                   "members": [{"role": "officer"}]},
+         "members", "item 1: needs its username as text"),
+        ("shift", {"team": "mhst-1", "unit": "MH-1", "started_at": "2026-05-01T10:00:00.000Z",
+                   "members": [{"username": "ofc.ramirez", "role": {"r": [1]}}]},
+         "members", "item 1: role must be text, a number or null, not an object"),
+        ("shift", {"team": "mhst-1", "unit": "MH-1", "started_at": "2026-05-01T10:00:00.000Z",
+                   "members": [{"username": "x" * 65, "role": "officer"}]},
+         "members", "item 1: username too long (65 characters; at most 64)"),
+        ("encounter", {"team": "mhst-1", "started_at": "2026-05-01T10:00:00.000Z",
+                       "presenting_situation": "other", "person_ids": ["p" * 37]},
+         "person_ids", "item 1: too long (37 characters; at most 36)"),
+    ]
+    for table, values, field, message in refused:
+        with pytest.raises(ValidationError) as e:
+            changes.create(officer, table, values)
+        assert e.value.problems[field].startswith(message), (values, e.value.problems)
+    assert _count(officer, "outbox") == before
+    changes.create(officer, "outreach_contact", {**contact, "services_offered": ["food"],
+                                                 "supplies": ["water", "blanket"]})
+    assert _count(officer, "outbox") == before + 1

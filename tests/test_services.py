@@ -247,7 +247,7 @@ def test_release_of_information(clinician, officer):
 
 # outreach
 def test_outreach_contact_anonymous_and_with_person(peer):
-    cid = outreach.log_contact(peer, services_offered=["shelter referral", "food"],
+    cid = outreach.log_contact(peer, services_offered=["shelter_info", "food"],
                                supplies=["water", "socks"], referral="CRC walk-in")
     row = changes.get(peer, "outreach_contact", cid)
     assert row["person_id"] is None and row["supplies"] == ["water", "socks"]

@@ -9,7 +9,7 @@ selected contact's person to a directory service on the Referrals screen.
 import json
 
 from fieldapp import labels, outreach
-from fieldapp.records import LIVING_SITUATIONS
+from fieldapp.records import LIVING_SITUATIONS, OUTREACH_SERVICES, OUTREACH_SUPPLIES
 from fieldapp.timeutil import now_iso
 
 from .context import Context
@@ -19,10 +19,6 @@ from .qt import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, Q
 from .timefmt import clock
 from .widgets import FieldErrors, button, fit_rows, heading, shortcut, vertical_scroll
 
-SERVICES = ("shelter_info", "food", "medical_care", "mental_health", "substance_use_support",
-            "housing_navigation", "id_documents", "benefits")
-SUPPLIES = ("water", "food_pack", "hygiene_kit", "socks", "blanket", "naloxone", "bus_pass",
-            "phone_charge")
 REFERRALS = ("shelter", "crc", "detox", "clinic", "housing_navigator", "crisis_line")
 OUTCOMES = ("engaged", "brief_contact", "declined")
 DEFAULT_LIVING = "unsheltered"
@@ -48,8 +44,8 @@ class OutreachView(QWidget):
         super().__init__()
         self.ctx = ctx
         self.errors = FieldErrors()
-        self.services = self._toggles(SERVICES, "service")
-        self.supplies = self._toggles(SUPPLIES, "supply")
+        self.services = self._toggles(OUTREACH_SERVICES, "service")
+        self.supplies = self._toggles(OUTREACH_SUPPLIES, "supply")
         self.referral = self._toggles(REFERRALS, "referral", exclusive=True)
         self.outcome = self._toggles(OUTCOMES, "outcome", exclusive=True)
         self.place = QLineEdit(placeholderText="place (optional)")

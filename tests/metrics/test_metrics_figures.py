@@ -150,11 +150,11 @@ def test_deflections_and_outreach_count_people_once(officer, peer):
     changes.delete(officer, "encounter", encounter(officer, day(6), person_ids=[c],
                                                    deflection=True))
 
-    outreach.log_contact(officer, person_id=a, services_offered=["food", "shelter"],
+    outreach.log_contact(officer, person_id=a, services_offered=["food", "shelter_info"],
                          referral="CRC walk-in", at=day(2))
     outreach.log_contact(officer, person_id=a, at=day(3))
     outreach.log_contact(officer, services_offered=["food"], at=day(3, 11))  # anonymous
-    outreach.log_contact(officer, person_id=b, services_offered=["shelter"],
+    outreach.log_contact(officer, person_id=b, services_offered=["shelter_info"],
                          referral="Shelter intake", at=day(4))
     outreach.log_contact(officer, person_id=b, referral="   ", at=day(1, 8))  # before
     pulled_tombstone = outreach.log_contact(officer, person_id=b, referral="x", at=day(5))

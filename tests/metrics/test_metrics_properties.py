@@ -73,7 +73,7 @@ def write(session, w) -> None:
             changes.delete(session, "encounter", encounter)
     for contacted, person, services, referral in w["contacts"]:
         outreach.log_contact(session, person_id=None if person is None else people[person],
-                             services_offered=["food", "shelter", "detox"][:services],
+                             services_offered=["food", "shelter_info", "medical_care"][:services],
                              referral="CRC" if referral else None, at=at(contacted))
     for due_day, done_offset, misses, cancelled in w["follow_ups"]:
         due = BASE + timedelta(days=due_day)

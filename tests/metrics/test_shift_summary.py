@@ -46,7 +46,7 @@ def work_a_shift(officer):
     crc.hand_off(officer, slow, at=at(13, 9), delay_reason="intake queue")  # 9 minutes
     crc.arrive(officer, "voluntary", shift_id=shift, at=at(15, 50))         # still waiting
 
-    outreach.log_contact(officer, services_offered=["food", "shelter"], referral="CRC walk-in",
+    outreach.log_contact(officer, services_offered=["food", "shelter_info"], referral="CRC walk-in",
                          at=at(12, 30))
     person = persons.add_person(officer, {"kind": "alias", "alias": "Ray"})
     done = followups.create_follow_up(officer, {"person_id": person, "reason": "crc_discharge",

@@ -69,7 +69,8 @@ def op(table, fields, kind=None, record_id=None, hlc=None, base_version=0, base=
 
 
 NOW = "2026-11-01T10:00:00.000Z"
-SHIFT = {"team": TEAM_A, "unit": "MHST-1", "members": ["a"], "started_at": NOW}
+SHIFT = {"team": TEAM_A, "unit": "MHST-1", "members": [{"username": "ofc.a", "role": "officer"}],
+         "started_at": NOW}
 ENCOUNTER = {"team": TEAM_A, "started_at": NOW, "presenting_situation": "welfare_check"}
 
 
@@ -279,6 +280,8 @@ HOSTILE = [None, True, False, 0, -1, 2**63, -(10**30), 1.5, -1e308, "", " ", "\x
 def _valid(f):
     if f.references:
         return None
+    if f.type is list:
+        return []
     if f.choices:
         return f.choices[0]
     if f.type is str:
@@ -289,8 +292,6 @@ def _valid(f):
         return 0.0
     if f.type is bool:
         return True
-    if f.type is list:
-        return []
     return "2026-11-01" if f.type.__name__ == "date" else NOW
 
 
@@ -344,6 +345,49 @@ def test_an_id_that_is_a_list_or_an_object_is_that_ops_rejection(agency, people)
         op("shift_event", {"shift_id": {"id": "a"}, "status": "en_route", "at": NOW}),
         op("release_of_information", {"person_id": [1]}), op("clinical_note", {"encounter_id": {}}))
     assert [r["status"] for r in results] == ["rejected"] * 4
+
+
+def test_a_list_item_of_the_wrong_shape_is_that_ops_rejection(agency, people):
+    """Each list field holds codes, ids or flat objects of known keys; anything else would be
+    stored for a laptop's screen or the HMIS export to trip over. Sent as a JSON list or in
+    stored form (JSON text, as laptops send lists), each is its op's rejection, naming the
+    field and the item."""
+    client = people["clin.a"]  # a clinician of the team writes every record here
+    [parent] = client.push(op("shift", SHIFT, record_id=(shift_id := str(uuid.uuid4()))))
+    assert parent["status"] == "applied", parent
+    contact = {"team": TEAM_A, "contacted_at": NOW}
+    amendment = {"team": TEAM_A, "shift_id": shift_id, "record_table": "encounter",
+                 "record_id": str(uuid.uuid4()), "reason": "typo", "amended_at": NOW}
+    note = {"encounter_id": str(uuid.uuid4()), "team": TEAM_A, "body": "b", "written_at": NOW}
+    wrong = [
+        ("outreach_contact", contact, "services_offered", [{"name": "food"}], "item 1"),
+        ("outreach_contact", contact, "services_offered", ["food", "tent"], "item 2"),
+        ("outreach_contact", contact, "supplies", [[["water"]]], "item 1"),
+        ("outreach_contact", contact, "supplies", [None], "item 1"),
+        ("outreach_contact", contact, "supplies", {"water": 1}, "must be a list"),
+        ("shift", SHIFT, "members", ["ofc.a"], "item 1"),
+        ("shift", SHIFT, "members", [{"username": "ofc.a", "role": {"x": [1]}}], "item 1"),
+        ("shift", SHIFT, "members", [{"username": "ofc.a", "team": "mhst-2"}], "item 1"),
+        ("encounter", ENCOUNTER, "person_ids", [{"id": "p"}], "item 1"),
+        ("encounter", ENCOUNTER, "person_ids", ["p" * 37], "item 1"),
+        ("clinical_note", note, "person_ids", [7], "item 1"),
+        ("amendment", amendment, "changes", ["disposition"], "item 1"),
+        ("amendment", amendment, "changes", [{"field": "x", "old": [1]}], "item 1"),
+        ("amendment", amendment, "changes", [{"old": "a", "new": "b"}], "item 1"),
+        ("amendment", amendment, "changes", [{"field": "x", "new": 2**60}], "item 1"),
+    ]
+    for table, fields, name, value, where in wrong:
+        for sent in (value, json.dumps(value)):
+            [result] = client.push(op(table, {**fields, name: sent},
+                                      record_id=(rid := str(uuid.uuid4()))))
+            assert result["status"] == "rejected", (name, sent, result)
+            assert name in result["reason"] and where in result["reason"], (sent, result)
+            assert agency.scalar("SELECT count(*) FROM record WHERE id = :id", id=rid) == 0
+    right = client.push(
+        op("outreach_contact", {**contact, "services_offered": ["food"], "supplies": '["water"]'}),
+        op("amendment", {**amendment, "changes": [{"field": "disposition", "old": None,
+                                                   "new": "referred"}]}))
+    assert [r["status"] for r in right] == ["applied", "applied"], right
 
 
 def test_a_nul_in_an_op_identifier_is_a_4xx(agency, people):

@@ -32,8 +32,9 @@ def test_closed_records_past_the_window_leave_the_laptop_and_the_file_shrinks(ag
         "team": team, "contacted_at": OLD, "note": "old contact " + "x" * 3000})
         for _ in range(300)]
     recent = changes.create(officer, "outreach_contact", {"team": team, "contacted_at": RECENT})
-    shift = changes.create(officer, "shift", {"team": team, "unit": "MHST-1", "members": ["a"],
-                                              "started_at": OLD, "ended_at": OLD})
+    shift = changes.create(officer, "shift", {
+        "team": team, "unit": "MHST-1", "members": [{"username": "ofc.ramirez", "role": "officer"}],
+        "started_at": OLD, "ended_at": OLD})
     changes.create(officer, "shift_event", {"shift_id": shift, "status": "en_route", "at": OLD})
     person = persons.add_person(officer, {"kind": "alias", "alias": "Blue Jacket"})
     done = followups.create_follow_up(officer, {"person_id": person, "reason":
