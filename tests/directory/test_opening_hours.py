@@ -91,6 +91,15 @@ def test_no_hours_means_unknown():
     assert oh.hours_today([], local(2026, 11, 23)) == "Hours not listed"
 
 
+def test_mixed_weekdays_in_a_month_are_a_union():
+    """RFC 5545: BYDAY=MO,1TU in a month is every Monday and the first Tuesday."""
+    r = oh.parse_rule({"freq": "MONTHLY", "byday": "MO,1TU", "dtstart": "2024-01-01",
+                       "opens_at": "10:00", "closes_at": "11:00"})
+    assert [r.occurs_on(date(2024, 1, d)) for d in (1, 2, 8, 9, 15, 16)] == [
+        True, True, True, False, True, False]
+    assert r.occurs_on(date(2024, 2, 6)) and not r.occurs_on(date(2024, 2, 13))
+
+
 # ---- properties: the direct rule logic against dateutil's rrule ----------------------------
 
 DAY_CODES = st.sampled_from(oh.WEEKDAYS)
@@ -104,8 +113,10 @@ def schedules(draw):
               "interval": draw(st.integers(1, 3)),
               "wkst": draw(st.sampled_from(oh.WEEKDAYS))}
     if freq == "MONTHLY":
-        days = draw(st.lists(st.tuples(st.sampled_from([None, 1, 2, 3, 4, 5, -1, -2]), DAY_CODES),
-                             max_size=3))
+        # all with an ordinal or all without: dateutil takes "MO,1TU" as Mondays that are first
+        # Tuesdays (none), not RFC 5545's union (test_mixed_weekdays_in_a_month_are_a_union)
+        ordinals = [1, 2, 3, 4, 5, -1, -2] if draw(st.booleans()) else [None]
+        days = draw(st.lists(st.tuples(st.sampled_from(ordinals), DAY_CODES), max_size=3))
         fields["byday"] = ",".join(f"{n or ''}{d}" for n, d in days)
         monthdays = draw(st.lists(st.sampled_from([1, 2, 15, 28, 29, 30, 31, -1, -7]), max_size=2))
     else:
