@@ -14,6 +14,7 @@ import zlib
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -351,6 +352,14 @@ def create_app(db: str | Engine, min_app_version: str = P.OLDEST_LAPTOP) -> Fast
                    **(exc.headers or {})}
         return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.extra}, exc.status,
                             headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError):
+        """FastAPI's 422, less the values sent: a password one character too long, or a
+        whole oversized field, is not sent back to be shown or logged wherever the answer
+        goes. Where and what is wrong stay (loc, msg, type, ctx)."""
+        return JSONResponse({"detail": jsonable_encoder(
+            [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()])}, 422)
 
     @app.exception_handler(OperationalError)
     async def _db_busy(_request: Request, exc: OperationalError):

@@ -214,7 +214,14 @@ def _settle_conflicts(conn, batch: _Batch) -> None:
             .values(resolved_at=now_iso()))
 
 
+REASON_MAX = 1000  # characters: a reason quotes what was sent, and is kept with the op for good
+
+
 def _rejected(reason: str) -> dict:
+    """A rejection; its reason cut short, since it may quote every unknown field a hostile
+    client sent, and applied_op keeps it."""
+    if len(reason) > REASON_MAX:
+        reason = reason[:REASON_MAX - 1] + "…"
     return {"status": P.REJECTED, "reason": reason}
 
 

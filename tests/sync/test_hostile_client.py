@@ -390,6 +390,34 @@ def test_a_list_item_of_the_wrong_shape_is_that_ops_rejection(agency, people):
     assert [r["status"] for r in right] == ["applied", "applied"], right
 
 
+def test_a_rejection_quoting_what_was_sent_is_kept_short(agency, people):
+    """A reason names every unknown field; thousands of long ones would be kept with the op
+    for good (applied_op) and sent back in full. It is cut short instead."""
+    junk = {f"{n:05d}-" + "x" * 200: 1 for n in range(3000)}
+    [result] = people["ofc.a"].push(op("outreach_contact", {"team": TEAM_A, "contacted_at": NOW,
+                                                            **junk}, record_id="junk-1"))
+    assert result["status"] == "rejected" and "unknown field" in result["reason"], result
+    assert len(result["reason"]) <= 1000 and result["reason"].endswith("…"), len(result["reason"])
+    stored = agency.scalar("SELECT result FROM applied_op WHERE op_id = :id", id=result["op_id"])
+    assert len(stored) < 1100, len(stored)
+
+
+def test_a_refused_request_does_not_send_back_what_was_sent(agency, people):
+    """A 422 says where and what is wrong, never the value: not a password one character
+    past the limit (a laptop would show it, a proxy might log it), not an oversized field."""
+    secret = "Correct-Horse-" + "x" * 1100
+    answer = Client(agency).login("ofc.a", secret)
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "Correct-Horse" not in answer.text and "xxxxxxxx" not in answer.text
+    template = op("outreach_contact", {"team": TEAM_A, "contacted_at": NOW})
+    answer = people["ofc.a"].call("POST", "/push", json={"ops": [
+        {**template, "op_id": "Marker-" + "y" * 5000}]})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == [
+        "body", "ops", 0, "op_id"]
+    assert "Marker-" not in answer.text and len(answer.text) < 1000, answer.text[:300]
+
+
 def test_a_nul_in_an_op_identifier_is_a_4xx(agency, people):
     template = op("outreach_contact", {"team": TEAM_A, "contacted_at": NOW})
     for key in ["hlc", "table", "op_id", "record_id", "kind"]:
