@@ -374,6 +374,13 @@ def m013_incremental_sync(db: Database) -> None:
         id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, expires_at TEXT NOT NULL)""")
 
 
+@migrations()
+def m014_clock_seen(db: Database) -> None:
+    """The latest time this laptop's clock showed at a sign-in or unlock, so a clock set back
+    cannot stretch the offline window (fieldapp/reauth.py)."""
+    db.execute("ALTER TABLE sync_state ADD COLUMN clock_seen_at TEXT")
+
+
 def schema_version(db: Database) -> str:
     """The name of the newest migration applied to this cache, or '' for a new file."""
     applied = migrations.applied(db)

@@ -6,12 +6,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlcipher3
 
-from fieldapp import lock, signin
+from fieldapp import lock, reauth, signin
 from fieldapp.errors import ValidationError, WrongPassword
 from fieldapp.session import unlock as open_session
 from tests.conftest import PASSWORD, make_session
 
-T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+T0 = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _starts_now():
+    """Each test's clock starts at its own start: a time before the cache's last sign-in
+    would be a clock set back (fieldapp/reauth.py)."""
+    global T0
+    T0 = datetime.now(UTC).replace(microsecond=0)
 
 
 def audit_rows(session, action):
@@ -63,7 +71,7 @@ def test_five_wrong_unlocks_lock_the_account_until_online_sign_in(officer, data_
     assert signin.is_locked(data_dir, officer.username)
     # now even the right password is refused, on the lock screen and at sign-in
     with pytest.raises(signin.AccountLocked):
-        lock.unlock(officer, PASSWORD)
+        lock.unlock(officer, PASSWORD, now=T0 + timedelta(minutes=6))
     with pytest.raises(signin.AccountLocked):
         signin.sign_in(data_dir, officer.username, PASSWORD, banner_acknowledged=True)
     assert audit_rows(officer, "unlock") == ["failure"] * 5 + ["denied"]
@@ -76,6 +84,25 @@ def test_five_wrong_unlocks_lock_the_account_until_online_sign_in(officer, data_
     assert audit_rows(again, "unlock") == ["failure"] * 5 + ["denied"]
     assert audit_rows(again, "sign_in") == ["denied", "success"]
     again.close()
+
+
+def test_a_clock_set_back_does_not_stretch_the_offline_window(officer, data_dir):
+    """The password alone opens the cache for 12 hours after an online sign-in, read on the
+    laptop's clock. Set back a year, that clock would give a year: it asks for an online
+    sign-in instead, and the window counts from the latest time the clock showed."""
+    lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=11))
+    with pytest.raises(reauth.OnlineSignInRequired, match="set back"):
+        lock.unlock(officer, PASSWORD, now=T0 - timedelta(days=365))
+    with pytest.raises(reauth.OnlineSignInRequired, match="set back"):
+        signin.sign_in(data_dir, officer.username, PASSWORD, banner_acknowledged=True,
+                       now=T0 + timedelta(hours=10))
+    assert "denied" in audit_rows(officer, "unlock")
+    lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=10, minutes=55))  # a correction
+    with pytest.raises(reauth.OnlineSignInRequired, match="over 12 hours"):
+        lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=12, minutes=5))
+    # an online sign-in starts again from the clock as it then reads, even one set back
+    reauth.record_online_sign_in(officer, now=T0 - timedelta(days=365))
+    lock.unlock(officer, PASSWORD, now=T0 - timedelta(days=365) + timedelta(minutes=1))
 
 
 def test_unlock_and_sign_in_failures_count_together(officer, data_dir):

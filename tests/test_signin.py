@@ -8,7 +8,15 @@ from fieldapp import signin
 from fieldapp.errors import TandemError, WrongPassword
 from tests.conftest import PASSWORD, make_session
 
-T0 = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)
+T0 = datetime.now(timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _starts_now():
+    """Each test's clock starts at its own start: a time before the cache's last sign-in
+    would be a clock set back (fieldapp/reauth.py)."""
+    global T0
+    T0 = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -47,7 +55,8 @@ def test_failures_spread_out_do_not_lock_and_are_audited(cache):
     assert outcomes == ["failure"] * 5 + ["success"]
     assert s.db.execute("SELECT count(*) FROM outbox WHERE table_name = 'audit_event'").fetchone()[0] == 6
     s.close()
-    again = signin.sign_in(cache, "ofc.ramirez", PASSWORD, banner_acknowledged=True)
+    again = signin.sign_in(cache, "ofc.ramirez", PASSWORD, banner_acknowledged=True,
+                           now=T0 + timedelta(minutes=31))
     assert again.db.execute("SELECT count(*) FROM audit_event WHERE action = 'sign_in'").fetchone()[0] == 7
     again.close()
 
