@@ -84,9 +84,9 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     names_writer: bool = False  # holds the username of whoever writes it, and no other
-    # A list's items are text (each held to choices, max_len, or an id when it references a
-    # table) or, with item_keys, flat objects of those keys, the first one required; max_len
-    # then limits each text value.
+    # A list's items are text, each held to choices and max_len (TEXT_MAX when unset), or,
+    # with item_keys, flat objects of those keys (the first one required) whose text values
+    # max_len limits.
     item_keys: tuple[str, ...] | None = None
 
 
