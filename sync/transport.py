@@ -193,11 +193,11 @@ class Transport:
             if response.ok:
                 self.server_time = payload.get("server_time", self.server_time)
                 return payload
-            detail = payload.get("detail", response.reason)
+            detail = _said(payload.get("detail", response.reason))
             if payload.get("code") == "device_revoked":
-                raise DeviceRevoked(str(detail), status=response.status_code)
+                raise DeviceRevoked(detail, status=response.status_code)
             if payload.get("code") in (P.UPDATE_REQUIRED, P.SERVER_TOO_OLD):
-                raise VersionMismatch(str(detail), payload["code"], response.status_code)
+                raise VersionMismatch(detail, payload["code"], response.status_code)
             raise SyncFailed(f"{method} {path}: {response.status_code} {detail}",
                              payload.get("code"), response.status_code) from None
         raise AssertionError("unreachable")
@@ -340,6 +340,15 @@ class _Abortable(HTTPAdapter):
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+def _said(detail) -> str:
+    """A refusal's detail as words: a 422's list of problems as "where: what" each
+    ("password: String should have at most 1024 characters"), anything else as it came."""
+    if isinstance(detail, list) and all(isinstance(e, dict) and "msg" in e for e in detail):
+        return "; ".join(": ".join(filter(None, [".".join(map(str, e.get("loc", [])[1:])),
+                                                 str(e["msg"])])) for e in detail)
+    return str(detail)
 
 
 def _payload(response: requests.Response) -> dict:

@@ -66,6 +66,18 @@ def test_a_refusal_carries_its_status_whatever_its_body(answers):
     assert refused.value.status == 418 and refused.value.code is None
 
 
+def test_a_422_is_said_as_where_and_what(answers):
+    """FastAPI's list of problems reaches the sign-in screen as words, not a Python list."""
+    answers["/v1/pull"] = (422, json.dumps({"detail": [
+        {"type": "string_too_long", "loc": ["body", "password"],
+         "msg": "String should have at most 1024 characters", "ctx": {"max_length": 1024}},
+        {"type": "missing", "loc": ["query", "after"], "msg": "Field required"}]}).encode())
+    with pytest.raises(transport.SyncFailed) as refused:
+        link(answers).call("GET", "/pull", auth=False)
+    assert str(refused.value) == ("GET /pull: 422 password: String should have at most 1024 "
+                                  "characters; after: Field required")
+
+
 def test_a_server_without_a_roster_leaves_the_laptops_as_it_is(answers, officer):
     t = link(answers)
     t.access_token = "a token"  # this server does not check it
