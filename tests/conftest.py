@@ -1,6 +1,7 @@
 """Shared fixtures: no test touches real user data, a real keyring, or a real display."""
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -74,6 +75,13 @@ def memory_keyring():
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     return backend
+
+
+@pytest.fixture
+def t0():
+    """Now, as a test's clock starts: a time before a cache's last sign-in would be a laptop
+    clock set back (fieldapp/reauth.py)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture

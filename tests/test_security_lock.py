@@ -1,7 +1,7 @@
 """Session lock, Qt-free: the idle setting's limits, unlocking with the password (offline), the
 5-in-15 lockout shared with sign-in, forgetting the keys at sign-out, and the audit trail."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlcipher3
@@ -10,16 +10,6 @@ from fieldapp import lock, reauth, signin
 from fieldapp.errors import ValidationError, WrongPassword
 from fieldapp.session import unlock as open_session
 from tests.conftest import PASSWORD, make_session
-
-T0 = datetime.now(UTC)
-
-
-@pytest.fixture(autouse=True)
-def _starts_now():
-    """Each test's clock starts at its own start: a time before the cache's last sign-in
-    would be a clock set back (fieldapp/reauth.py)."""
-    global T0
-    T0 = datetime.now(UTC).replace(microsecond=0)
 
 
 def audit_rows(session, action):
@@ -51,27 +41,27 @@ def test_lock_and_unlock_are_audited(officer):
                               ).fetchone()[0] == 2
 
 
-def test_wrong_password_keeps_it_locked_and_says_how_many_tries_are_left(officer):
+def test_wrong_password_keeps_it_locked_and_says_how_many_tries_are_left(officer, t0):
     with pytest.raises(WrongPassword, match="4 more wrong tries lock"):
-        lock.unlock(officer, "not it", now=T0)
+        lock.unlock(officer, "not it", now=t0)
     with pytest.raises(WrongPassword, match="3 more"):
-        lock.unlock(officer, PASSWORD.upper(), now=T0)
+        lock.unlock(officer, PASSWORD.upper(), now=t0)
     assert audit_rows(officer, "unlock") == ["failure", "failure"]
-    lock.unlock(officer, PASSWORD, now=T0)
+    lock.unlock(officer, PASSWORD, now=t0)
     assert audit_rows(officer, "unlock") == ["failure", "failure", "success"]
-    assert signin.failures_left(officer.data_dir, officer.username, T0) == 5
+    assert signin.failures_left(officer.data_dir, officer.username, t0) == 5
 
 
-def test_five_wrong_unlocks_lock_the_account_until_online_sign_in(officer, data_dir):
+def test_five_wrong_unlocks_lock_the_account_until_online_sign_in(officer, data_dir, t0):
     for i in range(4):
         with pytest.raises(WrongPassword):
-            lock.unlock(officer, f"guess {i}", now=T0 + timedelta(minutes=i))
+            lock.unlock(officer, f"guess {i}", now=t0 + timedelta(minutes=i))
     with pytest.raises(signin.AccountLocked, match="sign in online"):
-        lock.unlock(officer, "guess 5", now=T0 + timedelta(minutes=5))
+        lock.unlock(officer, "guess 5", now=t0 + timedelta(minutes=5))
     assert signin.is_locked(data_dir, officer.username)
     # now even the right password is refused, on the lock screen and at sign-in
     with pytest.raises(signin.AccountLocked):
-        lock.unlock(officer, PASSWORD, now=T0 + timedelta(minutes=6))
+        lock.unlock(officer, PASSWORD, now=t0 + timedelta(minutes=6))
     with pytest.raises(signin.AccountLocked):
         signin.sign_in(data_dir, officer.username, PASSWORD, banner_acknowledged=True)
     assert audit_rows(officer, "unlock") == ["failure"] * 5 + ["denied"]
@@ -86,42 +76,42 @@ def test_five_wrong_unlocks_lock_the_account_until_online_sign_in(officer, data_
     again.close()
 
 
-def test_a_clock_set_back_does_not_stretch_the_offline_window(officer, data_dir):
+def test_a_clock_set_back_does_not_stretch_the_offline_window(officer, data_dir, t0):
     """The password alone opens the cache for 12 hours after an online sign-in, read on the
     laptop's clock. Set back a year, that clock would give a year: it asks for an online
     sign-in instead, and the window counts from the latest time the clock showed."""
-    lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=11))
+    lock.unlock(officer, PASSWORD, now=t0 + timedelta(hours=11))
     with pytest.raises(reauth.OnlineSignInRequired, match="set back"):
-        lock.unlock(officer, PASSWORD, now=T0 - timedelta(days=365))
+        lock.unlock(officer, PASSWORD, now=t0 - timedelta(days=365))
     with pytest.raises(reauth.OnlineSignInRequired, match="set back"):
         signin.sign_in(data_dir, officer.username, PASSWORD, banner_acknowledged=True,
-                       now=T0 + timedelta(hours=10))
+                       now=t0 + timedelta(hours=10))
     assert "denied" in audit_rows(officer, "unlock")
-    lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=10, minutes=55))  # a correction
+    lock.unlock(officer, PASSWORD, now=t0 + timedelta(hours=10, minutes=55))  # a correction
     with pytest.raises(reauth.OnlineSignInRequired, match="over 12 hours"):
-        lock.unlock(officer, PASSWORD, now=T0 + timedelta(hours=12, minutes=5))
+        lock.unlock(officer, PASSWORD, now=t0 + timedelta(hours=12, minutes=5))
     # an online sign-in starts again from the clock as it then reads, even one set back
-    reauth.record_online_sign_in(officer, now=T0 - timedelta(days=365))
-    lock.unlock(officer, PASSWORD, now=T0 - timedelta(days=365) + timedelta(minutes=1))
+    reauth.record_online_sign_in(officer, now=t0 - timedelta(days=365))
+    lock.unlock(officer, PASSWORD, now=t0 - timedelta(days=365) + timedelta(minutes=1))
 
 
-def test_unlock_and_sign_in_failures_count_together(officer, data_dir):
+def test_unlock_and_sign_in_failures_count_together(officer, data_dir, t0):
     for i in range(3):
         with pytest.raises(WrongPassword):
-            lock.unlock(officer, "nope", now=T0 + timedelta(minutes=i))
+            lock.unlock(officer, "nope", now=t0 + timedelta(minutes=i))
     for i in range(2):
         with pytest.raises(WrongPassword):
             signin.sign_in(data_dir, officer.username, "nope", banner_acknowledged=True,
-                           now=T0 + timedelta(minutes=5 + i))
+                           now=t0 + timedelta(minutes=5 + i))
     assert signin.is_locked(data_dir, officer.username)
 
 
-def test_failures_older_than_fifteen_minutes_do_not_count(officer, data_dir):
+def test_failures_older_than_fifteen_minutes_do_not_count(officer, data_dir, t0):
     for i in range(4):
         with pytest.raises(WrongPassword):
-            lock.unlock(officer, "nope", now=T0 + timedelta(minutes=i))
+            lock.unlock(officer, "nope", now=t0 + timedelta(minutes=i))
     with pytest.raises(WrongPassword, match="4 more"):
-        lock.unlock(officer, "nope", now=T0 + timedelta(minutes=19))
+        lock.unlock(officer, "nope", now=t0 + timedelta(minutes=19))
     assert not signin.is_locked(data_dir, officer.username)
 
 
