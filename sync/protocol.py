@@ -9,6 +9,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 from fieldapp import __version__, record_sums
 from fieldapp.records import CLINICAL_ROLES, RECORD_TYPES, is_supervisor
 
@@ -103,6 +105,20 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise json.JSONDecodeError(f"{text} is out of range for a number", text, 0)
     return value
+
+
+# orjson writes JSON in a tenth of the standard library's time: a record's stored fields, a
+# pull's records, a push's results. Where it cannot (a lone surrogate, an integer past 64
+# bits), the standard library writes it as before.
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_text(value: Any) -> str:
+    """`value` as compact JSON text, characters beyond ASCII written as themselves."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits
+        return _json_text(value)
 
 
 def may_read(role: str, table: str) -> bool:

@@ -328,7 +328,7 @@ async def _plain(send, status: int, detail: str) -> None:
 
 def _json(payload, records: list[str] | None = None) -> Response:
     """A JSON response; `records` (wire JSON texts from exchange) go in as its "records"."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = P.json_text(payload)
     if records is not None:
         text = f'{text[:-1]}{"," if payload else ""}"records":[{",".join(records)}]}}'
     return Response(text, media_type="application/json")

@@ -462,10 +462,10 @@ def _readable_tables(caller: Caller) -> list[str]:
 def _wire(row) -> str:
     """A record as wire JSON text. Its fields go out as stored (the JSON this server wrote),
     not parsed and written again: the bulk of a pull page."""
-    head = json.dumps({"table": row["table_name"], "id": row["id"], "version": row["version"],
-                       "deleted": bool(row["deleted"]), "created_hlc": row["created_hlc"],
-                       "updated_hlc": row["updated_hlc"], "author": row["author"],
-                       "device": row["device"]}, ensure_ascii=False, separators=(",", ":"))
+    head = P.json_text({"table": row["table_name"], "id": row["id"], "version": row["version"],
+                        "deleted": bool(row["deleted"]), "created_hlc": row["created_hlc"],
+                        "updated_hlc": row["updated_hlc"], "author": row["author"],
+                        "device": row["device"]})
     return f'{head[:-1]},"fields":{row["data"]}}}'
 
 

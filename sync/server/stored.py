@@ -15,15 +15,14 @@ import json
 
 from .. import protocol as P
 
-# Encoders made once: json.dumps with options makes a new one per call.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# Results are ascii-escaped: a rejection may quote whatever the laptop sent.
+# Results are ascii-escaped: a rejection may quote whatever the laptop sent. (An encoder made
+# once: json.dumps with options makes a new one per call.)
 _result_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def fields_text(data: dict) -> str:
     """The stored form of a record's fields (validated text, so no lone surrogates)."""
-    return _json(data)
+    return P.json_text(data)
 
 
 def stamps_text(stamps: dict[str, str], created_hlc: str) -> str:
@@ -32,7 +31,7 @@ def stamps_text(stamps: dict[str, str], created_hlc: str) -> str:
     for name, stamp in stamps.items():
         if stamp != created_hlc:
             grouped.setdefault(stamp, []).append(name)
-    return _json(grouped) if grouped else "{}"
+    return P.json_text(grouped) if grouped else "{}"
 
 
 def stamps_from(text: str) -> dict[str, str]:
