@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the desktop app's one-folder bundle from build.spec and smoke-test it headless:
-# `tandem --version`, then `tandem smoke` (demo server, encrypted cache, sync, main window
-# rendered offscreen), in a throwaway HOME so nothing touches this user's files.
+# `tandem --version`, then `tandem smoke` (demo server, encrypted cache, sync, a PDF report,
+# every bundled module imported, main window rendered offscreen), in a throwaway HOME so
+# nothing touches this user's files.
 # Prints the bundle's size and start times; the last line is one JSON object.
 # scripts/build_deb.sh then packs it as a .deb; tests/bundle launches both on X.
 #

@@ -199,6 +199,7 @@ def test_deb_installs_and_runs_from_a_clean_environment(bundle, xserver, agency,
     demo = subprocess.run(["tandem", "smoke"], env={**env, "QT_QPA_PLATFORM": "offscreen"},
                           cwd=cwd, capture_output=True, text=True, timeout=300)
     assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert json.loads(demo.stdout.strip().splitlines()[-1])["modules_imported"] > 100
     say(f"'tandem smoke' (the demo's own server, sign-in, sync, main window): "
         f"{demo.stdout.strip().splitlines()[-1]}")
 

@@ -195,7 +195,21 @@ def test_smoke_command_renders_the_signed_in_main_window(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["ok"] and (result["window_width"], result["window_height"]) == (1366, 768)
+    assert result["report_pdf_bytes"] > 1000 and result["failed_imports"] == {}
+    assert result["modules_imported"] > 100
     assert list((tmp_path / "demo" / "users").glob("*/cache.db"))  # a real cache was made
+
+
+def test_smoke_names_a_module_loaded_on_first_use_whose_library_is_missing(monkeypatch):
+    """A bundle left without reportlab starts, signs in and syncs; only the first PDF export
+    would fail. The smoke imports every module, so it names the one that cannot load."""
+    from ui import smoke
+
+    monkeypatch.delitem(sys.modules, "fieldapp.report_pdf", raising=False)
+    monkeypatch.setitem(sys.modules, "reportlab", None)
+    _, failed = smoke._import_every_module()
+    assert list(failed) == ["fieldapp.report_pdf"]
+    assert "reportlab" in failed["fieldapp.report_pdf"]
 
 
 def test_the_budget_page_puts_each_figure_beside_its_target_and_ratio(tmp_path):
