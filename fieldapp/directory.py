@@ -557,21 +557,20 @@ def _cards(db: Database, numbers: list[int]) -> list[dict]:
 
 
 def _corrected(db: Database, words: list[str]):
-    """An FTS expression with each unknown word replaced by indexed words one edit away, and
-    the query as corrected; None when no word could be corrected."""
-    parts, shown, fixed_any = [], [], False
+    """An FTS expression with each unknown word replaced by indexed words one edit away, or
+    left out when none is ("detox tonight": no service says "tonight"), and the query as
+    searched; None when no word was changed or none is left."""
+    parts, shown = [], []
     for word in words:
         if _indexed_prefix(db, word):
             parts.append(f'"{word}"*')
             shown.append(word)
-            continue
-        suggestions = suggest(db, word)
-        if not suggestions:
-            return None
-        fixed_any = True
-        parts.append("(" + " OR ".join(f'"{s}"' for s in suggestions) + ")")
-        shown.append(suggestions[0])
-    return (" AND ".join(parts), " ".join(shown)) if fixed_any else None
+        elif suggestions := suggest(db, word):
+            parts.append("(" + " OR ".join(f'"{s}"' for s in suggestions) + ")")
+            shown.append(suggestions[0])
+    if not parts or shown == words:
+        return None
+    return " AND ".join(parts), " ".join(shown)
 
 
 def _indexed_prefix(db: Database, word: str) -> bool:

@@ -85,6 +85,18 @@ def test_a_typo_still_finds_it(db):
     assert exact.corrected_query is None
 
 
+def test_a_word_no_service_has_is_left_out_and_the_search_says_so(db):
+    """At 2 a.m. an officer types what they want as they would say it."""
+    for typed in ("shelter tonight", "tonight shelter", "shleter tonight please"):
+        results = directory.search(db, typed, at=MONDAY_NOON)
+        assert results.corrected_query == "shelter", typed
+        assert ids(results) == ids(directory.search(db, "shelter", at=MONDAY_NOON))
+    assert ids(directory.search(db, "youth beds tonight", at=MONDAY_NOON)) == ["youth"]
+    assert directory.search(db, "xqzvw tonight", at=MONDAY_NOON) == []
+    # every word known, no service with all of them: nothing, rather than a guess
+    assert directory.search(db, "pantry youth", at=MONDAY_NOON) == []
+
+
 def test_inactive_services_are_not_listed(db):
     assert "closed-down" not in ids(directory.search(db, "annex", at=MONDAY_NOON))
 
