@@ -8,8 +8,8 @@ from .context import Context
 from .models import RowsTableModel
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QVBoxLayout, QWidget)
 from .timefmt import age
-from .widgets import (FieldErrors, WrappedLabel, button, fit_row_heights, heading, record_table,
-                      shortcut)
+from .widgets import (FieldErrors, WrappedLabel, button, fill_height, fit_row_heights, heading,
+                      record_table, shortcut)
 
 
 class AssignmentsModel(RowsTableModel):
@@ -73,7 +73,7 @@ class AssignmentsView(QWidget):
         v.addWidget(self.groups)
         v.addWidget(self.errors.general)
         v.addWidget(self.empty)
-        v.addWidget(self.table, 1)
+        v.addWidget(fill_height(self.table), 1)
         v.addLayout(actions)
         v.addLayout(closing)
         v.addWidget(self.errors.label("disposition"))

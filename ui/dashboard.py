@@ -20,7 +20,8 @@ from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
                  QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QVBoxLayout, QWidget)
 from .timefmt import today
-from .widgets import WrappedLabel, button, file_dialog, heading, record_table, set_state, shortcut
+from .widgets import (WrappedLabel, button, file_dialog, fill_height, heading, record_table,
+                      set_state, shortcut)
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 # The records the month's figures are read from (fieldapp.metrics).
@@ -183,7 +184,7 @@ class DashboardView(QWidget):
         layout.addLayout(controls)
         layout.addLayout(settings_row)
         layout.addWidget(self.message)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(fill_height(scroll, 200), 1)
         self.message.hide()
 
         shortcut(self, "Previous month", "Alt+Left",

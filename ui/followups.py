@@ -10,8 +10,8 @@ from .models import RowsListModel, RowsTableModel
 from .qt import (QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListView, Qt,
                  QVBoxLayout, QWidget)
 from .timefmt import day, day_or_time
-from .widgets import (FieldErrors, WrappedLabel, button, fit_row_heights, heading, record_table,
-                      shortcut, wrap_rows)
+from .widgets import (FieldErrors, WrappedLabel, button, fill_height, fit_row_heights, heading,
+                      record_table, shortcut, wrap_rows)
 
 QUICK_OUTCOMES = ("reached", "no_answer", "left_message", "completed")
 
@@ -103,7 +103,7 @@ class FollowUpsView(QWidget):
         a.addStretch(1)
         person = QVBoxLayout()
         person.addWidget(self.person_label)
-        person.addWidget(self.history_view, 1)
+        person.addWidget(fill_height(self.history_view), 1)
         below = QHBoxLayout()
         below.addLayout(person, 1)
         below.addWidget(attempt)
@@ -114,7 +114,7 @@ class FollowUpsView(QWidget):
         v.addLayout(top)
         v.addWidget(self.errors.general)
         v.addWidget(self.empty)
-        v.addWidget(self.table, 1)
+        v.addWidget(fill_height(self.table), 1)
         v.addLayout(below, 1)
         ctx.watch(self, {"follow_up", "follow_up_attempt", "person"}, self.refresh)
         self.refresh()

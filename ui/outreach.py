@@ -17,7 +17,7 @@ from .models import RowsListModel
 from .qt import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                  QLineEdit, QListView, Qt, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import FieldErrors, button, fit_rows, heading, shortcut, vertical_scroll
+from .widgets import FieldErrors, button, fill_height, fit_rows, heading, shortcut, vertical_scroll
 
 REFERRALS = ("shelter", "crc", "detox", "clinic", "housing_navigator", "crisis_line")
 OUTCOMES = ("engaged", "brief_contact", "declined")
@@ -109,7 +109,7 @@ class OutreachView(QWidget):
         v.addWidget(QLabel("Recent contacts"))
         v.addWidget(self.recent_view)
         v.addStretch(1)
-        outer.addWidget(vertical_scroll(form), 1)
+        outer.addWidget(fill_height(vertical_scroll(form), 200), 1)
         shortcut(self, "Save the outreach contact", "Ctrl+S", self.save)
         ctx.watch(self, {"outreach_contact"}, self.refresh)
         shortcut(self, "Refer the selected contact to a service", "Ctrl+R", self.refer)

@@ -10,7 +10,8 @@ from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout
                  QLineEdit, QListView, Qt, QTimer, QVBoxLayout, QWidget)
 from .resources import SEARCH_DELAY_MS, ResultsModel
 from .timefmt import day_clock
-from .widgets import FieldErrors, WrappedLabel, button, heading, record_table, shortcut
+from .widgets import (FieldErrors, WrappedLabel, button, fill_height, heading, record_table,
+                      shortcut)
 
 OUTCOMES = ("accepted", "declined", "completed")
 
@@ -100,7 +101,7 @@ class ReferralsView(QWidget):
         form.addLayout(made_on)
         form.addWidget(self.errors.label("encounter_id"))
         form.addWidget(self.query)
-        form.addWidget(self.results_view, 1)
+        form.addWidget(fill_height(self.results_view), 1)
         form.addWidget(self.errors.label("service_id"))
         send = QHBoxLayout()
         send.addWidget(QLabel("For"))
@@ -119,7 +120,7 @@ class ReferralsView(QWidget):
         v.addWidget(self.errors.general)
         v.addWidget(new, 3)
         v.addLayout(listed)
-        v.addWidget(self.table, 1)
+        v.addWidget(fill_height(self.table), 1)
         v.addLayout(outcomes)
         shortcut(self, "Search the directory for the service", "Ctrl+F", self.focus_search)
         shortcut(self, "Send the referral", "Ctrl+S", self.send)

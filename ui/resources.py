@@ -10,7 +10,7 @@ from .models import RowsListModel
 from .qt import (QAbstractItemView, QCheckBox, QComboBox, QGuiApplication, QHBoxLayout, QLabel,
                  QLineEdit, QListView, QModelIndex, Qt, QTimer, QVBoxLayout, QWidget)
 from .timefmt import clock
-from .widgets import WrappedLabel, button, heading, shortcut, wrap_rows
+from .widgets import WrappedLabel, button, fill_height, heading, shortcut, wrap_rows
 
 SEARCH_DELAY_MS = 250
 PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline", "fax": "Fax",
@@ -92,7 +92,7 @@ class ResourcesView(QWidget):
         right.addWidget(self.copy_address)
         right.addWidget(self.copied)
         body = QHBoxLayout()
-        body.addWidget(self.list, 3)
+        body.addWidget(fill_height(self.list), 3)
         body.addLayout(right, 2)
         v = QVBoxLayout(self)
         v.addLayout(top)

@@ -9,10 +9,10 @@ from fieldapp.errors import TandemError, ValidationError
 
 from . import errors
 
-from .qt import (QAbstractItemView, QAction, QDialog, QDialogButtonBox, QFileDialog,
-                 QFormLayout, QHBoxLayout, QHeaderView, QKeySequence, QLabel, QLayout, QListView,
-                 QPainter, QPushButton, QScrollArea, QSize, QSizePolicy, Qt, QTableView, QTimer,
-                 QTreeView, QVBoxLayout, QWidget)
+from .qt import (QAbstractItemView, QAbstractScrollArea, QAction, QDialog, QDialogButtonBox,
+                 QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QKeySequence, QLabel, QLayout,
+                 QListView, QPainter, QPushButton, QScrollArea, QSize, QSizePolicy, Qt,
+                 QTableView, QTimer, QTreeView, QVBoxLayout, QWidget)
 
 
 def button(text: str, slot: Callable | None = None, *, name: str = "", primary: bool = False,
@@ -98,6 +98,18 @@ def wrap_rows(view: QListView) -> None:
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setResizeMode(QListView.ResizeMode.Adjust)
     view.setUniformItemSizes(False)
+
+
+def fill_height(view: QAbstractScrollArea, least: int = 160) -> QAbstractScrollArea:
+    """A list (or an area that scrolls) that takes the height its screen has to spare and
+    scrolls what does not fit in it. It asks for `least` px, not for all its rows: a screen
+    laid out by what its lists would like is taller than the window, and then the screen
+    scrolls as well as the list, two bars side by side and a wheel that moves either."""
+    policy = view.sizePolicy()
+    policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+    view.setSizePolicy(policy)
+    view.setMinimumHeight(least)
+    return view
 
 
 def fit_row_heights(table: QTableView) -> None:

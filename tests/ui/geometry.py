@@ -1,4 +1,5 @@
-"""Measuring what a crew sees: touch targets under 44 px, text cut off, sideways scrolling.
+"""Measuring what a crew sees: touch targets under 44 px, text cut off, sideways scrolling,
+scrolling inside scrolling.
 
 Each function walks the visible widgets under a top-level widget (a window or a dialog) and
 returns one line per problem, naming the widget by its class, object name and text, so a
@@ -164,6 +165,17 @@ def sideways_scrolling(root: QWidget) -> list[str]:
     """Every scroll area showing a horizontal scroll bar."""
     return [f"{name(w)} scrolls sideways" for w in shown(root)
             if isinstance(w, QAbstractScrollArea) and w.horizontalScrollBar().isVisible()]
+
+
+def scrolling_inside_scrolling(root: QWidget) -> list[str]:
+    """Every area that scrolls up and down inside a page that does too: two bars side by
+    side, and a wheel that moves one or the other depending on where the pointer rests (a
+    page taller than the window belongs in one scrolling area, the screen's own)."""
+    scrolling = [w for w in shown(root) if isinstance(w, QAbstractScrollArea)
+                 and w.verticalScrollBar().isVisible()]
+    return [f"{name(inner)} scrolls inside {name(outer)}, which scrolls too"
+            for outer in scrolling for inner in scrolling
+            if inner is not outer and outer.viewport().isAncestorOf(inner)]
 
 
 def too_big(window: QWidget, width: int, height: int) -> list[str]:
