@@ -18,11 +18,12 @@ PHONE_KINDS = {"voice": "☎ Phone", "cell": "☎ Cell", "hotline": "☎ Hotline
 
 
 def search(session, text: str, filters: dict) -> list[dict]:
-    """Results; a law-enforcement drop-off (the CRC) carries the status its staff last posted."""
+    """Results; a law-enforcement drop-off (the CRC) carries the status its staff last posted.
+    Replaced in place, so they keep the query as searched (directory.Results)."""
     found = directory.search(session.db, text, **filters)
     if any(r.get("le_dropoff") for r in found):
         status = crc_notice.status(session.db)
-        found = [{**r, "crc_status": status} if r.get("le_dropoff") else r for r in found]
+        found[:] = [{**r, "crc_status": status} if r.get("le_dropoff") else r for r in found]
     return found
 
 

@@ -47,6 +47,19 @@ def test_search_as_you_type_filter_and_copy(qtbot, open_window, with_directory):
     assert QApplication.clipboard().text() == first["address"]
 
 
+def test_the_count_says_what_was_searched_when_a_word_was_corrected_or_left_out(
+        qtbot, open_window, with_directory):
+    """The crisis center is a law-enforcement drop-off, whose results carry its posted status."""
+    window = open_window(with_directory)
+    view = window.show_screen("resources")
+    for typed, searched in (("crisiss", "crisis"), ("detox tonight", "detox")):
+        view.query.setText(typed)
+        wait_results(qtbot, window, view, typed)
+        assert view.results.rowCount() >= 1
+        assert view.count.text().endswith(f"for “{searched}”"), (typed, view.count.text())
+    assert any(r.get("le_dropoff") for r in view.results.rows)
+
+
 def test_twenty_four_seven_filter(qtbot, open_window, with_directory):
     window = open_window(with_directory)
     view = window.show_screen("resources")
