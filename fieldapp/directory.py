@@ -15,7 +15,8 @@ matching word occurs once, bm25 orders by exactly that length.
 
 When a query matches nothing, a word that is not in the index is replaced by indexed words
 one edit away ("shleter" -> "shelter"), found through a table of one-letter deletions (the
-SymSpell idea) rather than by scanning the vocabulary.
+SymSpell idea) rather than by scanning the vocabulary, or left out when there are none
+("detox tonight" -> "detox"); the results say what was searched.
 """
 
 import hashlib
