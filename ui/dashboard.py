@@ -18,10 +18,10 @@ from .charts import BarChart, CheckInChart, DailyBars
 from .context import Context
 from .models import RowsTableModel
 from .qt import (QAbstractItemView, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox,
-                 QHBoxLayout, QLabel, QScrollArea, QSpinBox, Qt, QVBoxLayout, QWidget)
+                 QHBoxLayout, QLabel, QSpinBox, Qt, QVBoxLayout, QWidget)
 from .timefmt import today
 from .widgets import (WrappedLabel, button, file_dialog, fill_height, heading, record_table,
-                      set_state, shortcut)
+                      set_state, shortcut, vertical_scroll)
 
 BASELINE = settings.SETTINGS["booking_baseline_minutes"]
 # The records the month's figures are read from (fieldapp.metrics).
@@ -175,16 +175,12 @@ class DashboardView(QWidget):
         v.addLayout(charts)
         v.addWidget(self._framed("Every figure (hover for the whole definition)", self.table))
         v.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.addLayout(title)
         layout.addLayout(controls)
         layout.addLayout(settings_row)
         layout.addWidget(self.message)
-        layout.addWidget(fill_height(scroll, 200), 1)
+        layout.addWidget(fill_height(vertical_scroll(body), 200), 1)
         self.message.hide()
 
         shortcut(self, "Previous month", "Alt+Left",
