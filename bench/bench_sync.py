@@ -1,8 +1,10 @@
 """Sync throughput against a real local server, each figure also as a ratio to inserting the
 same rows straight into the server database in the same run.
 
-The server runs as an agency runs it, `tandem-server serve` in its own process (one worker),
-on loopback; the laptops are this process.
+The server runs as an agency runs it, `tandem-server serve` in its own process on loopback:
+one worker on SQLite, one per core on PostgreSQL (docs/deployment.md), or --server-workers N.
+The laptops are this process; a push keeps two batches in flight, which two workers apply
+side by side where one worker takes them in turn.
 
 Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500;
 push_ops_per_s times the push phase, and whole_sync_after_push_ops_per_s the whole sync that
@@ -25,6 +27,7 @@ pull ratios beside them. The last line printed is one JSON object.
 
 import argparse
 import json
+import os
 import secrets
 import sys
 import tempfile
@@ -100,7 +103,11 @@ ROUNDS = 3  # each on fresh databases; the figures are the round with the median
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", metavar="ADMIN_URL", help="run the server on PostgreSQL")
+    parser.add_argument("--server-workers", type=int, metavar="N",
+                        help="the server's worker processes (default: 1 on SQLite, one per "
+                             "core on PostgreSQL)")
     args = parser.parse_args()
+    workers = args.server_workers or ((os.cpu_count() or 1) if args.pg else 1)
     keyring.set_keyring(keyring.backends.fail.Keyring())
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     rounds = []
@@ -108,7 +115,7 @@ def main() -> None:
         (here := work / f"round{n}").mkdir()
         with fresh_database(here, "server", args.pg) as url, \
                 fresh_database(here, "baseline", args.pg) as baseline_url:
-            rounds.append(measure(here, url, baseline_url))
+            rounds.append(measure(here, url, baseline_url, workers))
     rounds.sort(key=lambda r: r["push_ratio_to_direct_insert"])
     result = {**rounds[len(rounds) // 2],
               **{f"{key}_rounds": [r[key] for r in rounds] for key in (
@@ -116,14 +123,14 @@ def main() -> None:
     print(json.dumps({"backend": "postgresql" if args.pg else "sqlite", **result}))
 
 
-def measure(work: Path, url: str, baseline_url: str) -> dict:
+def measure(work: Path, url: str, baseline_url: str, workers: int) -> dict:
     server_db = make_engine(url)
     migrate(server_db)
     with server_db.begin() as conn:
         agency_settings.set_value(conn, "two_factor", "optional")  # the bench has no phone
         accounts.add_user(conn, "ofc.a", "officer", ["mhst-1"], PASSWORD)
         accounts.add_user(conn, "ofc.b", "officer", ["mhst-1"], PASSWORD)
-    with agency_server(url, work / "server.log") as server_url:
+    with agency_server(url, work / "server.log", workers) as server_url:
         writer = online.login(work / "a", server_url, "ofc.a", PASSWORD)
         with writer.db.atomic():
             for i in range(N):
@@ -151,7 +158,7 @@ def measure(work: Path, url: str, baseline_url: str) -> dict:
     pull_records_per_s = N / pull_s
     pull_requests = pulled["requests"]
     return {
-        "encounters": N, "push_ops": ops, "push_batch_ops": BATCH,
+        "server_workers": workers, "encounters": N, "push_ops": ops, "push_batch_ops": BATCH,
         "push_ops_per_s": round(push_ops_per_s),
         "push_requests": pushed["requests"],
         "whole_sync_after_push_ops_per_s": round(sync_ops_per_s),
