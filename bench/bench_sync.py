@@ -3,8 +3,8 @@ same rows straight into the server database in the same run.
 
 The server runs as an agency runs it, `tandem-server serve` in its own process on loopback:
 one worker on SQLite, one per core on PostgreSQL (docs/deployment.md), or --server-workers N.
-The laptops are this process; a push keeps two batches in flight, which two workers apply
-side by side where one worker takes them in turn.
+The laptops are this process; a push keeps several batches in flight, which several workers
+apply side by side where one worker takes them in turn.
 
 Push: 10,000 encounters (each also writes its audit event, so 20,000 ops) in batches of 500;
 push_ops_per_s times the push phase, and whole_sync_after_push_ops_per_s the whole sync that

@@ -285,11 +285,13 @@ def pull_directory(session: Session, transport: Transport,
     return len(changes)
 
 
-PUSHES_IN_FLIGHT = 2
+# Three rather than two: on a server with a worker per core, three keep the workers and the
+# database busy while the laptop settles one answer (docs/benchmarks.md, issue 17).
+PUSHES_IN_FLIGHT = 3
 
 
 def _push(session: Session, transport: Transport, batch_size: int, summary: Summary) -> None:
-    """Push the outbox in batches, two in flight at once, so the laptop, the server and its
+    """Push the outbox in batches, several in flight at once, so the laptop, the server and its
     database work side by side instead of in turn. A batch goes out beside those in flight
     only as far as none of its ops writes a record they write or names one as its parent, so
     the order the server applies them in cannot matter; the rest waits for their answers.

@@ -1,5 +1,5 @@
-"""Two push batches in flight at once, and only when the server may apply them in either
-order: the second never writes a record the first writes, nor names one as its parent."""
+"""Push batches in flight side by side (engine.PUSHES_IN_FLIGHT), and only when the server may apply them in either
+order: a batch never writes a record one in flight writes, nor names one as its parent."""
 
 import gzip
 import json
@@ -53,8 +53,11 @@ def test_independent_batches_go_side_by_side_and_all_arrive_once(agency, laptop)
     summary = engine.run_sync(officer, http=http_with(timed), batch_size=2)
     assert summary["pushed"] == 8 and summary["rejected"] == 0 and summary["check"] == "ok"
     assert len(timed.pushes) == 4
-    assert overlap(timed.carrying(made[0]), timed.carrying(made[2]))
-    assert overlap(timed.carrying(made[4]), timed.carrying(made[6]))
+    first = [timed.carrying(made[2 * n]) for n in range(engine.PUSHES_IN_FLIGHT)]
+    assert all(overlap(a, b) for a in first for b in first if a is not b)
+    last = timed.carrying(made[6])  # waits for a place: no more than that many at once
+    assert sum(overlap(last, push) for push in timed.pushes if push is not last) \
+        < engine.PUSHES_IN_FLIGHT
     assert set(made) <= {r["id"] for r in agency.rows("SELECT id FROM record")}
     assert officer.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert agency.scalar("SELECT count(*) FROM applied_op WHERE device_id = :d",
