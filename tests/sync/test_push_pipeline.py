@@ -1,5 +1,6 @@
-"""Push batches in flight side by side (engine.PUSHES_IN_FLIGHT), and only when the server may apply them in either
-order: a batch never writes a record one in flight writes, nor names one as its parent."""
+"""Push batches in flight side by side (engine.PUSHES_IN_FLIGHT), and only when the server
+may apply them in either order: a batch never writes a record one in flight writes, nor
+names one as its parent."""
 
 import gzip
 import json
